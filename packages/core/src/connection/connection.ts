@@ -1,0 +1,298 @@
+// One transport connection from a web server: parses records, runs the request state machines,
+// answers management records, and writes responses without interleaving records.
+import type { Duplex } from 'node:stream';
+import {
+  Record, RecordParser, Role, Status, Values, encodeNameValues, encodeStream, encodeUnknownType,
+  decodeBeginRequest, decodeNameValues, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
+  type RecordSink,
+} from '../protocol/index.js';
+import { ErrorCode, FcgiError } from '../errors.js';
+import { Exchange, type ExchangeHost } from './exchange.js';
+import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
+
+/** Requests in flight across all connections of a server, against its limit. */
+export interface RequestLoad {
+  active: number;
+  max: number;
+}
+
+export interface ConnectionOptions {
+  /** Runs when a request's params are complete: start the handler here. */
+  dispatch(exchange: Exchange): void;
+  /** Makes the exchange for a new request; the layer above passes its subclass. */
+  createExchange?(host: ExchangeHost, id: number, role: number, keepConn: boolean): Exchange;
+  /** Roles served; BEGIN_REQUEST with another role gets UNKNOWN_ROLE. Default: Responder. */
+  roles?: readonly number[];
+  limits?: Partial<ConnectionLimits>;
+  /** Answers to GET_VALUES, by name; names not here are omitted from the reply. */
+  values?: Readonly<Record<string, string>>;
+  /** Shared count of requests in flight; over `max`, new requests get OVERLOADED (and a 503). */
+  load?: RequestLoad;
+  /** Protocol and transport errors of this connection, for logging. The connection is closed already. */
+  onError?(err: Error): void;
+}
+
+// Answers the connection writes itself, without a handler: a CGI header block and a short body.
+const TOO_LARGE = 'Status: 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n\r\nRequest params too large\n';
+const OVERLOADED = 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n\r\nServer overloaded\n';
+
+/** Per-request state while PARAMS are still arriving. */
+interface Pending {
+  params: Buffer[];
+  paramsLen: number;
+  early: Buffer[] | null;
+  earlyLen: number;
+}
+
+function uncork(conn: Connection): void {
+  conn.uncorkNow();
+}
+
+export class Connection implements RecordSink, ExchangeHost {
+  readonly stream: Duplex;
+  readonly #options: ConnectionOptions;
+  readonly #limits: ConnectionLimits;
+  readonly #roles: readonly number[];
+  readonly #parser: RecordParser;
+  readonly #exchanges = new Map<number, Exchange>();
+  readonly #pending = new Map<Exchange, Pending>();
+  #pausedBy = 0;
+  #corked = false;
+  /** No new requests: end the connection once the ones in flight are done. */
+  #closing = false;
+  /** We ended our side; reading only to drain. */
+  #ending = false;
+  #closed = false;
+  #linger: NodeJS.Timeout | null = null;
+
+  constructor(stream: Duplex, options: ConnectionOptions) {
+    this.stream = stream;
+    this.#options = options;
+    this.#limits = { ...defaultConnectionLimits, ...options.limits };
+    this.#roles = options.roles ?? [Role.RESPONDER];
+    this.#parser = new RecordParser(this);
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('end', () => this.#onEnd());
+    stream.on('drain', () => this.#onDrain());
+    stream.on('error', (err: Error) => this.#report(err));
+    stream.on('close', () => this.#onClose());
+  }
+
+  /** Requests in flight on this connection. */
+  get activeRequests(): number {
+    return this.#exchanges.size;
+  }
+
+  /** True once the stream closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stop taking requests; close as soon as those in flight are done (at once when idle). */
+  close(): void {
+    this.#closing = true;
+    this.#maybeEnd();
+  }
+
+  /** Closes at once, aborting requests in flight. */
+  destroy(err?: Error): void {
+    this.#parser.stop();
+    this.stream.destroy(err);
+  }
+
+  // -- RecordSink --
+
+  record(type: number, id: number, content: Buffer): void {
+    switch (type) {
+      case Record.BEGIN_REQUEST: return this.#begin(id, content);
+      case Record.PARAMS: return this.#params(id, content);
+      case Record.STDIN: return this.#stdin(id, content);
+      case Record.ABORT_REQUEST: {
+        const ex = this.#exchanges.get(id);
+        if (ex) ex.abort(new FcgiError(ErrorCode.ABORTED, 'the web server aborted the request'), true);
+        return;
+      }
+      case Record.GET_VALUES:
+        if (id === NULL_REQUEST_ID) this.#getValues(content);
+        return;
+      case Record.DATA: // Accepted and discarded: only the Filter role reads it.
+      case Record.END_REQUEST: // The types below flow from application to web server:
+      case Record.STDOUT: // an application ignores them.
+      case Record.STDERR:
+      case Record.GET_VALUES_RESULT:
+      case Record.UNKNOWN_TYPE:
+        return;
+      default:
+        // A management type this implementation does not know; unknown types on a request are ignored.
+        if (id === NULL_REQUEST_ID && (type > MAX_TYPE || type === 0)) this.write(encodeUnknownType(type));
+    }
+  }
+
+  #begin(id: number, content: Buffer): void {
+    if (id === NULL_REQUEST_ID) throw new ProtocolError('BEGIN_REQUEST with request id 0');
+    if (this.#exchanges.has(id)) throw new ProtocolError(`BEGIN_REQUEST for request ${id}, which is active`);
+    if (this.#ending) return;
+    const { role, keepConn } = decodeBeginRequest(content);
+    if (!keepConn) this.#closing = true;
+    if (!this.#roles.includes(role)) {
+      this.write(encodeEndRequest(id, 0, Status.UNKNOWN_ROLE));
+      this.#maybeEnd();
+      return;
+    }
+    const ex = this.#options.createExchange?.(this, id, role, keepConn) ?? new Exchange(this, id, role, keepConn);
+    const load = this.#options.load;
+    this.#exchanges.set(id, ex);
+    if (load) load.active++;
+    if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
+      ex.stdout(OVERLOADED, null, true, 0, Status.OVERLOADED);
+      return;
+    }
+    this.#pending.set(ex, { params: [], paramsLen: 0, early: null, earlyLen: 0 });
+  }
+
+  #params(id: number, content: Buffer): void {
+    const ex = this.#exchanges.get(id);
+    const p = ex && this.#pending.get(ex);
+    if (!ex || !p) return;
+    if (content.length > 0) {
+      p.paramsLen += content.length;
+      if (p.paramsLen > this.#limits.maxParamsBytes) return this.#tooLarge(ex);
+      p.params.push(content);
+      return;
+    }
+    let environ: Record<string, string>;
+    try {
+      const all = p.params.length === 1 ? p.params[0]! : Buffer.concat(p.params, p.paramsLen);
+      environ = decodeNameValues(all, { maxPairs: this.#limits.maxParams });
+    } catch (err) {
+      if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
+      throw err;
+    }
+    this.#pending.delete(ex);
+    ex.environ = environ;
+    ex.dispatched = true;
+    this.#options.dispatch(ex);
+    if (p.early) for (const chunk of p.early) if (!ex.ended) ex.deliverBody(chunk);
+    if (ex.stdinEnded && !ex.ended) ex.onBodyEnd();
+  }
+
+  #tooLarge(ex: Exchange): void {
+    this.#pending.delete(ex);
+    ex.stdout(TOO_LARGE, null, true, 0);
+  }
+
+  #stdin(id: number, content: Buffer): void {
+    const ex = this.#exchanges.get(id);
+    if (!ex || ex.stdinEnded) return;
+    if (content.length === 0) {
+      ex.stdinEnded = true;
+      if (ex.dispatched) ex.onBodyEnd();
+      return;
+    }
+    if (ex.dispatched) return ex.deliverBody(content);
+    // STDIN before the params are complete is legal: keep it, within a bound.
+    const p = this.#pending.get(ex)!;
+    p.earlyLen += content.length;
+    if (p.earlyLen > this.#limits.maxEarlyStdinBytes) {
+      throw new ProtocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, 'LIMIT');
+    }
+    (p.early ??= []).push(content);
+  }
+
+  #getValues(content: Buffer): void {
+    const asked = decodeNameValues(content, { maxPairs: 64 });
+    const values = this.#options.values ?? {};
+    const known: [string, string][] = [];
+    for (const name of Object.keys(asked)) {
+      const v = values[name];
+      if (v !== undefined) known.push([name, v]);
+    }
+    // One record, no empty one after it: GET_VALUES_RESULT is not a stream.
+    this.write(encodeStream(Record.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known), false));
+  }
+
+  // -- ExchangeHost --
+
+  write(buf: Uint8Array): boolean {
+    const s = this.stream;
+    if (this.#closed || !s.writable) return true;
+    // Everything written in one tick leaves in one vectored write.
+    if (!this.#corked) {
+      this.#corked = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    return s.write(buf);
+  }
+
+  /** @internal */
+  uncorkNow(): void {
+    if (this.#corked) {
+      this.#corked = false;
+      this.stream.uncork();
+    }
+  }
+
+  release(ex: Exchange): void {
+    if (this.#exchanges.get(ex.id) !== ex) return;
+    this.#exchanges.delete(ex.id);
+    this.#pending.delete(ex);
+    const load = this.#options.load;
+    if (load) load.active--;
+    this.#maybeEnd();
+  }
+
+  pauseBody(_ex: Exchange): void {
+    if (this.#pausedBy++ === 0 && !this.#ending) this.stream.pause();
+  }
+
+  resumeBody(_ex: Exchange): void {
+    if (--this.#pausedBy === 0) this.stream.resume();
+  }
+
+  // -- Stream events --
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#parser.push(chunk);
+    } catch (err) {
+      this.#report(err instanceof Error ? err : new Error(String(err)));
+      this.destroy();
+    }
+  }
+
+  #onEnd(): void {
+    // The web server will send nothing more; answer what is in flight, then close.
+    this.#closing = true;
+    this.#maybeEnd();
+  }
+
+  #onDrain(): void {
+    for (const ex of this.#exchanges.values()) ex.drained();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    if (this.#linger) clearTimeout(this.#linger);
+    if (this.#exchanges.size === 0) return;
+    const err = new FcgiError(ErrorCode.CONNECTION_LOST, 'the connection to the web server closed');
+    for (const ex of [...this.#exchanges.values()]) ex.abort(err, false);
+  }
+
+  #report(err: Error): void {
+    this.#options.onError?.(err);
+  }
+
+  #maybeEnd(): void {
+    if (!this.#closing || this.#ending || this.#exchanges.size > 0 || this.#closed) return;
+    this.#ending = true;
+    this.uncorkNow();
+    // Half-close, then read (and discard) until the web server closes too: closing with unread
+    // input would make the kernel send a reset that can destroy the response in flight.
+    this.stream.end();
+    if (this.stream.readableEnded) return;
+    if (this.stream.isPaused()) this.stream.resume();
+    this.#linger = setTimeout(() => this.stream.destroy(), this.#limits.lingerTimeout);
+    this.#linger.unref();
+  }
+}

@@ -1,0 +1,4 @@
+// Connections: records in, request state machines, records out.
+export { Connection, type ConnectionOptions, type RequestLoad } from './connection.js';
+export { Exchange, type ExchangeHost } from './exchange.js';
+export { defaultConnectionLimits, type ConnectionLimits } from './limits.js';

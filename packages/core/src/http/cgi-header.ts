@@ -1,0 +1,55 @@
+// The CGI header block a response starts with: `Status:`, headers, an empty line.
+import { STATUS_CODES } from 'node:http';
+import { ErrorCode, FcgiError } from '../errors.js';
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A value may hold tabs, visible latin1 and spaces: no CR, LF, NUL or other controls, nothing
+// above U+00FF (the block is sent as latin1, byte for character, as Node's http does).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+export function checkHeaderName(name: string): void {
+  if (typeof name !== 'string' || !TOKEN.test(name)) {
+    throw new FcgiError(ErrorCode.INVALID_HEADER, `invalid header name ${JSON.stringify(name)}`);
+  }
+}
+
+export function checkHeaderValue(name: string, value: string): void {
+  if (BAD_VALUE.test(value)) {
+    throw new FcgiError(ErrorCode.INVALID_HEADER, `invalid character in the value of header ${JSON.stringify(name)}`);
+  }
+}
+
+/** Headers that describe one hop of HTTP; the web server owns them, so the block never carries them. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+]);
+
+export function checkStatus(code: number): void {
+  if (!Number.isInteger(code) || code < 100 || code > 999) {
+    throw new FcgiError(ErrorCode.INVALID_STATUS, `invalid status code ${code}`);
+  }
+}
+
+/** A stored header: the name as first set, and its value(s). */
+export interface HeaderEntry {
+  name: string;
+  value: string | string[];
+}
+
+/**
+ * The header block. `Status:` is left out for a plain 200 (the CGI default) unless a Location is
+ * present, where a missing Status would ask Apache for an internal redirect.
+ */
+export function serializeHead(status: number, message: string, headers: Record<string, HeaderEntry>): string {
+  let head = '';
+  if (status !== 200 || message || 'location' in headers) {
+    head = `Status: ${status} ${message || STATUS_CODES[status] || 'Unknown'}\r\n`;
+  }
+  for (const key in headers) {
+    if (HOP_BY_HOP.has(key)) continue;
+    const { name, value } = headers[key]!;
+    if (typeof value === 'string') head += `${name}: ${value}\r\n`;
+    else for (const v of value) head += `${name}: ${v}\r\n`;
+  }
+  return head + '\r\n';
+}

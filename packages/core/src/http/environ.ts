@@ -1,0 +1,52 @@
+// What a request's params mean in HTTP terms: headers, URL, protocol version.
+
+// nginx and Apache send header names as HTTP_ACCEPT_LANGUAGE; converting them allocates, and the
+// same few dozen names come on every request, so the conversions are kept (bounded).
+const headerNames = new Map<string, string>();
+const MAX_CACHED_NAMES = 512;
+
+function headerName(param: string): string {
+  let name = headerNames.get(param);
+  if (name === undefined) {
+    name = param.slice(5).toLowerCase().replaceAll('_', '-');
+    if (headerNames.size < MAX_CACHED_NAMES) headerNames.set(param, name);
+  }
+  return name;
+}
+
+/**
+ * Request headers from the params: every HTTP_* (lower case, `_` as `-`), plus content-type and
+ * content-length from CONTENT_TYPE / CONTENT_LENGTH, which take precedence over their HTTP_ copies
+ * (nginx sends both; Apache only the former). Empty values mean absent, as nginx sends them.
+ */
+export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  for (const param in environ) {
+    if (param.charCodeAt(0) !== 72 /* H */ || !param.startsWith('HTTP_')) continue;
+    const value = environ[param]!;
+    if (value !== '') headers[headerName(param)] = value;
+  }
+  const type = environ.CONTENT_TYPE;
+  if (type) headers['content-type'] = type;
+  else if (type === '') delete headers['content-type'];
+  const length = environ.CONTENT_LENGTH;
+  if (length) headers['content-length'] = length;
+  else if (length === '') delete headers['content-length'];
+  return headers;
+}
+
+/** The request target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING. */
+export function urlFromEnviron(environ: Record<string, string>): string {
+  const uri = environ.REQUEST_URI;
+  if (uri) return uri;
+  const path = (environ.SCRIPT_NAME ?? '') + (environ.PATH_INFO ?? '');
+  const qs = environ.QUERY_STRING;
+  return (path || '/') + (qs ? '?' + qs : '');
+}
+
+/** [major, minor] from SERVER_PROTOCOL such as HTTP/1.1; 1.0 when absent or unreadable. */
+export function httpVersion(protocol: string | undefined): [number, number] {
+  if (protocol === 'HTTP/1.1') return [1, 1];
+  const m = protocol ? /^HTTP\/(\d+)(?:\.(\d+))?$/.exec(protocol) : null;
+  return m ? [Number(m[1]), Number(m[2] ?? 0)] : [1, 0];
+}

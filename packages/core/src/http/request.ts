@@ -1,0 +1,155 @@
+// The request a handler receives: the params as `environ`, HTTP views of them, and the body as a
+// Readable stream (the request object itself, as with Node's http.IncomingMessage).
+import { Readable } from 'node:stream';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import type { Exchange } from '../connection/index.js';
+import { ErrorCode, FcgiError } from '../errors.js';
+import { headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
+
+type ReadableRead = (this: Readable, size: number) => void;
+type ReadableDestroy = (this: Readable, err: Error | null, cb: (err?: Error | null) => void) => void;
+
+/** Default limit of content(), text() and json(). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface BodyOptions {
+  /** Most bytes buffered; more rejects with a 413 FcgiError. */
+  limit?: number;
+}
+
+// Entry points for the exchange that drives this request. They are static (not on the prototype)
+// so they still work after a framework such as Express replaces the request's prototype.
+let deliverAbort: (req: FcgiRequest, reason: Error) => void;
+let deliverEnd: (req: FcgiRequest) => void;
+export { deliverAbort as abortRequest, deliverEnd as endRequestBody };
+
+export class FcgiRequest extends Readable {
+  /** Every param the web server sent, as sent. */
+  readonly environ: Record<string, string>;
+  /** The FastCGI request id on its connection. */
+  readonly requestId: number;
+  method: string;
+  /** REQUEST_URI, or SCRIPT_NAME + PATH_INFO + QUERY_STRING. */
+  url: string;
+  /** Lower-case names, from the HTTP_* params, CONTENT_TYPE and CONTENT_LENGTH. */
+  headers: Record<string, string>;
+  httpVersion: string;
+  httpVersionMajor: number;
+  httpVersionMinor: number;
+  /** True once the whole body arrived. */
+  complete = false;
+  /** True once the web server aborted the request or the connection was lost. */
+  aborted = false;
+  readonly #exchange: Exchange;
+  #controller: AbortController | null = null;
+  #abortReason: Error | null = null;
+  #query: ParsedUrlQuery | null = null;
+
+  static {
+    deliverAbort = (req, reason) => req.#abort(reason);
+    deliverEnd = (req) => {
+      req.complete = true;
+      req.push(null);
+    };
+  }
+
+  constructor(exchange: Exchange, highWaterMark: number) {
+    super({ highWaterMark, read: FcgiRequest.#read as unknown as ReadableRead, destroy: FcgiRequest.#destroy as unknown as ReadableDestroy });
+    this.#exchange = exchange;
+    const environ = exchange.environ;
+    this.environ = environ;
+    this.requestId = exchange.id;
+    this.method = environ.REQUEST_METHOD || 'GET';
+    this.url = urlFromEnviron(environ);
+    this.headers = headersFromEnviron(environ);
+    const [major, minor] = httpVersion(environ.SERVER_PROTOCOL);
+    this.httpVersionMajor = major;
+    this.httpVersionMinor = minor;
+    this.httpVersion = `${major}.${minor}`;
+  }
+
+  // Passed to Readable as options so they are own properties, kept across prototype swaps.
+  static #read = function read(this: FcgiRequest): void {
+    this.#exchange.resumeBody();
+  };
+  static #destroy = function destroy(this: FcgiRequest, err: Error | null, cb: (err?: Error | null) => void): void {
+    // Like IncomingMessage: an abort is not an 'error' nobody listens to (that would crash).
+    cb(err && this.listenerCount('error') > 0 ? err : null);
+  };
+
+  /** The body stream: the request itself. */
+  get stdin(): this {
+    return this;
+  }
+
+  /** The URL's path, without the query string (still percent-encoded). */
+  get path(): string {
+    const q = this.url.indexOf('?');
+    return q < 0 ? this.url : this.url.slice(0, q);
+  }
+
+  /** The query string parsed with node:querystring (repeated names give arrays). */
+  get query(): ParsedUrlQuery {
+    return (this.#query ??= parseQuery(this.environ.QUERY_STRING ?? queryOf(this.url)));
+  }
+
+  /** Aborted when the web server aborts the request or the connection is lost. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortReason) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The whole body as one Buffer, up to `limit` bytes (default 1 MiB); over it, a 413 error. */
+  async content(options: BodyOptions = {}): Promise<Buffer> {
+    const limit = options.limit ?? DEFAULT_BODY_LIMIT;
+    const declared = Number(this.headers['content-length']);
+    if (declared > limit) throw tooLarge(limit);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of this as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        this.destroy();
+        throw tooLarge(limit);
+      }
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  }
+
+  /** The body decoded as UTF-8. */
+  async text(options?: BodyOptions): Promise<string> {
+    return (await this.content(options)).toString('utf8');
+  }
+
+  /** The body parsed as JSON; malformed JSON is a 400 error. */
+  async json<T = unknown>(options?: BodyOptions): Promise<T> {
+    const text = await this.text(options);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new FcgiError(ErrorCode.BODY_INVALID, `malformed JSON body: ${(err as Error).message}`, 400);
+    }
+  }
+
+  #abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+    this.emit('aborted');
+    this.destroy(this.complete ? undefined : reason);
+  }
+}
+
+function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+function tooLarge(limit: number): FcgiError {
+  return new FcgiError(ErrorCode.BODY_TOO_LARGE, `request body larger than ${limit} bytes`, 413);
+}

@@ -1,0 +1,81 @@
+// The Responder role: each exchange becomes a request/response pair given to a handler; a handler
+// that throws or rejects gets a 500 (or its error's 4xx) and the process serves on.
+import { STATUS_CODES } from 'node:http';
+import { Exchange, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
+import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
+import { FcgiResponse, abortResponse, drainResponse } from './response.js';
+
+export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
+
+export interface ResponderOptions {
+  /** Bytes of unread body held per request before the connection pauses. Default 64 KiB. */
+  bodyHighWaterMark?: number;
+  /** Called for each error a handler throws, after it was written to FCGI_STDERR. */
+  onHandlerError?(err: Error, req: FcgiRequest, res: FcgiResponse): void;
+}
+
+/** Ties one exchange to its request and response objects. */
+class HttpExchange extends Exchange {
+  req!: FcgiRequest;
+  res!: FcgiResponse;
+  override onBody(chunk: Buffer): boolean {
+    return this.req.push(chunk);
+  }
+  override onBodyEnd(): void {
+    endRequestBody(this.req);
+  }
+  override onAbort(reason: Error): void {
+    abortRequest(this.req, reason);
+    abortResponse(this.res, reason);
+  }
+  override onDrain(): void {
+    drainResponse(this.res);
+  }
+}
+
+/** The connection options that run `handler` as a Responder. */
+export function responder(handler: Handler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
+  const highWaterMark = options.bodyHighWaterMark ?? 64 * 1024;
+  const onError = options.onHandlerError;
+  const fail = (err: unknown, req: FcgiRequest, res: FcgiResponse): void => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    handlerFailed(error, req, res);
+    onError?.(error, req, res);
+  };
+  return {
+    createExchange: (host: ExchangeHost, id: number, role: number, keepConn: boolean) =>
+      new HttpExchange(host, id, role, keepConn),
+    dispatch(exchange: Exchange): void {
+      const ex = exchange as HttpExchange;
+      const req = (ex.req = new FcgiRequest(ex, highWaterMark));
+      const res = (ex.res = new FcgiResponse(ex, req));
+      try {
+        const result = handler(req, res) as PromiseLike<unknown> | undefined;
+        if (result && typeof result.then === 'function') result.then(undefined, (err) => fail(err, req, res));
+      } catch (err) {
+        fail(err, req, res);
+      }
+    },
+  };
+}
+
+/**
+ * What happens to a request whose handler failed: the error on FCGI_STDERR; then a plain-text
+ * error response if nothing was sent yet (the error's own 4xx status and message when it carries
+ * `expose`, else 500), or a truncated response with appStatus 1 if the headers were sent.
+ */
+export function handlerFailed(err: Error, req: FcgiRequest, res: FcgiResponse): void {
+  res.err(`Error in ${req.method} ${req.url}: ${err.stack ?? err.message}`);
+  if (res.writableEnded || res.destroyed) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { status, expose } = err as { status?: unknown; expose?: unknown };
+  const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.statusCode = code;
+  res.statusMessage = '';
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(expose === true && code < 500 ? `${err.message}\n` : `${code} ${STATUS_CODES[code] ?? 'Error'}\n`);
+}

@@ -1,0 +1,275 @@
+// The response a handler writes: status and headers become the CGI header block, sent with the
+// first body bytes; the body goes out as FCGI_STDOUT, `err()` as FCGI_STDERR.
+import { Stream, Writable } from 'node:stream';
+import { format } from 'node:util';
+import type { Exchange } from '../connection/index.js';
+import { ErrorCode, FcgiError } from '../errors.js';
+import { checkHeaderName, checkHeaderValue, checkStatus, serializeHead, type HeaderEntry } from './cgi-header.js';
+import type { FcgiRequest } from './request.js';
+
+export type HeaderValue = string | number | readonly string[];
+type Chunk = string | Uint8Array;
+type Callback = (err?: Error | null) => void;
+
+// Entry points for the exchange; static so they survive a prototype swap (see request.ts).
+let deliverAbort: (res: FcgiResponse, reason: Error) => void;
+let deliverDrain: (res: FcgiResponse) => void;
+export { deliverAbort as abortResponse, deliverDrain as drainResponse };
+
+function noBodyStatus(code: number): boolean {
+  return code === 204 || code === 304 || (code >= 100 && code < 200);
+}
+
+export class FcgiResponse extends Stream {
+  readonly req: FcgiRequest;
+  statusCode = 200;
+  /** Reason phrase; empty means the standard one. */
+  statusMessage = '';
+  /** True once the header block was sent (or raw output began). */
+  headersSent = false;
+  /** True once end() was called. */
+  writableEnded = false;
+  finished = false;
+  /** True once the response was handed to the connection whole. */
+  writableFinished = false;
+  /** True after an abort, a lost connection or destroy(). */
+  destroyed = false;
+  writableNeedDrain = false;
+  readonly #exchange: Exchange;
+  #headers: Record<string, HeaderEntry> = Object.create(null);
+  #stdout: Writable | null = null;
+  #stderr: Writable | null = null;
+  #hasBody = true;
+
+  static {
+    deliverAbort = (res, reason) => {
+      if (res.destroyed) return;
+      res.destroyed = true;
+      res.#stdout?.destroy(reason);
+      res.#stderr?.destroy();
+      res.emit('close');
+    };
+    deliverDrain = (res) => {
+      res.writableNeedDrain = false;
+      res.emit('drain');
+    };
+  }
+
+  constructor(exchange: Exchange, req: FcgiRequest) {
+    super();
+    this.#exchange = exchange;
+    this.req = req;
+    if (req.method === 'HEAD') this.#hasBody = false;
+  }
+
+  get writable(): boolean {
+    return !this.writableEnded && !this.destroyed;
+  }
+
+  // -- Status and headers --
+
+  /** Sets the status code; chainable. */
+  status(code: number): this {
+    checkStatus(code);
+    this.statusCode = code;
+    return this;
+  }
+
+  setHeader(name: string, value: HeaderValue): this {
+    this.#assertHeadersOpen(name);
+    checkHeaderName(name);
+    const key = name.toLowerCase();
+    let stored: string | string[];
+    if (typeof value === 'object') {
+      stored = value.map(String);
+      for (const v of stored) checkHeaderValue(name, v);
+    } else {
+      stored = String(value);
+      checkHeaderValue(name, stored);
+    }
+    this.#headers[key] = { name, value: stored };
+    return this;
+  }
+
+  /** Adds a value, keeping earlier ones (as repeated header lines, e.g. several Set-Cookie). */
+  appendHeader(name: string, value: HeaderValue): this {
+    const prev = this.#headers[name.toLowerCase()];
+    if (!prev) return this.setHeader(name, value);
+    const add = typeof value === 'object' ? value.map(String) : [String(value)];
+    return this.setHeader(prev.name, [...(typeof prev.value === 'string' ? [prev.value] : prev.value), ...add]);
+  }
+
+  getHeader(name: string): string | string[] | undefined {
+    return this.#headers[name.toLowerCase()]?.value;
+  }
+
+  hasHeader(name: string): boolean {
+    return name.toLowerCase() in this.#headers;
+  }
+
+  removeHeader(name: string): void {
+    this.#assertHeadersOpen(name);
+    delete this.#headers[name.toLowerCase()];
+  }
+
+  /** Lower-case names to values. */
+  getHeaders(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = Object.create(null);
+    for (const key in this.#headers) out[key] = this.#headers[key]!.value;
+    return out;
+  }
+
+  getHeaderNames(): string[] {
+    return Object.keys(this.#headers);
+  }
+
+  /** Sets status (and reason, and headers) and sends the header block now. */
+  writeHead(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
+    if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, 'writeHead() after the headers were sent');
+    checkStatus(code);
+    if (typeof message === 'object') headers = message;
+    else if (typeof message === 'string') {
+      checkHeaderValue('status message', message);
+      this.statusMessage = message;
+    }
+    this.statusCode = code;
+    if (headers) for (const name of Object.keys(headers)) this.setHeader(name, headers[name]!);
+    return this;
+  }
+
+  /** Sends the header block without body bytes. */
+  flushHeaders(): void {
+    if (!this.headersSent && !this.destroyed) this.#exchange.stdout(this.#head(), null, false);
+  }
+
+  // -- Body --
+
+  write(chunk: Chunk, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded) {
+      this.#afterEnd(cb);
+      return false;
+    }
+    if (this.destroyed) return true;
+    const data = this.#hasBody ? toData(chunk, encoding) : null;
+    const head = this.headersSent ? '' : this.#head();
+    const ok = this.#exchange.stdout(head, data, false);
+    if (!ok) this.writableNeedDrain = true;
+    if (cb) process.nextTick(cb);
+    return ok;
+  }
+
+  end(chunk?: Chunk | Callback, encoding?: BufferEncoding | Callback, cb?: Callback): this {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded) {
+      if (cb) process.nextTick(cb);
+      return this;
+    }
+    this.writableEnded = this.finished = true;
+    if (this.destroyed) {
+      if (cb) process.nextTick(cb);
+      return this;
+    }
+    let data = chunk === undefined ? null : toData(chunk, encoding as BufferEncoding | undefined);
+    let head = '';
+    if (!this.headersSent) {
+      // Like Node: a body given whole to end() gets its Content-Length.
+      if (!noBodyStatus(this.statusCode) && !this.hasHeader('content-length')) {
+        const len = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        if (data !== null || this.#hasBody) this.#headers['content-length'] = { name: 'Content-Length', value: String(len) };
+      }
+      head = this.#head();
+    }
+    if (!this.#hasBody) data = null;
+    this.#exchange.stdout(head, data, true);
+    process.nextTick(finish, this, cb);
+    return this;
+  }
+
+  /** Writes the values (formatted like console.log) and a newline. */
+  print(...values: unknown[]): boolean {
+    return this.write(values.length === 1 && typeof values[0] === 'string' ? values[0] + '\n' : format(...values) + '\n');
+  }
+
+  /** Writes to FCGI_STDERR: the web server's error log. A newline is added. */
+  err(...values: unknown[]): boolean {
+    return this.#exchange.stderr(format(...values) + '\n');
+  }
+
+  /** Raw FCGI_STDOUT: for handlers that write their own CGI header block. */
+  get stdout(): Writable {
+    return (this.#stdout ??= new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.headersSent = true;
+        if (this.#exchange.stdout('', chunk, false)) cb();
+        else this.once('drain', () => cb());
+      },
+      final: (cb) => {
+        this.headersSent = true;
+        this.end();
+        cb();
+      },
+    }));
+  }
+
+  /** Raw FCGI_STDERR as a stream. */
+  get stderr(): Writable {
+    return (this.#stderr ??= new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.#exchange.stderr(chunk);
+        cb();
+      },
+    }));
+  }
+
+  /** Ends the request at once: END_REQUEST with appStatus 1, the response truncated. */
+  destroy(err?: Error): this {
+    if (this.destroyed) return this;
+    if (err) this.#exchange.stderr(`${err.stack ?? err.message}\n`);
+    this.writableEnded = this.finished = true;
+    this.#exchange.end(1);
+    deliverAbort(this, err ?? new Error('response destroyed'));
+    return this;
+  }
+
+  #head(): string {
+    this.headersSent = true;
+    return serializeHead(this.statusCode, this.statusMessage, this.#headers);
+  }
+
+  #assertHeadersOpen(name: string): void {
+    if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, `cannot set header ${name}: the headers were sent`);
+  }
+
+  #afterEnd(cb: Callback | undefined): void {
+    const err = new FcgiError(ErrorCode.WRITE_AFTER_END, 'write after end');
+    process.nextTick(() => {
+      cb?.(err);
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+}
+
+function toData(chunk: Chunk, encoding: BufferEncoding | undefined): Uint8Array | string {
+  if (typeof chunk === 'string') return encoding && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding) : chunk;
+  return chunk;
+}
+
+function finish(res: FcgiResponse, cb: Callback | undefined): void {
+  res.writableFinished = true;
+  cb?.();
+  res.emit('finish');
+  if (!res.destroyed) {
+    res.destroyed = true;
+    res.emit('close');
+  }
+}

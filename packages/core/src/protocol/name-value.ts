@@ -1,0 +1,90 @@
+// Name-value pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT): lengths of 1 byte (< 128) or 4 bytes
+// with the top bit set (31 bits).
+import { ProtocolError } from './errors.js';
+
+/** Largest length the 4-byte form can carry. */
+export const MAX_NV_LENGTH = 0x7fffffff;
+
+/** Bytes a length takes on the wire. */
+export function lengthSize(len: number): 1 | 4 {
+  return len < 128 ? 1 : 4;
+}
+
+/** Writes a length at `offset`; returns the offset after it. */
+export function writeLength(buf: Uint8Array, offset: number, len: number): number {
+  if (len < 128) {
+    buf[offset] = len;
+    return offset + 1;
+  }
+  if (len > MAX_NV_LENGTH) throw new RangeError(`name-value length ${len} exceeds 2^31-1`);
+  buf[offset] = (len >>> 24) | 0x80;
+  buf[offset + 1] = (len >>> 16) & 0xff;
+  buf[offset + 2] = (len >>> 8) & 0xff;
+  buf[offset + 3] = len & 0xff;
+  return offset + 4;
+}
+
+/**
+ * Reads a length at `offset`. Returns the length and the offset after it, or -1 as the offset when
+ * `buf` ends inside the length.
+ */
+export function readLength(buf: Uint8Array, offset: number): [length: number, next: number] {
+  const b = buf[offset];
+  if (b === undefined) return [0, -1];
+  if (b < 128) return [b, offset + 1];
+  if (offset + 4 > buf.length) return [0, -1];
+  return [((b & 0x7f) * 0x1000000) + (buf[offset + 1]! << 16) + (buf[offset + 2]! << 8) + buf[offset + 3]!, offset + 4];
+}
+
+export type NameValues = Iterable<readonly [string, string]> | Readonly<Record<string, string>>;
+
+function entries(pairs: NameValues): Iterable<readonly [string, string]> {
+  return Symbol.iterator in pairs ? (pairs as Iterable<readonly [string, string]>) : Object.entries(pairs);
+}
+
+/** Encodes pairs as one byte string (split it into records with encodeStream). */
+export function encodeNameValues(pairs: NameValues): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const [name, value] of entries(pairs)) {
+    const n = Buffer.from(name, 'utf8');
+    const v = Buffer.from(value, 'utf8');
+    const head = Buffer.allocUnsafe(8);
+    const end = writeLength(head, writeLength(head, 0, n.length), v.length);
+    parts.push(head.subarray(0, end), n, v);
+    total += end + n.length + v.length;
+  }
+  return Buffer.concat(parts, total);
+}
+
+/** Limits applied while decoding; a pair past them is a ProtocolError. */
+export interface NameValueLimits {
+  /** Most pairs accepted. */
+  maxPairs?: number;
+}
+
+/**
+ * Decodes a complete name-value byte string into an object without a prototype (a pair named
+ * `__proto__` stays a pair). A later duplicate name replaces an earlier one. Names and values are
+ * read as UTF-8. Throws ProtocolError on a truncated pair.
+ */
+export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  const maxPairs = limits.maxPairs ?? Infinity;
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  let at = 0;
+  let count = 0;
+  while (at < b.length) {
+    const [nameLen, afterName] = readLength(b, at);
+    if (afterName < 0) throw new ProtocolError('truncated name length in name-value pair');
+    const [valueLen, start] = readLength(b, afterName);
+    if (start < 0) throw new ProtocolError('truncated value length in name-value pair');
+    const valueStart = start + nameLen;
+    const end = valueStart + valueLen;
+    if (end > b.length) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${b.length - start}`);
+    if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
+    out[b.toString('utf8', start, valueStart)] = b.toString('utf8', valueStart, end);
+    at = end;
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+// A FastCGI server: accepts connections from web servers and runs a handler as a Responder.
+import { EventEmitter } from 'node:events';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createConnection, createServer, isIPv4, type Server, type Socket } from 'node:net';
+import { Connection, defaultConnectionLimits, type ConnectionLimits, type RequestLoad } from '../connection/index.js';
+import { responder, type Handler, type ResponderOptions } from '../http/index.js';
+import { Role, Values } from '../protocol/index.js';
+import { ErrorCode, FcgiError } from '../errors.js';
+import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type ResolvedTarget } from './listen-target.js';
+
+export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptions {
+  /** Connections accepted at once; more are refused. Default 1024. */
+  maxConnections?: number;
+  /** Requests in flight at once over all connections; more get OVERLOADED and a 503. Default 1024. */
+  maxRequests?: number;
+  /**
+   * Addresses allowed to connect over TCP (a list, or comma-separated). Default: the
+   * FCGI_WEB_SERVER_ADDRS environment variable; unset means any.
+   */
+  webServerAddrs?: string | readonly string[];
+  /** Mode of a unix socket file once listening, e.g. 0o660 so the web server's group may connect. */
+  socketMode?: number;
+  /** Protocol and transport errors (malformed records, resets). Default: one line on stderr. */
+  onConnectionError?(err: Error): void;
+}
+
+/** Where the server ended up listening. */
+export type ListenAddress = ResolvedTarget;
+
+export class FcgiServer extends EventEmitter {
+  /** The underlying net.Server. */
+  readonly net: Server;
+  readonly #connections = new Set<Connection>();
+  readonly #load: RequestLoad;
+  readonly #allowed: ReadonlySet<string> | null;
+  readonly #socketMode: number | undefined;
+  #address: ListenAddress | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(handler: Handler, options: ServerOptions = {}) {
+    super();
+    const limits: ConnectionLimits = { ...defaultConnectionLimits };
+    for (const key of Object.keys(defaultConnectionLimits) as (keyof ConnectionLimits)[]) {
+      if (options[key] !== undefined) limits[key] = options[key]!;
+    }
+    const maxConnections = options.maxConnections ?? 1024;
+    this.#load = { active: 0, max: options.maxRequests ?? 1024 };
+    this.#allowed = parseAddrs(options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS);
+    this.#socketMode = options.socketMode;
+    const onError = options.onConnectionError ?? ((err: Error) => {
+      process.stderr.write(`fcgi: connection closed: ${err.message}\n`);
+    });
+    const connectionOptions = {
+      ...responder(handler, options),
+      roles: [Role.RESPONDER],
+      limits,
+      load: this.#load,
+      values: {
+        [Values.MAX_CONNS]: String(maxConnections),
+        [Values.MAX_REQS]: String(this.#load.max),
+        [Values.MPXS_CONNS]: '1',
+      },
+      onError: (err: Error) => {
+        // A web server that resets or hangs up is routine, not worth a log line.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ECONNRESET' && code !== 'EPIPE') onError(err);
+      },
+    };
+    this.net = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket: Socket) => {
+      if (this.#allowed && socket.remoteAddress && !this.#allowed.has(normalizeAddr(socket.remoteAddress))) {
+        socket.destroy();
+        return;
+      }
+      const conn = new Connection(socket, connectionOptions);
+      this.#connections.add(conn);
+      socket.once('close', () => this.#connections.delete(conn));
+      if (this.#closing) conn.close();
+    });
+    this.net.maxConnections = maxConnections;
+    this.net.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Requests in flight now. */
+  get activeRequests(): number {
+    return this.#load.active;
+  }
+
+  address(): ListenAddress | null {
+    return this.#address;
+  }
+
+  /**
+   * Starts listening, taking what the host gives first: a listening socket on fd 0 (mod_fcgid,
+   * spawn-fcgi, lighttpd), else FCGI_LISTEN from the environment, else `target`.
+   */
+  async listen(target?: ListenTarget): Promise<ListenAddress> {
+    let resolved: ResolvedTarget;
+    if (hasListeningSocketOnFd0()) resolved = { kind: 'fd', fd: 0 };
+    else if (process.env.FCGI_LISTEN) resolved = resolveTarget(process.env.FCGI_LISTEN);
+    else if (target !== undefined) resolved = resolveTarget(target);
+    else {
+      throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET,
+        'nothing to listen on: no listening socket on fd 0, no FCGI_LISTEN and no target given');
+    }
+    return this.listenOn(resolved);
+  }
+
+  /** Listens on exactly `target`, ignoring fd 0 and the environment. */
+  async listenOn(target: ResolvedTarget): Promise<ListenAddress> {
+    if (target.kind === 'unix') await removeStaleSocket(target.path);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.net.once('error', onError);
+      const done = () => {
+        this.net.off('error', onError);
+        resolve();
+      };
+      if (target.kind === 'unix') this.net.listen(target.path, done);
+      else if (target.kind === 'tcp') this.net.listen(target.port, target.host, done);
+      else this.net.listen({ fd: target.fd }, done);
+    });
+    if (target.kind === 'unix' && this.#socketMode !== undefined) await chmod(target.path, this.#socketMode);
+    if (target.kind === 'tcp') {
+      const a = this.net.address();
+      if (a && typeof a === 'object') target = { kind: 'tcp', host: a.address, port: a.port };
+    }
+    this.#address = target;
+    this.emit('listening', target);
+    return target;
+  }
+
+  /**
+   * Stops accepting; requests in flight finish, idle connections close. Resolves when every
+   * connection is closed.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= new Promise<void>((resolve) => {
+      if (!this.net.listening) {
+        resolve();
+        return;
+      }
+      this.net.close(() => resolve());
+      for (const conn of this.#connections) conn.close();
+    }));
+  }
+}
+
+/** Creates a server that runs `handler` for every request. */
+export function createFcgiServer(handler: Handler, options?: ServerOptions): FcgiServer {
+  return new FcgiServer(handler, options);
+}
+
+function parseAddrs(value: string | readonly string[] | undefined): ReadonlySet<string> | null {
+  if (value === undefined) return null;
+  const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter(Boolean);
+  return list.length ? new Set(list.map(normalizeAddr)) : null;
+}
+
+/** IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d. */
+function normalizeAddr(addr: string): string {
+  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return isIPv4(v4) ? v4 : addr.toLowerCase();
+}
+
+/** Removes a socket file nobody listens on any more; refuses to touch anything else. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) {
+    throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET, `${path} exists and is not a socket`);
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) {
+    const err = new Error(`${path}: another process is listening on it`) as NodeJS.ErrnoException;
+    err.code = 'EADDRINUSE';
+    throw err;
+  }
+  await unlink(path);
+}
