@@ -46,7 +46,8 @@ export function serializeHead(status: number, message: string, headers: Record<s
     head = `Status: ${status} ${message || STATUS_CODES[status] || 'Unknown'}\r\n`;
   }
   for (const key in headers) {
-    if (HOP_BY_HOP.has(key)) continue;
+    // The status line is ours; a `Status` header set by hand would make a second one.
+    if (HOP_BY_HOP.has(key) || key === 'status') continue;
     const { name, value } = headers[key]!;
     if (typeof value === 'string') head += `${name}: ${value}\r\n`;
     else for (const v of value) head += `${name}: ${v}\r\n`;

@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Exchange, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
-import { FcgiResponse, abortResponse, drainResponse } from './response.js';
+import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
 
@@ -61,21 +61,20 @@ export function responder(handler: Handler, options: ResponderOptions = {}): Pic
 
 /**
  * What happens to a request whose handler failed: the error on FCGI_STDERR; then a plain-text
- * error response if nothing was sent yet (the error's own 4xx status and message when it carries
- * `expose`, else 500), or a truncated response with appStatus 1 if the headers were sent.
+ * error response if no byte went out yet (the error's own 4xx status and message when it carries
+ * `expose`, else 500; headers set before are dropped), or a truncated response with appStatus 1.
  */
 export function handlerFailed(err: Error, req: FcgiRequest, res: FcgiResponse): void {
   res.err(`Error in ${req.method} ${req.url}: ${err.stack ?? err.message}`);
   if (res.writableEnded || res.destroyed) return;
-  if (res.headersSent) {
+  // Headers already made final by writeHead() but not sent can still be replaced.
+  if (!resetUnsentResponse(res)) {
     res.destroy();
     return;
   }
   const { status, expose } = err as { status?: unknown; expose?: unknown };
   const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
   res.statusCode = code;
-  res.statusMessage = '';
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.end(expose === true && code < 500 ? `${err.message}\n` : `${code} ${STATUS_CODES[code] ?? 'Error'}\n`);
 }

@@ -14,7 +14,13 @@ type Callback = (err?: Error | null) => void;
 // Entry points for the exchange; static so they survive a prototype swap (see request.ts).
 let deliverAbort: (res: FcgiResponse, reason: Error) => void;
 let deliverDrain: (res: FcgiResponse) => void;
+let reopenHead: (res: FcgiResponse) => boolean;
 export { deliverAbort as abortResponse, deliverDrain as drainResponse };
+/**
+ * For error handling: if no byte of the response went out yet, forgets status and headers (even
+ * after writeHead) so an error response can replace it, and returns true.
+ */
+export { reopenHead as resetUnsentResponse };
 
 function noBodyStatus(code: number): boolean {
   return code === 204 || code === 304 || (code >= 100 && code < 200);
@@ -25,7 +31,7 @@ export class FcgiResponse extends Stream {
   statusCode = 200;
   /** Reason phrase; empty means the standard one. */
   statusMessage = '';
-  /** True once the header block was sent (or raw output began). */
+  /** True once status and headers are final: writeHead(), the first output, or raw output. */
   headersSent = false;
   /** True once end() was called. */
   writableEnded = false;
@@ -40,6 +46,8 @@ export class FcgiResponse extends Stream {
   #stdout: Writable | null = null;
   #stderr: Writable | null = null;
   #hasBody = true;
+  /** The header block was handed to the connection (headersSent may be true before, after writeHead). */
+  #headOut = false;
 
   static {
     deliverAbort = (res, reason) => {
@@ -48,6 +56,15 @@ export class FcgiResponse extends Stream {
       res.#stdout?.destroy(reason);
       res.#stderr?.destroy();
       res.emit('close');
+    };
+    reopenHead = (res) => {
+      if (res.#headOut || res.writableEnded || res.destroyed) return false;
+      res.#headers = Object.create(null);
+      res.headersSent = false;
+      res.statusCode = 200;
+      res.statusMessage = '';
+      res.#hasBody = res.req.method !== 'HEAD';
+      return true;
     };
     deliverDrain = (res) => {
       res.writableNeedDrain = false;
@@ -123,23 +140,26 @@ export class FcgiResponse extends Stream {
     return Object.keys(this.#headers);
   }
 
-  /** Sets status (and reason, and headers) and sends the header block now. */
+  /**
+   * Sets status (and reason, and headers) and makes them final, as node:http does: headersSent is
+   * true and later header changes throw. The block itself goes out with the first output, so
+   * end(body) can still give it a Content-Length.
+   */
   writeHead(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
     if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, 'writeHead() after the headers were sent');
     checkStatus(code);
     if (typeof message === 'object') headers = message;
-    else if (typeof message === 'string') {
-      checkHeaderValue('status message', message);
-      this.statusMessage = message;
-    }
-    this.statusCode = code;
+    else if (typeof message === 'string') checkHeaderValue('status message', message);
     if (headers) for (const name of Object.keys(headers)) this.setHeader(name, headers[name]!);
+    if (typeof message === 'string') this.statusMessage = message;
+    this.statusCode = code;
+    this.#commit();
     return this;
   }
 
   /** Sends the header block without body bytes. */
   flushHeaders(): void {
-    if (!this.headersSent && !this.destroyed) this.#exchange.stdout(this.#head(), null, false);
+    if (!this.#headOut && !this.destroyed) this.#exchange.stdout(this.#head(), null, false);
   }
 
   // -- Body --
@@ -153,9 +173,12 @@ export class FcgiResponse extends Stream {
       this.#afterEnd(cb);
       return false;
     }
-    if (this.destroyed) return true;
+    if (this.destroyed) {
+      if (cb) process.nextTick(cb, new Error('write after the response was destroyed'));
+      return true;
+    }
+    const head = this.#headOut ? '' : this.#head();
     const data = this.#hasBody ? toData(chunk, encoding) : null;
-    const head = this.headersSent ? '' : this.#head();
     const ok = this.#exchange.stdout(head, data, false);
     if (!ok) this.writableNeedDrain = true;
     if (cb) process.nextTick(cb);
@@ -174,22 +197,26 @@ export class FcgiResponse extends Stream {
       if (cb) process.nextTick(cb);
       return this;
     }
-    this.writableEnded = this.finished = true;
     if (this.destroyed) {
+      this.writableEnded = this.finished = true;
       if (cb) process.nextTick(cb);
       return this;
     }
     let data = chunk === undefined ? null : toData(chunk, encoding as BufferEncoding | undefined);
     let head = '';
-    if (!this.headersSent) {
+    if (!this.#headOut) {
+      // Checks status and reason first: if they are bad this throws with the response still open,
+      // so the handler's error can still be answered.
+      this.#commit();
       // Like Node: a body given whole to end() gets its Content-Length.
-      if (!noBodyStatus(this.statusCode) && !this.hasHeader('content-length')) {
+      if (!noBodyStatus(this.statusCode) && !('content-length' in this.#headers)) {
         const len = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
         if (data !== null || this.#hasBody) this.#headers['content-length'] = { name: 'Content-Length', value: String(len) };
       }
       head = this.#head();
     }
     if (!this.#hasBody) data = null;
+    this.writableEnded = this.finished = true;
     this.#exchange.stdout(head, data, true);
     process.nextTick(finish, this, cb);
     return this;
@@ -209,12 +236,12 @@ export class FcgiResponse extends Stream {
   get stdout(): Writable {
     return (this.#stdout ??= new Writable({
       write: (chunk: Buffer, _enc, cb) => {
-        this.headersSent = true;
+        this.headersSent = this.#headOut = true;
         if (this.#exchange.stdout('', chunk, false)) cb();
         else this.once('drain', () => cb());
       },
       final: (cb) => {
-        this.headersSent = true;
+        this.headersSent = this.#headOut = true;
         this.end();
         cb();
       },
@@ -241,8 +268,24 @@ export class FcgiResponse extends Stream {
     return this;
   }
 
-  #head(): string {
+  /**
+   * Makes status and headers final. The status and reason are checked here too, since they may
+   * have been assigned directly (a CR or LF in the reason would forge header lines). A status
+   * without a body (204, 304, 1xx) drops body bytes from then on, as node:http does.
+   */
+  #commit(): void {
+    const code = this.statusCode | 0; // as node:http, which also takes '404'
+    checkStatus(code);
+    if (this.statusMessage) checkHeaderValue('status message', String(this.statusMessage));
+    this.statusCode = code;
+    if (noBodyStatus(code)) this.#hasBody = false;
     this.headersSent = true;
+  }
+
+  /** The header block, now final and handed out. */
+  #head(): string {
+    this.#commit();
+    this.#headOut = true;
     return serializeHead(this.statusCode, this.statusMessage, this.#headers);
   }
 

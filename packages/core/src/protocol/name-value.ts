@@ -61,16 +61,19 @@ export function encodeNameValues(pairs: NameValues): Buffer {
 export interface NameValueLimits {
   /** Most pairs accepted. */
   maxPairs?: number;
+  /** The value kept when a name repeats; default: the later value replaces the earlier. */
+  merge?(name: string, earlier: string, later: string): string;
 }
 
 /**
  * Decodes a complete name-value byte string into an object without a prototype (a pair named
- * `__proto__` stays a pair). A later duplicate name replaces an earlier one. Names and values are
- * read as UTF-8. Throws ProtocolError on a truncated pair.
+ * `__proto__` stays a pair). A later duplicate name replaces an earlier one, unless `merge` is
+ * given. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair.
  */
 export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   const maxPairs = limits.maxPairs ?? Infinity;
+  const merge = limits.merge;
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   let at = 0;
   let count = 0;
@@ -83,7 +86,10 @@ export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}):
     const end = valueStart + valueLen;
     if (end > b.length) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${b.length - start}`);
     if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
-    out[b.toString('utf8', start, valueStart)] = b.toString('utf8', valueStart, end);
+    const name = b.toString('utf8', start, valueStart);
+    const value = b.toString('utf8', valueStart, end);
+    const earlier = merge ? out[name] : undefined;
+    out[name] = earlier === undefined ? value : merge!(name, earlier, value);
     at = end;
   }
   return out;

@@ -20,26 +20,38 @@ export const DEFAULT_HOST = '127.0.0.1';
 export function resolveTarget(target: ListenTarget): ResolvedTarget {
   if (typeof target === 'number') return tcp(DEFAULT_HOST, target, String(target));
   if (typeof target === 'object') {
-    if ('fd' in target) return { kind: 'fd', fd: target.fd };
-    if ('path' in target) return { kind: 'unix', path: target.path };
-    return tcp(target.host ?? DEFAULT_HOST, target.port, JSON.stringify(target));
+    if ('fd' in target) {
+      if (!Number.isInteger(target.fd) || target.fd < 0) throw invalid(`invalid fd in ${JSON.stringify(target)}`);
+      return { kind: 'fd', fd: target.fd };
+    }
+    if ('path' in target) return unix(target.path);
+    // An empty host would make net.Server#listen bind every interface; '' means the default, as in ":9000".
+    return tcp(target.host || DEFAULT_HOST, target.port, JSON.stringify(target));
   }
   const t = target.trim();
-  if (t.startsWith('unix:')) return { kind: 'unix', path: t.slice(5) };
+  if (t.startsWith('unix:')) return unix(t.slice(5));
   if (/^\d+$/.test(t)) return tcp(DEFAULT_HOST, Number(t), t);
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(t);
   if (v6) return tcp(v6[1]!, Number(v6[2]), t);
   const hp = /^([^/:\s]*):(\d+)$/.exec(t);
   if (hp) return tcp(hp[1] || DEFAULT_HOST, Number(hp[2]), t);
-  if (t.includes('/') || t.endsWith('.sock')) return { kind: 'unix', path: t };
-  throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET, `cannot tell what to listen on from ${JSON.stringify(target)}: use a socket path, a port or host:port`);
+  if (t.includes('/') || t.endsWith('.sock')) return unix(t);
+  throw invalid(`cannot tell what to listen on from ${JSON.stringify(target)}: use a socket path, a port or host:port`);
 }
 
 function tcp(host: string, port: number, text: string): ResolvedTarget {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET, `invalid port in ${text}`);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`invalid port in ${text}`);
   return { kind: 'tcp', host, port };
+}
+
+// An empty path must not reach net.Server#listen, which would fail with a puzzling port error.
+function unix(path: string): ResolvedTarget {
+  if (path === '') throw invalid('empty unix socket path');
+  return { kind: 'unix', path };
+}
+
+function invalid(message: string): FcgiError {
+  return new FcgiError(ErrorCode.INVALID_LISTEN_TARGET, message);
 }
 
 /**

@@ -36,6 +36,8 @@ export class FcgiServer extends EventEmitter {
   readonly #socketMode: number | undefined;
   #address: ListenAddress | null = null;
   #closing: Promise<void> | null = null;
+  #listenPending = false;
+  #onDrained: (() => void) | null = null;
 
   constructor(handler: Handler, options: ServerOptions = {}) {
     super();
@@ -73,11 +75,18 @@ export class FcgiServer extends EventEmitter {
       }
       const conn = new Connection(socket, connectionOptions);
       this.#connections.add(conn);
-      socket.once('close', () => this.#connections.delete(conn));
+      socket.once('close', () => {
+        this.#connections.delete(conn);
+        if (this.#connections.size === 0) this.#onDrained?.();
+      });
       if (this.#closing) conn.close();
     });
     this.net.maxConnections = maxConnections;
-    this.net.on('error', (err) => this.emit('error', err));
+    // An error while listen() is pending rejects its promise; emitting it too would crash an app
+    // that has no 'error' listener (a busy TCP port killed the process instead of rejecting).
+    this.net.on('error', (err) => {
+      if (!this.#listenPending) this.emit('error', err);
+    });
   }
 
   /** Connections open now. */
@@ -113,17 +122,20 @@ export class FcgiServer extends EventEmitter {
   /** Listens on exactly `target`, ignoring fd 0 and the environment. */
   async listenOn(target: ResolvedTarget): Promise<ListenAddress> {
     if (target.kind === 'unix') await removeStaleSocket(target.path);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.net.once('error', onError);
-      const done = () => {
-        this.net.off('error', onError);
-        resolve();
-      };
-      if (target.kind === 'unix') this.net.listen(target.path, done);
-      else if (target.kind === 'tcp') this.net.listen(target.port, target.host, done);
-      else this.net.listen({ fd: target.fd }, done);
-    });
+    let onError: ((err: Error) => void) | undefined;
+    this.#listenPending = true;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onError = reject;
+        this.net.once('error', onError);
+        if (target.kind === 'unix') this.net.listen(target.path, resolve);
+        else if (target.kind === 'tcp') this.net.listen(target.port, target.host, resolve);
+        else this.net.listen({ fd: target.fd }, resolve);
+      });
+    } finally {
+      this.#listenPending = false;
+      if (onError) this.net.off('error', onError);
+    }
     if (target.kind === 'unix' && this.#socketMode !== undefined) await chmod(target.path, this.#socketMode);
     if (target.kind === 'tcp') {
       const a = this.net.address();
@@ -140,11 +152,16 @@ export class FcgiServer extends EventEmitter {
    */
   close(): Promise<void> {
     return (this.#closing ??= new Promise<void>((resolve) => {
-      if (!this.net.listening) {
-        resolve();
-        return;
-      }
-      this.net.close(() => resolve());
+      // net.Server calls back once its sockets are destroyed, a tick before their 'close' events
+      // (which end the requests and update `connections`): wait for both.
+      let waiting = 2;
+      const done = () => {
+        if (--waiting === 0) resolve();
+      };
+      if (this.#connections.size === 0) done();
+      else this.#onDrained = done;
+      if (this.net.listening) this.net.close(() => done());
+      else done();
       for (const conn of this.#connections) conn.close();
     }));
   }
@@ -178,16 +195,20 @@ async function removeStaleSocket(path: string): Promise<void> {
   if (!st.isSocket()) {
     throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET, `${path} exists and is not a socket`);
   }
-  const live = await new Promise<boolean>((resolve) => {
+  const refused = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
     const probe = createConnection(path);
     probe.once('connect', () => {
       probe.destroy();
-      resolve(true);
+      resolve(null);
     });
-    probe.once('error', () => resolve(false));
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err));
   });
-  if (live) {
-    const err = new Error(`${path}: another process is listening on it`) as NodeJS.ErrnoException;
+  if (refused?.code === 'ENOENT') return;
+  // Only ECONNREFUSED proves nobody listens: EAGAIN is a live server whose backlog is full, and
+  // EACCES says nothing either way. Anything else leaves the file alone.
+  if (refused?.code !== 'ECONNREFUSED') {
+    const why = refused ? `cannot tell whether another process listens on it (${refused.code})` : 'another process is listening on it';
+    const err = new Error(`${path}: ${why}`) as NodeJS.ErrnoException;
     err.code = 'EADDRINUSE';
     throw err;
   }

@@ -1,0 +1,1 @@
+export { serveCgi, isCgiEnvironment, type CgiOptions } from './cgi.js';
