@@ -2,7 +2,7 @@
 // answers management records, and writes responses without interleaving records.
 import type { Duplex } from 'node:stream';
 import {
-  Record, RecordParser, Role, Status, Values, encodeNameValues, encodeStream, encodeUnknownType,
+  Record, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
   decodeBeginRequest, decodeNameValues, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
   type RecordSink,
 } from '../protocol/index.js';
@@ -46,6 +46,16 @@ interface Pending {
 
 function uncork(conn: Connection): void {
   conn.uncorkNow();
+}
+
+/**
+ * nginx before 1.23 (Debian 12 ships 1.22) sends a header that came on several lines as several
+ * HTTP_* params of one name: join them as HTTP would (cookies with "; ", others with ", ")
+ * instead of keeping only the last. Other repeated params: the last one wins.
+ */
+function joinRepeatedHeader(name: string, earlier: string, later: string): string {
+  if (!name.startsWith('HTTP_')) return later;
+  return earlier + (name === 'HTTP_COOKIE' ? '; ' : ', ') + later;
 }
 
 export class Connection implements RecordSink, ExchangeHost {
@@ -163,7 +173,7 @@ export class Connection implements RecordSink, ExchangeHost {
     let environ: Record<string, string>;
     try {
       const all = p.params.length === 1 ? p.params[0]! : Buffer.concat(p.params, p.paramsLen);
-      environ = decodeNameValues(all, { maxPairs: this.#limits.maxParams });
+      environ = decodeNameValues(all, { maxPairs: this.#limits.maxParams, merge: joinRepeatedHeader });
     } catch (err) {
       if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
       throw err;
@@ -207,8 +217,8 @@ export class Connection implements RecordSink, ExchangeHost {
       const v = values[name];
       if (v !== undefined) known.push([name, v]);
     }
-    // One record, no empty one after it: GET_VALUES_RESULT is not a stream.
-    this.write(encodeStream(Record.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known), false));
+    // Exactly one record, even with no known name (then empty): GET_VALUES_RESULT is not a stream.
+    this.write(encodeRecord(Record.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known)));
   }
 
   // -- ExchangeHost --
@@ -262,8 +272,14 @@ export class Connection implements RecordSink, ExchangeHost {
   }
 
   #onEnd(): void {
-    // The web server will send nothing more; answer what is in flight, then close.
+    // FastCGI has no half-close: a web server aborts a connection's requests by closing it (spec
+    // 5.4), and a FIN looks the same whether it then reads or not. So requests still in flight are
+    // aborted (as Node's http server does on a client's FIN), then our side closes.
     this.#closing = true;
+    if (this.#exchanges.size > 0) {
+      const err = new FcgiError(ErrorCode.CONNECTION_LOST, 'the web server closed the connection');
+      for (const ex of [...this.#exchanges.values()]) ex.abort(err, false);
+    }
     this.#maybeEnd();
   }
 

@@ -9,9 +9,9 @@ function headers(...entries: [string, string | string[]][]): Record<string, Head
   return out;
 }
 
-test('serializeHead leaves out Status for a plain 200', () => {
+test('serializeHead leaves out Status for a plain 200, unless the block would be empty (CGI wants a field)', () => {
   assert.equal(serializeHead(200, '', headers(['Content-Type', 'text/plain'])), 'Content-Type: text/plain\r\n\r\n');
-  assert.equal(serializeHead(200, '', headers()), '\r\n');
+  assert.equal(serializeHead(200, '', headers()), 'Status: 200 OK\r\n\r\n');
 });
 
 test('serializeHead writes Status for other codes, for a reason, and for 200 with Location', () => {

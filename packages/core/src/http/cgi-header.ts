@@ -52,5 +52,6 @@ export function serializeHead(status: number, message: string, headers: Record<s
     if (typeof value === 'string') head += `${name}: ${value}\r\n`;
     else for (const v of value) head += `${name}: ${v}\r\n`;
   }
-  return head + '\r\n';
+  // CGI wants at least one field: a bare 200 without headers still says its status.
+  return (head || 'Status: 200 OK\r\n') + '\r\n';
 }
