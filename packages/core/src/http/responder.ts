@@ -7,7 +7,15 @@ import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from 
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
 
+/** Request and response classes a framework may substitute (subclasses of ours). */
+export type RequestClass = new (exchange: Exchange, highWaterMark: number) => FcgiRequest;
+export type ResponseClass = new (exchange: Exchange, req: FcgiRequest) => FcgiResponse;
+
 export interface ResponderOptions {
+  /** The class of `req`; default FcgiRequest. A handler may also carry it as `handler.Request`. */
+  Request?: RequestClass;
+  /** The class of `res`; default FcgiResponse. A handler may also carry it as `handler.Response`. */
+  Response?: ResponseClass;
   /** Bytes of unread body held per request before the connection pauses. Default 64 KiB. */
   bodyHighWaterMark?: number;
   /** Called for each error a handler throws, after it was written to FCGI_STDERR. */
@@ -36,6 +44,9 @@ class HttpExchange extends Exchange {
 /** The connection options that run `handler` as a Responder. */
 export function responder(handler: Handler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
   const highWaterMark = options.bodyHighWaterMark ?? 64 * 1024;
+  const carried = handler as { Request?: RequestClass; Response?: ResponseClass };
+  const Request = options.Request ?? carried.Request ?? FcgiRequest;
+  const Response = options.Response ?? carried.Response ?? FcgiResponse;
   const onError = options.onHandlerError;
   const fail = (err: unknown, req: FcgiRequest, res: FcgiResponse): void => {
     const error = err instanceof Error ? err : new Error(String(err));
@@ -47,8 +58,8 @@ export function responder(handler: Handler, options: ResponderOptions = {}): Pic
       new HttpExchange(host, id, role, keepConn),
     dispatch(exchange: Exchange): void {
       const ex = exchange as HttpExchange;
-      const req = (ex.req = new FcgiRequest(ex, highWaterMark));
-      const res = (ex.res = new FcgiResponse(ex, req));
+      const req = (ex.req = new Request(ex, highWaterMark));
+      const res = (ex.res = new Response(ex, req));
       try {
         const result = handler(req, res) as PromiseLike<unknown> | undefined;
         if (result && typeof result.then === 'function') result.then(undefined, (err) => fail(err, req, res));

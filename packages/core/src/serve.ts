@@ -1,0 +1,75 @@
+// serve(): run a handler the way the host asks — FastCGI on what it gave, CGI, or, with nothing at
+// all, behind the built-in HTTP gateway for local development.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isCgiEnvironment, serveCgi } from './cgi/index.js';
+import { createGateway, type Gateway } from './gateway/index.js';
+import type { Handler } from './http/index.js';
+import {
+  FcgiServer, hasListeningSocketOnFd0, resolveTarget, type ListenAddress, type ListenTarget, type ServerOptions,
+} from './server/index.js';
+
+export interface ServeOptions extends ServerOptions {
+  /** Where to listen when the host gives neither fd 0, FCGI_LISTEN nor a CGI environment. */
+  target?: ListenTarget;
+  /** Port of the development gateway; default: $PORT, else 3000. */
+  port?: number;
+  /** Host of the development gateway; default 127.0.0.1. */
+  host?: string;
+  /** Print the gateway's address on stdout (default true). */
+  announce?: boolean;
+}
+
+export type Serving =
+  | { mode: 'fastcgi'; server: FcgiServer; address: ListenAddress; close(): Promise<void> }
+  | { mode: 'gateway'; server: FcgiServer; gateway: Gateway; url: string; close(): Promise<void> }
+  | { mode: 'cgi'; close(): Promise<void> };
+
+/**
+ * Serves `handler`, choosing in this order: a listening socket on fd 0 (mod_fcgid, spawn-fcgi,
+ * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
+ * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides).
+ */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<Serving> {
+  if (hasListeningSocketOnFd0() || process.env.FCGI_LISTEN) {
+    return fastcgi(handler, options, hasListeningSocketOnFd0() ? { fd: 0 } : process.env.FCGI_LISTEN!);
+  }
+  if (isCgiEnvironment()) {
+    await serveCgi(handler, options);
+    // A CGI process answers one request; whatever else the app keeps open must not hold it.
+    process.exit(0);
+  }
+  if (options.target !== undefined) return fastcgi(handler, options, options.target);
+  return gateway(handler, options);
+}
+
+async function fastcgi(handler: Handler, options: ServeOptions, target: ListenTarget): Promise<Serving> {
+  const server = new FcgiServer(handler, options);
+  const address = await server.listenOn(resolveTarget(target));
+  return { mode: 'fastcgi', server, address, close: () => server.close() };
+}
+
+async function gateway(handler: Handler, options: ServeOptions): Promise<Serving> {
+  // The app speaks real FastCGI on a private socket; the gateway is the web server in front.
+  const dir = mkdtempSync(join(tmpdir(), 'fcgi-dev-'));
+  const socketPath = join(dir, 'app.sock');
+  const server = new FcgiServer(handler, options);
+  await server.listenOn({ kind: 'unix', path: socketPath });
+  const gw = createGateway({ to: socketPath, serverSoftware: 'fcgi-dev-gateway' });
+  const port = options.port ?? (Number(process.env.PORT) || 3000);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    gw.server.once('error', reject);
+    gw.server.listen(port, host, () => resolve());
+  });
+  const bound = gw.server.address();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof bound === 'object' && bound ? bound.port : port}`;
+  if (options.announce !== false) console.log(`@fcgi: serving on ${url} (development gateway; FastCGI on ${socketPath})`);
+  const close = async () => {
+    await gw.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { mode: 'gateway', server, gateway: gw, url, close };
+}
