@@ -6,7 +6,7 @@ import { FcgiRequest, FcgiResponse } from '../http/index.js';
 import { finalHandler } from './final-handler.js';
 import { AppRequest } from './request.js';
 import { AppResponse } from './response.js';
-import type { ErrorMiddleware, Handle, Middleware, NextFunction } from './types.js';
+import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } from './types.js';
 
 interface Layer {
   /** Mount path without a trailing slash, lower-cased ('' matches everything). */
@@ -40,6 +40,10 @@ export class Application {
    * Adds middleware, error middleware (four parameters), sub-apps or routers, for every path or
    * under a path prefix: `use(fn)`, `use('/api', fn, ...)`, `use(['/a', '/b'], fn)`, arrays nest.
    */
+  use(...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
+  use(...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
+  use(path: string | readonly string[], ...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
+  use(path: string | readonly string[], ...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
   use(...args: unknown[]): this {
     let paths: string[] = ['/'];
     if (typeof args[0] === 'string' || (Array.isArray(args[0]) && typeof args[0][0] === 'string')) {
@@ -215,7 +219,10 @@ function once(next: NextFunction, res: FcgiResponse): NextFunction {
   let called = false;
   return (err?: unknown) => {
     if (called) {
-      res.err(`next() called more than once: ${new Error().stack?.split('\n').slice(2, 5).join(' | ')}`);
+      const where = new Error().stack?.split('\n').slice(2, 5).map((l) => l.trim()).join(' | ');
+      const text = `next() called more than once, ignored: ${where}\n`;
+      if (res.writableEnded) process.stderr.write(text);
+      else res.err(text.trimEnd());
       return;
     }
     called = true;
