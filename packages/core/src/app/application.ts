@@ -8,6 +8,9 @@ import { AppRequest } from './request.js';
 import { AppResponse } from './response.js';
 import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } from './types.js';
 
+/** Marks settings whose 'trust proxy' is still the default: a mounted app then takes its parent's. */
+const TRUST_PROXY_DEFAULT = Symbol('trust proxy default');
+
 interface Layer {
   /** Mount path without a trailing slash, lower-cased ('' matches everything). */
   path: string;
@@ -60,6 +63,9 @@ export class Application {
         if (sub instanceof Function && Object.getPrototypeOf(sub) === Application.prototype) {
           sub.mountpath = path;
           sub.parent = this as unknown as App;
+          // As Express: settings a sub-app has not set are read from its parent's.
+          Object.setPrototypeOf(sub.settings!, this.settings);
+          if (Object.hasOwn(sub.settings!, TRUST_PROXY_DEFAULT)) delete sub.settings!['trust proxy'];
         }
         const norm = path.endsWith('/') ? path.slice(0, -1) : path;
         this.stack.push({ path: norm.toLowerCase(), handle, error: typeof handle === 'function' && handle.length === 4 });
@@ -129,6 +135,7 @@ export class Application {
   set(name: string, ...value: unknown[]): any {
     if (value.length === 0) return this.settings[name];
     this.settings[name] = value[0];
+    if (name === 'trust proxy') delete this.settings[TRUST_PROXY_DEFAULT as unknown as string];
     return this;
   }
 
@@ -176,7 +183,7 @@ export function createApp(): App {
   Object.setPrototypeOf(app, Application.prototype);
   app.stack = [];
   app.locals = Object.create(null);
-  app.settings = { env: process.env.NODE_ENV || 'development', 'trust proxy': false };
+  app.settings = { env: process.env.NODE_ENV || 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true };
   app.locals.settings = app.settings;
   app.mountpath = '/';
   app.parent = undefined;

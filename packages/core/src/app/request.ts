@@ -1,10 +1,19 @@
-// The request an app's middleware sees: the core request plus what the chain fills in.
+// The request an app's middleware sees: the core request plus what the chain fills in, and the
+// Express 5 helpers (get, is, accepts*, ip, host, protocol, fresh, cookies, ...).
 // Helpers live on the prototype and keep no #private state, so a request of the plain core class
-// can be upgraded in place (see upgrade() in application.ts).
+// can be upgraded in place (see upgrade() in application.ts). Every helper is computed only when
+// read: a request that never asks costs nothing.
+import { isIP } from 'node:net';
+import { parseCookie } from 'cookie';
 import type { Exchange } from '../connection/index.js';
 import { FcgiRequest } from '../http/index.js';
+import { acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, type Offered } from './accepts.js';
 import type { App } from './application.js';
+import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
+import { isFresh } from './fresh.js';
+import { forwardedChain, trustFor, type TrustFn } from './proxy-trust.js';
 import type { AppResponse } from './response.js';
+import { requestTypeIs } from './type-is.js';
 
 export class AppRequest extends FcgiRequest {
   /** Route parameters, filled by a router. */
@@ -18,9 +27,273 @@ export class AppRequest extends FcgiRequest {
   /** The app handling the request now. */
   app!: App;
   res!: AppResponse;
+  // Backing fields of the settable cookie accessors; undefined until read or assigned.
+  declare _cookies: Record<string, any> | undefined;
+  declare _signedCookies: Record<string, any> | undefined;
+  declare _secret: string | undefined;
 
   constructor(exchange: Exchange, highWaterMark: number) {
     super(exchange, highWaterMark);
     this.originalUrl = this.url;
   }
+
+  // -- Headers --
+
+  /** A request header by any case of its name; Referer and Referrer are the same header. */
+  get(name: string): string | undefined {
+    if (!name) throw new TypeError('name argument is required to req.get');
+    if (typeof name !== 'string') throw new TypeError('name must be a string to req.get');
+    const lc = name.toLowerCase();
+    if (lc === 'referer' || lc === 'referrer') return this.headers.referrer || this.headers.referer;
+    return this.headers[lc];
+  }
+
+  /** Same as get(). */
+  header(name: string): string | undefined {
+    return this.get(name);
+  }
+
+  /**
+   * The first of `types` the body's Content-Type matches ('json', 'text/*', '+json', ...): the
+   * type as given, or the actual type for wildcards and suffixes; false when none matches; null
+   * when the request has no body. With no types, the Content-Type without parameters.
+   */
+  is(...types: Offered): string | false | null {
+    return requestTypeIs(this.headers, flatten(types));
+  }
+
+  // -- Content negotiation --
+
+  /** The best of `types` for the Accept header (false if none); with no types, all it accepts. */
+  accepts(): string[];
+  accepts(...types: Offered): string | false;
+  accepts(...types: Offered): string | string[] | false {
+    return acceptsTypes(this.headers.accept, types);
+  }
+
+  acceptsEncodings(): string[];
+  acceptsEncodings(...encodings: Offered): string | false;
+  acceptsEncodings(...encodings: Offered): string | string[] | false {
+    return acceptsEncodings(this.headers['accept-encoding'], encodings);
+  }
+
+  acceptsCharsets(): string[];
+  acceptsCharsets(...charsets: Offered): string | false;
+  acceptsCharsets(...charsets: Offered): string | string[] | false {
+    return acceptsCharsets(this.headers['accept-charset'], charsets);
+  }
+
+  acceptsLanguages(): string[];
+  acceptsLanguages(...languages: Offered): string | false;
+  acceptsLanguages(...languages: Offered): string | string[] | false {
+    return acceptsLanguages(this.headers['accept-language'], languages);
+  }
+
+  // -- Where the request came from --
+
+  /**
+   * 'https' when the web server says so (HTTPS=on, REQUEST_SCHEME=https), else 'http'; when the
+   * web server's peer is a trusted proxy, its X-Forwarded-Proto (first value) instead.
+   */
+  get protocol(): string {
+    const env = this.environ;
+    const https = env.HTTPS?.toLowerCase();
+    const own = https === 'on' || https === '1' || env.REQUEST_SCHEME?.toLowerCase() === 'https' ? 'https' : 'http';
+    if (!trustOf(this)(env.REMOTE_ADDR ?? '', 0)) return own;
+    const header = this.headers['x-forwarded-proto'] || own;
+    const comma = header.indexOf(',');
+    return (comma < 0 ? header : header.slice(0, comma)).trim();
+  }
+
+  /** protocol === 'https'. */
+  get secure(): boolean {
+    return this.protocol === 'https';
+  }
+
+  /**
+   * The client's address: REMOTE_ADDR, or with 'trust proxy' the last untrusted address along
+   * X-Forwarded-For (proxy-addr's walk).
+   */
+  get ip(): string | undefined {
+    const chain = forwardedChain(this.environ.REMOTE_ADDR ?? '', this.headers['x-forwarded-for'], trustOf(this));
+    return chain[chain.length - 1] || undefined;
+  }
+
+  /** With 'trust proxy': the client, then each trusted proxy, farthest first; else []. */
+  get ips(): string[] {
+    const chain = forwardedChain(this.environ.REMOTE_ADDR ?? '', this.headers['x-forwarded-for'], trustOf(this));
+    chain.reverse().pop();
+    return chain;
+  }
+
+  /** The Host header (port included), or X-Forwarded-Host's first value when the peer is trusted. */
+  get host(): string | undefined {
+    let value = this.headers['x-forwarded-host'];
+    if (!value || !trustOf(this)(this.environ.REMOTE_ADDR ?? '', 0)) value = this.headers.host;
+    else if (value.includes(',')) value = value.slice(0, value.indexOf(',')).trimEnd();
+    return value || undefined;
+  }
+
+  /** host without the port; an IPv6 literal keeps its brackets ('[::1]'). */
+  get hostname(): string | undefined {
+    const host = this.host;
+    if (!host) return undefined;
+    const from = host[0] === '[' ? host.indexOf(']') + 1 : 0;
+    const colon = host.indexOf(':', from);
+    return colon < 0 ? host : host.slice(0, colon);
+  }
+
+  /** The hostname's labels before the app's domain, nearest first ('subdomain offset', default 2). */
+  get subdomains(): string[] {
+    const hostname = this.hostname;
+    if (!hostname) return [];
+    const offset = setting(this.app, 'subdomain offset') ?? 2;
+    // An IP address has no subdomains (a bracketed IPv6 literal has no dots to split).
+    const labels = isIP(hostname) ? [hostname] : hostname.split('.').reverse();
+    return labels.slice(Number(offset));
+  }
+
+  /** Sent by XMLHttpRequest-era clients: X-Requested-With: XMLHttpRequest. */
+  get xhr(): boolean {
+    return (this.headers['x-requested-with'] ?? '').toLowerCase() === 'xmlhttprequest';
+  }
+
+  // -- Caching --
+
+  /**
+   * The client's cached copy is current: for GET/HEAD with a 2xx or 304 status, the request's
+   * If-None-Match / If-Modified-Since match the response's ETag / Last-Modified as set so far.
+   */
+  get fresh(): boolean {
+    if (this.method !== 'GET' && this.method !== 'HEAD') return false;
+    const res = this.res;
+    const status = res.statusCode;
+    if ((status < 200 || status >= 300) && status !== 304) return false;
+    return isFresh(this.headers, {
+      etag: headerString(res.getHeader('etag')),
+      'last-modified': headerString(res.getHeader('last-modified')),
+    });
+  }
+
+  get stale(): boolean {
+    return !this.fresh;
+  }
+
+  // -- Cookies (what cookie-parser gives, without the middleware) --
+
+  /**
+   * Cookies from the Cookie header ('j:' JSON values parsed). With a secret, signed values
+   * ('s:...') are left out: they are in signedCookies. Assignable, as cookie-parser assigns it.
+   */
+  get cookies(): Record<string, any> {
+    if (this._cookies === undefined) {
+      // cookie-parser skips a request whose req.cookies is set, which would drop its secret: for
+      // its first look only, answer "not parsed yet" so it parses and assigns as under Express.
+      if (calledByCookieParser()) return undefined as unknown as Record<string, any>;
+      this.parseCookies();
+    }
+    return this._cookies!;
+  }
+
+  set cookies(value: Record<string, any>) {
+    this._cookies = value;
+  }
+
+  /** Signed cookies verified with the secret(s): the value, or false when the signature is wrong. */
+  get signedCookies(): Record<string, any> {
+    if (this._signedCookies === undefined) this.parseCookies();
+    return this._signedCookies!;
+  }
+
+  set signedCookies(value: Record<string, any>) {
+    this._signedCookies = value;
+  }
+
+  /** The secret that signs cookies: as assigned (cookie-parser does), else the first 'cookie secret'. */
+  get secret(): string | undefined {
+    if (this._secret !== undefined) return this._secret;
+    return settingSecrets(this.app)[0];
+  }
+
+  set secret(value: string | undefined) {
+    this._secret = value;
+  }
+
+  /** Fills both cookie objects (those not assigned already) from one parse of the header. */
+  private parseCookies(): void {
+    const header = this.headers.cookie;
+    const cookies: Record<string, any> = header ? parseCookie(header) : Object.create(null);
+    const signed: Record<string, any> = Object.create(null);
+    const secrets = settingSecrets(this.app);
+    if (this._secret && !secrets.includes(this._secret)) secrets.unshift(this._secret);
+    if (secrets.length > 0) {
+      for (const name of Object.keys(cookies)) {
+        const value = cookies[name];
+        if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) continue;
+        signed[name] = unsign(value.slice(SIGNED_PREFIX.length), secrets);
+        delete cookies[name];
+      }
+      parseJsonCookies(signed);
+    }
+    parseJsonCookies(cookies);
+    if (this._cookies === undefined) this._cookies = cookies;
+    if (this._signedCookies === undefined) this._signedCookies = signed;
+  }
+}
+
+/**
+ * Is the caller of the cookies getter cookie-parser's middleware (a function named cookieParser)?
+ * Looks at two stack frames only, once per request, and only before the cookies are parsed.
+ */
+function calledByCookieParser(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 2;
+  const probe: { stack?: string } = {};
+  Error.captureStackTrace(probe, calledByCookieParser);
+  Error.stackTraceLimit = limit;
+  // Frame 1 is the getter, frame 2 its caller: "at cookieParser (", or called as a method
+  // "at Object.cookieParser [as handle] (".
+  const caller = probe.stack?.split('\n')[2];
+  return caller !== undefined && /^\s*at (?:[\w$]+\.)?cookieParser(?: \[as [\w$]+\])? \(/.test(caller);
+}
+
+function flatten(args: Offered): string[] {
+  return args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as string[]);
+}
+
+/** A setting of the app, or of the apps it is mounted in when it has none of its own. */
+function setting(app: App | undefined, name: string): any {
+  for (let a = app; a; a = a.parent) {
+    if (a.settings && name in a.settings) return a.settings[name];
+  }
+  return undefined;
+}
+
+function trustOf(req: AppRequest): TrustFn {
+  return trustFor(setting(req.app, 'trust proxy'));
+}
+
+/** The 'cookie secret' setting as a list (a string or an array of strings). */
+function settingSecrets(app: App | undefined): string[] {
+  const value = setting(app, 'cookie secret');
+  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string' && s !== '');
+  return typeof value === 'string' && value !== '' ? [value] : [];
+}
+
+/** 'j:' values parsed as JSON in place, as cookie-parser does (a falsy or malformed result keeps the text). */
+function parseJsonCookies(cookies: Record<string, any>): void {
+  for (const name of Object.keys(cookies)) {
+    const value = cookies[name];
+    if (typeof value !== 'string' || !value.startsWith('j:')) continue;
+    try {
+      const parsed = JSON.parse(value.slice(2));
+      if (parsed) cookies[name] = parsed;
+    } catch {
+      // not JSON after all: keep the text
+    }
+  }
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
