@@ -118,11 +118,14 @@ export class Application {
         rq.url = rest[0] === '/' ? rest : '/' + rest;
         rq.baseUrl = baseUrl + removed;
       }
+      const step = once(next, rs);
+      // As Express's router does: helpers such as res.format() hand their errors to req.next.
+      rq.next = step;
       if (++depth > MAX_SYNC_DEPTH) {
         depth = 0;
-        setImmediate(call, layer, err, rq, rs, once(next, rs));
+        setImmediate(call, layer, err, rq, rs, step);
       } else {
-        call(layer, err, rq, rs, once(next, rs));
+        call(layer, err, rq, rs, step);
       }
       depth = 0;
     };

@@ -13,6 +13,7 @@ import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
 import { isFresh } from './fresh.js';
 import { forwardedChain, trustFor, type TrustFn } from './proxy-trust.js';
 import type { AppResponse } from './response.js';
+import type { NextFunction } from './types.js';
 import { requestTypeIs } from './type-is.js';
 
 export class AppRequest extends FcgiRequest {
@@ -27,6 +28,8 @@ export class AppRequest extends FcgiRequest {
   /** The app handling the request now. */
   app!: App;
   res!: AppResponse;
+  /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
+  next: NextFunction | undefined = undefined;
   // Backing fields of the settable cookie accessors; undefined until read or assigned.
   declare _cookies: Record<string, any> | undefined;
   declare _signedCookies: Record<string, any> | undefined;
