@@ -1,0 +1,72 @@
+// A multipart part's header block, and the Content-Disposition that names a form field.
+import { httpError } from './http-error.js';
+import { parseParams } from './media-type.js';
+
+const NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Header lines (UTF-8: browsers send file names unescaped) into a null-prototype record with
+ * lower-case names; folded lines are joined, a repeated header keeps its first value.
+ */
+export function parsePartHeaders(block: Buffer, maxPairs = 100): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  if (block.length === 0) return headers;
+  const lines = block.toString('utf8').split('\r\n');
+  let last: string | null = null;
+  let pairs = 0;
+  for (const line of lines) {
+    if ((line[0] === ' ' || line[0] === '\t') && last !== null) {
+      headers[last] += ' ' + line.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+    if (!NAME.test(name)) throw httpError(400, `malformed multipart body: bad part header line ${JSON.stringify(line.slice(0, 80))}`, 'entity.parse.failed');
+    if (++pairs > maxPairs) throw httpError(413, `more than ${maxPairs} headers in a multipart part`, 'entity.too.large', { code: 'LIMIT_HEADER_SIZE' });
+    if (name in headers) {
+      last = null;
+      continue;
+    }
+    headers[name] = line.slice(colon + 1).trim();
+    last = name;
+  }
+  return headers;
+}
+
+export interface Disposition {
+  /** 'form-data' for a form field; lower case. */
+  type: string;
+  /** The field name. */
+  name: string | undefined;
+  /** The file name, without any directory part; undefined for a plain field. */
+  filename: string | undefined;
+}
+
+/** RFC 8187 ext-value: charset'lang'percent-encoded. */
+function decodeExtValue(v: string): string | undefined {
+  const m = /^([^']*)'[^']*'(.*)$/.exec(v);
+  if (!m) return undefined;
+  const charset = m[1]!.toLowerCase();
+  const bytes = Buffer.from(m[2]!.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  if (charset === 'utf-8') return bytes.toString('utf8');
+  if (charset === 'iso-8859-1') return bytes.toString('latin1');
+  return undefined;
+}
+
+/** Browsers send a base name; other clients may send a path, which is never ours to use. */
+function baseName(name: string): string {
+  const cut = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
+  return cut < 0 ? name : name.slice(cut + 1);
+}
+
+/** Reads `form-data; name="f"; filename="a.txt"` (filename* preferred); null when malformed. */
+export function parseDisposition(value: string | undefined): Disposition | null {
+  if (!value) return null;
+  const semi = value.indexOf(';');
+  const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const params: Record<string, string> = Object.create(null);
+  if (semi >= 0 && !parseParams(value, semi, params)) return null;
+  const star = params['filename*'] !== undefined ? decodeExtValue(params['filename*']) : undefined;
+  const raw = star ?? params.filename;
+  return { type, name: params.name, filename: raw === undefined ? undefined : baseName(raw) };
+}
