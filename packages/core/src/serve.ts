@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCgiEnvironment, serveCgi } from './cgi/index.js';
 import { createGateway, type Gateway } from './gateway/index.js';
-import type { Handler } from './http/index.js';
+import type { Handler, NodeHandler } from './http/index.js';
 import {
   FcgiServer, hasListeningSocketOnFd0, resolveTarget, type ListenAddress, type ListenTarget, type ServerOptions,
 } from './server/index.js';
@@ -31,12 +31,14 @@ export type Serving =
  * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
  * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides).
  */
-export async function serve(handler: Handler, options: ServeOptions = {}): Promise<Serving> {
+export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
+export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
+export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
   if (hasListeningSocketOnFd0() || process.env.FCGI_LISTEN) {
     return fastcgi(handler, options, hasListeningSocketOnFd0() ? { fd: 0 } : process.env.FCGI_LISTEN!);
   }
   if (isCgiEnvironment()) {
-    await serveCgi(handler, options);
+    await serveCgi(handler as Handler, options);
     // A CGI process answers one request; whatever else the app keeps open must not hold it.
     process.exit(0);
   }
@@ -44,25 +46,36 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   return gateway(handler, options);
 }
 
-async function fastcgi(handler: Handler, options: ServeOptions, target: ListenTarget): Promise<Serving> {
-  const server = new FcgiServer(handler, options);
+async function fastcgi(handler: Handler | NodeHandler, options: ServeOptions, target: ListenTarget): Promise<Serving> {
+  const server = new FcgiServer(handler as Handler, options);
   const address = await server.listenOn(resolveTarget(target));
   return { mode: 'fastcgi', server, address, close: () => server.close() };
 }
 
-async function gateway(handler: Handler, options: ServeOptions): Promise<Serving> {
+async function gateway(handler: Handler | NodeHandler, options: ServeOptions): Promise<Serving> {
   // The app speaks real FastCGI on a private socket; the gateway is the web server in front.
   const dir = mkdtempSync(join(tmpdir(), 'fcgi-dev-'));
   const socketPath = join(dir, 'app.sock');
-  const server = new FcgiServer(handler, options);
-  await server.listenOn({ kind: 'unix', path: socketPath });
+  const server = new FcgiServer(handler as Handler, options);
   const gw = createGateway({ to: socketPath, serverSoftware: 'fcgi-dev-gateway' });
   const port = options.port ?? (Number(process.env.PORT) || 3000);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    gw.server.once('error', reject);
-    gw.server.listen(port, host, () => resolve());
-  });
+  try {
+    await server.listenOn({ kind: 'unix', path: socketPath });
+    await new Promise<void>((resolve, reject) => {
+      gw.server.once('error', reject);
+      gw.server.listen(port, host, () => {
+        gw.server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    // A port in use must not leave a FastCGI server and its socket dir behind.
+    await server.close();
+    await gw.client.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const bound = gw.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof bound === 'object' && bound ? bound.port : port}`;
   if (options.announce !== false) console.log(`@fcgi: serving on ${url} (development gateway; FastCGI on ${socketPath})`);

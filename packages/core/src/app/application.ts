@@ -11,6 +11,9 @@ import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } fro
 /** Marks settings whose 'trust proxy' is still the default: a mounted app then takes its parent's. */
 const TRUST_PROXY_DEFAULT = Symbol('trust proxy default');
 
+/** npm middleware typed for Express or node:http: our req/res stand in for those at run time. */
+export type ForeignMiddleware = (req: any, res: any, next: (err?: any) => void) => unknown;
+
 interface Layer {
   /** Mount path without a trailing slash, lower-cased ('' matches everything). */
   path: string;
@@ -47,6 +50,8 @@ export class Application {
   use(...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
   use(path: string | readonly string[], ...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
   use(path: string | readonly string[], ...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
+  use(...handlers: (ForeignMiddleware | readonly ForeignMiddleware[])[]): this;
+  use(path: string | readonly string[], ...handlers: (ForeignMiddleware | readonly ForeignMiddleware[])[]): this;
   use(...args: unknown[]): this {
     let paths: string[] = ['/'];
     if (typeof args[0] === 'string' || (Array.isArray(args[0]) && typeof args[0][0] === 'string')) {
@@ -55,7 +60,7 @@ export class Application {
     const handles = (args as unknown[]).flat(Infinity) as Handle[];
     if (handles.length === 0) throw new TypeError('app.use() requires a middleware function');
     for (const path of paths) {
-      for (const handle of handles) {
+      for (let handle of handles) {
         if (typeof handle !== 'function' && typeof (handle as { handle?: unknown })?.handle !== 'function') {
           throw new TypeError(`app.use() requires a middleware function, got ${typeof handle}`);
         }
@@ -67,6 +72,7 @@ export class Application {
           Object.setPrototypeOf(sub.settings!, this.settings);
           if (Object.hasOwn(sub.settings!, TRUST_PROXY_DEFAULT)) delete sub.settings!['trust proxy'];
         }
+        if (isExpressApp(handle)) handle = mountExpress(handle);
         const norm = path.endsWith('/') ? path.slice(0, -1) : path;
         this.stack.push({ path: norm.toLowerCase(), handle, error: typeof handle === 'function' && handle.length === 4 });
       }
@@ -237,6 +243,45 @@ function once(next: NextFunction, res: FcgiResponse): NextFunction {
     }
     called = true;
     next(err);
+  };
+}
+
+/** An Express application (a function with handle/set and its request/response prototypes). */
+function isExpressApp(h: unknown): h is ExpressLike {
+  if (typeof h !== 'function' || h instanceof Application) return false;
+  const e = h as unknown as Partial<ExpressLike>;
+  return typeof e.handle === 'function' && typeof e.set === 'function' &&
+    typeof e.request === 'object' && typeof e.response === 'object';
+}
+
+interface ExpressLike {
+  (req: unknown, res: unknown, next: NextFunction): void;
+  handle(req: unknown, res: unknown, next: NextFunction): void;
+  set(name: string, value?: unknown): unknown;
+  request: object;
+  response: object;
+}
+
+/**
+ * A whole Express app mounted inside ours: it swaps req/res prototypes and reads its settings
+ * through req.app/res.app, so give it those and put ours back when it falls through.
+ */
+function mountExpress(sub: ExpressLike): Middleware {
+  return function expressApp(req, res, next) {
+    const reqProto = Object.getPrototypeOf(req);
+    const resProto = Object.getPrototypeOf(res);
+    const reqApp = req.app;
+    const resApp = res.app;
+    const r = req as unknown as { app: unknown };
+    const s = res as unknown as { app: unknown };
+    r.app = s.app = sub;
+    sub.handle(req, res, (err?: unknown) => {
+      Object.setPrototypeOf(req, reqProto);
+      Object.setPrototypeOf(res, resProto);
+      req.app = reqApp;
+      res.app = resApp;
+      next(err);
+    });
   };
 }
 

@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { Record, RecordParser, Role, type RecordSink } from '../protocol/index.js';
 import type { ExchangeHost, Exchange } from '../connection/index.js';
-import { responder, type Handler, type ResponderOptions } from '../http/index.js';
+import { responder, type Handler, type NodeHandler, type ResponderOptions } from '../http/index.js';
 
 /** True when this process was started as a CGI script (and no FastCGI socket is on fd 0). */
 export function isCgiEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -21,7 +21,9 @@ export interface CgiOptions extends ResponderOptions {
  * Serves the one request described by the environment. The response's FastCGI records are
  * unwrapped on the way out: STDOUT to stdout, STDERR to stderr. Resolves when the response ended.
  */
-export function serveCgi(handler: Handler, options: CgiOptions = {}): Promise<void> {
+export function serveCgi(handler: Handler, options?: CgiOptions): Promise<void>;
+export function serveCgi(handler: NodeHandler, options?: CgiOptions): Promise<void>;
+export function serveCgi(handler: Handler | NodeHandler, options: CgiOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;

@@ -5,6 +5,7 @@ import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
+import { RequestSocket, closeRequestSocket } from './request-socket.js';
 
 type ReadableRead = (this: Readable, size: number) => void;
 type ReadableDestroy = (this: Readable, err: Error | null, cb: (err?: Error | null) => void) => void;
@@ -23,6 +24,9 @@ let deliverAbort: (req: FcgiRequest, reason: Error) => void;
 let deliverEnd: (req: FcgiRequest) => void;
 export { deliverAbort as abortRequest, deliverEnd as endRequestBody };
 
+/** FastCGI has no request trailers: every request shares this empty object. */
+const NO_TRAILERS: Record<string, string> = Object.freeze(Object.create(null));
+
 export class FcgiRequest extends Readable {
   /** Every param the web server sent, as sent. */
   readonly environ: Record<string, string>;
@@ -40,6 +44,12 @@ export class FcgiRequest extends Readable {
   complete = false;
   /** True once the web server aborted the request or the connection was lost. */
   aborted = false;
+  /** A stand-in for the client's connection (the web server holds the real one); also `res.socket`. */
+  socket: RequestSocket;
+  /** The same as `socket`, as in node:http. */
+  connection: RequestSocket;
+  /** Always empty: FastCGI passes no trailers. */
+  trailers: Record<string, string>;
   readonly #exchange: Exchange;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
@@ -66,6 +76,11 @@ export class FcgiRequest extends Readable {
     this.httpVersionMajor = major;
     this.httpVersionMinor = minor;
     this.httpVersion = `${major}.${minor}`;
+    this.socket = this.connection = new RequestSocket(environ);
+    this.trailers = NO_TRAILERS;
+    // Own properties, so http.IncomingMessage.prototype's versions (which need a real socket)
+    // cannot shadow ours once a framework swaps the prototype; shared functions, no closures.
+    this.setTimeout = this.setTimeout;
   }
 
   // Passed to Readable as options so they are own properties, kept across prototype swaps.
@@ -76,6 +91,11 @@ export class FcgiRequest extends Readable {
     // Like IncomingMessage: an abort is not an 'error' nobody listens to (that would crash).
     cb(err && this.listenerCount('error') > 0 ? err : null);
   };
+
+  /** Accepted for node:http compatibility; the web server enforces its own timeouts. */
+  setTimeout(_msecs: number, _callback?: () => void): this {
+    return this;
+  }
 
   /** The body stream: the request itself. */
   get stdin(): this {
@@ -140,6 +160,8 @@ export class FcgiRequest extends Readable {
     this.aborted = true;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
+    // As in node:http, where the connection closing is what aborts the request.
+    closeRequestSocket(this.socket);
     this.emit('aborted');
     this.destroy(this.complete ? undefined : reason);
   }

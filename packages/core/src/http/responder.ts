@@ -1,11 +1,13 @@
 // The Responder role: each exchange becomes a request/response pair given to a handler; a handler
 // that throws or rejects gets a 500 (or its error's 4xx) and the process serves on.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Exchange, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
 import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
+/** A node:http request listener (an Express or Connect app): FcgiRequest/FcgiResponse stand in at run time. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Request and response classes a framework may substitute (subclasses of ours). */
 export type RequestClass = new (exchange: Exchange, highWaterMark: number) => FcgiRequest;
@@ -42,7 +44,7 @@ class HttpExchange extends Exchange {
 }
 
 /** The connection options that run `handler` as a Responder. */
-export function responder(handler: Handler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
+export function responder(handler: Handler | NodeHandler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
   const highWaterMark = options.bodyHighWaterMark ?? 64 * 1024;
   const carried = handler as { Request?: RequestClass; Response?: ResponseClass };
   const Request = options.Request ?? carried.Request ?? FcgiRequest;
@@ -61,7 +63,7 @@ export function responder(handler: Handler, options: ResponderOptions = {}): Pic
       const req = (ex.req = new Request(ex, highWaterMark));
       const res = (ex.res = new Response(ex, req));
       try {
-        const result = handler(req, res) as PromiseLike<unknown> | undefined;
+        const result = (handler as Handler)(req, res) as PromiseLike<unknown> | undefined;
         if (result && typeof result.then === 'function') result.then(undefined, (err) => fail(err, req, res));
       } catch (err) {
         fail(err, req, res);

@@ -1,13 +1,16 @@
 // The response a handler writes: status and headers become the CGI header block, sent with the
 // first body bytes; the body goes out as FCGI_STDOUT, `err()` as FCGI_STDERR.
-import { Stream, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { checkHeaderName, checkHeaderValue, checkStatus, serializeHead, type HeaderEntry } from './cgi-header.js';
-import type { FcgiRequest } from './request.js';
+import { abortRequest, type FcgiRequest } from './request.js';
+import { closeRequestSocket, type RequestSocket } from './request-socket.js';
+import { OutgoingCompat, type HeaderValue } from './outgoing-compat.js';
 
-export type HeaderValue = string | number | readonly string[];
+export type { HeaderValue };
+
 type Chunk = string | Uint8Array;
 type Callback = (err?: Error | null) => void;
 
@@ -26,7 +29,7 @@ function noBodyStatus(code: number): boolean {
   return code === 204 || code === 304 || (code >= 100 && code < 200);
 }
 
-export class FcgiResponse extends Stream {
+export class FcgiResponse extends OutgoingCompat {
   readonly req: FcgiRequest;
   statusCode = 200;
   /** Reason phrase; empty means the standard one. */
@@ -41,7 +44,22 @@ export class FcgiResponse extends Stream {
   /** True after an abort, a lost connection or destroy(). */
   destroyed = false;
   writableNeedDrain = false;
+  /** False once ended or destroyed. */
+  writable = true;
+  /** True once 'close' was emitted. */
+  closed = false;
+  errored: Error | null = null;
+  /** As node:http: truthy once status and headers are final; the CGI header block once built. */
+  _header: string | true | null = null;
+  // Nothing is buffered here: output goes straight to the connection, which does flow control.
+  writableLength = 0;
+  writableHighWaterMark = 16 * 1024;
+  writableCorked = 0;
+  /** The request's stand-in for the client connection (see RequestSocket). */
+  socket: RequestSocket;
+  connection: RequestSocket;
   readonly #exchange: Exchange;
+  readonly #request: FcgiRequest;
   #headers: Record<string, HeaderEntry> = Object.create(null);
   #stdout: Writable | null = null;
   #stderr: Writable | null = null;
@@ -53,14 +71,18 @@ export class FcgiResponse extends Stream {
     deliverAbort = (res, reason) => {
       if (res.destroyed) return;
       res.destroyed = true;
+      res.writable = false;
       res.#stdout?.destroy(reason);
       res.#stderr?.destroy();
+      res.closed = true;
       res.emit('close');
+      closeRequestSocket(res.socket);
     };
     reopenHead = (res) => {
       if (res.#headOut || res.writableEnded || res.destroyed) return false;
       res.#headers = Object.create(null);
       res.headersSent = false;
+      res._header = null;
       res.statusCode = 200;
       res.statusMessage = '';
       res.#hasBody = res.req.method !== 'HEAD';
@@ -75,12 +97,23 @@ export class FcgiResponse extends Stream {
   constructor(exchange: Exchange, req: FcgiRequest) {
     super();
     this.#exchange = exchange;
-    this.req = req;
+    this.req = this.#request = req;
     if (req.method === 'HEAD') this.#hasBody = false;
-  }
-
-  get writable(): boolean {
-    return !this.writableEnded && !this.destroyed;
+    this.socket = this.connection = req.socket;
+    req.socket.response = this;
+    // Express replaces this object's prototype with one built on http.ServerResponse.prototype,
+    // whose methods need Node's internals. Own properties keep ours (or a subclass's) in front:
+    // references to the shared prototype functions, no per-request closures.
+    this.setHeader = this.setHeader; this.appendHeader = this.appendHeader;
+    this.getHeader = this.getHeader; this.getHeaders = this.getHeaders;
+    this.getHeaderNames = this.getHeaderNames; this.getRawHeaderNames = this.getRawHeaderNames;
+    this.hasHeader = this.hasHeader; this.removeHeader = this.removeHeader;
+    this.writeHead = this.writeHead; this.writeHeader = this.writeHeader;
+    this._implicitHeader = this._implicitHeader; this.flushHeaders = this.flushHeaders;
+    this.write = this.write; this.end = this.end; this.destroy = this.destroy;
+    this.cork = this.cork; this.uncork = this.uncork; this.setTimeout = this.setTimeout;
+    this.writeContinue = this.writeContinue; this.writeProcessing = this.writeProcessing;
+    this.writeEarlyHints = this.writeEarlyHints; this.err = this.err;
   }
 
   // -- Status and headers --
@@ -140,6 +173,13 @@ export class FcgiResponse extends Stream {
     return Object.keys(this.#headers);
   }
 
+  /** The names as first set (not lower-cased). */
+  getRawHeaderNames(): string[] {
+    const names: string[] = [];
+    for (const key in this.#headers) names.push(this.#headers[key]!.name);
+    return names;
+  }
+
   /**
    * Sets status (and reason, and headers) and makes them final, as node:http does: headersSent is
    * true and later header changes throw. The block itself goes out with the first output, so
@@ -147,19 +187,35 @@ export class FcgiResponse extends Stream {
    */
   writeHead(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
     if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, 'writeHead() after the headers were sent');
-    checkStatus(code);
+    const status = code | 0; // as node:http, which also takes '404'
+    checkStatus(status);
     if (typeof message === 'object') headers = message;
     else if (typeof message === 'string') checkHeaderValue('status message', message);
     if (headers) for (const name of Object.keys(headers)) this.setHeader(name, headers[name]!);
     if (typeof message === 'string') this.statusMessage = message;
-    this.statusCode = code;
+    this.statusCode = status;
     this.#commit();
     return this;
   }
 
+  /** The old name of writeHead(). */
+  writeHeader(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
+    return this.writeHead(code, message, headers);
+  }
+
+  /**
+   * What write() and end() do first when the headers are not final, as in node:http: through
+   * the instance, so middleware that wraps res.writeHead (on-headers) sees the headers going out.
+   */
+  _implicitHeader(): void {
+    this.writeHead(this.statusCode);
+  }
+
   /** Sends the header block without body bytes. */
   flushHeaders(): void {
-    if (!this.#headOut && !this.destroyed) this.#exchange.stdout(this.#head(), null, false);
+    if (this.#headOut || this.destroyed || this.writableEnded) return;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    this.#exchange.stdout(this.#head(), null, false);
   }
 
   // -- Body --
@@ -177,6 +233,7 @@ export class FcgiResponse extends Stream {
       if (cb) process.nextTick(cb, new Error('write after the response was destroyed'));
       return true;
     }
+    if (!this.headersSent) this.writeHead(this.statusCode);
     const head = this.#headOut ? '' : this.#head();
     const data = this.#hasBody ? toData(chunk, encoding) : null;
     const ok = this.#exchange.stdout(head, data, false);
@@ -199,6 +256,7 @@ export class FcgiResponse extends Stream {
     }
     if (this.destroyed) {
       this.writableEnded = this.finished = true;
+      this.writable = false;
       if (cb) process.nextTick(cb);
       return this;
     }
@@ -207,6 +265,7 @@ export class FcgiResponse extends Stream {
     if (!this.#headOut) {
       // Checks status and reason first: if they are bad this throws with the response still open,
       // so the handler's error can still be answered.
+      if (!this.headersSent) this.writeHead(this.statusCode);
       this.#commit();
       // Like Node: a body given whole to end() gets its Content-Length.
       if (!noBodyStatus(this.statusCode) && !('content-length' in this.#headers)) {
@@ -217,6 +276,7 @@ export class FcgiResponse extends Stream {
     }
     if (!this.#hasBody) data = null;
     this.writableEnded = this.finished = true;
+    this.writable = false;
     this.#exchange.stdout(head, data, true);
     process.nextTick(finish, this, cb);
     return this;
@@ -237,6 +297,7 @@ export class FcgiResponse extends Stream {
     return (this.#stdout ??= new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         this.headersSent = this.#headOut = true;
+        this._header ??= true;
         if (this.#exchange.stdout('', chunk, false)) cb();
         else this.once('drain', () => cb());
       },
@@ -258,13 +319,21 @@ export class FcgiResponse extends Stream {
     }));
   }
 
-  /** Ends the request at once: END_REQUEST with appStatus 1, the response truncated. */
+  /**
+   * Ends the request at once, as destroying the connection does in node:http: END_REQUEST with
+   * appStatus 1, the response truncated, the request aborted (its body will not arrive).
+   */
   destroy(err?: Error): this {
     if (this.destroyed) return this;
-    if (err) this.#exchange.stderr(`${err.stack ?? err.message}\n`);
+    if (err) {
+      this.errored = err;
+      this.#exchange.stderr(`${err.stack ?? err.message}\n`);
+    }
     this.writableEnded = this.finished = true;
     this.#exchange.end(1);
-    deliverAbort(this, err ?? new Error('response destroyed'));
+    const reason = err ?? new Error('response destroyed');
+    abortRequest(this.#request, reason);
+    deliverAbort(this, reason);
     return this;
   }
 
@@ -280,13 +349,14 @@ export class FcgiResponse extends Stream {
     this.statusCode = code;
     if (noBodyStatus(code)) this.#hasBody = false;
     this.headersSent = true;
+    this._header ??= true;
   }
 
   /** The header block, now final and handed out. */
   #head(): string {
     this.#commit();
     this.#headOut = true;
-    return serializeHead(this.statusCode, this.statusMessage, this.#headers);
+    return (this._header = serializeHead(this.statusCode, this.statusMessage, this.#headers));
   }
 
   #assertHeadersOpen(name: string): void {
@@ -312,7 +382,8 @@ function finish(res: FcgiResponse, cb: Callback | undefined): void {
   cb?.();
   res.emit('finish');
   if (!res.destroyed) {
-    res.destroyed = true;
+    res.destroyed = res.closed = true;
     res.emit('close');
   }
+  closeRequestSocket(res.socket);
 }

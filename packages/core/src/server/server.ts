@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, isIPv4, type Server, type Socket } from 'node:net';
 import { Connection, defaultConnectionLimits, type ConnectionLimits, type RequestLoad } from '../connection/index.js';
-import { responder, type Handler, type ResponderOptions } from '../http/index.js';
+import { responder, type Handler, type NodeHandler, type ResponderOptions } from '../http/index.js';
 import { Role, Values } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type ResolvedTarget } from './listen-target.js';
@@ -39,7 +39,9 @@ export class FcgiServer extends EventEmitter {
   #listenPending = false;
   #onDrained: (() => void) | null = null;
 
-  constructor(handler: Handler, options: ServerOptions = {}) {
+  constructor(handler: Handler, options?: ServerOptions);
+  constructor(handler: NodeHandler, options?: ServerOptions);
+  constructor(handler: Handler | NodeHandler, options: ServerOptions = {}) {
     super();
     const limits: ConnectionLimits = { ...defaultConnectionLimits };
     for (const key of Object.keys(defaultConnectionLimits) as (keyof ConnectionLimits)[]) {
@@ -168,8 +170,11 @@ export class FcgiServer extends EventEmitter {
 }
 
 /** Creates a server that runs `handler` for every request. */
-export function createFcgiServer(handler: Handler, options?: ServerOptions): FcgiServer {
-  return new FcgiServer(handler, options);
+export function createFcgiServer(handler: Handler, options?: ServerOptions): FcgiServer;
+/** Also takes any node:http request listener, such as an Express app. */
+export function createFcgiServer(handler: NodeHandler, options?: ServerOptions): FcgiServer;
+export function createFcgiServer(handler: Handler | NodeHandler, options?: ServerOptions): FcgiServer {
+  return new FcgiServer(handler as Handler, options);
 }
 
 function parseAddrs(value: string | readonly string[] | undefined): ReadonlySet<string> | null {

@@ -1,0 +1,58 @@
+// The parts of node:http's ServerResponse API that a FastCGI response has little to do for, kept
+// apart from response.ts: FcgiResponse extends this. The web server speaks HTTP to the client, so
+// interim responses (100, 102, 103), timeouts and corking are its business; these are accepted
+// and do nothing, so code written for node:http runs unchanged.
+import { Stream } from 'node:stream';
+
+export type HeaderValue = string | number | readonly string[];
+
+/** What setHeaders() takes, as in node:http: a Headers or a Map. */
+export interface HeaderMap {
+  keys(): unknown;
+  get(name: string): unknown;
+  [Symbol.iterator](): Iterator<[string, HeaderValue]>;
+}
+
+export abstract class OutgoingCompat extends Stream {
+  abstract headersSent: boolean;
+  abstract setHeader(name: string, value: HeaderValue): this;
+
+  /** Sets every header of a Headers or a Map, as node:http does (Set-Cookie values kept apart). */
+  setHeaders(headers: HeaderMap): this {
+    // setHeader() throws ERR_FCGI_HEADERS_SENT when the headers are final.
+    const cookies: string[] = [];
+    for (const [name, value] of headers) {
+      if (name.toLowerCase() === 'set-cookie') cookies.push(...(typeof value === 'object' ? value : [String(value)]));
+      else this.setHeader(name, value);
+    }
+    // A Headers joins Set-Cookie values with commas; getSetCookie() keeps them apart.
+    const split = (headers as { getSetCookie?: () => string[] }).getSetCookie?.();
+    if (split?.length) this.setHeader('Set-Cookie', split);
+    else if (cookies.length) this.setHeader('Set-Cookie', cookies);
+    return this;
+  }
+
+  writeContinue(cb?: () => void): void {
+    if (cb) process.nextTick(cb);
+  }
+
+  writeProcessing(cb?: () => void): void {
+    if (cb) process.nextTick(cb);
+  }
+
+  writeEarlyHints(_hints: Record<string, HeaderValue>, cb?: () => void): void {
+    if (cb) process.nextTick(cb);
+  }
+
+  setTimeout(_msecs: number, _callback?: () => void): this {
+    return this;
+  }
+
+  cork(): void {}
+
+  uncork(): void {}
+
+  get writableObjectMode(): boolean {
+    return false;
+  }
+}
