@@ -24,9 +24,14 @@ async function sendBytes(res: FcgiResponse, total: number): Promise<void> {
     left -= n;
     // Respect backpressure: wait for 'drain' when the web server reads slower than we write.
     if (!res.write(n === PATTERN.length ? PATTERN : PATTERN.subarray(0, n))) {
-      await new Promise((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
       });
     }
   }

@@ -4,7 +4,7 @@
 // test suite or the demo. For the tests, also installs the web servers they drive through apt-get
 // when missing and this is a Debian-like machine where we are root.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemDeps } from './system-deps.mjs';
@@ -29,8 +29,17 @@ function installSystemDeps() {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.log(`> apt-get install ${names.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], { env });
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env });
+    // The tests start each server on free loopback ports: keep apt from starting system services
+    // (apache2 and lighttpd would both want port 80).
+    const policy = '/usr/sbin/policy-rc.d';
+    const addPolicy = !existsSync(policy);
+    if (addPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    try {
+      run('apt-get', ['update', '-qq'], { env });
+      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env });
+    } finally {
+      if (addPolicy) rmSync(policy, { force: true });
+    }
   } else {
     console.warn(`! missing ${names.join(', ')}: the tests that need them will fail (install them, e.g. apt-get install ${names.join(' ')})`);
   }
@@ -42,7 +51,9 @@ if (what !== 'test' && what !== 'demo') {
   process.exit(2);
 }
 run('npx', ['--yes', PNPM, 'install', '--frozen-lockfile', '--reporter=append-only']);
-run(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/core']);
+// Every package, in dependency order (tsc -b follows their references).
+const packages = readdirSync(join(root, 'packages')).map((p) => join('packages', p));
+run(join(root, 'node_modules/.bin/tsc'), ['-b', ...packages]);
 if (what === 'test') {
   installSystemDeps();
   run(process.execPath, ['scripts/test.mjs', ...process.argv.slice(3)]);

@@ -7,6 +7,13 @@ export const systemDeps = [
   // The binary carries the PHP version (php-fpm8.2 on Debian 12); the client tests find it by glob.
   { pkg: 'php-fpm', bin: 'php-fpm8.2', paths: ['/usr/sbin/php-fpm8.2'] },
   { pkg: 'golang-go', bin: 'go', paths: ['/usr/bin/go', '/usr/lib/go/bin/go'] },
+  // The deployment tests (test/deploy-*.test.ts): Apache with mod_fcgid, mod_proxy_fcgi and mod_cgi
+  // (the last two ship in apache2), lighttpd with mod_fastcgi, Caddy. A module has no binary: its
+  // file stands for it.
+  { pkg: 'apache2', bin: 'apache2', paths: ['/usr/sbin/apache2'] },
+  { pkg: 'libapache2-mod-fcgid', bin: 'mod_fcgid.so', paths: ['/usr/lib/apache2/modules/mod_fcgid.so'] },
+  { pkg: 'lighttpd', bin: 'lighttpd', paths: ['/usr/sbin/lighttpd'] },
+  { pkg: 'caddy', bin: 'caddy', paths: ['/usr/bin/caddy'] },
 ];
 
 // `node scripts/system-deps.mjs` prints the package names, for shell scripts.

@@ -1,0 +1,121 @@
+// The shared-hosting deployment: Apache 2.4 + mod_fcgid spawning the bundled matrix app
+// (scripts/bundle.mjs -> app.fcgi) from an .htaccess, as www-data, at / and under /sub/, exactly as
+// docs/deploy/apache-mod-fcgid.md tells a user to set it up.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { IN_CI, skipUnless } from './helpers/app-process.js';
+import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
+import {
+  APP_PATH, bundleMatrixApp, checkNodeRunnableBy, createDeployDir, installCopy, webUser, type DeployDir,
+} from './helpers/deploy-app.js';
+import { matrixTests } from './helpers/deploy-matrix.js';
+import { fetchRaw, freePort } from './helpers/nginx.js';
+
+const FCGID = hasApacheModule('fcgid');
+const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+
+/** The .htaccess of docs/deploy/apache-mod-fcgid.md: every path that is not a file goes to app.fcgi. */
+export const HTACCESS = `AddHandler fcgid-script .fcgi
+Options +ExecCGI
+RewriteEngine On
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
+`;
+
+describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, timeout: 90_000 }, () => {
+  let deploy: DeployDir | undefined;
+  let apache: Apache | undefined;
+  let smallPort = 0;
+  const user = webUser();
+
+  before(async () => {
+    if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
+    checkNodeRunnableBy(user);
+    deploy = await createDeployDir('fcgi-deploy-fcgid-');
+    const www = deploy.mkdir('www');
+    deploy.mkdir('www/sub');
+    deploy.mkdir('www/restart');
+    const home = deploy.mkdir('home', user);
+    const ipc = deploy.mkdir('fcgid', user);
+    smallPort = await freePort();
+    bundleMatrixApp(join(www, 'app.fcgi'));
+    installCopy(join(www, 'app.fcgi'), join(www, 'sub', 'app.fcgi'));
+    installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
+    writeFileSync(join(www, 'restart', '.htaccess'), HTACCESS);
+    writeFileSync(join(www, '.htaccess'), HTACCESS);
+    writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
+    apache = await startApache(deploy, {
+      mpm: 'event',
+      modules: ['rewrite', 'fcgid'],
+      docRoot: www,
+      user,
+      // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
+      // environment (only PATH and these reach it), and the upload limit (default 128 KiB).
+      extra: `FcgidIPCDir ${ipc}
+FcgidProcessTableFile ${join(ipc, 'shm')}
+FcgidInitialEnv PATH ${APP_PATH}
+FcgidInitialEnv HOME ${home}
+FcgidMaxRequestLen 67108864
+FcgidIOTimeout 60
+# A second site left at mod_fcgid's default request limit, to show what it does.
+Listen 127.0.0.1:${smallPort}
+<VirtualHost 127.0.0.1:${smallPort}>
+  DocumentRoot ${www}
+  FcgidMaxRequestLen 131072
+</VirtualHost>
+`,
+    });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await apache?.stop();
+    await deploy?.remove();
+  }, { timeout: 30_000 });
+
+  matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
+    { base: '', how: '.htaccess rewrite to app.fcgi/$1' },
+    { base: '/sub', how: 'sub/.htaccess rewrite to app.fcgi/$1' },
+    { base: '/sub/app.fcgi', how: 'the script URL itself' },
+  ]);
+
+  it('mod_fcgid splits SCRIPT_NAME and PATH_INFO at the script', { timeout: 15_000 }, async () => {
+    const r = await fetchRaw(apache!.port, '/sub/echo?x=1');
+    const e = JSON.parse(r.body.toString()) as { environ: Record<string, string> };
+    assert.equal(e.environ.SCRIPT_NAME, '/sub/app.fcgi');
+    assert.equal(e.environ.PATH_INFO, '/echo');
+    assert.equal(e.environ.REQUEST_URI, '/sub/echo?x=1');
+    assert.doesNotMatch(apache!.errorLog(), /Permission denied|communication error|premature end/i);
+  });
+
+  it('FcgidMaxRequestLen: the default 128 KiB refuses a 300 kB upload (500), the raised limit takes it', { timeout: 20_000 }, async () => {
+    const body = randomBytes(300_000);
+    const headers = { 'Content-Type': 'application/octet-stream' };
+    const small = await fetchRaw(smallPort, '/echo', { method: 'POST', body, headers });
+    assert.equal(small.status, 500, 'the virtual host with the default limit');
+    assert.match(apache!.errorLog(), /exceeds MaxRequestLen \(131072\)/);
+    const big = await fetchRaw(apache!.port, '/echo', { method: 'POST', body, headers });
+    assert.equal(big.status, 200);
+    assert.equal((JSON.parse(big.body.toString()) as { bodyLength: number }).bodyLength, body.length);
+  });
+
+  it('a new upload is picked up when renamed over the old file, not when overwritten in place', { timeout: 20_000 }, async () => {
+    const www = join(deploy!.path, 'www');
+    const pid = async () => {
+      const r = await fetchRaw(apache!.port, '/restart/echo');
+      assert.equal(r.status, 200);
+      return (JSON.parse(r.body.toString()) as { pid: number }).pid;
+    };
+    const first = await pid();
+    assert.equal(await pid(), first, 'one idle process serves requests one after another');
+    // Overwritten in place (same inode): mod_fcgid keeps the old process and its old code.
+    copyFileSync(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
+    assert.equal(await pid(), first);
+    // A new file renamed over it (new inode): new processes with the new code at once.
+    installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi.new'));
+    renameSync(join(www, 'restart', 'app.fcgi.new'), join(www, 'restart', 'app.fcgi'));
+    assert.notEqual(await pid(), first);
+  });
+});
