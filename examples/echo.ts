@@ -6,7 +6,7 @@
 // Run: FCGI_LISTEN=/tmp/echo.sock pnpm exec tsx examples/echo.ts
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
+import { serve, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
 
 /** 64 KiB of the download pattern, written again and again. */
 const PATTERN = Buffer.alloc(64 * 1024, 0).map((_, i) => i % 256);
@@ -65,9 +65,9 @@ async function echo(req: FcgiRequest, res: FcgiResponse): Promise<void> {
   }, null, 2) + '\n');
 }
 
-const server = createFcgiServer(echo);
-const where = await server.listen();
-console.error(`echo: listening on ${JSON.stringify(where)}`);
+// serve(): FastCGI on fd 0 or FCGI_LISTEN, one request in a CGI environment, else the dev gateway.
+const serving = await serve(echo);
+if (serving.mode === 'fastcgi') console.error(`echo: listening on ${JSON.stringify(serving.address)}`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => void server.close().then(() => process.exit(0)));
+  process.once(signal, () => void serving.close().then(() => process.exit(0)));
 }

@@ -3,13 +3,16 @@
 //   fcgi gateway --to /run/php/php-fpm.sock [--port 8080] [--host 127.0.0.1] [--root DIR]
 //   fcgi request --to 127.0.0.1:9000 [-H 'Name: value']... [-d DATA | -d @FILE] [-p NAME=VALUE]... [METHOD] PATH
 import { createReadStream } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FcgiClient } from './client/index.js';
 import { createGateway } from './gateway/index.js';
 
 const USAGE = `usage:
   fcgi gateway --to <socket|host:port> [--port 8080] [--host 127.0.0.1] [--root DIR]
-      Serves HTTP on host:port and forwards every request to the FastCGI app, as nginx would.
+      Serves HTTP on host:port and forwards every request to the FastCGI app, as nginx would
+      (with SCRIPT_FILENAME = DIR + path, so PHP-FPM finds its scripts; DIR defaults to the
+      working directory). --port 0 picks a free port; the address is printed on stdout.
   fcgi request --to <socket|host:port> [-H 'Name: value']... [-d DATA|@FILE] [-p NAME=VALUE]... [-i] [METHOD] PATH
       Sends one request and prints the response body (-i: the status and headers too; the
       app's FCGI_STDERR goes to stderr). Exits 0 for a 2xx/3xx status, 1 otherwise.
@@ -31,7 +34,7 @@ async function gateway(argv: string[]): Promise<void> {
     },
   });
   if (!values.to) fail('gateway needs --to');
-  const gw = createGateway({ to: values.to, documentRoot: values.root ?? process.cwd() });
+  const gw = createGateway({ to: values.to, documentRoot: resolvePath(values.root ?? '.'), scriptFilename: true });
   await new Promise<void>((resolve, reject) => {
     gw.server.once('error', reject);
     gw.server.listen(Number(values.port), values.host, () => resolve());
@@ -86,7 +89,8 @@ async function request(argv: string[]): Promise<void> {
     if (c <= 0) fail(`bad header ${JSON.stringify(h)}: use 'Name: value'`);
     const name = h.slice(0, c).trim();
     const value = h.slice(c + 1).trim();
-    if (name.toLowerCase() === 'content-type') params.push(['CONTENT_TYPE', value]);
+    // Set in place: a second CONTENT_TYPE param would be a duplicate the app may read either way.
+    if (name.toLowerCase() === 'content-type') params.find(([n]) => n === 'CONTENT_TYPE')![1] = value;
     params.push(['HTTP_' + name.toUpperCase().replaceAll('-', '_'), value]);
   }
   for (const p of values.param) {

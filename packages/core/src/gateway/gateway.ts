@@ -1,15 +1,24 @@
 // An HTTP/1.1 front for any FastCGI app: what nginx does in production, for development and tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
-import { FcgiClient, type FcgiClientOptions } from '../client/index.js';
+import { pipeline, type Readable } from 'node:stream';
+import { FcgiClient, type FcgiClientOptions, type FcgiClientResponse } from '../client/index.js';
 import { HOP_BY_HOP } from '../http/index.js';
 import { paramsFromRequest, type ParamsOptions } from './params.js';
+import { spoolBody } from './spool.js';
 
 export interface GatewayOptions extends ParamsOptions {
   /** The FastCGI app: a unix socket path, "host:port" or { host, port }. */
   to: FcgiClientOptions['target'];
   /** Client settings (pool size, timeouts). */
   client?: Omit<FcgiClientOptions, 'target'>;
+  /**
+   * Largest chunked request body (one without Content-Length): it is written to a temp file first
+   * so that the app gets CONTENT_LENGTH, as nginx does; bigger ones get 413. Default 1 GiB.
+   * Bodies with a Content-Length are streamed through without a limit.
+   */
+  maxChunkedBody?: number;
+  /** Milliseconds close() lets responses in flight finish before it cuts their connections. Default 3000. */
+  closeTimeout?: number;
   /** Where the app's FCGI_STDERR goes. Default: process.stderr, prefixed like nginx's log line. */
   onStderr?(text: string, req: IncomingMessage): void;
 }
@@ -17,7 +26,7 @@ export interface GatewayOptions extends ParamsOptions {
 export interface Gateway {
   server: Server;
   client: FcgiClient;
-  /** Stops the HTTP server and the client's connections. */
+  /** Stops the HTTP server (bounded by closeTimeout) and the client's connections. */
   close(): Promise<void>;
 }
 
@@ -32,7 +41,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     client,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      // A client that stopped reading would hold close() forever: cut what is left after the grace.
+      const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 3000);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       server.closeIdleConnections();
     }).then(() => client.close()),
   };
@@ -47,16 +61,22 @@ async function forward(
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  let upstream;
+  let upstream: FcgiClientResponse;
   try {
-    upstream = await client.request({
-      params: paramsFromRequest(req, options),
-      body: hasBody ? req : undefined,
-      signal: abort.signal,
-    });
+    const params = paramsFromRequest(req, options);
+    let body: Readable | undefined;
+    if (req.headers['content-length'] !== undefined) body = req;
+    else if (req.headers['transfer-encoding'] !== undefined) {
+      const spooled = await spoolBody(req, options.maxChunkedBody ?? 2 ** 30);
+      if (abort.signal.aborted) return void spooled.stream.destroy();
+      params[params.findIndex(([name]) => name === 'CONTENT_LENGTH')]![1] = String(spooled.length);
+      body = spooled.stream;
+    }
+    upstream = await client.request({ params, body, signal: abort.signal });
   } catch (err) {
     if (abort.signal.aborted) return;
+    const status = (err as { status?: unknown }).status;
+    if (status === 400 || status === 413) return refuse(res, status, req);
     process.stderr.write(`fcgi gateway: ${req.method} ${req.url}: ${(err as Error).message}\n`);
     if (!res.headersSent) {
       res.writeHead(502, { 'Content-Type': 'text/plain' });
@@ -68,9 +88,18 @@ async function forward(
   const headers: string[] = [];
   for (const [name, value] of upstream.rawHeaders) {
     const key = name.toLowerCase();
-    if (key === 'status' || HOP_BY_HOP.has(key)) continue;
+    // nginx keeps Status and X-Accel-* (its own instructions) from the client.
+    if (key === 'status' || HOP_BY_HOP.has(key) || key.startsWith('x-accel-')) continue;
     headers.push(name, value);
   }
   res.writeHead(upstream.status, upstream.statusText, headers);
   pipeline(upstream.body, res, () => {});
+}
+
+/** A request refused before it reached the app; the rest of its body is not read. */
+function refuse(res: ServerResponse, status: 400 | 413, req: IncomingMessage): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'Content-Type': 'text/plain', Connection: 'close' });
+  res.end(status === 400 ? '400 Bad Request\n' : '413 Content Too Large\n');
+  req.resume();
 }

@@ -1,2 +1,2 @@
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
-export { paramsFromRequest, type ParamsOptions } from './params.js';
+export { paramsFromRequest, BadTargetError, type ParamsOptions } from './params.js';

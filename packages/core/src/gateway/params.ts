@@ -1,73 +1,102 @@
 // An HTTP request as FastCGI params, the way nginx's stock fastcgi_params (Debian) builds them.
 import type { IncomingMessage } from 'node:http';
+import { normalizePath, splitTarget } from './uri.js';
 
 export interface ParamsOptions {
   /** DOCUMENT_ROOT (nginx: $document_root). Default: the working directory. */
   documentRoot?: string;
+  /**
+   * Also send SCRIPT_FILENAME = DOCUMENT_ROOT + SCRIPT_NAME, as Debian's fastcgi.conf (and
+   * snippets/fastcgi-php.conf) do: PHP-FPM finds the script by it. Default false (fastcgi_params).
+   */
+  scriptFilename?: boolean;
   /** SERVER_SOFTWARE. */
   serverSoftware?: string;
-  /** SERVER_NAME; default: the Host header without its port, as Debian's nginx sets it. */
+  /**
+   * SERVER_NAME. Default: the name the client asked for (Host, or an absolute-form target) without
+   * its port, as Apache's `UseCanonicalName Off` does (nginx sends its `server_name`); with neither,
+   * the address the request came in on.
+   */
   serverName?: string;
   /** Extra params, added last (they win). */
   extra?: Readonly<Record<string, string>>;
 }
 
+/** Thrown for a request nginx would refuse with 400 (a path above the root, %00 in the path). */
+export class BadTargetError extends Error {
+  readonly status = 400;
+}
+
+// nginx's defaults (ignore_invalid_headers on, underscores_in_headers off) pass only these names:
+// without the rule `X_User: admin` would arrive as HTTP_X_USER, the same as `X-User`.
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
 /**
- * Params for `req`: QUERY_STRING, REQUEST_METHOD, CONTENT_TYPE, CONTENT_LENGTH (empty strings when
- * absent, as nginx sends them), SCRIPT_NAME, REQUEST_URI, DOCUMENT_URI, DOCUMENT_ROOT,
- * SERVER_PROTOCOL, REQUEST_SCHEME, HTTPS (only over TLS), GATEWAY_INTERFACE, SERVER_SOFTWARE,
- * REMOTE_ADDR/PORT, SERVER_ADDR/PORT/NAME, REDIRECT_STATUS, then every header as HTTP_* (repeated
- * headers joined with ", ", cookies with "; "). Header bytes are kept as received: Node reads them
- * as latin1, so they are re-encoded as latin1 (UTF-8 in a header survives the trip byte for byte).
+ * Params for `req` as nginx with Debian's fastcgi_params sends them: QUERY_STRING, REQUEST_METHOD,
+ * CONTENT_TYPE, CONTENT_LENGTH (empty strings when absent), SCRIPT_NAME and DOCUMENT_URI (the
+ * path decoded and normalized, as $uri), REQUEST_URI, DOCUMENT_ROOT, SERVER_PROTOCOL,
+ * REQUEST_SCHEME, HTTPS (only over TLS), GATEWAY_INTERFACE, SERVER_SOFTWARE, REMOTE_ADDR/PORT,
+ * REMOTE_USER (the Basic credentials' user, unverified, else ""), SERVER_ADDR/PORT/NAME,
+ * REDIRECT_STATUS, then every header as HTTP_* (repeated headers joined with ", ", cookies with
+ * "; "; names with anything but letters, digits and "-" dropped). Header bytes are kept as
+ * received: Node reads them as latin1, so they are re-encoded (UTF-8 survives byte for byte).
+ * Throws BadTargetError where nginx answers 400.
  */
 export function paramsFromRequest(req: IncomingMessage, options: ParamsOptions = {}): [string, string][] {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const rawPath = q < 0 ? url : url.slice(0, q);
-  const query = q < 0 ? '' : url.slice(q + 1);
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath); // nginx's $document_uri and $fastcgi_script_name are decoded
-  } catch {
-    path = rawPath;
-  }
+  const target = splitTarget(req.url ?? '/');
+  const path = normalizePath(target.rawPath);
+  if (path === null) throw new BadTargetError(`bad request target ${JSON.stringify(target.uri.slice(0, 200))}`);
+  const documentRoot = options.documentRoot ?? process.cwd();
   const socket = req.socket;
   const tls = (socket as { encrypted?: boolean }).encrypted === true;
-  const host = req.headers.host ?? '';
-  const serverName = options.serverName ?? hostWithoutPort(host) ?? socket.localAddress ?? '';
+  // An absolute-form target names the host; Host is then ignored (RFC 9112, 3.2.2), as nginx does.
+  const host = target.authority ?? req.headers.host ?? '';
+  const serverName = options.serverName ?? hostWithoutPort(host) ?? unmapV4(socket.localAddress ?? '');
   const params: [string, string][] = [
-    ['QUERY_STRING', query],
+    ['QUERY_STRING', latin1ToUtf8(target.query)],
     ['REQUEST_METHOD', req.method ?? 'GET'],
     ['CONTENT_TYPE', latin1ToUtf8(req.headers['content-type'] ?? '')],
     ['CONTENT_LENGTH', req.headers['content-length'] ?? ''],
     ['SCRIPT_NAME', path],
-    ['REQUEST_URI', latin1ToUtf8(url)],
+    ['REQUEST_URI', latin1ToUtf8(target.uri)],
     ['DOCUMENT_URI', path],
-    ['DOCUMENT_ROOT', options.documentRoot ?? process.cwd()],
+    ['DOCUMENT_ROOT', documentRoot],
     ['SERVER_PROTOCOL', `HTTP/${req.httpVersion}`],
     ['REQUEST_SCHEME', tls ? 'https' : 'http'],
     ['GATEWAY_INTERFACE', 'CGI/1.1'],
     ['SERVER_SOFTWARE', options.serverSoftware ?? 'fcgi-gateway'],
     ['REMOTE_ADDR', unmapV4(socket.remoteAddress ?? '')],
     ['REMOTE_PORT', String(socket.remotePort ?? '')],
+    ['REMOTE_USER', basicUser(req.headers.authorization)],
     ['SERVER_ADDR', unmapV4(socket.localAddress ?? '')],
     ['SERVER_PORT', String(socket.localPort ?? '')],
     ['SERVER_NAME', serverName],
     ['REDIRECT_STATUS', '200'],
   ];
   if (tls) params.push(['HTTPS', 'on']);
-  // rawHeaders keeps repeats apart; join them the way nginx does.
+  if (options.scriptFilename) params.push(['SCRIPT_FILENAME', documentRoot.replace(/\/+$/, '') + path]);
+  // rawHeaders keeps repeats apart; join them the way nginx (1.23+) does.
   const merged = new Map<string, string>();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
+    if (!HEADER_NAME.test(raw[i]!)) continue;
     const name = 'HTTP_' + raw[i]!.toUpperCase().replaceAll('-', '_');
-    const value = latin1ToUtf8(raw[i + 1]!);
+    const value = name === 'HTTP_HOST' && target.authority !== undefined ? target.authority : latin1ToUtf8(raw[i + 1]!);
     const prev = merged.get(name);
     merged.set(name, prev === undefined ? value : prev + (name === 'HTTP_COOKIE' ? '; ' : ', ') + value);
   }
   for (const entry of merged) params.push(entry);
   if (options.extra) for (const [k, v] of Object.entries(options.extra)) params.push([k, v]);
   return params;
+}
+
+/** nginx's $remote_user: the user name of `Authorization: Basic`, not checked against anything. */
+function basicUser(auth: string | undefined): string {
+  const m = auth === undefined ? null : /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(auth);
+  if (!m) return '';
+  const text = Buffer.from(m[1]!, 'base64').toString('latin1');
+  const colon = text.indexOf(':');
+  return colon < 0 ? '' : latin1ToUtf8(text.slice(0, colon));
 }
 
 function hostWithoutPort(host: string): string | undefined {
