@@ -211,7 +211,7 @@ function matches(prefix: string, path: string): boolean {
   if (prefix === '') return true;
   if (!path.startsWith(prefix)) return false;
   const c = path.charCodeAt(prefix.length);
-  return Number.isNaN(c) || c === 47 /* / */ || c === 46 /* . */;
+  return Number.isNaN(c) || c === 47 /* / */;
 }
 
 function call(layer: Layer, err: unknown, req: AppRequest, res: AppResponse, next: NextFunction): void {

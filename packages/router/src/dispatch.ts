@@ -1,0 +1,237 @@
+// One request through one router, with Express 5's rules: layers in stack order (the index only
+// leaves out layers that cannot match); use() layers strip their prefix from req.url and extend
+// req.baseUrl, restored when they call next(); routes only for their methods; errors skip to
+// error handlers (four parameters) and skip routes; next('route') and next('router'); param
+// callbacks before the layer; req.params/baseUrl/next restored on the way out.
+import { STATUS_CODES } from 'node:http';
+import { FcgiResponse, finalHandler, type AppRequest, type AppResponse, type NextFunction } from '@fcgi/core';
+import { answerAllowed, noteAllowed } from './allowed.js';
+import { invoke, invokeError } from './invoke.js';
+import type { Layer, LayerMatch } from './layer.js';
+import type { LayerIndex } from './lookup.js';
+import { mergeParams, runParamCallbacks, type ParamMemo } from './params.js';
+import { MAX_SYNC } from './route.js';
+import type { ParamCallback } from './types.js';
+
+export interface Dispatchable {
+  readonly stack: Layer[];
+  params: Record<string, ParamCallback[]>;
+  mergeParams: boolean;
+  methodNotAllowed: boolean;
+  lookup(): LayerIndex;
+  /** The app's route segments share param callbacks and their once-per-value memo. */
+  sharedMemo?: boolean;
+}
+
+export interface RoutingRequest {
+  method?: string;
+  url: string;
+  params?: Record<string, any>;
+  baseUrl?: string;
+  originalUrl?: string;
+  next?: NextFunction;
+  route?: unknown;
+}
+
+const MEMOS = Symbol.for('@fcgi/router.paramMemos');
+const EMPTY: readonly number[] = [];
+
+export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown, out?: NextFunction): void {
+  const stack = router.stack;
+  const index = router.lookup();
+  const method = req.method ?? 'GET';
+  const lower = method.toLowerCase();
+  const protohost = protohostOf(req.url);
+  const parentParams = req.params;
+  const parentUrl = req.baseUrl || '';
+  const parentNext = req.next;
+  let memo: ParamMemo | undefined;
+  let idx = 0;
+  let removed = '';
+  let slashAdded = false;
+  let sync = 0;
+  let candidates = EMPTY;
+  let ci = 0;
+  let candidatesPath: string | undefined;
+
+  const done = (err: unknown): void => {
+    req.baseUrl = parentUrl;
+    req.next = parentNext;
+    req.params = parentParams;
+    if (!err) noteMethods();
+    if (out) out(err || undefined);
+    else finish(req, res, err || undefined);
+  };
+
+  /** Notes the methods of the routes passed over because they lack this request's method. */
+  const noteMethods = (): void => {
+    if (method !== 'OPTIONS' && !router.methodNotAllowed) return;
+    const path = pathnameOf(req.url, protohost.length);
+    for (const i of index.candidates(path)) {
+      if (i >= idx) break;
+      const route = stack[i]!.route;
+      if (!route || route.handlesLower(lower)) continue;
+      let m: LayerMatch | false = false;
+      try {
+        m = stack[i]!.match(path);
+      } catch {
+        // a malformed escape: that route could not match
+      }
+      if (m) noteAllowed(req, route.allowed());
+    }
+  };
+
+  const next = (err?: unknown): void => {
+    let layerError = err === 'route' ? undefined : err;
+    if (slashAdded) {
+      const u = req.url;
+      if (u === '/' || u.startsWith('/?') || (removed.endsWith('/') && u[0] === '/')) req.url = u.slice(1);
+      slashAdded = false;
+    }
+    if (removed.length !== 0) {
+      req.baseUrl = parentUrl;
+      req.url = protohost + removed + req.url.slice(protohost.length);
+      removed = '';
+    }
+    if (layerError === 'router') return done(undefined);
+    if (idx >= stack.length) return done(layerError);
+    if (++sync > MAX_SYNC) {
+      setImmediate(next, err);
+      return;
+    }
+    const path = pathnameOf(req.url, protohost.length);
+    if (path !== candidatesPath) {
+      candidatesPath = path;
+      candidates = index.candidates(path);
+      ci = 0;
+    }
+    let layer: Layer | undefined;
+    let match: LayerMatch | false = false;
+    while (ci < candidates.length) {
+      const i = candidates[ci++]!;
+      if (i < idx) continue;
+      idx = i + 1;
+      const l = stack[i]!;
+      const route = l.route;
+      if (route) {
+        // Routes never run with a pending error, nor for a method they lack.
+        if (layerError || !route.handlesLower(lower)) continue;
+      } else if (l.error !== Boolean(layerError)) {
+        continue; // error handlers only see errors; the others only run without one
+      }
+      try {
+        match = l.match(path);
+      } catch (e) {
+        layerError = layerError || e; // a malformed escape: a 400 error, handled from here on
+        continue;
+      }
+      if (match) {
+        layer = l;
+        break;
+      }
+    }
+    if (!layer || !match) {
+      idx = stack.length;
+      return done(layerError);
+    }
+    if (layer.route) req.route = layer.route;
+    const params = match.params;
+    req.params = router.mergeParams ? mergeParams(params, parentParams) : params;
+    const found = layer;
+    const layerPath = match.path;
+    const run = (): void => {
+      if (found.route) invoke(found.handle, req, res, next);
+      else enter(found, layerError, layerPath, path);
+    };
+    // Param callbacks, if any are registered for a name in this match.
+    let keys: string[] | undefined;
+    for (const _ in router.params) {
+      for (const _k in params) {
+        keys = Object.keys(params);
+        break;
+      }
+      break;
+    }
+    if (!keys) {
+      run();
+    } else {
+      runParamCallbacks(router.params, keys, (memo ??= memoFor(router, req)), req as { params: Record<string, any> }, res, (perr) => {
+        if (perr) next(layerError || perr);
+        else run();
+      });
+    }
+    sync = 0;
+  };
+
+  /** Runs a use() layer with its matched prefix moved from req.url to req.baseUrl. */
+  const enter = (layer: Layer, layerError: unknown, layerPath: string, path: string): void => {
+    if (layerPath.length !== 0) {
+      const c = path.charCodeAt(layerPath.length);
+      if (!path.startsWith(layerPath) || (!Number.isNaN(c) && c !== 47)) return next(layerError);
+      removed = layerPath;
+      req.url = protohost + req.url.slice(protohost.length + removed.length);
+      if (!protohost && req.url.charCodeAt(0) !== 47) {
+        req.url = '/' + req.url;
+        slashAdded = true;
+      }
+      req.baseUrl = parentUrl + (removed.endsWith('/') ? removed.slice(0, -1) : removed);
+    }
+    if (layerError) invokeError(layer.handle, layerError, req, res, next);
+    else invoke(layer.handle, req, res, next);
+  };
+
+  req.next = next;
+  req.baseUrl = parentUrl;
+  if (!req.originalUrl) req.originalUrl = req.url;
+  next();
+}
+
+/** The memo of param callbacks for this pass: per call, or per request for the app's segments. */
+function memoFor(router: Dispatchable, req: object): ParamMemo {
+  if (!router.sharedMemo) return Object.create(null);
+  const carrier = req as { [MEMOS]?: WeakMap<object, ParamMemo> };
+  const memos = (carrier[MEMOS] ??= new WeakMap());
+  let memo = memos.get(router.params);
+  if (!memo) memos.set(router.params, (memo = Object.create(null) as ParamMemo));
+  return memo;
+}
+
+/** The path of `url` without query or fragment, after an absolute URL's scheme and host. */
+function pathnameOf(url: string, skip: number): string {
+  let end = url.indexOf('?', skip);
+  if (end < 0) end = url.length;
+  const hash = url.indexOf('#', skip);
+  if (hash >= 0 && hash < end) end = hash;
+  return skip === 0 && end === url.length ? url : url.slice(skip, end);
+}
+
+/** 'http://host' of an absolute-form URL ('' for a path), kept in front of req.url when mounting. */
+function protohostOf(url: string): string {
+  if (url.length === 0 || url.charCodeAt(0) === 47) return '';
+  const q = url.indexOf('?');
+  const scheme = url.slice(0, q < 0 ? url.length : q).indexOf('://');
+  if (scheme < 0) return '';
+  const slash = url.indexOf('/', scheme + 3);
+  return slash < 0 ? url : url.slice(0, slash);
+}
+
+/** The end of a router used on its own (no next): OPTIONS/405, then 404 or the error. */
+function finish(req: RoutingRequest, res: unknown, err: unknown): void {
+  const r = res as AppResponse;
+  if (!err && answerAllowed(req, r)) return;
+  if (res instanceof FcgiResponse && typeof (req as AppRequest).originalUrl === 'string') {
+    finalHandler(req as AppRequest, r, process.env.NODE_ENV || 'development', err);
+    return;
+  }
+  if (r.headersSent || r.writableEnded) return;
+  const e = err as { status?: unknown; statusCode?: unknown; message?: unknown; expose?: unknown } | undefined;
+  const code = Number(e?.status ?? e?.statusCode);
+  const status = !err ? 404 : code >= 400 && code < 600 ? code : 500;
+  const body = !err ? `Cannot ${req.method} ${pathnameOf(req.originalUrl ?? req.url, 0)}`
+    : status < 500 && e?.expose !== false && typeof e?.message === 'string' ? e.message : STATUS_CODES[status] ?? 'Error';
+  r.statusCode = status;
+  r.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  r.setHeader('Content-Length', Buffer.byteLength(body));
+  r.setHeader('X-Content-Type-Options', 'nosniff');
+  r.end(body);
+}
