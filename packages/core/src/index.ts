@@ -9,3 +9,4 @@ export * from './gateway/index.js';
 export * from './app/index.js';
 export { serve, type ServeOptions, type Serving } from './serve.js';
 export { ErrorCode, FcgiError, type ErrorCodeName } from './errors.js';
+export * from './send/index.js';

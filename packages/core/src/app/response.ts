@@ -16,6 +16,7 @@ import { isFresh } from './fresh.js';
 import type { AppRequest } from './request.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
 import type { NextFunction } from './types.js';
+import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';
 
 export type FormatHandler = (req: AppRequest, res: AppResponse, next: NextFunction) => void;
 
@@ -263,6 +264,19 @@ export class AppResponse extends FcgiResponse {
       next(err);
     }
     return this;
+  }
+
+  /** Sends a file (Express 5's res.sendFile): conditional GET, ranges, HEAD; errors to the callback or next(). */
+  sendFile(path: string, options?: SendOptions | SendFileCallback, cb?: SendFileCallback): void {
+    sendFile(this, path, options, cb);
+  }
+
+  /** Sends a file as an attachment (Content-Disposition with its name or `filename`). */
+  download(
+    path: string, filename?: string | SendOptions | SendFileCallback | null,
+    options?: SendOptions | SendFileCallback | null, cb?: SendFileCallback,
+  ): void {
+    download(this, path, filename, options, cb);
   }
 }
 

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { planMultipart } from './multipart-byteranges.js';
+import { acceptedCodings } from './accept-encoding.js';
+import { parseMaxAge } from './options.js';
+
+describe('multipart/byteranges plan', () => {
+  it('lays out parts per RFC 2046 with an exact length', () => {
+    const data = Buffer.from('0123456789abcdefghij');
+    const plan = planMultipart([{ start: 0, end: 2 }, { start: 10, end: 12 }], data.length, 'text/plain', 'BND');
+    assert.equal(plan.contentType, 'multipart/byteranges; boundary=BND');
+    const body = Buffer.concat(plan.segments.map((s) => (Buffer.isBuffer(s) ? s : data.subarray(s.start, s.end + 1))));
+    assert.equal(body.toString(),
+      '--BND\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-2/20\r\n\r\n012' +
+      '\r\n--BND\r\nContent-Type: text/plain\r\nContent-Range: bytes 10-12/20\r\n\r\nabc' +
+      '\r\n--BND--\r\n');
+    assert.equal(plan.length, body.length);
+  });
+
+  it('makes a fresh random boundary each time', () => {
+    const a = planMultipart([{ start: 0, end: 0 }, { start: 2, end: 2 }], 3, undefined).contentType;
+    const b = planMultipart([{ start: 0, end: 0 }, { start: 2, end: 2 }], 3, undefined).contentType;
+    assert.match(a, /boundary=[0-9a-f]{24}$/);
+    assert.notEqual(a, b);
+  });
+});
+
+describe('Accept-Encoding for precompressed variants', () => {
+  it('br before gzip on a tie, q decides otherwise, q=0 and identity preferences respected', () => {
+    assert.deepEqual(acceptedCodings('gzip, deflate, br, zstd'), ['br', 'gzip']);
+    assert.deepEqual(acceptedCodings('gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('x-gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('br;q=0.5, gzip;q=0.8'), ['gzip', 'br']);
+    assert.deepEqual(acceptedCodings('br;q=0, gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('*'), ['br', 'gzip']);
+    assert.deepEqual(acceptedCodings('*, br;q=0'), ['gzip']);
+    assert.deepEqual(acceptedCodings('identity'), []);
+    assert.deepEqual(acceptedCodings('identity;q=1, br;q=0.5'), []);
+    assert.deepEqual(acceptedCodings(''), []);
+    assert.deepEqual(acceptedCodings(undefined), []);
+  });
+});
+
+describe('maxAge', () => {
+  it('takes ms or duration strings, clamps to [0, 1 year], rejects nonsense', () => {
+    assert.equal(parseMaxAge(undefined), 0);
+    assert.equal(parseMaxAge(5000), 5000);
+    assert.equal(parseMaxAge('1d'), 86_400_000);
+    assert.equal(parseMaxAge('2 hours'), 7_200_000);
+    assert.equal(parseMaxAge('1.5h'), 5_400_000);
+    assert.equal(parseMaxAge('500'), 500);
+    assert.equal(parseMaxAge(-5), 0);
+    assert.equal(parseMaxAge('10y'), 365 * 86_400_000);
+    assert.throws(() => parseMaxAge('soon'), TypeError);
+    assert.throws(() => parseMaxAge(NaN), TypeError);
+  });
+});

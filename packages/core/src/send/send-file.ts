@@ -1,0 +1,241 @@
+// Sends one file as the response to a GET or HEAD: safe path, open once, headers (hook first,
+// then defaults for what it left unset), preconditions (304/412), ranges (206/416), then the bytes
+// with backpressure. It answers 200, 206 and 304 itself; anything else is passed to the callback
+// as a SendError (status, expose, code) for the caller to handle, with no header of ours left set.
+import { fstat, type BigIntStats, type Stats } from 'node:fs';
+import { extname } from 'node:path';
+import { promisify } from 'node:util';
+import { contentType } from 'mime-types';
+import { etag as statEtag } from '../app/etag.js';
+import type { FcgiResponse, HeaderValue } from '../http/index.js';
+import { acceptedCodings } from './accept-encoding.js';
+import { evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators } from './conditional.js';
+import { SendError } from './errors.js';
+import { planMultipart, type Segment } from './multipart-byteranges.js';
+import { closeFd, locateFile, openVariant, type OpenedFile } from './open-file.js';
+import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } from './options.js';
+import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js';
+import { contentRange, parseRange, type ByteRange } from './range.js';
+import { pumpFile } from './stream-file.js';
+
+const fstatBig = promisify(fstat) as unknown as (fd: number, o: { bigint: true }) => Promise<BigIntStats>;
+
+export interface SendRequest {
+  method: string;
+  headers: Record<string, string | undefined>;
+}
+
+export interface SentFile {
+  /** The file whose bytes were sent (a precompressed variant's own path). */
+  path: string;
+  stat: Stats;
+  status: 200 | 206 | 304;
+  /** 'br' or 'gzip' when a precompressed variant was sent. */
+  encoding?: string;
+}
+
+export type SendCallback = (err: SendError | Error | null, sent?: SentFile) => void;
+
+const normalized = new WeakSet<object>();
+
+/** Options normalized once, to reuse across requests (a middleware does this at creation). */
+export function prepareSendOptions(options?: SendOptions, defaults?: { precompressed?: boolean }): NormalizedSendOptions {
+  const n = normalizeSendOptions(options, defaults);
+  normalized.add(n);
+  return n;
+}
+
+function prepared(options: SendOptions | NormalizedSendOptions | undefined): NormalizedSendOptions {
+  return options && normalized.has(options) ? (options as NormalizedSendOptions) : prepareSendOptions(options as SendOptions);
+}
+
+/** Sends the file at URL path `urlPath` (percent-encoded, decoded exactly once) under `options.root`. */
+export function sendUrlPath(
+  req: SendRequest, res: FcgiResponse, urlPath: string, options: SendOptions | NormalizedSendOptions, cb: SendCallback,
+): void {
+  const decoded = decodeUrlPath(urlPath);
+  if (decoded instanceof SendError) return void process.nextTick(cb, decoded);
+  sendPath(req, res, decoded, options, cb);
+}
+
+/**
+ * Sends the file at `path`: a decoded path below `options.root`, or without a root an absolute
+ * path. `cb(null, sent)` once the response ended; `cb(err)` for anything not answered (with
+ * code ECONNABORTED when the client went away mid-way).
+ */
+export function sendPath(
+  req: SendRequest, res: FcgiResponse, path: string, options: SendOptions | NormalizedSendOptions | undefined, cb: SendCallback,
+): void {
+  let opts: NormalizedSendOptions;
+  try {
+    opts = prepared(options);
+  } catch (err) {
+    return void process.nextTick(cb, err as Error);
+  }
+  const safe = resolveSafePath(path, opts.root, opts.dotfiles);
+  if (safe instanceof SendError) return void process.nextTick(cb, safe);
+  serve(req, res, safe, opts).then(
+    (sent) => process.nextTick(cb, null, sent),
+    (err: Error) => process.nextTick(cb, err),
+  );
+}
+
+/** Headers this send set or changed, with what they were, to undo them before reporting an error. */
+class HeaderLog {
+  readonly #res: FcgiResponse;
+  readonly #before = new Map<string, string | string[] | undefined>();
+  constructor(res: FcgiResponse) {
+    this.#res = res;
+  }
+  set(name: string, value: HeaderValue): void {
+    if (!this.#before.has(name)) this.#before.set(name, this.#res.getHeader(name));
+    this.#res.setHeader(name, value);
+  }
+  setDefault(name: string, value: HeaderValue | undefined): void {
+    if (value !== undefined && !this.#res.hasHeader(name)) this.set(name, value);
+  }
+  undo(): void {
+    if (this.#res.headersSent) return;
+    for (const [name, value] of this.#before) {
+      if (value === undefined) this.#res.removeHeader(name);
+      else this.#res.setHeader(name, value);
+    }
+  }
+}
+
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function makeEtag(file: OpenedFile, opts: NormalizedSendOptions): Promise<string | undefined> {
+  if (opts.etag === false) return undefined;
+  if (opts.etag === 'weak') return statEtag(file.stat, { weak: true });
+  if (opts.etag === 'strong') {
+    // Inode, size and mtime in nanoseconds: cheap (no read of the file), and any write changes
+    // the mtime; see docs/static.md for why not a content hash.
+    const s = await fstatBig(file.fd, { bigint: true });
+    return `"${s.ino.toString(16)}-${s.size.toString(16)}-${s.mtimeNs.toString(16)}"`;
+  }
+  // The path of the bytes being sent, so a variant gets its own tag.
+  return opts.etag(file.path, file.stat) || undefined;
+}
+
+function addVary(log: HeaderLog, res: FcgiResponse, field: string): void {
+  const prev = res.getHeader('Vary');
+  const value = Array.isArray(prev) ? prev.join(', ') : prev ?? '';
+  const names = value.split(',').map((s) => s.trim().toLowerCase());
+  if (names.includes('*') || names.includes(field.toLowerCase())) return;
+  log.set('Vary', value.trim() ? `${value}, ${field}` : field);
+}
+
+/** Content headers a 304 must not carry (RFC 9110 15.4.5). */
+const NOT_ON_304 = ['Content-Type', 'Content-Length', 'Content-Encoding', 'Content-Range', 'Content-Language', 'Content-Disposition'];
+
+async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: NormalizedSendOptions): Promise<SentFile> {
+  if (res.headersSent) throw new SendError(500, 'EHEADERSSENT', { message: "Can't set headers after they are sent." });
+  const located = await locateFile(safe, opts);
+  if (located instanceof SendError) throw located;
+  let file: OpenedFile = located;
+  const originalPath = file.path;
+  const rangeHeader = opts.acceptRanges ? req.headers.range : undefined;
+  let encoding: string | undefined;
+  // A Range applies to the identity file: ranges of a compressed variant are not served.
+  if (opts.precompressed && rangeHeader === undefined) {
+    const variant = await openVariant(file, acceptedCodings(req.headers['accept-encoding']), opts);
+    if (variant) {
+      closeFd(file.fd);
+      file = variant;
+      encoding = variant.encoding;
+    }
+  }
+  const log = new HeaderLog(res);
+  let handedOff = false;
+  try {
+    return await respond(req, res, file, originalPath, encoding, rangeHeader, opts, log, () => { handedOff = true; });
+  } catch (err) {
+    log.undo();
+    throw err;
+  } finally {
+    if (!handedOff) closeFd(file.fd);
+  }
+}
+
+async function respond(
+  req: SendRequest, res: FcgiResponse, file: OpenedFile, originalPath: string, encoding: string | undefined,
+  rangeHeader: string | undefined, opts: NormalizedSendOptions, log: HeaderLog, handOff: () => void,
+): Promise<SentFile> {
+  const { stat } = file;
+  if (opts.headers) for (const name of Object.keys(opts.headers)) log.set(name, opts.headers[name]!);
+  opts.setHeaders?.(res, originalPath, stat);
+  if (opts.acceptRanges) log.setDefault('Accept-Ranges', 'bytes');
+  if (opts.cacheControl) {
+    log.setDefault('Cache-Control', `public, max-age=${Math.floor(opts.maxAge / 1000)}${opts.immutable ? ', immutable' : ''}`);
+  }
+  if (opts.lastModified) log.setDefault('Last-Modified', stat.mtime.toUTCString());
+  log.setDefault('ETag', await makeEtag(file, opts));
+  log.setDefault('Content-Type', contentType(extname(originalPath)) || 'application/octet-stream');
+  if (encoding) {
+    log.set('Content-Encoding', encoding);
+    addVary(log, res, 'Accept-Encoding');
+  }
+
+  const lastModified = parseHttpDate(one(res.getHeader('Last-Modified')));
+  const validators: Validators = {
+    etag: one(res.getHeader('ETag')),
+    lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
+  };
+  const sent = (status: SentFile['status']): SentFile => ({ path: file.path, stat, status, ...(encoding ? { encoding } : {}) });
+  const condition = evaluatePreconditions(req.headers, validators, req.method);
+  if (condition === 'precondition-failed') throw new SendError(412, 'EPRECONDITION');
+  if (condition === 'not-modified') {
+    for (const name of NOT_ON_304) res.removeHeader(name);
+    res.statusCode = 304;
+    res.end();
+    return sent(304);
+  }
+
+  let ranges: ByteRange[] | null = null;
+  if (rangeHeader !== undefined) {
+    const parsed = parseRange(stat.size, rangeHeader, { maxRanges: opts.maxRanges });
+    // If-Range that does not match: the Range is ignored and the whole file sent (13.1.5).
+    if (parsed !== 'ignore' && ifRangeMatches(req.headers, validators)) {
+      if (parsed === 'unsatisfiable') {
+        throw new SendError(416, 'ERANGE', { headers: { 'Content-Range': contentRange(stat.size) } });
+      }
+      ranges = parsed;
+    }
+  }
+
+  let segments: Segment[];
+  let length: number;
+  if (ranges === null) {
+    segments = stat.size > 0 ? [{ start: 0, end: stat.size - 1 }] : [];
+    length = stat.size;
+  } else if (ranges.length === 1) {
+    const r = ranges[0]!;
+    res.statusCode = 206;
+    log.set('Content-Range', contentRange(stat.size, r));
+    segments = [r];
+    length = r.end - r.start + 1;
+  } else {
+    const plan = planMultipart(ranges, stat.size, one(res.getHeader('Content-Type')));
+    res.statusCode = 206;
+    log.set('Content-Type', plan.contentType);
+    segments = plan.segments;
+    length = plan.length;
+  }
+  log.set('Content-Length', length);
+  const status = ranges === null ? 200 : 206;
+  if (req.method === 'HEAD') {
+    res.end();
+    return sent(status);
+  }
+  handOff();
+  return new Promise<SentFile>((resolve, reject) => {
+    pumpFile(file.fd, res, segments, (err) => {
+      closeFd(file.fd);
+      if (err) reject(err);
+      else resolve(sent(status));
+    });
+  });
+}

@@ -1,0 +1,118 @@
+// @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
+// @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
+import { collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type SendError, type SendOptions } from '@fcgi/core';
+import type { Stats } from 'node:fs';
+import type { AppRequest, AppResponse, FcgiRequest, FcgiResponse, NextFunction } from '@fcgi/core';
+
+export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers' | 'setHeaders'> {
+  /** A directory without a trailing slash: 301 to path + '/' (default true); false falls through. */
+  redirect?: boolean;
+  /** Not found (404): next() (default true). False: next(err) for 404, and 405 for other methods. */
+  fallthrough?: boolean;
+  /** Called with the response, the file's path and its stats before default headers are set. */
+  setHeaders?: (res: AppResponse, path: string, stat: Stats) => void;
+}
+
+type Req = (AppRequest | FcgiRequest) & { originalUrl?: string };
+type Res = AppResponse | FcgiResponse;
+
+function pathnameOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The Location for a directory: the path as the client sent it (before any mount was stripped)
+ * plus '/', the query kept. Leading slashes collapse to one and backslashes are encoded, so the
+ * target is always a path on this host; other characters a URL cannot hold are percent-encoded.
+ */
+export function directoryLocation(originalUrl: string): string {
+  const q = originalUrl.indexOf('?');
+  const path = q < 0 ? originalUrl : originalUrl.slice(0, q);
+  const query = q < 0 ? '' : originalUrl.slice(q);
+  const target = collapseLeadingSlashes(path + '/') + query;
+  return target.replace(/%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3B\x3D\x3F-\x5B\x5D-\x5F\x61-\x7A\x7C\x7E]/gu, encodeChar);
+}
+
+function encodeChar(c: string): string {
+  if (c === '%') return '%25';
+  try {
+    return encodeURIComponent(c);
+  } catch {
+    return '%EF%BF%BD'; // a lone surrogate: U+FFFD
+  }
+}
+
+function redirectToDirectory(req: Req, res: Res): void {
+  const location = directoryLocation(req.originalUrl ?? req.url);
+  const body = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Redirecting</title></head>` +
+    `<body><pre>Redirecting to ${escapeHtml(location)}</pre></body></html>\n`;
+  res.statusCode = 301;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Content-Security-Policy', "default-src 'none'");
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Location', location);
+  res.end(body);
+}
+
+/** Outside an app (no next): the error's status and text, or 404. */
+function fallbackNext(res: Res): NextFunction {
+  return (err?: unknown) => {
+    if (res.headersSent || res.writableEnded) return;
+    const status = (err as SendError | undefined)?.status ?? 404;
+    const headers = (err as SendError | undefined)?.headers ?? {};
+    res.statusCode = status;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(status >= 500 ? 'Internal Server Error\n' : `${(err as Error | undefined)?.message ?? 'Not Found'}\n`);
+  };
+}
+
+/**
+ * Middleware serving files under `root` for GET and HEAD. Not found falls through to the next
+ * middleware (unless `fallthrough: false`); other failures (400 bad path, 403 refused, 412, 416,
+ * 500) go to next(err) with `status` set. Defaults: index 'index.html', dotfiles 'ignore', weak
+ * ETags, Last-Modified, `Cache-Control: public, max-age=0`, ranges, precompressed .br/.gz.
+ */
+export function serveStatic(root: string, options: ServeStaticOptions = {}) {
+  if (!root || typeof root !== 'string') throw new TypeError('serveStatic() needs a root directory');
+  const { redirect: redirectOption, fallthrough: fallthroughOption, ...rest } = options;
+  const redirect = redirectOption !== false;
+  const fallthrough = fallthroughOption !== false;
+  const send = prepareSendOptions({ ...rest, root } as SendOptions, { precompressed: true });
+  if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function') throw new TypeError('setHeaders must be a function');
+
+  return function serveStatic(req: Req, res: Res, next?: NextFunction): void {
+    const go = typeof next === 'function' ? next : fallbackNext(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (fallthrough) return go();
+      res.statusCode = 405;
+      res.setHeader('Allow', 'GET, HEAD');
+      res.setHeader('Content-Length', '0');
+      res.end();
+      return;
+    }
+    let path = pathnameOf(req.url);
+    // Mounted at /static and asked for /static: the url here is '/', but the redirect must
+    // add the slash to what the client asked for.
+    if (path === '/' && !pathnameOf(req.originalUrl ?? req.url).endsWith('/')) path = '';
+    sendUrlPath(req, res as FcgiResponse, path, send, (err) => {
+      if (!err) return;
+      const e = err as SendError;
+      if (e.code === 'ECONNABORTED') return;
+      if (e.code === 'EISDIR') {
+        if (redirect && !path.endsWith('/')) return redirectToDirectory(req, res);
+        return fallthrough ? go() : go(err);
+      }
+      if (e.status === 404 && fallthrough) return go();
+      go(err);
+    });
+  };
+}
+
+export default serveStatic;
