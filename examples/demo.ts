@@ -1,11 +1,18 @@
-// The demo app (`npm start`): what the core shows today — the params, the query, a form POST.
+// The demo app (`npm start`): middleware, a signed-cookie visit counter, static assets, a JSON API
+// on @fcgi/router, and what the web server sent (the params, the query, a form POST).
 // With nothing given by the host it runs behind the built-in HTTP gateway on http://127.0.0.1:3000;
 // the same file runs under nginx/Apache (FCGI_LISTEN, fd 0) or as a CGI script.
-import { serve, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { parse } from 'node:querystring';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp, json, urlencoded, type AppRequest, type AppResponse } from '@fcgi/core';
+import { Router } from '@fcgi/router';
+import { serveStatic } from '@fcgi/static';
 
-const escape = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const here = dirname(fileURLToPath(import.meta.url));
+const app = createApp();
+app.set('cookie secret', process.env.DEMO_SECRET ?? 'demo secret: set DEMO_SECRET in production');
+
+const escape = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function table(rows: Record<string, unknown>): string {
   return '<table>' + Object.keys(rows).sort().map((k) =>
@@ -13,27 +20,60 @@ function table(rows: Record<string, unknown>): string {
   ).join('') + '</table>';
 }
 
-async function demo(req: FcgiRequest, res: FcgiResponse): Promise<void> {
-  if (req.path === '/favicon.ico') {
-    res.statusCode = 404;
-    return void res.end();
-  }
-  if (req.path === '/api/environ') {
-    res.setHeader('Content-Type', 'application/json');
-    return void res.end(JSON.stringify({ method: req.method, url: req.url, query: req.query, environ: req.environ }));
-  }
-  let posted = '';
-  if (req.method === 'POST') {
-    const form = parse(await req.text({ limit: 64 * 1024 }));
-    posted = `<h2>You posted</h2>${table(form)}`;
-  }
-  res.setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.end(`<!doctype html><meta charset="utf-8"><title>@fcgi demo</title>
-<style>body{font:15px system-ui;margin:2em;max-width:60em}th{text-align:left;padding-right:1em;vertical-align:top}
-td{font-family:monospace;word-break:break-all}table{border-collapse:collapse}tr:nth-child(odd){background:#f4f4f4}</style>
+// Middleware: a timing header on every response, set just before the headers go out.
+app.use((_req, res, next) => {
+  const start = process.hrtime.bigint();
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: AppResponse, ...args: Parameters<AppResponse['writeHead']>) {
+    this.setHeader('Server-Timing', `app;dur=${Number(process.hrtime.bigint() - start) / 1e6}`);
+    return writeHead.apply(this, args);
+  } as AppResponse['writeHead'];
+  next();
+});
+
+app.use('/assets', serveStatic(join(here, 'demo-public'), { maxAge: '1h' }));
+app.use(urlencoded({ limit: '64kb' }));
+app.use(json({ limit: '64kb' }));
+
+// A visit counter in a signed cookie: tampering with it resets the count.
+app.use((req, res, next) => {
+  const seen = Number(req.signedCookies.visits) || 0;
+  res.locals.visits = seen + 1;
+  res.cookie('visits', String(seen + 1), { signed: true, httpOnly: true, sameSite: 'lax', maxAge: 30 * 24 * 3600 * 1000 });
+  next();
+});
+
+// The JSON API: notes kept in memory (bounded), and the environ.
+const api = Router();
+const notes: { id: number; text: string }[] = [];
+let nextId = 1;
+api.get('/environ', (req, res) => {
+  res.json({ method: req.method, url: req.originalUrl, query: req.query, environ: req.environ });
+});
+api.get('/notes', (_req, res) => res.json(notes));
+api.get('/notes/:id', (req, res) => {
+  const note = notes.find((n) => n.id === Number(req.params.id));
+  if (note) res.json(note);
+  else res.status(404).json({ error: `no note ${req.params.id}` });
+});
+api.post('/notes', (req, res) => {
+  const text = typeof req.body?.text === 'string' ? req.body.text.slice(0, 500) : '';
+  if (!text) return void res.status(400).json({ error: 'send {"text": "..."}' });
+  const note = { id: nextId++, text };
+  notes.push(note);
+  if (notes.length > 100) notes.shift();
+  res.status(201).location(`/api/notes/${note.id}`).json(note);
+});
+app.use('/api', api);
+
+function page(req: AppRequest, res: AppResponse, posted = ''): void {
+  res.type('html').send(`<!doctype html><meta charset="utf-8"><title>@fcgi demo</title>
+<link rel="stylesheet" href="/assets/style.css">
 <h1>@fcgi demo</h1>
-<p>${escape(req.method)} <code>${escape(req.url)}</code> over FastCGI.
-Try <a href="/hello?name=you&amp;n=1&amp;n=2">a query</a> or <a href="/api/environ?x=1">the JSON view</a>.</p>
+<p class="visits">Visit number ${res.locals.visits} from this browser (a signed cookie).</p>
+<p>${escape(req.method)} <code>${escape(req.originalUrl)}</code> over FastCGI.
+Try <a href="/hello?name=you&amp;n=1&amp;n=2">a query</a>, <a href="/api/environ?x=1">the JSON view</a>
+or <a href="/api/notes">the notes API</a>.</p>
 <form method="post" action="/form"><input name="name" placeholder="name"> <input name="message" placeholder="message">
 <button>POST it</button></form>
 ${posted}
@@ -43,7 +83,11 @@ ${posted}
 `);
 }
 
-const serving = await serve(demo);
+app.post('/form', (req, res) => page(req, res, `<h2>You posted</h2>${table(req.body ?? {})}`));
+app.get('/favicon.ico', (_req, res) => void res.sendStatus(404));
+app.get('/{*path}', (req, res) => page(req, res));
+
+const serving = await app.listen();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => void serving.close().then(() => process.exit(0)));
 }

@@ -90,7 +90,7 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
   it('/api/environ is JSON', { timeout: 10_000 }, async () => {
     const r = await http(port, 'GET', '/api/environ?x=1');
     assert.equal(r.status, 200);
-    assert.equal(r.type, 'application/json');
+    assert.equal(r.type, 'application/json; charset=utf-8');
     const j = JSON.parse(r.body) as { method: string; url: string; query: Record<string, string>; environ: Record<string, string> };
     assert.equal(j.method, 'GET');
     assert.equal(j.url, '/api/environ?x=1');
@@ -98,6 +98,45 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
     assert.equal(j.environ.REQUEST_URI, '/api/environ?x=1');
     assert.equal(j.environ.SCRIPT_NAME, '/api/environ');
     assert.equal(j.environ.HTTP_HOST, `127.0.0.1:${port}`);
+  });
+
+  it('counts visits in a signed cookie; a tampered cookie starts over', { timeout: 10_000 }, async () => {
+    const first = await fetch(`http://127.0.0.1:${port}/`);
+    const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+    assert.match(cookie, /^visits=s%3A1\./);
+    assert.match(await first.text(), /Visit number 1 /);
+    const second = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie } });
+    assert.match(await second.text(), /Visit number 2 /);
+    const forged = cookie.replace('s%3A1.', 's%3A99.');
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: forged } })).text(), /Visit number 1 /);
+    assert.match(second.headers.get('server-timing') ?? '', /^app;dur=/);
+  });
+
+  it('serves its stylesheet with @fcgi/static (cache headers, 304)', { timeout: 10_000 }, async () => {
+    const css = await fetch(`http://127.0.0.1:${port}/assets/style.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+    assert.equal(css.headers.get('cache-control'), 'public, max-age=3600');
+    const etag = css.headers.get('etag')!;
+    await css.text();
+    const again = await fetch(`http://127.0.0.1:${port}/assets/style.css`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+  });
+
+  it('the notes API: create, list, get, 404 and 400 as JSON', { timeout: 10_000 }, async () => {
+    const base = `http://127.0.0.1:${port}/api/notes`;
+    const created = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
+    assert.equal(created.status, 201);
+    const note = await created.json() as { id: number; text: string };
+    assert.equal(note.text, 'hi');
+    assert.equal(created.headers.get('location'), `/api/notes/${note.id}`);
+    assert.deepEqual(await (await fetch(`${base}/${note.id}`)).json(), note);
+    assert.ok((await (await fetch(base)).json() as unknown[]).length >= 1);
+    assert.equal((await fetch(`${base}/999999`)).status, 404);
+    assert.equal((await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 400);
+    const bad = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":' });
+    assert.equal(bad.status, 400);
+    assert.equal((await fetch(base, { method: 'DELETE' })).status, 405);
   });
 
   it('SIGTERM: exits 0 promptly and removes its private FastCGI socket', { timeout: 10_000 }, async () => {
