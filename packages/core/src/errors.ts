@@ -19,6 +19,10 @@ export const ErrorCode = {
   WRITE_AFTER_END: 'ERR_FCGI_WRITE_AFTER_END',
   /** A listen target that cannot be understood. */
   INVALID_LISTEN_TARGET: 'ERR_FCGI_INVALID_LISTEN_TARGET',
+  /** requestTimeout expired (connection/timeouts.ts: RequestTimeoutError). */
+  REQUEST_TIMEOUT: 'ERR_FCGI_REQUEST_TIMEOUT',
+  /** bodyTimeout expired: the request's input stalled. */
+  BODY_TIMEOUT: 'ERR_FCGI_BODY_TIMEOUT',
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 

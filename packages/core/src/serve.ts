@@ -9,8 +9,11 @@ import type { Handler, NodeHandler } from './http/index.js';
 import {
   FcgiServer, hasListeningSocketOnFd0, resolveTarget, type ListenAddress, type ListenTarget, type ServerOptions,
 } from './server/index.js';
+import { resolveLifecycle, supervise, type Lifecycle, type LifecycleOptions, type ResolvedLifecycle } from './server/lifecycle.js';
+import { attachWorker, isClusterWorker, primaryAddress } from './server/worker.js';
+import { servePrimary, workerCount, type WorkerPool } from './server/workers.js';
 
-export interface ServeOptions extends ServerOptions {
+export interface ServeOptions extends ServerOptions, LifecycleOptions {
   /** Where to listen when the host gives neither fd 0, FCGI_LISTEN nor a CGI environment. */
   target?: ListenTarget;
   /** Port of the development gateway; default: $PORT, else 3000. */
@@ -19,40 +22,58 @@ export interface ServeOptions extends ServerOptions {
   host?: string;
   /** Print the gateway's address on stdout (default true). */
   announce?: boolean;
+  /**
+   * FastCGI modes: worker processes sharing the listening socket (node:cluster; this process then
+   * only listens and supervises); 'auto' = one per CPU. Default 0 (env FCGI_WORKERS): serve here.
+   */
+  workers?: number | 'auto';
 }
 
+/** close() stops serving without exiting; `lifecycle.shutdown()` drains and exits as SIGTERM does. */
 export type Serving =
-  | { mode: 'fastcgi'; server: FcgiServer; address: ListenAddress; close(): Promise<void> }
-  | { mode: 'gateway'; server: FcgiServer; gateway: Gateway; url: string; close(): Promise<void> }
+  | { mode: 'fastcgi'; server: FcgiServer; address: ListenAddress; lifecycle: Lifecycle; close(): Promise<void> }
+  | { mode: 'cluster'; workers: WorkerPool; address: ListenAddress; lifecycle: Lifecycle; close(): Promise<void> }
+  | { mode: 'gateway'; server: FcgiServer; gateway: Gateway; url: string; lifecycle: Lifecycle; close(): Promise<void> }
   | { mode: 'cgi'; close(): Promise<void> };
 
 /**
  * Serves `handler`, choosing in this order: a listening socket on fd 0 (mod_fcgid, spawn-fcgi,
  * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
- * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides).
+ * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides). Except in CGI mode it also
+ * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`):
+ * see LifecycleOptions and docs/deploy/lifecycle.md.
  */
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
+  const lc = resolveLifecycle(options);
+  if (isClusterWorker()) {
+    // A worker of serve({ workers }): the primary listens and hands it connections.
+    const server = new FcgiServer(handler as Handler, options);
+    const { lifecycle, close } = attachWorker(server, lc);
+    return { mode: 'fastcgi', server, address: primaryAddress(), lifecycle, close };
+  }
   if (hasListeningSocketOnFd0() || process.env.FCGI_LISTEN) {
-    return fastcgi(handler, options, hasListeningSocketOnFd0() ? { fd: 0 } : process.env.FCGI_LISTEN!);
+    return fastcgi(handler, options, hasListeningSocketOnFd0() ? { fd: 0 } : process.env.FCGI_LISTEN!, lc);
   }
   if (isCgiEnvironment()) {
     await serveCgi(handler as Handler, options);
     // A CGI process answers one request; whatever else the app keeps open must not hold it.
     process.exit(0);
   }
-  if (options.target !== undefined) return fastcgi(handler, options, options.target);
-  return gateway(handler, options);
+  if (options.target !== undefined) return fastcgi(handler, options, options.target, lc);
+  return gateway(handler, options, lc);
 }
 
-async function fastcgi(handler: Handler | NodeHandler, options: ServeOptions, target: ListenTarget): Promise<Serving> {
+async function fastcgi(handler: Handler | NodeHandler, options: ServeOptions, target: ListenTarget, lc: ResolvedLifecycle): Promise<Serving> {
+  const workers = workerCount(options.workers ?? process.env.FCGI_WORKERS);
+  if (workers > 0) return { mode: 'cluster', ...(await servePrimary(options, resolveTarget(target), workers, lc)) };
   const server = new FcgiServer(handler as Handler, options);
   const address = await server.listenOn(resolveTarget(target));
-  return { mode: 'fastcgi', server, address, close: () => server.close() };
+  return supervise({ mode: 'fastcgi' as const, server, address, close: () => server.close() }, lc);
 }
 
-async function gateway(handler: Handler | NodeHandler, options: ServeOptions): Promise<Serving> {
+async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc: ResolvedLifecycle): Promise<Serving> {
   // The app speaks real FastCGI on a private socket; the gateway is the web server in front.
   const dir = mkdtempSync(join(tmpdir(), 'fcgi-dev-'));
   const socketPath = join(dir, 'app.sock');
@@ -84,5 +105,5 @@ async function gateway(handler: Handler | NodeHandler, options: ServeOptions): P
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { mode: 'gateway', server, gateway: gw, url, close };
+  return supervise({ mode: 'gateway' as const, server, gateway: gw, url, close }, lc);
 }

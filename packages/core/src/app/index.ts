@@ -12,3 +12,4 @@ export { etag, compileEtag, type EtagFunction, type EtagOptions, type StatLike }
 export { contentDisposition, encodeExtValue, type ContentDispositionOptions } from './content-disposition.js';
 export { serializeCookie, type CookieOptions } from './set-cookie.js';
 export * from './body/index.js';
+export { status, statusReport, formatStatus, type StatusOptions, type StatusReport } from './status.js';

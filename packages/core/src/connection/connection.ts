@@ -9,6 +9,7 @@ import {
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
+import { ConnectionTimers } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
 export interface RequestLoad {
@@ -74,6 +75,7 @@ export class Connection implements RecordSink, ExchangeHost {
   #ending = false;
   #closed = false;
   #linger: NodeJS.Timeout | null = null;
+  readonly #timers: ConnectionTimers;
 
   constructor(stream: Duplex, options: ConnectionOptions) {
     this.stream = stream;
@@ -81,6 +83,10 @@ export class Connection implements RecordSink, ExchangeHost {
     this.#limits = { ...defaultConnectionLimits, ...options.limits };
     this.#roles = options.roles ?? [Role.RESPONDER];
     this.#parser = new RecordParser(this);
+    this.#timers = new ConnectionTimers(this.#limits, {
+      paused: () => this.#pausedBy > 0,
+      waiting: () => [...this.#exchanges.values()].filter((ex) => !ex.stdinEnded && !ex.ended),
+    });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => this.#onEnd());
     stream.on('drain', () => this.#onDrain());
@@ -158,6 +164,7 @@ export class Connection implements RecordSink, ExchangeHost {
       return;
     }
     this.#pending.set(ex, { params: [], paramsLen: 0, early: null, earlyLen: 0 });
+    this.#timers.begin(ex);
   }
 
   #params(id: number, content: Buffer): void {
@@ -214,8 +221,9 @@ export class Connection implements RecordSink, ExchangeHost {
     const values = this.#options.values ?? {};
     const known: [string, string][] = [];
     for (const name of Object.keys(asked)) {
-      const v = values[name];
-      if (v !== undefined) known.push([name, v]);
+      // Own string values only: a query for "__proto__" or "toString" must not reach the prototype.
+      const v = Object.hasOwn(values, name) ? values[name] : undefined;
+      if (typeof v === 'string') known.push([name, v]);
     }
     // Exactly one record, even with no known name (then empty): GET_VALUES_RESULT is not a stream.
     this.write(encodeRecord(Record.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known)));
@@ -247,6 +255,7 @@ export class Connection implements RecordSink, ExchangeHost {
     if (this.#exchanges.get(ex.id) !== ex) return;
     this.#exchanges.delete(ex.id);
     this.#pending.delete(ex);
+    this.#timers.end(ex);
     const load = this.#options.load;
     if (load) load.active--;
     this.#maybeEnd();
@@ -263,6 +272,7 @@ export class Connection implements RecordSink, ExchangeHost {
   // -- Stream events --
 
   #onData(chunk: Buffer): void {
+    this.#timers.input();
     try {
       this.#parser.push(chunk);
     } catch (err) {
@@ -290,6 +300,7 @@ export class Connection implements RecordSink, ExchangeHost {
   #onClose(): void {
     this.#closed = true;
     if (this.#linger) clearTimeout(this.#linger);
+    this.#timers.close();
     if (this.#exchanges.size === 0) return;
     const err = new FcgiError(ErrorCode.CONNECTION_LOST, 'the connection to the web server closed');
     for (const ex of [...this.#exchanges.values()]) ex.abort(err, false);

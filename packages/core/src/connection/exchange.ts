@@ -44,6 +44,7 @@ export class Exchange {
   #bodyPaused = false;
   #stderrUsed = false;
   #needDrain = false;
+  #stdoutStarted = false;
 
   constructor(host: ExchangeHost, id: number, role: number, keepConn: boolean) {
     this.#host = host;
@@ -115,6 +116,7 @@ export class Exchange {
     const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const len = head.length + bodyLen;
     const tail = end ? this.#tailLength() : 0;
+    if (len > 0) this.#stdoutStarted = true;
     if (len <= COPY_LIMIT) {
       if (len === 0 && !end) return true;
       const pad = paddingFor(len);
@@ -182,6 +184,23 @@ export class Exchange {
     this.aborted = true;
     if (sendEnd) this.reject(Status.REQUEST_COMPLETE);
     else this.#finish();
+    if (this.dispatched) this.onAbort(reason);
+  }
+
+  /** True once a STDOUT byte went to the connection: an error answer can no longer replace it. */
+  get outputStarted(): boolean {
+    return this.#stdoutStarted;
+  }
+
+  /**
+   * @internal The request ran out of time: `response` (a CGI header block and body) if no output
+   * went out yet, else the output is cut (END_REQUEST with appStatus 1); then the handler is told.
+   */
+  expire(reason: Error, response: string): void {
+    if (this.ended) return;
+    this.aborted = true;
+    if (this.#stdoutStarted) this.stdout('', null, true, 1);
+    else this.stdout(response, null, true, 0);
     if (this.dispatched) this.onAbort(reason);
   }
 

@@ -13,6 +13,20 @@ export interface ConnectionLimits {
   maxEarlyStdinBytes: number;
   /** Milliseconds to wait for the web server to close after we did, reading and discarding meanwhile. */
   lingerTimeout: number;
+  /**
+   * Milliseconds a request may take from BEGIN_REQUEST to END_REQUEST; 0 = no limit (the default:
+   * streaming and long-poll handlers are legitimate, and the web server has its own read timeout).
+   * On expiry the handler is aborted (req.signal, 'aborted', res 'close'); the web server gets a 503
+   * if no output went out yet, else the output is cut (END_REQUEST with appStatus 1).
+   */
+  requestTimeout: number;
+  /**
+   * Milliseconds the input of a request (PARAMS, then STDIN up to its empty record) may stall while
+   * the connection is reading; 0 = no limit. Time the socket is paused because a handler does not
+   * read its body does not count. On expiry: a 408 if no output went out yet, else the output is
+   * cut; the handler is aborted. Default 120 s: twice nginx's fastcgi_send_timeout.
+   */
+  bodyTimeout: number;
 }
 
 export const defaultConnectionLimits: Readonly<ConnectionLimits> = Object.freeze({
@@ -22,4 +36,6 @@ export const defaultConnectionLimits: Readonly<ConnectionLimits> = Object.freeze
   bodyHighWaterMark: 64 * 1024,
   maxEarlyStdinBytes: 1024 * 1024,
   lingerTimeout: 5000,
+  requestTimeout: 0,
+  bodyTimeout: 120_000,
 });

@@ -5,3 +5,4 @@ export { responder, handlerFailed, type Handler, type NodeHandler, type Responde
 export { headersFromEnviron, urlFromEnviron } from './environ.js';
 export { checkHeaderName, checkHeaderValue, serializeHead, HOP_BY_HOP } from './cgi-header.js';
 export { RequestSocket } from './request-socket.js';
+export { allow, deny, authorizer, roleName, roleNumbers, type RoleName, type AuthorizerResult } from './authorizer.js';

@@ -4,6 +4,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Exchange, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
 import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
+import { roleName } from './authorizer.js';
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
 /** A node:http request listener (an Express or Connect app): FcgiRequest/FcgiResponse stand in at run time. */
@@ -61,6 +62,8 @@ export function responder(handler: Handler | NodeHandler, options: ResponderOpti
     dispatch(exchange: Exchange): void {
       const ex = exchange as HttpExchange;
       const req = (ex.req = new Request(ex, highWaterMark));
+      // An own property, so it survives a framework swapping the request's prototype.
+      req.role = roleName(ex.role);
       const res = (ex.res = new Response(ex, req));
       try {
         const result = (handler as Handler)(req, res) as PromiseLike<unknown> | undefined;

@@ -3,10 +3,12 @@ import { EventEmitter } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, isIPv4, type Server, type Socket } from 'node:net';
 import { Connection, defaultConnectionLimits, type ConnectionLimits, type RequestLoad } from '../connection/index.js';
-import { responder, type Handler, type NodeHandler, type ResponderOptions } from '../http/index.js';
+import { responder, roleNumbers, type Handler, type NodeHandler, type ResponderOptions, type RoleName } from '../http/index.js';
 import { Role, Values } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type ResolvedTarget } from './listen-target.js';
+import { ServerLoad } from './stats.js';
+import { releaseStdioListener } from './stdio-listener.js';
 
 export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptions {
   /** Connections accepted at once; more are refused. Default 1024. */
@@ -20,8 +22,16 @@ export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptio
   webServerAddrs?: string | readonly string[];
   /** Mode of a unix socket file once listening, e.g. 0o660 so the web server's group may connect. */
   socketMode?: number;
+  /**
+   * Connections the kernel queues until they are accepted (listen backlog; Linux caps it at
+   * net.core.somaxconn). Default 2048: Node's 511 made nginx answer 502 (EAGAIN on connect) to
+   * the 512th connection of a burst.
+   */
+  backlog?: number;
   /** Protocol and transport errors (malformed records, resets). Default: one line on stderr. */
   onConnectionError?(err: Error): void;
+  /** FastCGI roles served (req.role tells which); others get UNKNOWN_ROLE. Default ['responder']. */
+  roles?: readonly (RoleName | number)[];
 }
 
 /** Where the server ended up listening. */
@@ -34,6 +44,7 @@ export class FcgiServer extends EventEmitter {
   readonly #load: RequestLoad;
   readonly #allowed: ReadonlySet<string> | null;
   readonly #socketMode: number | undefined;
+  readonly #backlog: number;
   #address: ListenAddress | null = null;
   #closing: Promise<void> | null = null;
   #listenPending = false;
@@ -48,15 +59,18 @@ export class FcgiServer extends EventEmitter {
       if (options[key] !== undefined) limits[key] = options[key]!;
     }
     const maxConnections = options.maxConnections ?? 1024;
-    this.#load = { active: 0, max: options.maxRequests ?? 1024 };
+    // Also keeps the process counters (status(), recycling, idle exit: server/stats.ts).
+    const load = new ServerLoad(options.maxRequests ?? 1024);
+    this.#load = load;
     this.#allowed = parseAddrs(options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS);
     this.#socketMode = options.socketMode;
+    this.#backlog = options.backlog ?? 2048;
     const onError = options.onConnectionError ?? ((err: Error) => {
       process.stderr.write(`fcgi: connection closed: ${err.message}\n`);
     });
     const connectionOptions = {
       ...responder(handler, options),
-      roles: [Role.RESPONDER],
+      roles: options.roles ? roleNumbers(options.roles) : [Role.RESPONDER],
       limits,
       load: this.#load,
       values: {
@@ -77,8 +91,10 @@ export class FcgiServer extends EventEmitter {
       }
       const conn = new Connection(socket, connectionOptions);
       this.#connections.add(conn);
+      load.connectionOpened();
       socket.once('close', () => {
         this.#connections.delete(conn);
+        load.connectionClosed();
         if (this.#connections.size === 0) this.#onDrained?.();
       });
       if (this.#closing) conn.close();
@@ -130,9 +146,10 @@ export class FcgiServer extends EventEmitter {
       await new Promise<void>((resolve, reject) => {
         onError = reject;
         this.net.once('error', onError);
-        if (target.kind === 'unix') this.net.listen(target.path, resolve);
-        else if (target.kind === 'tcp') this.net.listen(target.port, target.host, resolve);
-        else this.net.listen({ fd: target.fd }, resolve);
+        const backlog = this.#backlog;
+        if (target.kind === 'unix') this.net.listen({ path: target.path, backlog }, resolve);
+        else if (target.kind === 'tcp') this.net.listen({ port: target.port, host: target.host, backlog }, resolve);
+        else this.net.listen({ fd: target.fd, backlog }, resolve);
       });
     } finally {
       this.#listenPending = false;
@@ -162,8 +179,10 @@ export class FcgiServer extends EventEmitter {
       };
       if (this.#connections.size === 0) done();
       else this.#onDrained = done;
-      if (this.net.listening) this.net.close(() => done());
-      else done();
+      if (this.net.listening) {
+        this.net.close(() => done());
+        if (this.#address?.kind === 'fd') releaseStdioListener(this.#address.fd);
+      } else done();
       for (const conn of this.#connections) conn.close();
     }));
   }

@@ -1,0 +1,102 @@
+// requestTimeout and bodyTimeout: the timers of a connection, the answers sent on expiry, and the
+// reason a handler sees (req.signal.reason, the request's 'error').
+import type { ErrorCode } from '../errors.js';
+import type { Exchange } from './exchange.js';
+import type { ConnectionLimits } from './limits.js';
+
+export type TimeoutCode = typeof ErrorCode.REQUEST_TIMEOUT | typeof ErrorCode.BODY_TIMEOUT;
+
+export class RequestTimeoutError extends Error {
+  override name = 'RequestTimeoutError';
+  readonly code: TimeoutCode;
+  /** The HTTP status answered when no output had gone out yet (503 or 408). */
+  readonly status: number;
+  constructor(code: TimeoutCode, ms: number) {
+    super(code === 'ERR_FCGI_REQUEST_TIMEOUT'
+      ? `the request did not end within requestTimeout (${ms} ms)`
+      : `the request's input stalled for bodyTimeout (${ms} ms)`);
+    this.code = code;
+    this.status = code === 'ERR_FCGI_REQUEST_TIMEOUT' ? 503 : 408;
+  }
+}
+
+/** The answers sent on expiry when no output went out yet: a CGI header block and a short body. */
+export const REQUEST_TIMEOUT_RESPONSE =
+  'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nRequest timed out\n';
+export const BODY_TIMEOUT_RESPONSE =
+  'Status: 408 Request Timeout\r\nContent-Type: text/plain\r\n\r\nRequest body timed out\n';
+
+/** What the timers need from their connection. */
+export interface TimerHost {
+  /** True while the socket is paused because a handler is not reading: that stall is ours. */
+  paused(): boolean;
+  /** Requests whose input (PARAMS, STDIN) is still incomplete. */
+  waiting(): Iterable<Exchange>;
+}
+
+/**
+ * The timeouts of one connection: a requestTimeout timer per request (only when the limit is on),
+ * and one input idle timer (bodyTimeout) refreshed by every chunk read, armed while a request
+ * began. One idle timer per connection keeps the cost per chunk to a refresh().
+ */
+export class ConnectionTimers {
+  readonly #requestTimeout: number;
+  readonly #bodyTimeout: number;
+  readonly #host: TimerHost;
+  readonly #deadlines: Map<Exchange, NodeJS.Timeout> | null;
+  #idle: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(limits: Pick<ConnectionLimits, 'requestTimeout' | 'bodyTimeout'>, host: TimerHost) {
+    this.#requestTimeout = limits.requestTimeout;
+    this.#bodyTimeout = limits.bodyTimeout;
+    this.#host = host;
+    this.#deadlines = this.#requestTimeout > 0 ? new Map() : null;
+  }
+
+  /** A request began. */
+  begin(ex: Exchange): void {
+    if (this.#deadlines) {
+      const ms = this.#requestTimeout;
+      const t = setTimeout(() => ex.expire(new RequestTimeoutError('ERR_FCGI_REQUEST_TIMEOUT', ms), REQUEST_TIMEOUT_RESPONSE), ms);
+      this.#deadlines.set(ex, t.unref());
+    }
+    if (this.#bodyTimeout > 0) {
+      if (this.#idle) this.#idle.refresh();
+      else this.#idle = setTimeout(() => this.#onIdle(), this.#bodyTimeout).unref();
+    }
+  }
+
+  /** Bytes arrived. */
+  input(): void {
+    this.#idle?.refresh();
+  }
+
+  /** A request is over. */
+  end(ex: Exchange): void {
+    const t = this.#deadlines?.get(ex);
+    if (t) {
+      clearTimeout(t);
+      this.#deadlines!.delete(ex);
+    }
+  }
+
+  /** The connection closed: its requests are aborted, which ends their timers. */
+  close(): void {
+    this.#closed = true;
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = null;
+  }
+
+  /** No input for bodyTimeout: requests still waiting for theirs get a 408 (or are cut). */
+  #onIdle(): void {
+    if (this.#closed) return;
+    if (this.#host.paused()) {
+      this.#idle!.refresh();
+      return;
+    }
+    this.#idle = null;
+    const reason = new RequestTimeoutError('ERR_FCGI_BODY_TIMEOUT', this.#bodyTimeout);
+    for (const ex of [...this.#host.waiting()]) ex.expire(reason, BODY_TIMEOUT_RESPONSE);
+  }
+}

@@ -1,0 +1,267 @@
+// The life a web server imposes on a FastCGI app process: mod_fcgid, lighttpd and supervisors retire
+// it with SIGTERM (SIGKILL a few seconds later), so it drains and exits promptly; it may recycle
+// itself after N requests (as PHP-FPM's pm.max_requests) or exit when idle; and an error outside
+// any request is logged, then either served past (a rejection) or answered by a clean exit once the
+// requests in flight are done (an exception: the process state is unknown).
+import { liveCounters, onRequestActivity } from './stats.js';
+
+export interface LifecycleOptions {
+  /**
+   * Milliseconds requests in flight get to finish after a shutdown begins; then the process exits
+   * anyway (code 1). Default 5000 (env FCGI_GRACEFUL_TIMEOUT): shorter than mod_fcgid's SIGKILL delay.
+   */
+  gracefulTimeout?: number;
+  /** Drain and exit on SIGTERM and SIGINT (a second SIGINT exits at once). Default true. */
+  handleSignals?: boolean;
+  /**
+   * Unhandled rejections are logged and the process serves on; an uncaught exception is logged,
+   * the requests in flight finish, and the process exits with code 1. Default true; false leaves
+   * Node's own behaviour (crash at once).
+   */
+  handleErrors?: boolean;
+  /** Recycle after this many requests: stop accepting, finish, exit 0. 0 = never (default; env FCGI_MAX_REQUESTS_PER_PROCESS). */
+  maxRequestsPerProcess?: number;
+  /** Exit 0 after this many milliseconds without a request in flight. 0 = never (default; env FCGI_IDLE_TIMEOUT). */
+  idleTimeout?: number;
+  /** Runs after the last request finished, before the exit (close pools, flush logs); within the grace period. */
+  onShutdown?(reason: ShutdownReason): void | Promise<void>;
+}
+
+export type ShutdownReason = 'SIGTERM' | 'SIGINT' | 'max-requests' | 'idle' | 'uncaught-exception' | 'primary';
+
+export interface ResolvedLifecycle {
+  gracefulTimeout: number;
+  handleSignals: boolean;
+  handleErrors: boolean;
+  maxRequestsPerProcess: number;
+  idleTimeout: number;
+  onShutdown: LifecycleOptions['onShutdown'];
+}
+
+function count(name: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a whole number >= 0, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Options first, then the environment (a host sets these with FcgidInitialEnv), then defaults. */
+export function resolveLifecycle(o: LifecycleOptions, env: NodeJS.ProcessEnv = process.env): ResolvedLifecycle {
+  return {
+    gracefulTimeout: count('gracefulTimeout', o.gracefulTimeout ?? env.FCGI_GRACEFUL_TIMEOUT, 5000),
+    handleSignals: o.handleSignals ?? true,
+    handleErrors: o.handleErrors ?? true,
+    maxRequestsPerProcess: count('maxRequestsPerProcess', o.maxRequestsPerProcess ?? env.FCGI_MAX_REQUESTS_PER_PROCESS, 0),
+    idleTimeout: count('idleTimeout', o.idleTimeout ?? env.FCGI_IDLE_TIMEOUT, 0),
+    onShutdown: o.onShutdown,
+  };
+}
+
+/** What the lifecycle stops. */
+export interface LifecycleTarget {
+  /**
+   * A first step the grace period does not cover: hand over before stopping (a cluster worker
+   * waits until the primary stops sending it connections). Should bound its own wait.
+   */
+  beforeClose?(): Promise<void>;
+  /** Stop taking work; resolve once everything in flight is done. */
+  close(): Promise<void>;
+  /** The grace period ran out: end what is left by force (the process exits next). */
+  force?(): void;
+}
+
+export interface LifecycleHooks {
+  /** Replaces process.exit (tests). */
+  exit?(code: number): void;
+  /** Replaces the stderr line writer. */
+  log?(line: string): void;
+  /** Given, idleness is reported here instead of ending the process (a cluster worker tells its primary). */
+  onIdleChange?(idle: boolean): void;
+  /** False where no request is served (a cluster primary): no recycling or idle watch. Default true. */
+  watchRequests?: boolean;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+export class Lifecycle {
+  readonly options: ResolvedLifecycle;
+  readonly #target: LifecycleTarget;
+  readonly #hooks: LifecycleHooks;
+  readonly #listeners: [string, (...args: any[]) => void][] = [];
+  #stopping: Promise<void> | null = null;
+  #reason: ShutdownReason | null = null;
+  #unwatch: (() => void) | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
+  #reportedIdle = false;
+  #disposed = false;
+  #exited = false;
+
+  constructor(target: LifecycleTarget, options: ResolvedLifecycle, hooks: LifecycleHooks = {}) {
+    this.#target = target;
+    this.options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Why the shutdown began, or null while running. */
+  get reason(): ShutdownReason | null {
+    return this.#reason;
+  }
+
+  /** Installs the signal and error handlers and the request watch the options ask for. */
+  start(): this {
+    const o = this.options;
+    if (o.handleSignals) {
+      this.#on('SIGTERM', () => void this.shutdown('SIGTERM'));
+      this.#on('SIGINT', () => {
+        // Ctrl-C twice: the developer does not want to wait.
+        if (this.#stopping) return this.#forceExit('a second SIGINT', 130);
+        void this.shutdown('SIGINT');
+      });
+    }
+    if (o.handleErrors) {
+      this.#on('unhandledRejection', (reason: unknown) => {
+        this.#log(`fcgi: unhandled promise rejection (serving on): ${describe(reason)}`);
+      });
+      this.#on('uncaughtException', (err: unknown) => {
+        const then = this.#stopping ? 'already shutting down' : 'finishing the requests in flight, then exiting';
+        this.#log(`fcgi: uncaught exception (${then}): ${describe(err)}`);
+        void this.shutdown('uncaught-exception', 1);
+      });
+    }
+    if (this.#hooks.watchRequests !== false && (o.maxRequestsPerProcess > 0 || o.idleTimeout > 0)) {
+      this.#unwatch = onRequestActivity((started) => this.#activity(started));
+      if (o.idleTimeout > 0) this.#armIdle(o.idleTimeout);
+    }
+    return this;
+  }
+
+  /**
+   * Stops taking work, lets what is in flight finish within gracefulTimeout, runs onShutdown, then
+   * exits with `code`. Idempotent: later calls return the first shutdown.
+   */
+  shutdown(reason: ShutdownReason, code = 0): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#reason = reason;
+    this.#stopIdle();
+    this.#stopping = (async () => {
+      try {
+        await this.#target.beforeClose?.();
+      } catch (err) {
+        this.#log(`fcgi: error while handing over: ${describe(err)}`);
+      }
+      const timer = setTimeout(() => {
+        this.#forceExit(`requests still in flight after gracefulTimeout (${this.options.gracefulTimeout} ms)`, 1);
+      }, this.options.gracefulTimeout);
+      try {
+        await this.#target.close();
+      } catch (err) {
+        this.#log(`fcgi: error while closing: ${describe(err)}`);
+        code ||= 1;
+      }
+      try {
+        await this.options.onShutdown?.(reason);
+      } catch (err) {
+        this.#log(`fcgi: onShutdown failed: ${describe(err)}`);
+        code ||= 1;
+      }
+      clearTimeout(timer);
+      this.dispose();
+      this.#exit(code);
+    })();
+    return this.#stopping;
+  }
+
+  /** Removes every handler this lifecycle installed; a shutdown under way goes on. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const [event, fn] of this.#listeners) process.off(event, fn);
+    this.#listeners.length = 0;
+    this.#unwatch?.();
+    this.#unwatch = null;
+    this.#stopIdle();
+  }
+
+  #on(event: string, fn: (...args: any[]) => void): void {
+    process.on(event, fn);
+    this.#listeners.push([event, fn]);
+  }
+
+  #activity(started: boolean): void {
+    const o = this.options;
+    const c = liveCounters();
+    if (started) {
+      if (o.maxRequestsPerProcess > 0 && c.requests >= o.maxRequestsPerProcess) void this.shutdown('max-requests');
+      if (this.#reportedIdle) {
+        this.#reportedIdle = false;
+        this.#hooks.onIdleChange?.(false);
+      }
+    } else if (c.active === 0 && o.idleTimeout > 0 && !this.#idleTimer && !this.#stopping) {
+      this.#armIdle(o.idleTimeout);
+    }
+  }
+
+  #armIdle(ms: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      const c = liveCounters();
+      if (c.active > 0 || this.#stopping || this.#disposed) return; // the next end re-arms it
+      const idleFor = Date.now() - c.lastActivity;
+      if (idleFor < this.options.idleTimeout) return this.#armIdle(this.options.idleTimeout - idleFor);
+      if (this.#hooks.onIdleChange) {
+        if (!this.#reportedIdle) {
+          this.#reportedIdle = true;
+          this.#hooks.onIdleChange(true);
+        }
+      } else {
+        void this.shutdown('idle');
+      }
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  #stopIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+  }
+
+  #forceExit(why: string, code: number): void {
+    this.#log(`fcgi: ${why}: exiting now (${liveCounters().active} request(s) cut)`);
+    try {
+      this.#target.force?.();
+    } finally {
+      this.dispose();
+      this.#exit(code);
+    }
+  }
+
+  #log(line: string): void {
+    if (this.#hooks.log) this.#hooks.log(line);
+    else process.stderr.write(line + '\n');
+  }
+
+  #exit(code: number): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    if (this.#hooks.exit) this.#hooks.exit(code);
+    else process.exit(code);
+  }
+}
+
+/**
+ * Starts a lifecycle for something serve() started; its close() then also removes the lifecycle's
+ * handlers (closing by hand is not a shutdown: the process does not exit).
+ */
+export function supervise<T extends { close(): Promise<void> }>(serving: T, options: ResolvedLifecycle): T & { lifecycle: Lifecycle } {
+  const close = serving.close;
+  const lifecycle = new Lifecycle({ close }, options).start();
+  return Object.assign(serving, {
+    lifecycle,
+    close: () => {
+      lifecycle.dispose();
+      return close();
+    },
+  });
+}
