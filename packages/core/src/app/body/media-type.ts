@@ -1,6 +1,6 @@
 // Content-Type parsing and the `type` option of the parsers (what type-is does for body-parser):
 // which requests a parser handles, and whether a request has a body at all.
-import { lookup } from 'mime-types';
+import { mimeMatch, normalizeType } from '../type-is.js';
 
 /** The shape of request the parsers need: Node's IncomingMessage and FcgiRequest both fit. */
 export interface HeaderBag {
@@ -104,24 +104,9 @@ export function declaredLength(req: HeaderBag): number | undefined {
 /** What the `type` option may be: media types, extensions ('json'), wildcards, or a function. */
 export type TypeOption<Req = any> = string | readonly string[] | ((req: Req) => boolean);
 
-/** Turns a `type` option entry into a media type pattern ('json' -> application/json). */
+/** Turns a `type` option entry into a media type pattern ('json' -> application/json), as req.is() does. */
 function normalizeSpec(spec: string): string | null {
-  const t = spec.trim().toLowerCase();
-  if (t === 'urlencoded') return 'application/x-www-form-urlencoded';
-  if (t === 'multipart') return 'multipart/*';
-  if (t.startsWith('+')) return '*/*' + t;
-  if (!t.includes('/')) return lookup(t) || null;
-  return t;
-}
-
-/** Does `actual` (type/subtype) match `pattern`, which may use `*` and `*+suffix`? */
-export function mediaTypeMatches(pattern: string, actual: string): boolean {
-  const [pt, ps] = pattern.split('/');
-  const [at, as] = actual.split('/');
-  if (!pt || !ps || !at || !as) return false;
-  if (pt !== '*' && pt !== at) return false;
-  if (ps.startsWith('*+')) return as.length > ps.length - 1 && as.endsWith(ps.slice(1));
-  return ps === '*' || ps === as;
+  return normalizeType(spec.trim().toLowerCase()) || null;
 }
 
 /** A predicate for the `type` option: which requests a parser handles. */
@@ -132,6 +117,6 @@ export function typeMatcher<Req extends HeaderBag>(option: TypeOption<Req>): (re
     .filter((p): p is string => p !== null);
   return (req) => {
     const mt = parseMediaType(header(req, 'content-type'));
-    return mt !== null && patterns.some((p) => mediaTypeMatches(p, mt.type));
+    return mt !== null && patterns.some((p) => mimeMatch(p, mt.type));
   };
 }
