@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
 import { APP_PATH, type DeployDir } from './deploy-app.js';
 import { freePort } from './nginx.js';
+import { collectOutput, logReader } from './process-tree.js';
 
 export const CADDY = findBinary('caddy', ['/usr/bin/caddy']);
 
@@ -54,20 +55,11 @@ export async function startCaddy(deploy: DeployDir, site: string): Promise<Caddy
       env: { PATH: APP_PATH, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    for (const s of [child.stdout!, child.stderr!]) {
-      s.setEncoding('utf8');
-      s.on('data', (t: string) => {
-        if (out.length < 5_000_000) out += t;
-      });
-    }
-    child.once('error', (e) => {
-      out += `spawn failed: ${e.message}\n`;
-    });
+    const output = collectOutput(child, 5_000_000);
     const caddy: Caddy = {
       port,
       child,
-      log: () => out,
+      log: output,
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return;
         signalPid(child.pid, 'SIGTERM'); // graceful, bounded by grace_period
@@ -79,8 +71,8 @@ export async function startCaddy(deploy: DeployDir, site: string): Promise<Caddy
     };
     try {
       await waitForListener(port, 15_000, () =>
-        child.exitCode !== null || child.signalCode !== null || out.includes('spawn failed')
-          ? `caddy exited before listening: ${out}`
+        child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
+          ? `caddy exited before listening: ${output()}`
           : null);
       return caddy;
     } catch (e) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
 import { APP_PATH, type DeployDir, type RunAs } from './deploy-app.js';
 import { freePort } from './nginx.js';
-import { descendants, killLeftovers } from './process-tree.js';
+import { collectOutput, descendants, killLeftovers, logReader } from './process-tree.js';
 
 export const LIGHTTPD = findBinary('lighttpd', ['/usr/sbin/lighttpd']);
 
@@ -60,23 +60,8 @@ export async function startLighttpd(deploy: DeployDir, options: LighttpdOptions)
       env: { PATH: APP_PATH, LANG: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    for (const s of [child.stdout!, child.stderr!]) {
-      s.setEncoding('utf8');
-      s.on('data', (t: string) => {
-        if (out.length < 100_000) out += t;
-      });
-    }
-    child.once('error', (e) => {
-      out += `spawn failed: ${e.message}\n`;
-    });
-    const readLog = () => {
-      try {
-        return readFileSync(errorLog, 'utf8');
-      } catch {
-        return '';
-      }
-    };
+    const output = collectOutput(child);
+    const readLog = logReader(errorLog);
     const server: Lighttpd = {
       port,
       child,
@@ -95,8 +80,8 @@ export async function startLighttpd(deploy: DeployDir, options: LighttpdOptions)
     };
     try {
       await waitForListener(port, 10_000, () =>
-        child.exitCode !== null || child.signalCode !== null || out.includes('spawn failed')
-          ? `lighttpd exited before listening: ${out}${readLog()}`
+        child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
+          ? `lighttpd exited before listening: ${output()}${readLog()}`
           : null);
       return server;
     } catch (e) {

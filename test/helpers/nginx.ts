@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
+import { collectOutput, logReader } from './process-tree.js';
 
 export const NGINX = findBinary('nginx', ['/usr/sbin/nginx']);
 
@@ -122,21 +123,8 @@ export async function startNginx(socket: string, options: NginxOptions = {}): Pr
     const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let out = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      if (out.length < 100_000) out += s;
-    });
-    child.once('error', (e) => {
-      out += `spawn failed: ${e.message}\n`;
-    });
-    const readLog = () => {
-      try {
-        return readFileSync(errorLog, 'utf8');
-      } catch {
-        return '';
-      }
-    };
+    const output = collectOutput(child);
+    const readLog = logReader(errorLog);
     const nginx: Nginx = {
       port,
       dir,
@@ -158,8 +146,8 @@ export async function startNginx(socket: string, options: NginxOptions = {}): Pr
     };
     try {
       await waitForListener(port, startMs, () =>
-        child.exitCode !== null || child.signalCode !== null || out.includes('spawn failed')
-          ? `nginx exited before listening: ${out}${readLog()}`
+        child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
+          ? `nginx exited before listening: ${output()}${readLog()}`
           : null);
       return nginx;
     } catch (e) {

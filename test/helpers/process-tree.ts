@@ -2,6 +2,7 @@
 // lighttpd's spawned apps), read from /proc, so a stop can end every one of them by pid even when
 // the server itself had to be killed hard. A pid is remembered with its start time: a pid the
 // kernel reused for someone else's process is never signalled.
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 export interface ProcessId {
@@ -71,4 +72,31 @@ export function killLeftovers(ids: readonly ProcessId[]): number {
     }
   }
   return n;
+}
+
+/** A child's stdout and stderr as they come (up to `limit` characters), and why it failed to spawn. */
+export function collectOutput(child: ChildProcess, limit = 100_000): () => string {
+  let out = '';
+  for (const s of [child.stdout, child.stderr]) {
+    if (!s) continue;
+    s.setEncoding('utf8');
+    s.on('data', (t: string) => {
+      if (out.length < limit) out += t;
+    });
+  }
+  child.once('error', (e) => {
+    out += `spawn failed: ${e.message}\n`;
+  });
+  return () => out;
+}
+
+/** Reads a log file's text; '' while it does not exist yet. */
+export function logReader(path: string): () => string {
+  return () => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
 }
