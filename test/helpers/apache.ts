@@ -74,6 +74,8 @@ export async function startApache(deploy: DeployDir, options: ApacheOptions): Pr
   if (!APACHE) throw new Error('apache2 is not installed (apt-get install apache2)');
   const apacheDir = deploy.mkdir('apache');
   deploy.mkdir('apache/run', options.user);
+  // mod_fcgid spools request bodies to TMPDIR and may leave files there: keep them in our dir.
+  const tmp = deploy.mkdir('apache/tmp', options.user);
   let lastError: Error | null = null;
   // The port may be taken between choosing and binding it: retry a few times.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -88,7 +90,7 @@ export async function startApache(deploy: DeployDir, options: ApacheOptions): Pr
       // Its own process group: Apache's prefork MPM signals its whole group on shutdown
       // (killpg), which in ours would take down the test runner too.
       detached: true,
-      env: { PATH: APP_PATH, LANG: 'C' },
+      env: { PATH: APP_PATH, LANG: 'C', TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = collectOutput(child);
