@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
+import { findBinary, waitForListener } from './app-process.js';
 import { APP_PATH, type DeployDir, type RunAs } from './deploy-app.js';
 import { freePort } from './nginx.js';
-import { collectOutput, descendants, killLeftovers, logReader } from './process-tree.js';
+import { collectOutput, logReader, stopTree } from './process-tree.js';
 
 export const APACHE = findBinary('apache2', ['/usr/sbin/apache2']);
 export const APACHE_MODULES = '/usr/lib/apache2/modules';
@@ -99,18 +99,8 @@ export async function startApache(deploy: DeployDir, options: ApacheOptions): Pr
       port,
       child,
       errorLog: readLog,
-      async stop() {
-        const below = descendants(child.pid);
-        if (child.exitCode === null && child.signalCode === null) {
-          // SIGTERM: stop now; mod_fcgid then sends its apps SIGTERM (SIGKILL after 8 s).
-          signalPid(child.pid, 'SIGTERM');
-          if (!(await exited(child, 10_000))) {
-            signalPid(child.pid, 'SIGKILL');
-            await exited(child, 2000);
-          }
-        }
-        killLeftovers([...below, ...descendants(child.pid)]);
-      },
+      // SIGTERM: stop now; mod_fcgid then sends its apps SIGTERM (SIGKILL after 8 s).
+      stop: () => stopTree(child, 10_000),
     };
     try {
       await waitForListener(port, 10_000, () =>

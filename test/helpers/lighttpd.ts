@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
+import { findBinary, waitForListener } from './app-process.js';
 import { APP_PATH, type DeployDir, type RunAs } from './deploy-app.js';
 import { freePort } from './nginx.js';
-import { collectOutput, descendants, killLeftovers, logReader } from './process-tree.js';
+import { collectOutput, logReader, stopTree } from './process-tree.js';
 
 export const LIGHTTPD = findBinary('lighttpd', ['/usr/sbin/lighttpd']);
 
@@ -66,17 +66,8 @@ export async function startLighttpd(deploy: DeployDir, options: LighttpdOptions)
       port,
       child,
       errorLog: readLog,
-      async stop() {
-        const below = descendants(child.pid);
-        if (child.exitCode === null && child.signalCode === null) {
-          signalPid(child.pid, 'SIGTERM'); // immediate shutdown; lighttpd ends its bin-path apps
-          if (!(await exited(child, 5000))) {
-            signalPid(child.pid, 'SIGKILL');
-            await exited(child, 2000);
-          }
-        }
-        killLeftovers([...below, ...descendants(child.pid)]);
-      },
+      // SIGTERM: immediate shutdown; lighttpd ends its bin-path apps.
+      stop: () => stopTree(child, 5000),
     };
     try {
       await waitForListener(port, 10_000, () =>

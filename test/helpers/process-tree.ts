@@ -4,6 +4,7 @@
 // kernel reused for someone else's process is never signalled.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { exited, signalPid } from './app-process.js';
 
 export interface ProcessId {
   pid: number;
@@ -99,4 +100,20 @@ export function logReader(path: string): () => string {
       return '';
     }
   };
+}
+
+/**
+ * Stops a server started by a test and everything below it: SIGTERM, SIGKILL after `graceMs`,
+ * then any descendant still alive (spawned apps), all by pid.
+ */
+export async function stopTree(child: ChildProcess, graceMs: number): Promise<void> {
+  const below = descendants(child.pid);
+  if (child.exitCode === null && child.signalCode === null) {
+    signalPid(child.pid, 'SIGTERM');
+    if (!(await exited(child, graceMs))) {
+      signalPid(child.pid, 'SIGKILL');
+      await exited(child, 2000);
+    }
+  }
+  killLeftovers([...below, ...descendants(child.pid)]);
 }
