@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import {
   Record, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
-  decodeBeginRequest, decodeNameValues, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
+  decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
   type RecordSink,
 } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
@@ -37,26 +37,8 @@ export interface ConnectionOptions {
 const TOO_LARGE = 'Status: 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n\r\nRequest params too large\n';
 const OVERLOADED = 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n\r\nServer overloaded\n';
 
-/** Per-request state while PARAMS are still arriving. */
-interface Pending {
-  params: Buffer[];
-  paramsLen: number;
-  early: Buffer[] | null;
-  earlyLen: number;
-}
-
 function uncork(conn: Connection): void {
   conn.uncorkNow();
-}
-
-/**
- * nginx before 1.23 (Debian 12 ships 1.22) sends a header that came on several lines as several
- * HTTP_* params of one name: join them as HTTP would (cookies with "; ", others with ", ")
- * instead of keeping only the last. Other repeated params: the last one wins.
- */
-function joinRepeatedHeader(name: string, earlier: string, later: string): string {
-  if (!name.startsWith('HTTP_')) return later;
-  return earlier + (name === 'HTTP_COOKIE' ? '; ' : ', ') + later;
 }
 
 export class Connection implements RecordSink, ExchangeHost {
@@ -66,7 +48,6 @@ export class Connection implements RecordSink, ExchangeHost {
   readonly #roles: readonly number[];
   readonly #parser: RecordParser;
   readonly #exchanges = new Map<number, Exchange>();
-  readonly #pending = new Map<Exchange, Pending>();
   #pausedBy = 0;
   #corked = false;
   /** No new requests: end the connection once the ones in flight are done. */
@@ -163,38 +144,42 @@ export class Connection implements RecordSink, ExchangeHost {
       ex.stdout(OVERLOADED, null, true, 0, Status.OVERLOADED);
       return;
     }
-    this.#pending.set(ex, { params: [], paramsLen: 0, early: null, earlyLen: 0 });
     this.#timers.begin(ex);
   }
 
   #params(id: number, content: Buffer): void {
     const ex = this.#exchanges.get(id);
-    const p = ex && this.#pending.get(ex);
-    if (!ex || !p) return;
+    // None, or past its params: the request was answered (431, 503) or its params ended.
+    if (!ex || ex.dispatched || ex.ended) return;
     if (content.length > 0) {
-      p.paramsLen += content.length;
-      if (p.paramsLen > this.#limits.maxParamsBytes) return this.#tooLarge(ex);
-      p.params.push(content);
+      ex.paramsLen += content.length;
+      if (ex.paramsLen > this.#limits.maxParamsBytes) return this.#tooLarge(ex);
+      (ex.paramChunks ??= []).push(content);
       return;
     }
-    let environ: Record<string, string>;
-    try {
-      const all = p.params.length === 1 ? p.params[0]! : Buffer.concat(p.params, p.paramsLen);
-      environ = decodeNameValues(all, { maxPairs: this.#limits.maxParams, merge: joinRepeatedHeader });
-    } catch (err) {
-      if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
-      throw err;
+    const chunks = ex.paramChunks;
+    ex.paramChunks = null;
+    ex.environ = Object.create(null);
+    if (chunks !== null) {
+      try {
+        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams);
+      } catch (err) {
+        if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
+        throw err;
+      }
     }
-    this.#pending.delete(ex);
-    ex.environ = environ;
     ex.dispatched = true;
     this.#options.dispatch(ex);
-    if (p.early) for (const chunk of p.early) if (!ex.ended) ex.deliverBody(chunk);
+    const early = ex.early;
+    if (early !== null) {
+      ex.early = null;
+      for (const chunk of early) if (!ex.ended) ex.deliverBody(chunk);
+    }
     if (ex.stdinEnded && !ex.ended) ex.onBodyEnd();
   }
 
   #tooLarge(ex: Exchange): void {
-    this.#pending.delete(ex);
+    ex.paramChunks = ex.early = null;
     ex.stdout(TOO_LARGE, null, true, 0);
   }
 
@@ -208,12 +193,11 @@ export class Connection implements RecordSink, ExchangeHost {
     }
     if (ex.dispatched) return ex.deliverBody(content);
     // STDIN before the params are complete is legal: keep it, within a bound.
-    const p = this.#pending.get(ex)!;
-    p.earlyLen += content.length;
-    if (p.earlyLen > this.#limits.maxEarlyStdinBytes) {
+    ex.earlyLen += content.length;
+    if (ex.earlyLen > this.#limits.maxEarlyStdinBytes) {
       throw new ProtocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, 'LIMIT');
     }
-    (p.early ??= []).push(content);
+    (ex.early ??= []).push(content);
   }
 
   #getValues(content: Buffer): void {
@@ -231,10 +215,12 @@ export class Connection implements RecordSink, ExchangeHost {
 
   // -- ExchangeHost --
 
-  write(buf: Uint8Array): boolean {
+  write(buf: Uint8Array, last = false): boolean {
     const s = this.stream;
     if (this.#closed || !s.writable) return true;
-    // Everything written in one tick leaves in one vectored write.
+    // A whole response in one buffer with nothing queued before it goes out at once; otherwise
+    // everything written in one tick leaves in one vectored write.
+    if (last && !this.#corked) return s.write(buf);
     if (!this.#corked) {
       this.#corked = true;
       s.cork();
@@ -254,7 +240,7 @@ export class Connection implements RecordSink, ExchangeHost {
   release(ex: Exchange): void {
     if (this.#exchanges.get(ex.id) !== ex) return;
     this.#exchanges.delete(ex.id);
-    this.#pending.delete(ex);
+    ex.paramChunks = ex.early = null;
     this.#timers.end(ex);
     const load = this.#options.load;
     if (load) load.active--;

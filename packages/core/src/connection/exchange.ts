@@ -6,8 +6,11 @@ import {
 
 /** What an exchange needs from its connection. */
 export interface ExchangeHost {
-  /** Queues bytes for the socket; false when its buffer is full (wait for onDrain). */
-  write(buf: Uint8Array): boolean;
+  /**
+   * Queues bytes for the socket; false when its buffer is full (wait for onDrain). `last`: this
+   * buffer ends the exchange's output (no need to wait for more of it in this tick).
+   */
+  write(buf: Uint8Array, last?: boolean): boolean;
   /** The exchange sent END_REQUEST (or was aborted): forget it. */
   release(exchange: Exchange): void;
   /** The exchange's body consumer is full, or wants more again. */
@@ -19,6 +22,16 @@ export interface ExchangeHost {
 const COPY_LIMIT = 16 * 1024;
 
 const EMPTY_ENV: Record<string, string> = Object.freeze(Object.create(null));
+
+/**
+ * nginx before 1.23 (Debian 12 ships 1.22) sends a header that came on several lines as several
+ * HTTP_* params of one name: join them as HTTP would (cookies with "; ", others with ", ")
+ * instead of keeping only the last. Other repeated params: the last one wins.
+ */
+export function joinRepeatedParam(name: string, earlier: string, later: string): string {
+  if (!name.startsWith('HTTP_')) return later;
+  return earlier + (name === 'HTTP_COOKIE' ? '; ' : ', ') + later;
+}
 
 /**
  * The connection creates one per BEGIN_REQUEST; the layer above subclasses it and overrides the
@@ -40,6 +53,14 @@ export class Exchange {
   aborted = false;
   /** Body bytes received (after dispatch and before). */
   bodyBytes = 0;
+  /** @internal PARAMS content so far, until the empty record. */
+  paramChunks: Buffer[] | null = null;
+  /** @internal */
+  paramsLen = 0;
+  /** @internal STDIN that came before the params were complete (legal), kept for dispatch. */
+  early: Buffer[] | null = null;
+  /** @internal */
+  earlyLen = 0;
   readonly #host: ExchangeHost;
   #bodyPaused = false;
   #stderrUsed = false;
@@ -67,6 +88,14 @@ export class Exchange {
   onDrain(): void {}
 
   // -- Called by the connection. --
+
+  /**
+   * One param, as the params are decoded into `environ` (a fresh dictionary); `repeated`: the
+   * name came before in this request. A subclass may also derive its own views of them here.
+   */
+  pair(name: string, value: string, repeated: boolean): void {
+    this.environ[name] = repeated ? joinRepeatedParam(name, this.environ[name]!, value) : value;
+  }
 
   /** @internal */
   deliverBody(chunk: Buffer): void {
@@ -228,7 +257,7 @@ export class Exchange {
   }
 
   #send(buf: Uint8Array, end: boolean): boolean {
-    const ok = this.#host.write(buf);
+    const ok = this.#host.write(buf, end);
     if (end) this.#finish();
     else if (!ok) this.#needDrain = true;
     return ok;

@@ -14,18 +14,22 @@ function headerName(param: string): string {
   return name;
 }
 
+/** An exchange that built req.headers while its params were decoded (see addHeaderParam). */
+export interface ExchangeHeaders {
+  headers: Record<string, string>;
+}
+
+/** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */
+export function addHeaderParam(headers: Record<string, string>, param: string, value: string): void {
+  if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_')) headers[headerName(param)] = value;
+}
+
 /**
- * Request headers from the params: every HTTP_* (lower case, `_` as `-`), plus content-type and
- * content-length from CONTENT_TYPE / CONTENT_LENGTH, which take precedence over their HTTP_ copies
- * (nginx sends both; Apache only the former). Empty values mean absent, as nginx sends them.
+ * After the HTTP_* params: content-type and content-length come from CONTENT_TYPE and
+ * CONTENT_LENGTH, which take precedence over their HTTP_ copies (nginx sends both; Apache only
+ * the former). Empty values mean absent, as nginx sends them.
  */
-export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = Object.create(null);
-  for (const param in environ) {
-    if (param.charCodeAt(0) !== 72 /* H */ || !param.startsWith('HTTP_')) continue;
-    const value = environ[param]!;
-    if (value !== '') headers[headerName(param)] = value;
-  }
+export function finishHeaders(headers: Record<string, string>, environ: Record<string, string>): Record<string, string> {
   const type = environ.CONTENT_TYPE;
   if (type) headers['content-type'] = type;
   else if (type === '') delete headers['content-type'];
@@ -33,6 +37,13 @@ export function headersFromEnviron(environ: Record<string, string>): Record<stri
   if (length) headers['content-length'] = length;
   else if (length === '') delete headers['content-length'];
   return headers;
+}
+
+/** Request headers from the params: every HTTP_* param, then finishHeaders(). */
+export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  for (const param in environ) addHeaderParam(headers, param, environ[param]!);
+  return finishHeaders(headers, environ);
 }
 
 /** The request target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING. */

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
-import { headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
+import { finishHeaders, headersFromEnviron, httpVersion, urlFromEnviron, type ExchangeHeaders } from './environ.js';
 import { RequestSocket, closeRequestSocket } from './request-socket.js';
 
 type ReadableRead = (this: Readable, size: number) => void;
@@ -71,7 +71,8 @@ export class FcgiRequest extends Readable {
     this.requestId = exchange.id;
     this.method = environ.REQUEST_METHOD || 'GET';
     this.url = urlFromEnviron(environ);
-    this.headers = headersFromEnviron(environ);
+    const built = (exchange as Partial<ExchangeHeaders>).headers;
+    this.headers = built ? finishHeaders(built, environ) : headersFromEnviron(environ);
     const [major, minor] = httpVersion(environ.SERVER_PROTOCOL);
     this.httpVersionMajor = major;
     this.httpVersionMinor = minor;

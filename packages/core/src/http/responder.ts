@@ -1,7 +1,8 @@
 // The Responder role: each exchange becomes a request/response pair given to a handler; a handler
 // that throws or rejects gets a 500 (or its error's 4xx) and the process serves on.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Exchange, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
+import { Exchange, joinRepeatedParam, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
+import { addHeaderParam, type ExchangeHeaders } from './environ.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
 import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
 import { roleName } from './authorizer.js';
@@ -26,9 +27,17 @@ export interface ResponderOptions {
 }
 
 /** Ties one exchange to its request and response objects. */
-class HttpExchange extends Exchange {
+class HttpExchange extends Exchange implements ExchangeHeaders {
   req!: FcgiRequest;
   res!: FcgiResponse;
+  /** req.headers, built while the params are decoded (one pass over them). */
+  headers: Record<string, string> = Object.create(null);
+  override pair(name: string, value: string, repeated: boolean): void {
+    const environ = this.environ;
+    const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
+    environ[name] = v;
+    addHeaderParam(this.headers, name, v);
+  }
   override onBody(chunk: Buffer): boolean {
     return this.req.push(chunk);
   }

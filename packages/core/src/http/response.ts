@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
-import { checkHeaderName, checkHeaderValue, checkStatus, serializeHead, type HeaderEntry } from './cgi-header.js';
+import { checkHeaderValue, checkStatus, headerKey, serializeHead, type HeaderEntry } from './cgi-header.js';
 import { abortRequest, type FcgiRequest } from './request.js';
 import { closeRequestSocket, type RequestSocket } from './request-socket.js';
 import { OutgoingCompat, type HeaderValue } from './outgoing-compat.js';
@@ -126,11 +126,13 @@ export class FcgiResponse extends OutgoingCompat {
   }
 
   setHeader(name: string, value: HeaderValue): this {
-    this.#assertHeadersOpen(name);
-    checkHeaderName(name);
-    const key = name.toLowerCase();
+    if (this.headersSent) this.#assertHeadersOpen(name);
+    const key = headerKey(name);
     let stored: string | string[];
-    if (typeof value === 'object') {
+    if (typeof value === 'string') {
+      stored = value;
+      checkHeaderValue(name, stored);
+    } else if (typeof value === 'object') {
       stored = value.map(String);
       for (const v of stored) checkHeaderValue(name, v);
     } else {

@@ -1,6 +1,7 @@
 // Name-value pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT): lengths of 1 byte (< 128) or 4 bytes
 // with the top bit set (31 bits).
 import { ProtocolError } from './errors.js';
+import { beginDecode, nameSlot, slotValue } from './param-strings.js';
 
 /** Largest length the 4-byte form can carry. */
 export const MAX_NV_LENGTH = 0x7fffffff;
@@ -65,32 +66,78 @@ export interface NameValueLimits {
   merge?(name: string, earlier: string, later: string): string;
 }
 
+/** Receives the pairs of a name-value byte string in order. */
+export interface NameValueSink {
+  /** `repeated`: the name came earlier in the same byte string. */
+  pair(name: string, value: string, repeated: boolean): void;
+}
+
+/**
+ * Decodes a complete name-value byte string, handing each pair to `sink`; returns the number of
+ * pairs. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair, and with
+ * code 'LIMIT' past `maxPairs`.
+ */
+export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPairs = Infinity): number {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const size = b.length;
+  const stamp = beginDecode();
+  // Names too long for the cache, or past a full one, are tracked here (rare).
+  let uncached: Set<string> | null = null;
+  let at = 0;
+  let count = 0;
+  while (at < size) {
+    let nameLen = b[at++]!;
+    if (nameLen > 127) {
+      if (at + 3 > size) throw new ProtocolError('truncated name length in name-value pair');
+      nameLen = ((nameLen & 0x7f) << 24) | (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+      at += 3;
+    }
+    if (at >= size) throw new ProtocolError('truncated value length in name-value pair');
+    let valueLen = b[at++]!;
+    if (valueLen > 127) {
+      if (at + 3 > size) throw new ProtocolError('truncated value length in name-value pair');
+      valueLen = ((valueLen & 0x7f) << 24) | (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+      at += 3;
+    }
+    const valueStart = at + nameLen;
+    const end = valueStart + valueLen;
+    if (end > size) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${size - at}`);
+    if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
+    const slot = nameSlot(b, at, nameLen);
+    if (slot !== undefined) {
+      const repeated = slot.stamp === stamp;
+      slot.stamp = stamp;
+      sink.pair(slot.name, slotValue(slot, b, valueStart, valueLen), repeated);
+    } else {
+      const name = b.toString('utf8', at, valueStart);
+      const repeated = uncached !== null && uncached.has(name);
+      (uncached ??= new Set()).add(name);
+      sink.pair(name, b.toString('utf8', valueStart, end), repeated);
+    }
+    at = end;
+  }
+  return count;
+}
+
+/** Collects pairs into a dictionary (see decodeNameValues). */
+class DictionarySink implements NameValueSink {
+  readonly out: Record<string, string> = Object.create(null);
+  readonly #merge: NameValueLimits['merge'];
+  constructor(merge: NameValueLimits['merge']) {
+    this.#merge = merge;
+  }
+  pair(name: string, value: string, repeated: boolean): void {
+    this.out[name] = repeated && this.#merge ? this.#merge(name, this.out[name]!, value) : value;
+  }
+}
+
 /**
  * Decodes a complete name-value byte string into an object without a prototype (a pair named
  * `__proto__` stays a pair). A later duplicate name replaces an earlier one, unless `merge` is
  * given. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair.
  */
 export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  const maxPairs = limits.maxPairs ?? Infinity;
-  const merge = limits.merge;
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  let at = 0;
-  let count = 0;
-  while (at < b.length) {
-    const [nameLen, afterName] = readLength(b, at);
-    if (afterName < 0) throw new ProtocolError('truncated name length in name-value pair');
-    const [valueLen, start] = readLength(b, afterName);
-    if (start < 0) throw new ProtocolError('truncated value length in name-value pair');
-    const valueStart = start + nameLen;
-    const end = valueStart + valueLen;
-    if (end > b.length) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${b.length - start}`);
-    if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
-    const name = b.toString('utf8', start, valueStart);
-    const value = b.toString('utf8', valueStart, end);
-    const earlier = merge ? out[name] : undefined;
-    out[name] = earlier === undefined ? value : merge!(name, earlier, value);
-    at = end;
-  }
-  return out;
+  const sink = new DictionarySink(limits.merge);
+  decodeNameValuesTo(buf, sink, limits.maxPairs);
+  return sink.out;
 }
