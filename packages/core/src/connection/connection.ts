@@ -9,7 +9,7 @@ import {
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
-import { ConnectionTimers } from './timeouts.js';
+import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
 export interface RequestLoad {
@@ -37,11 +37,21 @@ export interface ConnectionOptions {
 const TOO_LARGE = 'Status: 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n\r\nRequest params too large\n';
 const OVERLOADED = 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n\r\nServer overloaded\n';
 
+const RESPONDER_ONLY: readonly number[] = [Role.RESPONDER];
+
+// A server passes the same options to each of its connections: merge its limits once.
+const mergedLimits = new WeakMap<ConnectionOptions, ConnectionLimits>();
+function limitsOf(options: ConnectionOptions): ConnectionLimits {
+  let limits = mergedLimits.get(options);
+  if (!limits) mergedLimits.set(options, (limits = { ...defaultConnectionLimits, ...options.limits }));
+  return limits;
+}
+
 function uncork(conn: Connection): void {
   conn.uncorkNow();
 }
 
-export class Connection implements RecordSink, ExchangeHost {
+export class Connection implements RecordSink, ExchangeHost, TimerHost {
   readonly stream: Duplex;
   readonly #options: ConnectionOptions;
   readonly #limits: ConnectionLimits;
@@ -61,13 +71,10 @@ export class Connection implements RecordSink, ExchangeHost {
   constructor(stream: Duplex, options: ConnectionOptions) {
     this.stream = stream;
     this.#options = options;
-    this.#limits = { ...defaultConnectionLimits, ...options.limits };
-    this.#roles = options.roles ?? [Role.RESPONDER];
+    this.#limits = limitsOf(options);
+    this.#roles = options.roles ?? RESPONDER_ONLY;
     this.#parser = new RecordParser(this);
-    this.#timers = new ConnectionTimers(this.#limits, {
-      paused: () => this.#pausedBy > 0,
-      waiting: () => [...this.#exchanges.values()].filter((ex) => !ex.stdinEnded && !ex.ended),
-    });
+    this.#timers = new ConnectionTimers(this.#limits, this);
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => this.#onEnd());
     stream.on('drain', () => this.#onDrain());
@@ -95,6 +102,18 @@ export class Connection implements RecordSink, ExchangeHost {
   destroy(err?: Error): void {
     this.#parser.stop();
     this.stream.destroy(err);
+  }
+
+  // -- TimerHost --
+
+  /** @internal */
+  paused(): boolean {
+    return this.#pausedBy > 0;
+  }
+
+  /** @internal */
+  waiting(): Exchange[] {
+    return [...this.#exchanges.values()].filter((ex) => !ex.stdinEnded && !ex.ended);
   }
 
   // -- RecordSink --

@@ -61,10 +61,8 @@ export class ConnectionTimers {
       const t = setTimeout(() => ex.expire(new RequestTimeoutError('ERR_FCGI_REQUEST_TIMEOUT', ms), REQUEST_TIMEOUT_RESPONSE), ms);
       this.#deadlines.set(ex, t.unref());
     }
-    if (this.#bodyTimeout > 0) {
-      if (this.#idle) this.#idle.refresh();
-      else this.#idle = setTimeout(() => this.#onIdle(), this.#bodyTimeout).unref();
-    }
+    // Armed once; input() refreshes it for every chunk read (this one included).
+    if (this.#bodyTimeout > 0 && !this.#idle) this.#idle = setTimeout(() => this.#onIdle(), this.#bodyTimeout).unref();
   }
 
   /** Bytes arrived. */

@@ -1,6 +1,6 @@
 // The request a handler receives: the params as `environ`, HTTP views of them, and the body as a
 // Readable stream (the request object itself, as with Node's http.IncomingMessage).
-import { Readable } from 'node:stream';
+import { Readable, type ReadableOptions } from 'node:stream';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
@@ -8,7 +8,6 @@ import { finishHeaders, headersFromEnviron, httpVersion, urlFromEnviron, type Ex
 import { RequestSocket, closeRequestSocket } from './request-socket.js';
 
 type ReadableRead = (this: Readable, size: number) => void;
-type ReadableDestroy = (this: Readable, err: Error | null, cb: (err?: Error | null) => void) => void;
 
 /** Default limit of content(), text() and json(). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -64,7 +63,7 @@ export class FcgiRequest extends Readable {
   }
 
   constructor(exchange: Exchange, highWaterMark: number) {
-    super({ highWaterMark, read: FcgiRequest.#read as unknown as ReadableRead, destroy: FcgiRequest.#destroy as unknown as ReadableDestroy });
+    super(FcgiRequest.#options(highWaterMark));
     this.#exchange = exchange;
     const environ = exchange.environ;
     this.environ = environ;
@@ -73,10 +72,16 @@ export class FcgiRequest extends Readable {
     this.url = urlFromEnviron(environ);
     const built = (exchange as Partial<ExchangeHeaders>).headers;
     this.headers = built ? finishHeaders(built, environ) : headersFromEnviron(environ);
-    const [major, minor] = httpVersion(environ.SERVER_PROTOCOL);
-    this.httpVersionMajor = major;
-    this.httpVersionMinor = minor;
-    this.httpVersion = `${major}.${minor}`;
+    const protocol = environ.SERVER_PROTOCOL;
+    if (protocol === 'HTTP/1.1') {
+      this.httpVersionMajor = this.httpVersionMinor = 1;
+      this.httpVersion = '1.1';
+    } else {
+      const [major, minor] = httpVersion(protocol);
+      this.httpVersionMajor = major;
+      this.httpVersionMinor = minor;
+      this.httpVersion = `${major}.${minor}`;
+    }
     this.socket = this.connection = new RequestSocket(environ);
     this.trailers = NO_TRAILERS;
     // Own properties, so http.IncomingMessage.prototype's versions (which need a real socket)
@@ -88,10 +93,13 @@ export class FcgiRequest extends Readable {
   static #read = function read(this: FcgiRequest): void {
     this.#exchange.resumeBody();
   };
-  static #destroy = function destroy(this: FcgiRequest, err: Error | null, cb: (err?: Error | null) => void): void {
-    // Like IncomingMessage: an abort is not an 'error' nobody listens to (that would crash).
-    cb(err && this.listenerCount('error') > 0 ? err : null);
-  };
+  // One options object per high-water mark (a server uses one), not one per request.
+  static #lastOptions: ReadableOptions | null = null;
+  static #options(highWaterMark: number): ReadableOptions {
+    const last = FcgiRequest.#lastOptions;
+    if (last?.highWaterMark === highWaterMark) return last;
+    return (FcgiRequest.#lastOptions = { highWaterMark, read: FcgiRequest.#read as unknown as ReadableRead, destroy: destroyRequest });
+  }
 
   /** Accepted for node:http compatibility; the web server enforces its own timeouts. */
   setTimeout(_msecs: number, _callback?: () => void): this {
@@ -166,6 +174,11 @@ export class FcgiRequest extends Readable {
     this.emit('aborted');
     this.destroy(this.complete ? undefined : reason);
   }
+}
+
+function destroyRequest(this: Readable, err: Error | null, cb: (err?: Error | null) => void): void {
+  // Like IncomingMessage: an abort is not an 'error' nobody listens to (that would crash).
+  cb(err && this.listenerCount('error') > 0 ? err : null);
 }
 
 function queryOf(url: string): string {

@@ -91,7 +91,8 @@ export class ServerLoad implements RequestLoad {
     this.#active = n;
     counters.active += delta;
     if (delta > 0) counters.requests += delta;
-    counters.lastActivity = Date.now();
+    // Idle time counts only while nothing is in flight: the clock is read when that begins.
+    if (counters.active === 0) counters.lastActivity = Date.now();
     for (const fn of listeners) fn(delta > 0);
   }
 
