@@ -1,16 +1,19 @@
 // Big bodies through nginx: a 1 GiB download and a 100 MiB upload, @fcgi against node-fastcgi,
-// and the download against nginx serving the same file itself. curl is the client; the app's
+// and the download against nginx serving the same file itself, and @fcgi's res.sendFile() handing
+// the file to nginx (X-Accel-Redirect) instead of streaming it. curl is the client; the app's
 // memory is sampled from /proc while it runs (VmRSS every 20 ms, VmHWM at the end).
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fastcgiLocation, proxyLocation, startNginx, upstream } from './lib/nginx.mjs';
 import { memory, run, startProcess } from './lib/proc.mjs';
 import { ROOT } from './peers.mjs';
 
 const MiB = 1024 * 1024;
-const APPS = { fcgi: 'bench/apps/fcgi-files.mjs', nfc: 'bench/apps/nfc-files.cjs', http: 'bench/apps/node-http-files.mjs' };
+const APPS = {
+  fcgi: 'bench/apps/fcgi-files.mjs', accel: 'bench/apps/fcgi-sendfile.mjs', nfc: 'bench/apps/nfc-files.cjs', http: 'bench/apps/node-http-files.mjs',
+};
 
 async function makeFile(path, bytes) {
   const block = Buffer.alloc(MiB);
@@ -25,7 +28,8 @@ async function makeFile(path, bytes) {
 /**
  * nginx in front: the app by FastCGI (kept connection, request body streamed to the app, no temp
  * file for the response: nginx reads the app only as fast as the client takes it), or by
- * proxy_pass for Node's http server, the same way; `/static.bin` the file served by nginx itself.
+ * proxy_pass for Node's http server, the same way; `/static.bin` the file served by nginx itself;
+ * `/_offload/` the internal location X-Accel-Redirect answers point into (the file's directory).
  */
 function site(app, socket, file) {
   const extra = (p) => `
@@ -37,7 +41,8 @@ function site(app, socket, file) {
   return {
     http: '  client_max_body_size 0;\n  sendfile on;\n',
     upstreams: upstream('app', `unix:${socket}`, 8),
-    locations: `${location}    location = /static.bin { alias ${file}; }\n`,
+    locations: `${location}    location = /static.bin { alias ${file}; }\n` +
+      `    location /_offload/ { internal; alias ${dirname(file)}/; }\n`,
   };
 }
 
@@ -87,6 +92,7 @@ export async function runBodies({ runs, quick, log }) {
   const files = { down: join(tmp, 'down.bin'), up: join(tmp, 'up.bin'), downBytes: (quick ? 256 : 1024) * MiB, upBytes: (quick ? 32 : 100) * MiB };
   const rows = [
     { id: 'down-fcgi', label: '@fcgi, download', app: 'fcgi', dir: 'down' },
+    { id: 'down-fcgi-accel', label: '@fcgi, res.sendFile with X-Accel-Redirect', app: 'accel', dir: 'down' },
     { id: 'down-nfc', label: 'node-fastcgi 2.0, download', app: 'nfc', dir: 'down' },
     { id: 'down-http', label: 'Node http server behind proxy_pass, download', app: 'http', dir: 'down' },
     { id: 'down-nginx', label: 'nginx serving the file itself', app: null, dir: 'down' },
@@ -104,7 +110,7 @@ export async function runBodies({ runs, quick, log }) {
         try {
           const m = await transfer(row.app, row.dir, files, tmp);
           out[row.id].runs.push(m);
-          log(`  [${r}/${runs}] ${row.id.padEnd(11)} ${m.mbps.toFixed(0).padStart(5)} MB/s${m.rssGrowthMB === null ? '' : `  RSS +${m.rssGrowthMB.toFixed(1)} MB`}`);
+          log(`  [${r}/${runs}] ${row.id.padEnd(15)} ${m.mbps.toFixed(0).padStart(5)} MB/s${m.rssGrowthMB === null ? '' : `  RSS +${m.rssGrowthMB.toFixed(1)} MB`}`);
         } catch (e) {
           out[row.id].failed = String(e.message ?? e).slice(0, 500);
           log(`  [${r}/${runs}] ${row.id}: FAILED ${out[row.id].failed}`);

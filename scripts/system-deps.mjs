@@ -12,6 +12,8 @@ export const systemDeps = [
   // file stands for it.
   { pkg: 'apache2', bin: 'apache2', paths: ['/usr/sbin/apache2'] },
   { pkg: 'libapache2-mod-fcgid', bin: 'mod_fcgid.so', paths: ['/usr/lib/apache2/modules/mod_fcgid.so'] },
+  // X-Sendfile offload through Apache (test/sendfile-offload-apache.test.ts).
+  { pkg: 'libapache2-mod-xsendfile', bin: 'mod_xsendfile.so', paths: ['/usr/lib/apache2/modules/mod_xsendfile.so'] },
   { pkg: 'lighttpd', bin: 'lighttpd', paths: ['/usr/sbin/lighttpd'] },
   { pkg: 'caddy', bin: 'caddy', paths: ['/usr/bin/caddy'] },
 ];

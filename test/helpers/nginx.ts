@@ -37,7 +37,7 @@ export function freePort(): Promise<number> {
 
 // keepalive_requests (client side and upstream side) defaults to 1000: raised, so a test can tell a
 // connection nginx dropped for cause from one it retired after its 1000th request.
-function config(dir: string, port: number, socket: string, logLevel: string): string {
+function config(dir: string, port: number, socket: string, logLevel: string, locations: string): string {
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
     .map((k) => `  ${k}_temp_path ${join(dir, k)};`).join('\n');
@@ -66,7 +66,7 @@ ${temp}
       fastcgi_pass app;
       fastcgi_keep_conn on;
     }
-  }
+${locations}  }
 }
 `;
 }
@@ -98,6 +98,8 @@ export interface NginxOptions {
   /** error_log level; default warn ("FastCGI sent in stderr" and upstream errors are at error). */
   logLevel?: string;
   startMs?: number;
+  /** More directives for the server block (an `internal` location, say). */
+  locations?: string;
 }
 
 /** True while `pid` is still an nginx process ("nginx: worker process"), not a reused pid. */
@@ -119,7 +121,7 @@ export async function startNginx(socket: string, options: NginxOptions = {}): Pr
     const dir = await mkdtemp(join(tmpdir(), 'fcgi-nginx-'));
     const port = await freePort();
     const errorLog = join(dir, 'error.log');
-    await writeFile(join(dir, 'nginx.conf'), config(dir, port, socket, options.logLevel ?? 'warn'));
+    await writeFile(join(dir, 'nginx.conf'), config(dir, port, socket, options.logLevel ?? 'warn', options.locations ?? ''));
     const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

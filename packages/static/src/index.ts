@@ -1,6 +1,9 @@
 // @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
 // @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
-import { collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type SendError, type SendOptions } from '@fcgi/core';
+import {
+  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
+  type SendOptions,
+} from '@fcgi/core';
 import type { Stats } from 'node:fs';
 import type { AppRequest, AppResponse, FcgiRequest, FcgiResponse, NextFunction } from '@fcgi/core';
 
@@ -13,7 +16,7 @@ export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers'
   setHeaders?: (res: AppResponse, path: string, stat: Stats) => void;
 }
 
-type Req = (AppRequest | FcgiRequest) & { originalUrl?: string };
+type Req = (AppRequest | FcgiRequest) & { originalUrl?: string; app?: { settings?: Record<string, unknown> } };
 type Res = AppResponse | FcgiResponse;
 
 function pathnameOf(url: string): string {
@@ -86,6 +89,20 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
   const fallthrough = fallthroughOption !== false;
   const send = prepareSendOptions({ ...rest, root } as SendOptions, { precompressed: true });
   if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function') throw new TypeError('setHeaders must be a function');
+  // Without an `offload` option of its own, the app's 'sendfile offload' setting applies (read
+  // per request: the middleware may be created before app.set()); prepared once per value.
+  const withSetting = new WeakMap<object, NormalizedSendOptions>();
+  const optionsFor = (req: Req): NormalizedSendOptions => {
+    if (options.offload !== undefined) return send;
+    const setting = req.app?.settings?.[OFFLOAD_SETTING];
+    if (!setting || typeof setting !== 'object') return send;
+    let prepared = withSetting.get(setting);
+    if (!prepared) {
+      prepared = prepareSendOptions({ ...rest, root, offload: setting } as SendOptions, { precompressed: true });
+      withSetting.set(setting, prepared);
+    }
+    return prepared;
+  };
 
   return function serveStatic(req: Req, res: Res, next?: NextFunction): void {
     const go = typeof next === 'function' ? next : fallbackNext(res);
@@ -101,7 +118,13 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
     // Mounted at /static and asked for /static: the url here is '/', but the redirect must
     // add the slash to what the client asked for.
     if (path === '/' && !pathnameOf(req.originalUrl ?? req.url).endsWith('/')) path = '';
-    sendUrlPath(req, res as FcgiResponse, path, send, (err) => {
+    let opts: NormalizedSendOptions;
+    try {
+      opts = optionsFor(req);
+    } catch (err) {
+      return go(err);
+    }
+    sendUrlPath(req, res as FcgiResponse, path, opts, (err) => {
       if (!err) return;
       const e = err as SendError;
       if (e.code === 'ECONNABORTED') return;

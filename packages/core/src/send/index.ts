@@ -13,4 +13,5 @@ export {
 } from './conditional.js';
 export { planMultipart, type MultipartPlan, type Segment } from './multipart-byteranges.js';
 export { acceptedCodings } from './accept-encoding.js';
-export { sendFile, download, type SendFileResponse, type SendFileCallback } from './response-methods.js';
+export { sendFile, download, OFFLOAD_SETTING, type SendFileResponse, type SendFileCallback } from './response-methods.js';
+export { normalizeOffload, offloadValue, encodeUriPath, type SendOffload, type OffloadHeader, type NormalizedOffload } from './offload.js';

@@ -4,6 +4,7 @@ import type { Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
+import { normalizeOffload, type NormalizedOffload, type SendOffload } from './offload.js';
 import type { Dotfiles } from './path-safety.js';
 import { DEFAULT_MAX_RANGES } from './range.js';
 
@@ -44,6 +45,11 @@ export interface SendOptions {
   setHeaders?: (res: FcgiResponse, path: string, stat: Stats) => void;
   /** Headers set on every file response (res.sendFile's `headers` option). */
   headers?: Record<string, HeaderValue>;
+  /**
+   * Let the web server send the file (X-Accel-Redirect, X-Sendfile): see docs/sendfile-offload.md.
+   * false turns off what the app's 'sendfile offload' setting would turn on.
+   */
+  offload?: SendOffload | false;
 }
 
 export interface NormalizedSendOptions {
@@ -64,6 +70,7 @@ export interface NormalizedSendOptions {
   followSymlinks: boolean;
   setHeaders: SendOptions['setHeaders'];
   headers: Record<string, HeaderValue> | undefined;
+  offload: NormalizedOffload | null;
 }
 
 const MAX_MAX_AGE = 365 * 24 * 60 * 60 * 1000;
@@ -137,5 +144,6 @@ export function normalizeSendOptions(options: SendOptions = {}, defaults: { prec
     followSymlinks: options.followSymlinks ?? false,
     setHeaders: options.setHeaders,
     headers: options.headers,
+    offload: normalizeOffload(options.offload),
   };
 }

@@ -7,6 +7,9 @@ import type { SendError } from './errors.js';
 import type { SendOptions } from './options.js';
 import { sendPath } from './send-file.js';
 
+/** The app setting that turns offload on for res.sendFile(), res.download() and serveStatic(). */
+export const OFFLOAD_SETTING = 'sendfile offload';
+
 /** Any response with its request (an AppResponse qualifies); `req.next` and `app.settings` are used when present. */
 export type SendFileResponse = FcgiResponse & {
   readonly req: FcgiRequest & { next?: (err?: unknown) => void };
@@ -20,7 +23,8 @@ export type SendFileCallback = (err?: Error) => void;
  * Sends the file at `path` (absolute, or relative to `options.root`, in which case `..` cannot
  * leave the root). With a callback, it gets every outcome; without one, errors go to
  * `req.next(err)` (a directory calls `req.next()`, an aborted request is dropped) or, outside an
- * app, become an error response. The ETag follows the app's 'etag' setting unless given.
+ * app, become an error response. The ETag follows the app's 'etag' setting unless given, and
+ * `offload` the app's 'sendfile offload' setting (docs/sendfile-offload.md).
  */
 export function sendFile(res: SendFileResponse, path: string, options?: SendOptions | SendFileCallback, cb?: SendFileCallback): void {
   if (!path) throw new TypeError('path argument is required to res.sendFile');
@@ -31,6 +35,10 @@ export function sendFile(res: SendFileResponse, path: string, options?: SendOpti
   else if (options) opts = options;
   if (!opts.root && !isAbsolute(path)) throw new TypeError('path must be absolute or specify root to res.sendFile');
   if (opts.etag === undefined && res.app?.settings?.etag === false) opts = { ...opts, etag: false };
+  if (opts.offload === undefined) {
+    const offload = res.app?.settings?.[OFFLOAD_SETTING] as SendOptions['offload'];
+    if (offload) opts = { ...opts, offload };
+  }
   const req = res.req;
   sendPath(req, res, path, opts, (err) => {
     if (done) return done(err ?? undefined);

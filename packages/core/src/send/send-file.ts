@@ -2,6 +2,8 @@
 // then defaults for what it left unset), preconditions (304/412), ranges (206/416), then the bytes
 // with backpressure. It answers 200, 206 and 304 itself; anything else is passed to the callback
 // as a SendError (status, expose, code) for the caller to handle, with no header of ours left set.
+// With `offload`, the bytes are the web server's to send (offload.ts): the app answers 200 with
+// the header naming the file and no body, and leaves ranges (and with nginx validators) to it.
 import { fstat, type BigIntStats, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +14,7 @@ import { acceptedCodings } from './accept-encoding.js';
 import { evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators } from './conditional.js';
 import { SendError } from './errors.js';
 import { planMultipart, type Segment } from './multipart-byteranges.js';
+import { offloadValue, type NormalizedOffload, type OffloadHeader } from './offload.js';
 import { closeFd, locateFile, openVariant, type OpenedFile } from './open-file.js';
 import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } from './options.js';
 import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js';
@@ -32,6 +35,8 @@ export interface SentFile {
   status: 200 | 206 | 304;
   /** 'br' or 'gzip' when a precompressed variant was sent. */
   encoding?: string;
+  /** Set when the web server was asked to send the file (status is then the app's 200). */
+  offload?: { header: OffloadHeader; value: string };
 }
 
 export type SendCallback = (err: SendError | Error | null, sent?: SentFile) => void;
@@ -94,6 +99,11 @@ class HeaderLog {
   setDefault(name: string, value: HeaderValue | undefined): void {
     if (value !== undefined && !this.#res.hasHeader(name)) this.set(name, value);
   }
+  remove(name: string): void {
+    if (!this.#res.hasHeader(name)) return;
+    if (!this.#before.has(name)) this.#before.set(name, this.#res.getHeader(name));
+    this.#res.removeHeader(name);
+  }
   undo(): void {
     if (this.#res.headersSent) return;
     for (const [name, value] of this.#before) {
@@ -148,10 +158,11 @@ async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: 
       encoding = variant.encoding;
     }
   }
+  const offload = offloadTarget(req, res, file.path, encoding, opts.offload);
   const log = new HeaderLog(res);
   let handedOff = false;
   try {
-    return await respond(req, res, file, originalPath, encoding, rangeHeader, opts, log, () => { handedOff = true; });
+    return await respond(req, res, file, originalPath, encoding, rangeHeader, opts, log, offload, () => { handedOff = true; });
   } catch (err) {
     log.undo();
     throw err;
@@ -160,24 +171,63 @@ async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: 
   }
 }
 
+interface OffloadTarget {
+  header: OffloadHeader;
+  value: string;
+  /** nginx: it keeps none of the app's validators, evaluates If-* against its own, adds Accept-Ranges. */
+  serverValidators: boolean;
+}
+
+/**
+ * The header to answer with instead of the bytes, or null to stream: only a 200 to GET or HEAD
+ * of the identity file (nginx and mod_xsendfile drop Content-Encoding, so a precompressed
+ * variant is streamed; nginx would replace any other status), and only when the map places it.
+ */
+function offloadTarget(
+  req: SendRequest, res: FcgiResponse, path: string, encoding: string | undefined, offload: NormalizedOffload | null,
+): OffloadTarget | null {
+  if (!offload || encoding !== undefined || res.statusCode !== 200) return null;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+  const value = offloadValue(path, offload);
+  return value === null ? null : { header: offload.header, value, serverValidators: offload.kind === 'uri' };
+}
+
+/** Answers with the offload header and no body. No Content-Length: the web server sets the file's. */
+function handOver(res: FcgiResponse, log: HeaderLog, target: OffloadTarget): void {
+  log.set(target.header, target.value);
+  log.remove('Content-Length');
+  log.remove('Content-Range');
+  // Headers out first: end() on a GET with nothing written would add Content-Length: 0.
+  res.flushHeaders();
+  res.end();
+}
+
 async function respond(
   req: SendRequest, res: FcgiResponse, file: OpenedFile, originalPath: string, encoding: string | undefined,
-  rangeHeader: string | undefined, opts: NormalizedSendOptions, log: HeaderLog, handOff: () => void,
+  rangeHeader: string | undefined, opts: NormalizedSendOptions, log: HeaderLog, offload: OffloadTarget | null,
+  handOff: () => void,
 ): Promise<SentFile> {
   const { stat } = file;
   if (opts.headers) for (const name of Object.keys(opts.headers)) log.set(name, opts.headers[name]!);
   opts.setHeaders?.(res, originalPath, stat);
-  if (opts.acceptRanges) log.setDefault('Accept-Ranges', 'bytes');
+  // nginx would send a second Accept-Ranges, and drops the app's ETag and Last-Modified.
+  const ownValidators = !offload?.serverValidators;
+  if (opts.acceptRanges && ownValidators) log.setDefault('Accept-Ranges', 'bytes');
   if (opts.cacheControl) {
     log.setDefault('Cache-Control', `public, max-age=${Math.floor(opts.maxAge / 1000)}${opts.immutable ? ', immutable' : ''}`);
   }
-  if (opts.lastModified) log.setDefault('Last-Modified', stat.mtime.toUTCString());
-  log.setDefault('ETag', await makeEtag(file, opts));
+  if (opts.lastModified && ownValidators) log.setDefault('Last-Modified', stat.mtime.toUTCString());
+  if (ownValidators) log.setDefault('ETag', await makeEtag(file, opts));
   log.setDefault('Content-Type', contentType(extname(originalPath)) || 'application/octet-stream');
   if (encoding) {
     log.set('Content-Encoding', encoding);
     addVary(log, res, 'Accept-Encoding');
   }
+  const offloaded = (target: OffloadTarget): SentFile => {
+    handOver(res, log, target);
+    return { path: file.path, stat, status: 200, offload: { header: target.header, value: target.value } };
+  };
+  if (offload && !ownValidators) return offloaded(offload);
 
   const lastModified = parseHttpDate(one(res.getHeader('Last-Modified')));
   const validators: Validators = {
@@ -193,6 +243,8 @@ async function respond(
     res.end();
     return sent(304);
   }
+  // X-Sendfile: lighttpd and mod_xsendfile keep the app's validators and do the ranges.
+  if (offload) return offloaded(offload);
 
   let ranges: ByteRange[] | null = null;
   if (rangeHeader !== undefined) {
