@@ -16,7 +16,7 @@ function headerName(param: string): string {
 
 /** An exchange that built req.headers while its params were decoded (see addHeaderParam). */
 export interface ExchangeHeaders {
-  headers: Record<string, string>;
+  headers: Record<string, string> | null;
 }
 
 /** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */

@@ -30,13 +30,16 @@ export interface ResponderOptions {
 class HttpExchange extends Exchange implements ExchangeHeaders {
   req!: FcgiRequest;
   res!: FcgiResponse;
-  /** req.headers, built while the params are decoded (one pass over them). */
-  headers: Record<string, string> = Object.create(null);
+  /**
+   * req.headers, built while the params are decoded (one pass over them); null when the environ
+   * was given whole (CGI), and then made from it.
+   */
+  headers: Record<string, string> | null = null;
   override pair(name: string, value: string, repeated: boolean): void {
     const environ = this.environ;
     const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
     environ[name] = v;
-    addHeaderParam(this.headers, name, v);
+    addHeaderParam((this.headers ??= Object.create(null) as Record<string, string>), name, v);
   }
   override onBody(chunk: Buffer): boolean {
     return this.req.push(chunk);
