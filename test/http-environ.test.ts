@@ -5,13 +5,19 @@ import type { FcgiRequest } from '@fcgi/core';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
+/** No inherited property at all: the prototype is null, or an empty object whose prototype is null. */
+function inheritsNothing(o: object): boolean {
+  const proto = Object.getPrototypeOf(o) as object | null;
+  return proto === null || (Reflect.ownKeys(proto).length === 0 && Object.getPrototypeOf(proto) === null);
+}
+
 const T = { timeout: 10_000 };
 
 /** Answers with a JSON view of the request. */
 function echo(req: FcgiRequest, res: { end(s: string): unknown }): void {
   res.end(JSON.stringify({
     environ: Object.entries(req.environ),
-    environProto: Object.getPrototypeOf(req.environ) === null,
+    environProto: inheritsNothing(req.environ),
     method: req.method,
     url: req.url,
     path: req.path,

@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import {
   Record, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
-  decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
+  Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
   type RecordSink,
 } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
@@ -178,7 +178,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     }
     const chunks = ex.paramChunks;
     ex.paramChunks = null;
-    ex.environ = Object.create(null);
+    ex.environ = new Dictionary();
     if (chunks !== null) {
       try {
         decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams);

@@ -1,4 +1,5 @@
 // What a request's params mean in HTTP terms: headers, URL, protocol version.
+import { Dictionary } from '../protocol/index.js';
 
 // nginx and Apache send header names as HTTP_ACCEPT_LANGUAGE; converting them allocates, and the
 // same few dozen names come on every request, so the conversions are kept (bounded).
@@ -41,7 +42,7 @@ export function finishHeaders(headers: Record<string, string>, environ: Record<s
 
 /** Request headers from the params: every HTTP_* param, then finishHeaders(). */
 export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = Object.create(null);
+  const headers: Record<string, string> = new Dictionary();
   for (const param in environ) addHeaderParam(headers, param, environ[param]!);
   return finishHeaders(headers, environ);
 }

@@ -3,6 +3,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Exchange, joinRepeatedParam, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
 import { addHeaderParam, type ExchangeHeaders } from './environ.js';
+import { Dictionary } from '../protocol/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
 import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
 import { roleName } from './authorizer.js';
@@ -39,7 +40,7 @@ class HttpExchange extends Exchange implements ExchangeHeaders {
     const environ = this.environ;
     const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
     environ[name] = v;
-    addHeaderParam((this.headers ??= Object.create(null) as Record<string, string>), name, v);
+    addHeaderParam((this.headers ??= new Dictionary()), name, v);
   }
   override onBody(chunk: Buffer): boolean {
     return this.req.push(chunk);

@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import type { Exchange } from '../connection/index.js';
+import { Dictionary } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { checkHeaderValue, checkStatus, headerKey, serializeHead, type HeaderEntry } from './cgi-header.js';
 import { abortRequest, type FcgiRequest } from './request.js';
@@ -60,7 +61,7 @@ export class FcgiResponse extends OutgoingCompat {
   connection: RequestSocket;
   readonly #exchange: Exchange;
   readonly #request: FcgiRequest;
-  #headers: Record<string, HeaderEntry> = Object.create(null);
+  #headers: Record<string, HeaderEntry> = new Dictionary<HeaderEntry>();
   #stdout: Writable | null = null;
   #stderr: Writable | null = null;
   #hasBody = true;
@@ -80,7 +81,7 @@ export class FcgiResponse extends OutgoingCompat {
     };
     reopenHead = (res) => {
       if (res.#headOut || res.writableEnded || res.destroyed) return false;
-      res.#headers = Object.create(null);
+      res.#headers = new Dictionary<HeaderEntry>();
       res.headersSent = false;
       res._header = null;
       res.statusCode = 200;

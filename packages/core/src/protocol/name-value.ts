@@ -1,6 +1,7 @@
 // Name-value pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT): lengths of 1 byte (< 128) or 4 bytes
 // with the top bit set (31 bits).
 import { ProtocolError } from './errors.js';
+import { Dictionary } from './dictionary.js';
 import { beginDecode, nameSlot, slotValue } from './param-strings.js';
 
 /** Largest length the 4-byte form can carry. */
@@ -121,7 +122,7 @@ export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPair
 
 /** Collects pairs into a dictionary (see decodeNameValues). */
 class DictionarySink implements NameValueSink {
-  readonly out: Record<string, string> = Object.create(null);
+  readonly out: Record<string, string> = new Dictionary();
   readonly #merge: NameValueLimits['merge'];
   constructor(merge: NameValueLimits['merge']) {
     this.#merge = merge;
@@ -132,8 +133,8 @@ class DictionarySink implements NameValueSink {
 }
 
 /**
- * Decodes a complete name-value byte string into an object without a prototype (a pair named
- * `__proto__` stays a pair). A later duplicate name replaces an earlier one, unless `merge` is
+ * Decodes a complete name-value byte string into an object that inherits no property (a pair
+ * named `__proto__` or `toString` stays a pair; see Dictionary). A later duplicate name replaces an earlier one, unless `merge` is
  * given. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair.
  */
 export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}): Record<string, string> {
