@@ -105,8 +105,12 @@ try {
       results.push({ reqPerSec: Math.round(n / secs), usPerReq: Math.round(usPerReq * 100) / 100 });
       console.log(`run ${run + 1}: ${Math.round(n / secs)} req/s, app CPU ${usPerReq.toFixed(2)} µs/request`);
     } finally {
-      app.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 200));
+      // SIGTERM: the bench apps exit normally on it, so NODE_OPTIONS=--cpu-prof/--heap-prof write their files.
+      const exited = new Promise((r) => app.once('exit', r));
+      app.kill('SIGTERM');
+      const t = setTimeout(() => app.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
     }
   }
 } finally {

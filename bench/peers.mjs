@@ -121,6 +121,8 @@ export const cases = [
   { id: 'express-nfc-json', peer: 'express-nfc', transport: 'unix', keepConn: true, path: '/json' },
   { id: 'go-on', peer: 'go', transport: 'unix', keepConn: true },
   { id: 'go-off', peer: 'go', transport: 'unix', keepConn: false },
+  { id: 'go-tcp-on', peer: 'go', transport: 'tcp', keepConn: true },
+  { id: 'go-tcp-off', peer: 'go', transport: 'tcp', keepConn: false },
   { id: 'php-on', peer: 'php', transport: 'unix', keepConn: true },
   { id: 'php-off', peer: 'php', transport: 'unix', keepConn: false },
   { id: 'workers-on', peer: 'fcgi-workers', transport: 'unix', keepConn: true },

@@ -110,6 +110,10 @@ function targets(res) {
     http('hello, keep-conn off ÷ Go net/http/fcgi', 'fcgi-off', 'go-off', 1.3),
     http('TCP ÷ unix socket (keep-conn on), within 15 %', 'fcgi-tcp-on', 'fcgi-on', 0.85),
     http('TCP ÷ unix socket (keep-conn off), within 15 %', 'fcgi-tcp-off', 'fcgi-off', 0.85),
+    // The same ratios for peers, measured in the same run: what TCP itself costs through nginx.
+    { ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn on', 'go-tcp-on', 'go-on', 0), info: true },
+    { ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn off', 'go-tcp-off', 'go-off', 0), info: true },
+    { ...http("(for comparison) Node's http server: TCP ÷ unix socket, proxy_pass", 'node-http-tcp', 'node-http', 0), info: true },
     http('app + router + JSON ÷ Express over node-fastcgi (JSON)', 'app-json', 'express-nfc-json', 3.0),
     http('Express over @fcgi ÷ Express over node-fastcgi (hello)', 'express-fcgi', 'express-nfc', 1.5),
     http('Express over @fcgi ÷ Express over node-fastcgi (JSON)', 'express-fcgi-json', 'express-nfc-json', 1.5),
@@ -127,10 +131,15 @@ function targets(res) {
 function targetTable(res) {
   const lines = ['| target | required | measured | status | by app CPU per request |', '|---|---:|---:|---|---:|'];
   for (const t of targets(res)) {
+    if (t.info && t.value === null) continue;
     const fmt = (x) => `${num(x, t.unit === '×' ? 2 : 0)}${t.unit}`;
     const req = `${t.below ? '<' : '≥'} ${fmt(t.need)}`;
     if (t.value === null) {
       lines.push(`| ${t.name} | ${req} | — | not measurable yet: ${t.missing} | |`);
+      continue;
+    }
+    if (t.info) {
+      lines.push(`| ${t.name} | | ${fmt(t.value)} | for comparison | ${Number.isFinite(t.cpu) ? `${num(t.cpu, 2)}×` : ''} |`);
       continue;
     }
     const met = t.below ? t.value < t.need : t.value >= t.need;
