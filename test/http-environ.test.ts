@@ -2,14 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FcgiRequest } from '@fcgi/core';
+import { inheritsNothing } from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
-
-/** No inherited property at all: the prototype is null, or an empty object whose prototype is null. */
-function inheritsNothing(o: object): boolean {
-  const proto = Object.getPrototypeOf(o) as object | null;
-  return proto === null || (Reflect.ownKeys(proto).length === 0 && Object.getPrototypeOf(proto) === null);
-}
 
 const T = { timeout: 10_000 };
 

@@ -7,3 +7,9 @@
 /** `new Dictionary()`: an empty object that inherits no property. */
 export const Dictionary = function Dictionary() {} as unknown as new <T = string>() => Record<string, T>;
 Dictionary.prototype = Object.create(null) as object;
+
+/** True when `o` inherits no property: made by `new Dictionary()` or `Object.create(null)`. */
+export function inheritsNothing(o: object): boolean {
+  const proto = Object.getPrototypeOf(o) as object | null;
+  return proto === null || (Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0);
+}

@@ -4,4 +4,4 @@ export * from './errors.js';
 export * from './record.js';
 export * from './name-value.js';
 export * from './record-parser.js';
-export { Dictionary } from './dictionary.js';
+export { Dictionary, inheritsNothing } from './dictionary.js';
