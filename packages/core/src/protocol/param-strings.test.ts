@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeNameValuesTo, encodeNameValues, type NameValueSink } from './name-value.js';
+import { keptValue } from './param-strings.js';
 
 type Pair = [name: string, value: string, repeated: boolean];
 
@@ -89,4 +90,18 @@ test('property: any sequence of decodes equals decoding each afresh', () => {
     }),
     { seed: 20261124, numRuns: 500 },
   );
+});
+
+test('values of names that carry credentials are never kept; others are', () => {
+  const secrets: [string, string][] = [
+    ['HTTP_COOKIE', 'session=abc123'], ['HTTP_AUTHORIZATION', 'Bearer s3cr3t'],
+    ['HTTP_PROXY_AUTHORIZATION', 'Basic eDp5'], ['HTTP_X_API_KEY', 'k-123'], ['HTTP_X_CSRF_TOKEN', 't-456'],
+  ];
+  const wire = encodeNameValues([...secrets, ['HTTP_HOST', 'example.test'], ['SERVER_PORT', '8080']]);
+  for (let i = 0; i < 3; i++) decode(wire);
+  for (const [name] of secrets) assert.equal(keptValue(name), undefined, name);
+  assert.equal(keptValue('HTTP_HOST'), 'example.test');
+  assert.equal(keptValue('SERVER_PORT'), '8080');
+  // And they still decode right every time.
+  assert.deepEqual(decode(wire).slice(0, 2), [['HTTP_COOKIE', 'session=abc123', false], ['HTTP_AUTHORIZATION', 'Bearer s3cr3t', false]]);
 });

@@ -3,6 +3,10 @@
 // making ~50 strings per request was a fifth of a hello's CPU time. Names are interned in a table
 // keyed by their bytes; each name remembers its last value, reused while the bytes are the same.
 // Strings are immutable, so handing out the same string is indistinguishable from a fresh one.
+// The cache is shared by every connection, so two rules keep one request's values from telling
+// anything about another's: values are compared in time that depends only on their length (no
+// early exit at the first differing byte), and values of names that carry credentials are never
+// kept at all.
 
 /** Names longer than this are decoded every time. */
 const MAX_NAME = 64;
@@ -11,6 +15,8 @@ const MAX_VALUE = 1024;
 const TABLE_SIZE = 512;
 /** Past this many names the table is cleared (at the start of a decode, never during one). */
 const MAX_NAMES = TABLE_SIZE * 0.75;
+/** Names whose values are never kept: cookies, credentials, tokens, keys. */
+const SECRET_NAME = /COOKIE|AUTH|TOKEN|SECRET|PASSW|KEY|SESSION|SIGNATURE|CSRF|XSRF/i;
 
 class NameSlot {
   readonly bytes: Uint8Array;
@@ -22,10 +28,13 @@ class NameSlot {
   valueLen = -1;
   /** Hits raise it, misses lower it more: a value that changes every time stops being compared. */
   score = 0;
+  /** The name carries credentials: its values are decoded every time and never kept. */
+  readonly secret: boolean;
 
   constructor(bytes: Uint8Array, name: string) {
     this.bytes = bytes;
     this.name = name;
+    this.secret = SECRET_NAME.test(name);
   }
 }
 
@@ -44,11 +53,15 @@ export function beginDecode(): number {
 }
 
 function sameBytes(a: Uint8Array, b: Buffer, start: number, len: number): boolean {
-  // The last byte first: values that change (ports, ids) usually differ at the end.
-  if (len === 0) return true;
-  if (a[len - 1] !== b[start + len - 1]) return false;
   for (let i = 0; i < len; i++) if (a[i] !== b[start + i]) return false;
   return true;
+}
+
+/** sameBytes in time that depends on `len` only (see the top of the file). */
+function sameBytesConstant(a: Uint8Array, b: Buffer, start: number, len: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < len; i++) diff |= a[i]! ^ b[start + i]!;
+  return diff === 0;
 }
 
 /**
@@ -78,7 +91,7 @@ export function nameSlot(b: Buffer, start: number, len: number): NameSlot | unde
 /** The value in `b[start, start + len)` as a string, the slot's last one when the bytes match. */
 export function slotValue(slot: NameSlot, b: Buffer, start: number, len: number): string {
   if (len === 0) return '';
-  if (len > MAX_VALUE) return b.toString('utf8', start, start + len);
+  if (len > MAX_VALUE || slot.secret) return b.toString('utf8', start, start + len);
   if (slot.score < 0) {
     // A value that keeps changing: decode without comparing for a few requests, then try again.
     slot.score++;
@@ -86,7 +99,7 @@ export function slotValue(slot: NameSlot, b: Buffer, start: number, len: number)
   }
   const cached = slot.valueBytes;
   if (slot.valueLen === len && cached !== null &&
-      (len <= 64 ? sameBytes(cached, b, start, len) : b.compare(cached, 0, len, start, start + len) === 0)) {
+      sameBytesConstant(cached, b, start, len)) {
     if (slot.score < 8) slot.score++;
     return slot.value;
   }
@@ -98,6 +111,12 @@ export function slotValue(slot: NameSlot, b: Buffer, start: number, len: number)
   slot.valueLen = len;
   slot.value = value;
   return value;
+}
+
+/** @internal For tests: the value kept for `name`, if any. */
+export function keptValue(name: string): string | undefined {
+  for (const slot of slots) if (slot?.name === name && slot.valueBytes !== null) return slot.value;
+  return undefined;
 }
 
 export type { NameSlot };
