@@ -126,6 +126,7 @@ export const cases = [
   { id: 'php-on', peer: 'php', transport: 'unix', keepConn: true },
   { id: 'php-off', peer: 'php', transport: 'unix', keepConn: false },
   { id: 'workers-on', peer: 'fcgi-workers', transport: 'unix', keepConn: true },
+  { id: 'workers-off', peer: 'fcgi-workers', transport: 'unix', keepConn: false },
 ];
 
 /** A short description of a row: "@fcgi hello (createFcgiServer), unix, keep-conn on, /json". */

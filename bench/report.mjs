@@ -118,6 +118,7 @@ function targets(res) {
     http('Express over @fcgi ÷ Express over node-fastcgi (hello)', 'express-fcgi', 'express-nfc', 1.5),
     http('Express over @fcgi ÷ Express over node-fastcgi (JSON)', 'express-fcgi-json', 'express-nfc-json', 1.5),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 1.0),
+    http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn off)', 'workers-off', 'php-off', 1.0),
     { name: 'cold start under mod_fcgid (median)', need: 150, below: true, unit: ' ms', value: orNull(median(f['cold-fcgi']?.times ?? [])), missing: 'mod_fcgid section not run' },
     { name: "download ÷ nginx's own static file, streamed by the app", need: 0.7, unit: '×', value: orNull(bmed('down-fcgi') / bmed('down-nginx')), missing: 'big bodies not run' },
     { name: "download ÷ nginx's own static file, res.sendFile with X-Accel-Redirect", need: 0.7, unit: '×', value: orNull(bmed('down-fcgi-accel') / bmed('down-nginx')), missing: 'big bodies not run' },
