@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type FcgiServer } from '@fcgi/core';
+import { drainOrClose } from '../test/helpers/drain.js';
 import { FUZZ_LIMITS } from './inputs.js';
 
 export interface FuzzServer {
@@ -19,18 +20,6 @@ export interface FuzzServer {
 const CHUNK = Buffer.alloc(1000, '0123456789');
 const BIG = Buffer.alloc(300 * 1024, 'abcdefgh');
 
-/** Resolves on 'drain' or 'close', leaving no listener behind. */
-function drainOrClose(res: FcgiResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 async function handle(req: FcgiRequest, res: FcgiResponse): Promise<void> {
   const route = req.path;

@@ -9,6 +9,7 @@ import {
   Record, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
 } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient, type TestListen } from './helpers/raw-client.js';
+import { drainOrClose } from './helpers/drain.js';
 
 interface Seen {
   aborted: string | null;
@@ -21,17 +22,6 @@ interface Seen {
 const CHUNK = Buffer.alloc(64 * 1024, 'r');
 const BODY = Buffer.alloc(1024 * 1024, 'b');
 
-function drainOrClose(res: FcgiResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /** Reads the whole body, then streams output (respecting backpressure) until the client goes away. */
 function makeServer(seen: Map<string, Seen>): FcgiServer {
