@@ -1,12 +1,12 @@
 // serve({ workers: N }): one primary process holds the listening socket (fd 0 from mod_fcgid or
 // spawn-fcgi, a unix socket, a TCP port) and shares it over IPC with N worker processes (forks of
 // this script: node:cluster workers cannot listen on a handle of their own), which accept on it
-// themselves, as PHP-FPM's children do: handing every connection over IPC cost more than the
-// request when the web server opens one per request (keep-conn off). The primary still accepts
-// some (it polls the same socket) and hands those, unread, to a worker in turn. A worker that
-// dies is replaced; one that recycles itself (maxRequestsPerProcess) stops accepting and is
-// replaced before it stops taking connections; SIGTERM to the primary drains every worker, then
-// the primary exits.
+// themselves, as PHP-FPM's children do: handing every connection over IPC cost
+// more than the request when the web server opens one per request (keep-conn off). The primary
+// still accepts some (it polls the same socket) and hands those, unread, to a worker in turn. A
+// worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops accepting
+// and is replaced before it stops taking connections; SIGTERM to the primary drains every worker,
+// then the primary exits.
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import type { Server, Socket } from 'node:net';
