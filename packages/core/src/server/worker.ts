@@ -2,7 +2,7 @@
 // takes the connections the primary accepted itself over IPC. Before it stops taking them
 // (recycling, a signal, a crash) it stops accepting, tells the primary and waits for the answer,
 // so no connection is sent to a worker that would close it unread.
-import type { Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import type { FcgiServer, ListenAddress } from './server.js';
@@ -53,7 +53,7 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   let released: (() => void) | null = null;
   let toldToStop = false;
   let handingOff: Promise<void> | null = null;
-  /** This worker's handle on the listening socket (sent by the primary), until it drains. */
+  /** This worker's handle on the listening socket (inherited from the primary), until it drains. */
   let shared: Server | null = null;
   const stopAccepting = (): void => {
     // Closes this process's descriptor only: the primary and the other workers go on accepting.
@@ -85,15 +85,11 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
         if (handle) accept(server, handle as Socket);
         return;
       case 'listen': {
-        const listener = handle as Server | undefined;
-        if (!listener) return;
-        if (handingOff || shared) {
-          listener.close();
-          return;
-        }
-        shared = listener;
+        if (handingOff || shared) return;
+        const listener = (shared = createServer());
         listener.on('connection', (socket: Socket) => accept(server, socket));
         listener.on('error', (err: Error) => process.stderr.write(`fcgi: worker ${process.pid}: listening socket: ${err.message}\n`));
+        listener.listen({ fd: message.fd });
         return;
       }
       case 'shutdown':

@@ -1,7 +1,7 @@
 // serve({ workers: N }): one primary process holds the listening socket (fd 0 from mod_fcgid or
-// spawn-fcgi, a unix socket, a TCP port) and shares it over IPC with N worker processes (forks of
-// this script: node:cluster workers cannot listen on a handle of their own), which accept on it
-// themselves, as PHP-FPM's children do: handing every connection over IPC cost
+// spawn-fcgi, a unix socket, a TCP port) and shares it with N worker processes (forks of this
+// script: not node:cluster, whose workers cannot listen on an inherited descriptor of their own),
+// which accept on it themselves, as PHP-FPM's children do: handing every connection over IPC cost
 // more than the request when the web server opens one per request (keep-conn off). The primary
 // still accepts some (it polls the same socket) and hands those, unread, to a worker in turn. A
 // worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops accepting
@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import type { Server, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
+import { ADDRESS_ENV, LISTEN_FD, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import { FcgiServer, type ListenAddress, type ServerOptions } from './server.js';
 import type { ResolvedTarget } from './listen-target.js';
@@ -46,9 +46,15 @@ interface Member {
   onReady?: () => void;
 }
 
-function tell(worker: ChildProcess, message: ToWorker, handle?: Socket | Server, done?: (err: Error | null) => void): void {
+function tell(worker: ChildProcess, message: ToWorker, handle?: Socket, done?: (err: Error | null) => void): void {
   if (!worker.connected) return done?.(new Error('worker disconnected'));
   worker.send(message, handle as never, done ?? (() => {}));
+}
+
+/** The descriptor of a listening server's socket (Node exposes it on the handle), or null. */
+function listeningFd(server: Server | null): number | null {
+  const fd = (server as unknown as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
 export class WorkerPool {
@@ -61,8 +67,9 @@ export class WorkerPool {
   readonly #statsWaiters = new Map<number, (stats: ProcessStats) => void>();
   readonly #startedAt = Date.now();
   #pending: Socket[] = [];
-  /** The listening socket, sent to every worker once it is ready; the worker accepts on it too. */
+  /** The listening socket, which every worker inherits (LISTEN_FD) and accepts on once ready. */
   #listener: Server | null = null;
+  #stdio: ('ignore' | 'inherit' | 'ipc' | number)[] = [];
   #turn = 0;
   #restarts = 0;
   #quickDeaths = 0;
@@ -93,6 +100,14 @@ export class WorkerPool {
   }
 
   start(): void {
+    // fd 0 stays with the primary: a worker holding the listening socket would keep it open after
+    // the primary closed it, and connections would queue where nobody accepts them.
+    // Workers inherit the listening socket as LISTEN_FD and accept on it themselves (exclusive
+    // listen on the descriptor, not node:cluster's round robin through this process).
+    this.#stdio = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const fd = listeningFd(this.#listener);
+    if (fd === null) this.#listener = null; // then every connection goes through this process
+    else this.#stdio[LISTEN_FD] = fd;
     for (let i = 0; i < this.size; i++) this.#fork();
   }
 
@@ -180,11 +195,7 @@ export class WorkerPool {
 
   #fork(): Member {
     // The same script with the same arguments and Node options; it sees WORKER_ENV and serves.
-    // stdin is not the web server's socket in a worker (fd 0 stays with the primary; a worker gets
-    // the listening socket over IPC, close-on-exec, so processes it starts do not hold it open).
-    const worker = fork(process.argv[1]!, process.argv.slice(2), {
-      env: { ...process.env, ...this.#env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const worker = fork(process.argv[1]!, process.argv.slice(2), { env: { ...process.env, ...this.#env }, stdio: this.#stdio });
     const m: Member = { id: this.#nextId++, worker, state: 'starting', startedAt: Date.now(), idle: false };
     this.#members.set(m.id, m);
     worker.on('message', (message: unknown) => this.#onMessage(m, message));
@@ -203,7 +214,7 @@ export class WorkerPool {
           m.state = 'draining';
           return tell(m.worker, { fcgi: 'shutdown' });
         }
-        if (this.#listener?.listening) tell(m.worker, { fcgi: 'listen' }, this.#listener);
+        if (this.#listener) tell(m.worker, { fcgi: 'listen', fd: LISTEN_FD });
         m.onReady?.();
         for (const s of this.#pending.splice(0)) this.dispatch(s);
         return;
