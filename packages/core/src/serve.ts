@@ -23,7 +23,7 @@ export interface ServeOptions extends ServerOptions, LifecycleOptions {
   /** Print the gateway's address on stdout (default true). */
   announce?: boolean;
   /**
-   * FastCGI modes: worker processes sharing the listening socket (forked workers; this process then
+   * FastCGI modes: worker processes sharing the listening socket (node:cluster; this process then
    * only listens and supervises); 'auto' = one per CPU. Default 0 (env FCGI_WORKERS): serve here.
    */
   workers?: number | 'auto';

@@ -1,6 +1,5 @@
 // The messages between a serve() primary and its workers over node:cluster's IPC channel. The
-// primary holds the listening socket, which each worker inherits as LISTEN_FD and accepts on once
-// told `listen`; a connection the primary accepts itself goes to a worker with `conn`.
+// primary holds the listening socket and hands each accepted connection to a worker with `conn`.
 import type { ListenAddress } from './server.js';
 import type { ProcessStats } from './stats.js';
 
@@ -8,9 +7,6 @@ import type { ProcessStats } from './stats.js';
 export const WORKER_ENV = 'FCGI_CLUSTER_WORKER';
 /** The primary's listen address (JSON), for the worker's Serving.address. */
 export const ADDRESS_ENV = 'FCGI_CLUSTER_ADDRESS';
-
-/** The file descriptor a worker inherits the listening socket on (after stdin, out, err, IPC). */
-export const LISTEN_FD = 4;
 
 /** Longest a recycling worker keeps taking connections while its replacement starts. */
 export const RETIRE_MS = 10_000;
@@ -25,8 +21,6 @@ export interface ClusterStatus {
 export type ToWorker =
   /** Carries an accepted connection (the socket is the message's handle). */
   | { fcgi: 'conn' }
-  /** Accept on the listening socket, which the worker inherited as file descriptor `fd`, until draining. */
-  | { fcgi: 'listen'; fd: number }
   /** Drain and exit (the primary stopped sending connections to this worker). */
   | { fcgi: 'shutdown' }
   /** Answer to `draining` (once a replacement is ready): no more connections will come. */

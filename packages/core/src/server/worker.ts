@@ -1,16 +1,16 @@
-// A serve() cluster worker: it accepts on the listening socket the primary shares with it, and
-// takes the connections the primary accepted itself over IPC. Before it stops taking them
-// (recycling, a signal, a crash) it stops accepting, tells the primary and waits for the answer,
-// so no connection is sent to a worker that would close it unread.
-import { createServer, type Server, type Socket } from 'node:net';
+// A serve() cluster worker: it does not listen; the primary hands it accepted connections over
+// IPC. Before it stops taking them (recycling, a signal, a crash) it tells the primary and waits
+// for the answer, so no connection is sent to a worker that would close it unread.
+import cluster from 'node:cluster';
+import type { Socket } from 'node:net';
 import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import type { FcgiServer, ListenAddress } from './server.js';
 import { processStats } from './stats.js';
 
-/** True in a worker started by a serve() primary (a fork with an IPC channel and WORKER_ENV). */
+/** True in a worker started by a serve() primary (not in workers of another cluster setup). */
 export function isClusterWorker(): boolean {
-  return process.env[WORKER_ENV] === '1' && typeof process.send === 'function';
+  return cluster.isWorker && process.env[WORKER_ENV] === '1';
 }
 
 /** The primary's address, as it told the worker. */
@@ -53,18 +53,10 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   let released: (() => void) | null = null;
   let toldToStop = false;
   let handingOff: Promise<void> | null = null;
-  /** This worker's handle on the listening socket (inherited from the primary), until it drains. */
-  let shared: Server | null = null;
-  const stopAccepting = (): void => {
-    // Closes this process's descriptor only: the primary and the other workers go on accepting.
-    shared?.close();
-    shared = null;
-  };
 
   // The primary answers `draining` once a replacement is ready (or after RETIRE_MS); every
   // connection it sent before that arrives before `drain-ok`, and is served.
   const handOff = (): Promise<void> => (handingOff ??= new Promise((resolve) => {
-    stopAccepting();
     if (toldToStop || !process.connected) return resolve();
     const timer = setTimeout(resolve, RETIRE_MS + 2000).unref();
     released = () => {
@@ -84,17 +76,8 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
       case 'conn':
         if (handle) accept(server, handle as Socket);
         return;
-      case 'listen': {
-        if (handingOff || shared) return;
-        const listener = (shared = createServer());
-        listener.on('connection', (socket: Socket) => accept(server, socket));
-        listener.on('error', (err: Error) => process.stderr.write(`fcgi: worker ${process.pid}: listening socket: ${err.message}\n`));
-        listener.listen({ fd: message.fd });
-        return;
-      }
       case 'shutdown':
         toldToStop = true;
-        stopAccepting();
         void lifecycle.shutdown('primary');
         return;
       case 'drain-ok':
@@ -110,7 +93,6 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   // The primary is gone (killed): nobody hands out connections any more; finish and go.
   const onDisconnect = (): void => {
     toldToStop = true;
-    stopAccepting();
     void lifecycle.shutdown('primary');
   };
   process.on('message', onMessage);

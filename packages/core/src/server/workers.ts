@@ -1,17 +1,12 @@
 // serve({ workers: N }): one primary process holds the listening socket (fd 0 from mod_fcgid or
-// spawn-fcgi, a unix socket, a TCP port) and shares it with N worker processes (forks of this
-// script: not node:cluster, whose workers cannot listen on an inherited descriptor of their own),
-// which accept on it themselves, as PHP-FPM's children do: handing every connection over IPC cost
-// more than the request when the web server opens one per request (keep-conn off). The primary
-// still accepts some (it polls the same socket) and hands those, unread, to a worker in turn. A
-// worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops accepting
-// and is replaced before it stops taking connections; SIGTERM to the primary drains every worker,
-// then the primary exits.
-import { fork, type ChildProcess } from 'node:child_process';
-import cluster from 'node:cluster';
-import type { Server, Socket } from 'node:net';
+// spawn-fcgi, a unix socket, a TCP port) and hands every accepted connection, unread, to one of N
+// worker processes (node:cluster, round robin). A worker that dies is replaced; one that recycles
+// itself (maxRequestsPerProcess) is replaced before it stops taking connections; SIGTERM to the
+// primary drains every worker, then the primary exits.
+import cluster, { type Worker } from 'node:cluster';
+import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { ADDRESS_ENV, LISTEN_FD, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
+import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import { FcgiServer, type ListenAddress, type ServerOptions } from './server.js';
 import type { ResolvedTarget } from './listen-target.js';
@@ -31,8 +26,7 @@ export function workerCount(value: number | 'auto' | string | undefined): number
 }
 
 interface Member {
-  id: number;
-  worker: ChildProcess;
+  worker: Worker;
   /**
    * starting: not yet taking connections; ready: taking them; retiring: asked to recycle, takes
    * them only while no ready worker exists, until its replacement is ready; draining: none sent.
@@ -46,15 +40,9 @@ interface Member {
   onReady?: () => void;
 }
 
-function tell(worker: ChildProcess, message: ToWorker, handle?: Socket, done?: (err: Error | null) => void): void {
-  if (!worker.connected) return done?.(new Error('worker disconnected'));
+function tell(worker: Worker, message: ToWorker, handle?: Socket, done?: (err: Error | null) => void): void {
+  if (!worker.isConnected()) return done?.(new Error('worker disconnected'));
   worker.send(message, handle as never, done ?? (() => {}));
-}
-
-/** The descriptor of a listening server's socket (Node exposes it on the handle), or null. */
-function listeningFd(server: Server | null): number | null {
-  const fd = (server as unknown as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
 export class WorkerPool {
@@ -67,9 +55,6 @@ export class WorkerPool {
   readonly #statsWaiters = new Map<number, (stats: ProcessStats) => void>();
   readonly #startedAt = Date.now();
   #pending: Socket[] = [];
-  /** The listening socket, which every worker inherits (LISTEN_FD) and accepts on once ready. */
-  #listener: Server | null = null;
-  #stdio: ('ignore' | 'inherit' | 'ipc' | number)[] = [];
   #turn = 0;
   #restarts = 0;
   #quickDeaths = 0;
@@ -86,7 +71,7 @@ export class WorkerPool {
 
   /** Pids of the workers alive now (a recycling one and its replacement both count). */
   get pids(): number[] {
-    return [...this.#members.values()].map((m) => m.worker.pid!).filter((p) => p !== undefined);
+    return [...this.#members.values()].map((m) => m.worker.process.pid!).filter((p) => p !== undefined);
   }
 
   /** Workers started to replace one that exited or recycled itself. */
@@ -94,20 +79,10 @@ export class WorkerPool {
     return this.#restarts;
   }
 
-  /** Shares `listener` with every worker started from now on (call before start()). */
-  share(listener: Server): void {
-    this.#listener = listener;
-  }
-
   start(): void {
     // fd 0 stays with the primary: a worker holding the listening socket would keep it open after
     // the primary closed it, and connections would queue where nobody accepts them.
-    // Workers inherit the listening socket as LISTEN_FD and accept on it themselves (exclusive
-    // listen on the descriptor, not node:cluster's round robin through this process).
-    this.#stdio = ['ignore', 'inherit', 'inherit', 'ipc'];
-    const fd = listeningFd(this.#listener);
-    if (fd === null) this.#listener = null; // then every connection goes through this process
-    else this.#stdio[LISTEN_FD] = fd;
+    cluster.setupPrimary({ stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     for (let i = 0; i < this.size; i++) this.#fork();
   }
 
@@ -141,7 +116,7 @@ export class WorkerPool {
       if (this.#members.size === 0) return this.#allExited();
       for (const m of this.#members.values()) {
         // A starting worker may not listen for messages yet; it has no connection either.
-        if (m.state === 'starting') m.worker.kill('SIGTERM');
+        if (m.state === 'starting') m.worker.process.kill('SIGTERM');
         else if (m.state === 'retiring') m.release!();
         else if (m.state === 'ready') {
           m.state = 'draining';
@@ -153,12 +128,12 @@ export class WorkerPool {
 
   /** SIGKILL to every worker still alive. */
   kill(): void {
-    for (const m of this.#members.values()) m.worker.kill('SIGKILL');
+    for (const m of this.#members.values()) m.worker.process.kill('SIGKILL');
   }
 
   /** The primary's and every worker's statistics (workers that do not answer within `ms` are left out). */
   collect(ms = 1000): Promise<ClusterStatus> {
-    const live = [...this.#members.values()].filter((m) => m.state !== 'starting' && m.worker.connected);
+    const live = [...this.#members.values()].filter((m) => m.state !== 'starting' && m.worker.isConnected());
     const id = this.#nextId++;
     const got: ProcessStats[] = [];
     return new Promise((resolve) => {
@@ -185,7 +160,7 @@ export class WorkerPool {
   }
 
   #pick(): Member | null {
-    const members = [...this.#members.values()].filter((m) => m.worker.connected);
+    const members = [...this.#members.values()].filter((m) => m.worker.isConnected());
     let ready = members.filter((m) => m.state === 'ready');
     // Workers about to recycle serve on while nobody else can (their replacements are starting).
     if (ready.length === 0) ready = members.filter((m) => m.state === 'retiring');
@@ -194,12 +169,11 @@ export class WorkerPool {
   }
 
   #fork(): Member {
-    // The same script with the same arguments and Node options; it sees WORKER_ENV and serves.
-    const worker = fork(process.argv[1]!, process.argv.slice(2), { env: { ...process.env, ...this.#env }, stdio: this.#stdio });
-    const m: Member = { id: this.#nextId++, worker, state: 'starting', startedAt: Date.now(), idle: false };
-    this.#members.set(m.id, m);
+    const worker = cluster.fork(this.#env);
+    const m: Member = { worker, state: 'starting', startedAt: Date.now(), idle: false };
+    this.#members.set(worker.id, m);
     worker.on('message', (message: unknown) => this.#onMessage(m, message));
-    worker.on('error', (err) => process.stderr.write(`fcgi: worker ${worker.pid}: ${err.message}\n`));
+    worker.on('error', (err) => process.stderr.write(`fcgi: worker ${worker.process.pid}: ${err.message}\n`));
     worker.on('exit', (code, signal) => this.#onExit(m, code, signal));
     return m;
   }
@@ -214,7 +188,6 @@ export class WorkerPool {
           m.state = 'draining';
           return tell(m.worker, { fcgi: 'shutdown' });
         }
-        if (this.#listener) tell(m.worker, { fcgi: 'listen', fd: LISTEN_FD });
         m.onReady?.();
         for (const s of this.#pending.splice(0)) this.dispatch(s);
         return;
@@ -251,7 +224,7 @@ export class WorkerPool {
   }
 
   #onExit(m: Member, code: number | null, signal: string | null): void {
-    this.#members.delete(m.id);
+    this.#members.delete(m.worker.id);
     if (this.#stopping) {
       if (code !== 0 && m.state !== 'starting') this.#unclean = true;
       if (this.#members.size === 0) this.#allExited?.();
@@ -263,7 +236,7 @@ export class WorkerPool {
     // A worker that dies at start again and again (a broken app) is restarted ever more slowly.
     this.#quickDeaths = Date.now() - m.startedAt < 2000 ? this.#quickDeaths + 1 : 0;
     const delay = this.#quickDeaths > 0 ? Math.min(100 * 2 ** (this.#quickDeaths - 1), 5000) : 0;
-    process.stderr.write(`fcgi: worker ${m.worker.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}\n`);
+    process.stderr.write(`fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}\n`);
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
     }, delay);
@@ -275,7 +248,7 @@ export async function servePrimary(options: ServerOptions, target: ResolvedTarge
   Promise<{ address: ListenAddress; workers: WorkerPool; lifecycle: Lifecycle; close(): Promise<void> }> {
   // An FcgiServer for what listenOn() does (stale socket files, socket mode, fd 0); the workers'
   // own servers run the handler and check FCGI_WEB_SERVER_ADDRS on each connection.
-  if (!cluster.isPrimary || process.env[WORKER_ENV] === '1') throw new Error('serve({ workers }) in a worker: the workers would fork workers');
+  if (!cluster.isPrimary) throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
   const listener = new FcgiServer(() => {}, options);
   listener.on('error', (err: Error) => process.stderr.write(`fcgi: listening socket: ${err.message}\n`));
   const address = await listener.listenOn(target);
@@ -284,7 +257,6 @@ export async function servePrimary(options: ServerOptions, target: ResolvedTarge
   net.removeAllListeners('connection');
   const pool = new WorkerPool(size, { [WORKER_ENV]: '1', [ADDRESS_ENV]: JSON.stringify(address) });
   net.on('connection', (socket: Socket) => pool.dispatch(socket));
-  pool.share(net);
   pool.start();
   const close = async () => {
     if (net.listening) {
