@@ -5,11 +5,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, json, urlencoded, type AppRequest, type AppResponse } from '@fcgi/core';
-import { Router } from '@fcgi/router';
+import { Router, patterns } from '@fcgi/router';
 import { serveStatic } from '@fcgi/static';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const app = createApp();
+const app = createApp({ matcher: patterns });
 app.set('cookie secret', process.env.DEMO_SECRET ?? 'demo secret: set DEMO_SECRET in production');
 
 const escape = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,7 +1,7 @@
 // The app's middleware chain over real FastCGI: order, mounting, errors, async, next() twice, 404.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApp, type App, type Handler } from '@fcgi/core';
+import { createApp, httpError, type App, type Handler } from '@fcgi/core';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
 function get(path: string, uri: string, extra: Record<string, string> = {}) {
@@ -122,16 +122,23 @@ describe('app chain', () => {
     });
   });
 
-  it('the default error handler: 4xx message shown, 5xx stack only outside production, always logged', { timeout: 10_000 }, async () => {
+  it('the default error handler: exposed 4xx message shown, others only outside production, always logged', { timeout: 10_000 }, async () => {
     for (const env of ['development', 'production']) {
       const app = createApp();
-      app.use('/client', () => { throw Object.assign(new Error('bad input here'), { status: 400 }); });
+      app.use('/client', () => { throw httpError(400, 'bad input here'); });
+      app.use('/unmarked', () => { throw Object.assign(new Error('unmarked detail'), { status: 400 }); });
       app.use('/server', () => { throw new Error('secret internals'); });
       await serveApp(app, async (path) => {
         const c = await get(path, '/client');
         assert.equal(c.status, 400);
         assert.match(c.body.toString(), /bad input here/);
         assert.match(c.stderr.toString(), /bad input here/);
+        // A 4xx not marked `expose: true` (as FcgiError and http-errors mark theirs) is shown only
+        // outside production, as a 5xx is.
+        const u = await get(path, '/unmarked');
+        assert.equal(u.status, 400);
+        if (env === 'production') assert.match(u.body.toString(), /<pre>400 Bad Request<\/pre>/);
+        else assert.match(u.body.toString(), /unmarked detail/);
         const s = await get(path, '/server');
         assert.equal(s.status, 500);
         assert.match(s.stderr.toString(), /secret internals/);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
 import { createApp, serve, type App, type AppRequest, type AppResponse, type NextFunction, type Serving } from '@fcgi/core';
-import { Router, allowedMethods } from '@fcgi/router';
+import { allowedMethods } from '@fcgi/core';
+import { Router, patterns } from '@fcgi/router';
 
 function call(base: string, method: string, path: string): Promise<{ status: number; allow?: string; text: string }> {
   const { hostname, port } = new URL(base);
@@ -35,7 +36,7 @@ const say = (text: string) => (_req: AppRequest, res: AppResponse) => res.send(t
 
 describe('app routing over FastCGI', { timeout: 60_000 }, () => {
   it('app.param runs once per value across the app\'s routers', { timeout: 10_000 }, async () => {
-    const app = createApp();
+    const app = createApp({ matcher: patterns });
     let calls = 0;
     app.param('id', (_req, _res, next) => {
       calls++;
@@ -51,11 +52,11 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
   });
 
   it('app.use() with :params and RegExps mounts like Express; sub-apps see their mount', { timeout: 10_000 }, async () => {
-    const app = createApp();
+    const app = createApp({ matcher: patterns });
     const repos = Router({ mergeParams: true });
     repos.get('/issues', (req, res) => res.json({ params: req.params, baseUrl: req.baseUrl, url: req.url }));
     app.use('/repos/:owner/:repo', repos);
-    const admin = createApp();
+    const admin = createApp({ matcher: patterns });
     admin.get('/stats', (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url, mountpath: admin.mountpath }));
     app.use('/tenants/:tenant', admin);
     app.use(/^\/v\d+/, (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url }));
@@ -71,8 +72,8 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
   });
 
   it('405 is decided at the end of the top app: a sub-app\'s routes, then the parent\'s', { timeout: 10_000 }, async () => {
-    const app = createApp();
-    const sub = createApp();
+    const app = createApp({ matcher: patterns });
+    const sub = createApp({ matcher: patterns });
     sub.get('/thing', say('sub get'));
     app.use(sub);
     app.post('/thing', say('parent post'));
@@ -89,7 +90,7 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
 
   it("a catch-all 404 handler answers first unless allowedMethods() stands before it; 'method not allowed' off", { timeout: 10_000 }, async () => {
     const custom = (withAllowed: boolean) => {
-      const app = createApp();
+      const app = createApp({ matcher: patterns });
       app.get('/x', say('x'));
       if (withAllowed) app.use(allowedMethods());
       app.use((_req: AppRequest, res: AppResponse) => res.status(404).send('custom 404'));
@@ -103,7 +104,7 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
       assert.equal(r.status, 405);
       assert.equal(r.allow, 'GET, HEAD');
     });
-    const off = createApp();
+    const off = createApp({ matcher: patterns });
     off.set('method not allowed', false);
     off.get('/x', say('x'));
     await withApp(off, async (url) => {
@@ -113,7 +114,7 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
   });
 
   it('errors from routes reach app error middleware added after them', { timeout: 10_000 }, async () => {
-    const app = createApp();
+    const app = createApp({ matcher: patterns });
     app.get('/boom', () => {
       throw Object.assign(new Error('bad input'), { status: 400 });
     });

@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp, createFcgiServer, type AppRequest, type AppResponse, type FcgiServer, type NextFunction } from '@fcgi/core';
-import { Router } from '@fcgi/router';
+import { Router, patterns } from '@fcgi/router';
 import { skipUnless } from './helpers/app-process.js';
 import { NGINX, fetchRaw, startNginx, type Nginx } from './helpers/nginx.js';
 
 const skip = skipUnless(NGINX, 'nginx');
 
 function buildApp() {
-  const app = createApp();
+  const app = createApp({ matcher: patterns });
   const repos = Router({ mergeParams: true });
   repos.get('/issues/:number', (req, res) => {
     res.json({ route: 'issue', params: req.params, baseUrl: req.baseUrl, url: req.url });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createApp, serve, type AppRequest, type AppResponse, type NextFunction, type Serving } from '@fcgi/core';
-import { Router } from '@fcgi/router';
+import { Router, patterns } from '@fcgi/router';
 
 interface Reply {
   status: number;
@@ -48,7 +48,7 @@ const trace = (label: string) => (req: AppRequest, _res: AppResponse, next: Next
 };
 
 function buildApp() {
-  const app = createApp();
+  const app = createApp({ matcher: patterns });
   app.set('answer', 42);
   app.param('user', (req, _res, next, value: string) => {
     trace(`param:${value}`)(req, _res, () => {});
@@ -177,7 +177,7 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
 
 describe('app routing settings', { timeout: 30_000 }, () => {
   it("'case sensitive routing' and 'strict routing' are read when the app's router is made", { timeout: 10_000 }, async () => {
-    const app = createApp();
+    const app = createApp({ matcher: patterns });
     app.set('case sensitive routing', true);
     app.set('strict routing', true);
     app.get('/Exact/', echo('exact'));

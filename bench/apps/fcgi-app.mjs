@@ -1,9 +1,9 @@
-// @fcgi with the framework: createApp() + @fcgi/router. GET / answers hello, GET /json a small
+// @fcgi with the framework: createApp() with @fcgi/router's matcher. GET / answers hello, GET /json a small
 // object through res.json().
 import { createApp, createFcgiServer } from '@fcgi/core';
-import '@fcgi/router';
+import { patterns } from '@fcgi/router';
 
-const app = createApp();
+const app = createApp({ matcher: patterns });
 app.get('/', (_req, res) => {
   res.type('text/plain').send('Hello World\n');
 });

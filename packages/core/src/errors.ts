@@ -1,4 +1,5 @@
-// The errors @fcgi/core raises, each with a stable code (the protocol layer has its own ProtocolError).
+// The one error type of @fcgi/core, FcgiError, and the catalogue of its codes.
+import { STATUS_CODES } from 'node:http';
 
 export const ErrorCode = {
   /** The web server sent ABORT_REQUEST. */
@@ -26,18 +27,49 @@ export const ErrorCode = {
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+export interface FcgiErrorOptions {
+  /** The HTTP status to answer with (default 500: the error is the server's). */
+  status?: number;
+  /** Whether the message may be shown to the client (default: for 4xx only). */
+  expose?: boolean;
+  /** Headers the error answer carries (405 Allow, 416 Content-Range, 401 WWW-Authenticate...). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of @fcgi, raised by every layer: a stable `code` to branch on, the HTTP
+ * `status` the error answer carries (`statusCode` too, as http-errors and Express read it),
+ * `expose` for whether its message is for the client, and `headers` for that answer. Errors of
+ * other libraries are read by the same fields (see errorStatus()).
+ */
 export class FcgiError extends Error {
   override name = 'FcgiError';
-  readonly code: ErrorCodeName;
-  /** HTTP status a handler's error response should carry, when the error is the client's. */
-  readonly status: number | undefined;
-  /** True when the message is safe to show to the client. */
-  readonly expose: boolean;
+  code: string;
+  status: number;
+  statusCode: number;
+  expose: boolean;
+  headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCodeName, message: string, status?: number) {
-    super(message);
+  constructor(code: string, message: string, options: number | FcgiErrorOptions = {}) {
+    const o = typeof options === 'number' ? { status: options } : options;
+    super(message, o.cause === undefined ? undefined : { cause: o.cause });
+    const status = o.status !== undefined && o.status >= 400 && o.status < 600 ? o.status : 500;
     this.code = code;
-    this.status = status;
-    this.expose = status !== undefined && status >= 400 && status < 500;
+    this.status = this.statusCode = status;
+    this.expose = o.expose ?? status < 500;
+    this.headers = o.headers;
   }
+}
+
+/** An HTTP error answer to be: `httpError(404)`, `httpError(405, 'Method Not Allowed', { headers })`. */
+export function httpError(status: number, message?: string, options: FcgiErrorOptions & { code?: string } = {}): FcgiError {
+  return new FcgiError(options.code ?? `HTTP_${status}`, message ?? STATUS_CODES[status] ?? `Error ${status}`, { ...options, status });
+}
+
+/** The status an error asks for: its `status` or `statusCode` when 4xx/5xx, else 500. */
+export function errorStatus(err: unknown): number {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const s = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 0;
+  return s >= 400 && s < 600 ? s : 500;
 }

@@ -8,5 +8,6 @@ export * from './cgi/index.js';
 export * from './gateway/index.js';
 export * from './app/index.js';
 export { serve, type ServeOptions, type Serving } from './serve.js';
-export { ErrorCode, FcgiError, type ErrorCodeName } from './errors.js';
+export { createApp, ServingApplication, type App } from './create-app.js';
+export { ErrorCode, FcgiError, httpError, errorStatus, type ErrorCodeName, type FcgiErrorOptions } from './errors.js';
 export * from './send/index.js';

@@ -1,35 +1,31 @@
-// What importing the package installs on @fcgi/core's apps (inspected without serving; the
-// behaviour over FastCGI is in test/router-app.test.ts).
+// An app's routes and mounts go into its one stack, run by the core's dispatcher: literal paths
+// need nothing more; patterns need a matcher (this package's `patterns`), and without one they are
+// refused when added, never matched as text. (Behaviour over FastCGI: test/router-app.test.ts.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Application, createApp } from '@fcgi/core';
-import './app.js';
-import { Route } from './route.js';
+import { Application, Route, Router as CoreRouter, createApp, inject } from '@fcgi/core';
+import { Router, patterns } from './index.js';
 
 const noop = () => {};
 
-describe('app shortcuts', () => {
+describe('app routes', () => {
   it('app.get(name) with one argument reads a setting; with handlers it adds a route', () => {
     const app = createApp();
     app.set('title', 'shop');
     assert.equal(app.get('title'), 'shop');
-    assert.equal(app.stack.length, 0, 'reading a setting adds nothing');
+    assert.equal(app.router, undefined, 'reading a setting adds nothing');
     assert.equal(app.get('/x', noop), app, 'chainable');
-    assert.equal(app.stack.length, 1);
+    assert.equal(app.router!.stack.length, 1);
   });
 
-  it('consecutive routes share one router; a route after other middleware starts another there', () => {
+  it('middleware and routes share one stack, in the order they were added', () => {
     const app = createApp();
     app.get('/a', noop).post('/b', noop).route('/c').put(noop);
-    assert.equal(app.stack.length, 1);
-    const first = app.stack[0]!.handle as unknown as { stack: unknown[] };
-    assert.equal(first.stack.length, 3);
     app.use(noop);
     app.delete('/d', noop);
-    assert.equal(app.stack.length, 3);
-    assert.notEqual(app.stack[2]!.handle, app.stack[0]!.handle);
+    const stack = app.router!.stack;
+    assert.deepEqual(stack.map((l) => (l.route ? `route ${String(l.path)}` : 'use')), ['route /a', 'route /b', 'route /c', 'use', 'route /d']);
     assert.ok(app.route('/e') instanceof Route);
-    assert.equal(app.stack.length, 3, 'still the last router');
   });
 
   it('never shadows what apps already have', () => {
@@ -40,16 +36,33 @@ describe('app shortcuts', () => {
     assert.equal(typeof app.param, 'function');
   });
 
-  it('app.use() with a path pattern mounts through a router; plain prefixes stay the core\'s', () => {
+  it('a pattern without a pattern matcher is refused when added, with what to do', () => {
     const app = createApp();
-    const sub = createApp();
-    app.use('/plain', noop);
-    app.use('/repos/:owner', sub);
+    for (const add of [() => app.get('/users/:id', noop), () => app.use('/repos/:owner', noop), () => app.route('/files/*rest'), () => CoreRouter().get('/x{/y}', noop)]) {
+      assert.throws(add, (e: unknown) => e instanceof TypeError && /is a path pattern/.test(e.message) && /@fcgi\/router/.test(e.message));
+    }
+    // Literal paths and RegExps need no matcher.
+    app.get('/plain', noop);
     app.use(/^\/v\d+/, noop);
-    assert.equal(app.stack.length, 3);
-    assert.equal(app.stack[0]!.handle, noop, 'the core mounted the plain prefix itself');
-    assert.equal(typeof (app.stack[1]!.handle as unknown as { route?: unknown }).route, 'function', 'a router took the pattern');
+  });
+
+  it('with `patterns`, app.use() mounts at a pattern, and sub-apps learn where', async () => {
+    const app = createApp({ matcher: patterns });
+    const sub = createApp();
+    sub.use((req, res) => res.json({ baseUrl: req.baseUrl, url: req.url, params: req.params }));
+    app.use('/repos/:owner', sub);
     assert.equal(sub.mountpath, '/repos/:owner');
     assert.equal(sub.parent, app);
+    const r = await inject(app, 'http://localhost/repos/ada/issues?x=1');
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { baseUrl: '/repos/ada', url: '/issues?x=1', params: {} });
+  });
+
+  it('Router() from this package is the core\'s Router with `patterns`', () => {
+    const r = Router();
+    assert.ok(r instanceof CoreRouter);
+    assert.equal(r.matcher, patterns);
+    r.get('/users/:id', noop);
+    assert.equal(CoreRouter().matcher.name, 'literal paths');
   });
 });

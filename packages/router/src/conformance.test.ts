@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ExpressRouter from 'router';
-import { allowedMethods } from './allowed.js';
+import { allowedMethods } from '@fcgi/core';
 import { cases, runCase, type AnyRouter, type RouterFactory } from './conformance/index.js';
-import { Router } from './router.js';
+import { Router } from './index.js';
 
 const ours: RouterFactory = {
   name: '@fcgi/router',

@@ -1,11 +1,15 @@
-// @fcgi/router: routing on path-to-regexp v9 with Express 5's semantics and an indexed lookup.
-// Importing it also gives @fcgi/core's apps app.get/post/.../all/route/param (see app.ts).
-export { Router, type RouterOptions, type RouterConstructor } from './router.js';
-export { Route, type RouteLayer } from './route.js';
-export { Layer, decodeParam, type LayerMatch, type LayerOptions } from './layer.js';
-export { allowedMethods, type AllowedMethodsOptions } from './allowed.js';
-export { installed } from './app.js';
-export type {
-  AnyHandlers, ErrorHandler, Handlers, Merged, ParamCallback, Params, ParamsFor, ParamsOf, PathArg,
-  RequestHandler, RouteRequest, UseHandlers,
-} from './types.js';
+// @fcgi/router: path-to-regexp's syntax for @fcgi/core's apps and routers, with an index over each
+// stack. The dispatcher is the core's: this package only compiles and indexes paths.
+import { Router as CoreRouter, type Router as RouterType, type RouterConstructor, type RouterOptions } from '@fcgi/core';
+import { patterns } from './patterns.js';
+
+export { patterns, Pattern } from './patterns.js';
+export { LayerIndex, fold, segmentKeys, mergeSorted, PARAM, type KeyedLayer, type SegmentKey } from './lookup.js';
+
+/** The core's Router with `patterns` as its matcher (another `matcher` may still be given). */
+export const Router = function Router(options: RouterOptions = {}): RouterType {
+  return CoreRouter({ matcher: patterns, ...options });
+} as unknown as RouterConstructor;
+// The same routers as the core's: `instanceof Router` holds for both.
+(Router as { prototype: unknown }).prototype = CoreRouter.prototype;
+export type Router<M extends Record<string, any> = {}> = RouterType<M>;

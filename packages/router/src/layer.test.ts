@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { match } from 'path-to-regexp';
-import { Layer, decodeParam, groupNames, type LayerOptions } from './layer.js';
+import { FcgiError, Layer, decodeParam, groupNames, type MatchOptions } from '@fcgi/core';
+import { patterns } from './patterns.js';
 
 const noop = (_req: unknown, _res: unknown, _next: unknown) => {};
-const layer = (path: ConstructorParameters<typeof Layer>[0], options: Partial<LayerOptions> = {}) =>
-  new Layer(path, { sensitive: false, strict: false, end: true, ...options }, noop);
+const layer = (path: ConstructorParameters<typeof Layer>[0], options: Partial<MatchOptions> = {}) =>
+  new Layer(path, { sensitive: false, strict: false, end: true, ...options }, noop, patterns);
 
 describe('Layer: static paths without a regex', () => {
   const patterns = ['/', '/about', '/About/Team', '/api/', '/a.b', '/x-y_z~', '', '/deep/er/path'];
@@ -52,7 +53,7 @@ describe('Layer: params', () => {
   it('a malformed escape throws a 400 error with Express\'s message', () => {
     assert.throws(() => layer('/u/:id').match('/u/%E0%A4%A'), (e: { status?: number; message: string }) =>
       e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'");
-    assert.throws(() => decodeParam('%'), URIError);
+    assert.throws(() => decodeParam('%'), (e: unknown) => e instanceof FcgiError && e.status === 400 && e.cause instanceof URIError);
     assert.equal(decodeParam('plain'), 'plain');
   });
 

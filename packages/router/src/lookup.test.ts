@@ -2,11 +2,13 @@
 // matcher on random tables and paths. And it must actually leave layers out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Layer } from './layer.js';
-import { LayerIndex, PARAM, fold, mergeSorted, segmentKeys } from './lookup.js';
+import { Layer, type PathIndex } from '@fcgi/core';
+import { PARAM, fold, mergeSorted, segmentKeys } from './lookup.js';
+import { patterns } from './patterns.js';
 import { parse } from 'path-to-regexp';
 
 const noop = (_req: unknown, _res: unknown, _next: unknown) => {};
+const indexOf = (stack: readonly Layer[], sensitive: boolean): PathIndex => patterns.index!(stack, sensitive);
 const keys = (path: string, sensitive = false) => segmentKeys(parse(path).tokens, sensitive);
 
 /** A small deterministic PRNG (mulberry32). */
@@ -63,12 +65,12 @@ describe('LayerIndex', () => {
         const end = random() < 0.7;
         try {
           const p = random() < 0.05 ? /^\/a/ : random() < 0.1 ? [path, '/b/:z'] : path;
-          stack.push(new Layer(p, { sensitive, strict: end ? strict : false, end }, noop));
+          stack.push(new Layer(p, { sensitive, strict: end ? strict : false, end }, noop, patterns));
         } catch {
           // path-to-regexp refused the pattern (e.g. "/:x:y"): not a route
         }
       }
-      const index = new LayerIndex(stack, sensitive);
+      const index = indexOf(stack, sensitive);
       for (let q = 0; q < 40; q++) {
         let url = '';
         const depth = Math.floor(random() * 5);
@@ -92,11 +94,11 @@ describe('LayerIndex', () => {
   });
 
   it('leaves out what cannot match: 1000 routes, a handful of candidates', () => {
-    const stack = [new Layer('/', { sensitive: false, strict: false, end: false }, noop)];
+    const stack = [new Layer('/', { sensitive: false, strict: false, end: false }, noop, patterns)];
     for (let i = 0; i < 1000; i++) {
-      stack.push(new Layer(`/r${i % 50}/:id/sub${i}`, { sensitive: false, strict: false, end: true }, noop));
+      stack.push(new Layer(`/r${i % 50}/:id/sub${i}`, { sensitive: false, strict: false, end: true }, noop, patterns));
     }
-    const index = new LayerIndex(stack, false);
+    const index = indexOf(stack, false);
     const c = index.candidates('/r7/42/sub507');
     assert.deepEqual([...c], [0, 508], 'the root middleware and the one route');
     assert.deepEqual([...index.candidates('/R7/42/SUB507')], [0, 508], 'case-insensitive');
@@ -105,8 +107,8 @@ describe('LayerIndex', () => {
   });
 
   it('merges the branches a path takes (a literal child and a param child) in stack order', () => {
-    const l = (p: string) => new Layer(p, { sensitive: false, strict: false, end: true }, noop);
-    const index = new LayerIndex([l('/users/:id'), l('/users/me'), l('/users/:id/posts'), l('/users/me/posts'), l('/*all')], false);
+    const l = (p: string) => new Layer(p, { sensitive: false, strict: false, end: true }, noop, patterns);
+    const index = indexOf([l('/users/:id'), l('/users/me'), l('/users/:id/posts'), l('/users/me/posts'), l('/*all')], false);
     assert.deepEqual([...index.candidates('/users/me')], [0, 1, 4]);
     assert.deepEqual([...index.candidates('/users/me/')], [0, 1, 4], 'a trailing slash still reaches the exact routes');
     assert.deepEqual([...index.candidates('/users/me/posts')], [2, 3, 4]);

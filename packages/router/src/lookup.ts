@@ -4,8 +4,17 @@
 // own segments (a literal child and the param child, both when both exist); the layers stored on
 // the nodes it reaches are the only ones that can match. The index only drops layers that cannot
 // match: the router still runs each survivor's matcher, in stack order, so Express's semantics hold.
+import type { PathIndex } from '@fcgi/core';
 import type { Token } from 'path-to-regexp';
-import type { Layer } from './layer.js';
+
+/** What the index reads of a layer: the tokens of each of its paths (null: no constraint). */
+export interface KeyedLayer {
+  readonly tokens: readonly (readonly Token[] | null)[];
+  /** A route (the whole path) rather than a prefix. */
+  readonly end: boolean;
+  /** use('/'): every path. */
+  readonly slash: boolean;
+}
 
 /** A segment key: literal text (folded when case-insensitive), or PARAM for a lone parameter. */
 export const PARAM: unique symbol = Symbol('param');
@@ -94,12 +103,12 @@ function keyPath(tokens: readonly Token[] | null, sensitive: boolean): { keys: S
   return { keys, whole: close() };
 }
 
-export class LayerIndex {
+export class LayerIndex implements PathIndex {
   readonly #root = new Node(undefined);
   readonly #all: readonly number[];
   readonly #sensitive: boolean;
 
-  constructor(stack: readonly Layer[], sensitive: boolean) {
+  constructor(stack: readonly KeyedLayer[], sensitive: boolean) {
     this.#sensitive = sensitive;
     this.#all = stack.map((_, i) => i);
     stack.forEach((layer, i) => {
@@ -116,7 +125,7 @@ export class LayerIndex {
           }
         }
         // A route of whole segments matches only paths with exactly those (and a trailing slash).
-        const list = whole && layer.options.end ? node.exact : node.own;
+        const list = whole && layer.end ? node.exact : node.own;
         if (list[list.length - 1] !== i) list.push(i);
       }
     });
@@ -188,3 +197,4 @@ export function mergeSorted(a: readonly number[], b: readonly number[]): readonl
   while (j < b.length) out.push(b[j++]!);
   return out;
 }
+

@@ -3,9 +3,9 @@
 // absolute-form URLs, argument checks.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allowedMethods } from './allowed.js';
+import { allowedMethods } from '@fcgi/core';
 import { FakeResponse, type FakeRequest } from './conformance/runner.js';
-import { Router } from './router.js';
+import { Router } from './index.js';
 
 interface Outcome {
   res: FakeResponse;
@@ -80,28 +80,32 @@ describe('a router used on its own (no next)', () => {
     r.post('/items', answer('create'));
     const missing = await run(r, 'GET', '/none?q=1', false);
     assert.equal(missing.res.statusCode, 404);
-    assert.equal(missing.res.body, 'Cannot GET /none');
+    assert.match(missing.res.body, /<pre>Cannot GET \/none<\/pre>/, 'the one error renderer: HTML when the client states no preference');
+    const plain = await run(r, 'GET', '/none', false, { headers: { accept: 'text/plain' } });
+    assert.equal(plain.res.body, 'Cannot GET /none\n');
+    const json = await run(r, 'GET', '/none', false, { headers: { accept: 'application/json' } });
+    assert.deepEqual(JSON.parse(json.res.body), { error: { status: 404, message: 'Cannot GET /none' } });
     const options = await run(r, 'OPTIONS', '/items', false);
     assert.equal(options.res.statusCode, 200);
     assert.equal(options.res.headers.allow, 'GET, HEAD, POST');
     const wrong = await run(r, 'DELETE', '/items', false);
     assert.equal(wrong.res.statusCode, 405);
     assert.equal(wrong.res.headers.allow, 'GET, HEAD, POST');
-    assert.equal(wrong.res.body, 'Method Not Allowed');
+    assert.match(wrong.res.body, /Method Not Allowed/);
     const head = await run(Router().post('/only', answer('p')), 'HEAD', '/only', false);
     assert.equal(head.res.statusCode, 405);
     assert.equal(head.res.body, '', 'no body for HEAD');
   });
 
-  it('answers an error with its status (message shown for a 4xx)', { timeout: 5000 }, async () => {
+  it('answers an error with its status (message shown for an exposed 4xx)', { timeout: 5000 }, async () => {
     const r = Router();
     r.get('/e', () => {
-      throw Object.assign(new Error('nope'), { status: 422 });
+      throw Object.assign(new Error('nope'), { status: 422, expose: true });
     });
     r.get('/crash', async () => Promise.reject(undefined));
     const e = await run(r, 'GET', '/e', false);
     assert.equal(e.res.statusCode, 422);
-    assert.equal(e.res.body, 'nope');
+    assert.match(e.res.body, /<pre>nope<\/pre>/);
     const c = await run(r, 'GET', '/crash', false);
     assert.equal(c.res.statusCode, 500, 'a promise rejected without a reason is still an error');
   });

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApp, type AppRequest, type AppResponse, type NextFunction } from '@fcgi/core';
-import { Router } from './router.js';
-import './app.js';
-import type { ParamsFor, ParamsOf } from './types.js';
+import type { ParamsFor, ParamsOf } from '@fcgi/core';
+import { Router, patterns } from './index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
@@ -65,7 +64,7 @@ describe('typed handlers', () => {
       void inherited;
     }));
 
-    const app = createApp();
+    const app = createApp({ matcher: patterns });
     app.get('/items/:item', (req, res) => {
       const item: string = req.params.item;
       res.end(item);

@@ -1,11 +1,15 @@
-// The app: a Connect/Express-style middleware chain with mounting, error middleware, async
-// handlers, settings, and listen() that runs it the way the host asks.
-import { serve, type ServeOptions, type Serving } from '../serve.js';
-import type { ListenTarget } from '../server/index.js';
-import { FcgiRequest, FcgiResponse } from '../http/index.js';
-import { finalHandler } from './final-handler.js';
+// The app: settings, locals, sub-apps, and one stack (a Router) that runs its middleware, error
+// middleware and routes with the one dispatcher (dispatch.ts). The chain's end — OPTIONS/405, the
+// app's not-found and error hooks, the error renderer — is final-handler.ts.
+import type { FcgiRequest, FcgiResponse } from '../http/index.js';
+import { endOfChain, type ErrorHook, type NotFoundHook } from './final-handler.js';
+import type { Matcher } from './matcher.js';
+import { literalPaths } from './matcher.js';
 import { AppRequest } from './request.js';
 import { AppResponse } from './response.js';
+import { methodNames, type Route } from './route.js';
+import type { AnyHandlers, Handlers, Merged, ParamCallback, PathArg, UseHandlers } from './route-types.js';
+import { Router } from './router.js';
 import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } from './types.js';
 
 /** Marks settings whose 'trust proxy' is still the default: a mounted app then takes its parent's. */
@@ -14,128 +18,142 @@ const TRUST_PROXY_DEFAULT = Symbol('trust proxy default');
 /** npm middleware typed for Express or node:http: our req/res stand in for those at run time. */
 export type ForeignMiddleware = (req: any, res: any, next: (err?: any) => void) => unknown;
 
-interface Layer {
-  /** Mount path without a trailing slash, lower-cased ('' matches everything). */
-  path: string;
-  handle: Handle;
-  /** An error middleware (four parameters). */
-  error: boolean;
+export interface AppOptions {
+  /**
+   * Compiles the paths of routes and mounts. The default reads literal paths and RegExps and
+   * refuses patterns when they are added; `patterns` from @fcgi/router adds `:param`, `*splat`
+   * and `{optional}` (path-to-regexp, as Express 5).
+   */
+  matcher?: Matcher;
 }
 
-/** Synchronous next() calls in a row before the chain yields to the event loop (no stack overflow). */
-const MAX_SYNC_DEPTH = 100;
+type AppVerb<R> = {
+  <const P extends PathArg>(path: P, ...handlers: Handlers<Merged<{}, P>>[]): R;
+  <const P extends PathArg>(path: P, ...handlers: AnyHandlers<Merged<{}, P>>[]): R;
+};
 
 export interface App extends Application {
   /** An app is itself a handler: give it to createFcgiServer, serve(), or mount it in another app. */
   (req: FcgiRequest, res: FcgiResponse, next?: NextFunction): void;
 }
 
+export interface Application {
+  /** With one argument, the setting `name` (as app.set(name)); else a GET route. */
+  get(name: string): any;
+  get<const P extends PathArg>(path: P, ...handlers: Handlers<Merged<{}, P>>[]): this;
+  get<const P extends PathArg>(path: P, ...handlers: AnyHandlers<Merged<{}, P>>[]): this;
+  post: AppVerb<this>;
+  put: AppVerb<this>;
+  patch: AppVerb<this>;
+  delete: AppVerb<this>;
+  head: AppVerb<this>;
+  options: AppVerb<this>;
+  /** Handlers for every method. */
+  all: AppVerb<this>;
+}
+
 export class Application {
-  declare stack: Layer[];
   /** Values shared by every request (`res.locals` holds per-request ones). */
   declare locals: Record<string, any>;
   declare settings: Record<string, any>;
   /** Where this app is mounted in its parent ('/' at the top). */
-  declare mountpath: string;
+  declare mountpath: PathArg;
   declare parent: App | undefined;
   /** The classes the server should create for requests to this app. */
   declare Request: typeof AppRequest;
   declare Response: typeof AppResponse;
+  declare matcher: Matcher;
+  /**
+   * The app's stack, made when the first middleware or route is added: 'case sensitive routing',
+   * 'strict routing' and 'method not allowed' are read then, as Express reads them.
+   */
+  declare router: Router | undefined;
+  declare notFoundHook: NotFoundHook<AppRequest, AppResponse> | undefined;
+  declare errorHook: ErrorHook<AppRequest, AppResponse> | undefined;
 
   /**
    * Adds middleware, error middleware (four parameters), sub-apps or routers, for every path or
-   * under a path prefix: `use(fn)`, `use('/api', fn, ...)`, `use(['/a', '/b'], fn)`, arrays nest.
+   * under a path: `use(fn)`, `use('/api', fn, ...)`, `use(['/a', '/b'], fn)`, arrays nest.
    */
   use(...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
   use(...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
-  use(path: string | readonly string[], ...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
-  use(path: string | readonly string[], ...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
+  use<const P extends PathArg>(path: P, ...handlers: Handlers<Merged<{}, P>>[]): this;
+  use(path: PathArg, ...handlers: (Middleware | Mountable | readonly (Middleware | Mountable)[])[]): this;
+  use(path: PathArg, ...handlers: (ErrorMiddleware | readonly ErrorMiddleware[])[]): this;
   use(...handlers: (ForeignMiddleware | readonly ForeignMiddleware[])[]): this;
-  use(path: string | readonly string[], ...handlers: (ForeignMiddleware | readonly ForeignMiddleware[])[]): this;
+  use(path: PathArg, ...handlers: (ForeignMiddleware | readonly ForeignMiddleware[])[]): this;
+  use(path: PathArg, ...handlers: UseHandlers[]): this;
   use(...args: unknown[]): this {
-    let paths: string[] = ['/'];
-    if (typeof args[0] === 'string' || (Array.isArray(args[0]) && typeof args[0][0] === 'string')) {
-      paths = ([] as string[]).concat(args.shift() as string | string[]);
-    }
+    let path: PathArg = '/';
+    let first = args[0];
+    while (Array.isArray(first) && first.length > 0) first = first[0];
+    if (typeof first === 'string' || first instanceof RegExp) path = args.shift() as PathArg;
     const handles = (args as unknown[]).flat(Infinity) as Handle[];
     if (handles.length === 0) throw new TypeError('app.use() requires a middleware function');
-    for (const path of paths) {
-      for (let handle of handles) {
-        if (typeof handle !== 'function' && typeof (handle as { handle?: unknown })?.handle !== 'function') {
-          throw new TypeError(`app.use() requires a middleware function, got ${typeof handle}`);
-        }
-        const sub = handle as Partial<App>;
-        if (sub instanceof Function && Object.getPrototypeOf(sub) === Application.prototype) {
-          sub.mountpath = path;
-          sub.parent = this as unknown as App;
-          // As Express: settings a sub-app has not set are read from its parent's.
-          Object.setPrototypeOf(sub.settings!, this.settings);
-          if (Object.hasOwn(sub.settings!, TRUST_PROXY_DEFAULT)) delete sub.settings!['trust proxy'];
-        }
-        if (isExpressApp(handle)) handle = mountExpress(handle);
-        const norm = path.endsWith('/') ? path.slice(0, -1) : path;
-        this.stack.push({ path: norm.toLowerCase(), handle, error: typeof handle === 'function' && handle.length === 4 });
+    const prepared = handles.map((handle) => {
+      if (typeof handle !== 'function' && typeof (handle as { handle?: unknown } | null)?.handle !== 'function') {
+        throw new TypeError(`app.use() requires a middleware function, got ${typeof handle}`);
       }
-    }
+      if (handle instanceof Application) {
+        const sub = handle as App;
+        sub.mountpath = path;
+        sub.parent = this as unknown as App;
+        // As Express: settings a sub-app has not set are read from its parent's.
+        Object.setPrototypeOf(sub.settings, this.settings);
+        if (Object.hasOwn(sub.settings, TRUST_PROXY_DEFAULT)) delete sub.settings['trust proxy'];
+        return sub;
+      }
+      return isExpressApp(handle) ? mountExpress(handle) : handle;
+    });
+    routerOf(this).use(path, ...(prepared as UseHandlers[]));
     return this;
   }
 
-  /** Runs the chain for one request; `out` continues in a parent app, else the final handler answers. */
+  /** A route for `path` on the app: app.route('/x').get(a).post(b). */
+  route<const P extends PathArg>(path: P): Route<Merged<{}, P>> {
+    return routerOf(this).route(path);
+  }
+
+  /** Callbacks for `:name` in the app's routes (once per value per request). */
+  param(name: string | readonly string[], fn: ParamCallback): this {
+    routerOf(this).param(name, fn);
+    return this;
+  }
+
+  /**
+   * Answers requests nothing answered (default: 404 "Cannot GET /path"). Runs at the end of the
+   * top-level app's chain; a throw or rejection goes to the default error answer.
+   */
+  notFound(fn: NotFoundHook<AppRequest, AppResponse>): this {
+    if (typeof fn !== 'function') throw new TypeError('app.notFound() requires a function');
+    this.notFoundHook = fn;
+    return this;
+  }
+
+  /**
+   * Answers errors no error middleware handled, after they were logged on FCGI_STDERR (default:
+   * the error page, by Accept). Runs at the end of the top-level app's chain.
+   */
+  onError(fn: ErrorHook<AppRequest, AppResponse>): this {
+    if (typeof fn !== 'function') throw new TypeError('app.onError() requires a function');
+    this.errorHook = fn;
+    return this;
+  }
+
+  /** Runs the chain for one request; `out` continues in a parent app, else the chain's end answers. */
   handle(req: FcgiRequest, res: FcgiResponse, out?: NextFunction): void {
     const app = this as unknown as App;
     const rq = upgrade(req, res, app);
     const rs = rq.res;
     const parentApp = rq.app;
     rq.app = rs.app = app;
-    const stack = this.stack;
-    const baseUrl = rq.baseUrl;
-    let index = 0;
-    let removed = '';
-    let depth = 0;
     const done: NextFunction = (err) => {
       rq.app = rs.app = parentApp ?? app;
       if (out) out(err);
-      else finalHandler(rq, rs, String(this.settings.env), err);
+      else endOfChain(rq, rs, err, { env: String(this.settings.env), notFound: this.notFoundHook, onError: this.errorHook });
     };
-
-    const next = (err?: unknown): void => {
-      if (removed) {
-        rq.url = removed + (rq.url === '/' ? '' : rq.url);
-        rq.baseUrl = baseUrl;
-        removed = '';
-      }
-      if (err === 'route' || err === 'router') {
-        // 'router' leaves this app the way it leaves a router; 'route' has no meaning here.
-        if (err === 'router') index = stack.length;
-        err = undefined;
-      }
-      const path = pathOf(rq.url).toLowerCase();
-      let layer: Layer | undefined;
-      while (index < stack.length) {
-        const l = stack[index++]!;
-        if (l.error !== (err !== undefined) || !matches(l.path, path)) continue;
-        layer = l;
-        break;
-      }
-      if (!layer) return done(err);
-      if (layer.path) {
-        removed = rq.url.slice(0, layer.path.length);
-        const rest = rq.url.slice(layer.path.length);
-        rq.url = rest[0] === '/' ? rest : '/' + rest;
-        rq.baseUrl = baseUrl + removed;
-      }
-      const step = once(next, rs);
-      // As Express's router does: helpers such as res.format() hand their errors to req.next.
-      rq.next = step;
-      if (++depth > MAX_SYNC_DEPTH) {
-        depth = 0;
-        setImmediate(call, layer, err, rq, rs, step);
-      } else {
-        call(layer, err, rq, rs, step);
-      }
-      depth = 0;
-    };
-    next();
+    if (this.router) this.router.handle(rq, rs, done);
+    else done();
   }
 
   /** Sets a setting; `set(name)` alone reads it, as in Express. */
@@ -146,10 +164,6 @@ export class Application {
     this.settings[name] = value[0];
     if (name === 'trust proxy') delete this.settings[TRUST_PROXY_DEFAULT as unknown as string];
     return this;
-  }
-
-  setting(name: string): any {
-    return this.settings[name];
   }
 
   enable(name: string): this {
@@ -170,27 +184,42 @@ export class Application {
 
   /** The full mount path, parents included. */
   path(): string {
-    return this.parent ? this.parent.path() + this.mountpath : '';
-  }
-
-  /**
-   * Serves the app the way the host asks: a listening socket on fd 0, FCGI_LISTEN, a CGI
-   * environment, the `target` given here, or else the development gateway on http://127.0.0.1:3000.
-   */
-  listen(target?: ListenTarget, options: Omit<ServeOptions, 'target'> = {}): Promise<Serving> {
-    return serve(this as unknown as App, { ...options, ...(target === undefined ? {} : { target }) });
+    return this.parent ? this.parent.path() + String(this.mountpath) : '';
   }
 }
 
 // Apps are functions (so they can be handlers), with Application's methods.
 Object.setPrototypeOf(Application.prototype, Function.prototype);
 
-export function createApp(): App {
+// app.get(name) reads a setting; with handlers, as app.post/put/... and every node:http method
+// (as Express installs them), it adds a route to the app's stack.
+function verb(method: string) {
+  return function (this: Application, path: unknown, ...handlers: unknown[]) {
+    if (method === 'get' && handlers.length === 0 && typeof path === 'string') return this.set(path);
+    (routerOf(this) as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(path, ...handlers);
+    return this;
+  };
+}
+for (const method of [...methodNames, 'all']) {
+  if (method !== 'get' && method in Application.prototype) continue; // never shadow bind, call...
+  Object.defineProperty(Application.prototype, method, { configurable: true, writable: true, value: verb(method) });
+}
+
+function routerOf(app: Application): Router {
+  return (app.router ??= Router({
+    caseSensitive: Boolean(app.settings['case sensitive routing']),
+    strict: Boolean(app.settings['strict routing']),
+    methodNotAllowed: app.settings['method not allowed'] !== false,
+    matcher: app.matcher,
+  }));
+}
+
+/** Makes a new app (a function with `proto`'s methods); createApp() gives it Application's and listen(). */
+export function initApp<A extends App>(proto: object, options: AppOptions = {}): A {
   const app = function app(req: FcgiRequest, res: FcgiResponse, next?: NextFunction): void {
-    (app as App).handle(req, res, next);
-  } as App;
-  Object.setPrototypeOf(app, Application.prototype);
-  app.stack = [];
+    (app as unknown as App).handle(req, res, next);
+  } as unknown as A;
+  Object.setPrototypeOf(app, proto);
   app.locals = Object.create(null);
   app.settings = { env: process.env.NODE_ENV || 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true };
   app.locals.settings = app.settings;
@@ -198,52 +227,11 @@ export function createApp(): App {
   app.parent = undefined;
   app.Request = AppRequest;
   app.Response = AppResponse;
+  app.matcher = options.matcher ?? literalPaths;
+  app.router = undefined;
+  app.notFoundHook = undefined;
+  app.errorHook = undefined;
   return app;
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-/** A mount path matches itself and what lies below it, at a segment boundary. */
-function matches(prefix: string, path: string): boolean {
-  if (prefix === '') return true;
-  if (!path.startsWith(prefix)) return false;
-  const c = path.charCodeAt(prefix.length);
-  return Number.isNaN(c) || c === 47 /* / */;
-}
-
-function call(layer: Layer, err: unknown, req: AppRequest, res: AppResponse, next: NextFunction): void {
-  try {
-    const result = layer.error
-      ? (layer.handle as ErrorMiddleware)(err, req, res, next)
-      : typeof layer.handle === 'function'
-        ? (layer.handle as Middleware)(req, res, next)
-        : layer.handle.handle(req, res, next);
-    // An async handler's rejection is passed on like next(err).
-    if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(undefined, (e) => next(e ?? new Error('rejected without a reason')));
-    }
-  } catch (e) {
-    next(e);
-  }
-}
-
-/** A next() that runs once; a second call is a bug in the middleware, reported on FCGI_STDERR. */
-function once(next: NextFunction, res: FcgiResponse): NextFunction {
-  let called = false;
-  return (err?: unknown) => {
-    if (called) {
-      const where = new Error().stack?.split('\n').slice(2, 5).map((l) => l.trim()).join(' | ');
-      const text = `next() called more than once, ignored: ${where}\n`;
-      if (res.writableEnded) process.stderr.write(text);
-      else res.err(text.trimEnd());
-      return;
-    }
-    called = true;
-    next(err);
-  };
 }
 
 /** An Express application (a function with handle/set and its request/response prototypes). */

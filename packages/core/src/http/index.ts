@@ -5,4 +5,5 @@ export { responder, handlerFailed, type Handler, type NodeHandler, type Responde
 export { headersFromEnviron, urlFromEnviron } from './environ.js';
 export { checkHeaderName, checkHeaderValue, serializeHead, HOP_BY_HOP } from './cgi-header.js';
 export { RequestSocket } from './request-socket.js';
+export { answerError, logError, type AnswerableRequest, type AnswerableResponse, type ErrorAnswerOptions } from './error-answer.js';
 export { allow, deny, authorizer, roleName, roleNumbers, type RoleName, type AuthorizerResult } from './authorizer.js';

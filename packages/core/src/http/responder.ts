@@ -1,12 +1,13 @@
 // The Responder role: each exchange becomes a request/response pair given to a handler; a handler
 // that throws or rejects gets a 500 (or its error's 4xx) and the process serves on.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Exchange, joinRepeatedParam, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
 import { addHeaderParam, type ExchangeHeaders } from './environ.js';
 import { Dictionary } from '../protocol/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
 import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
 import { roleName } from './authorizer.js';
+import { answerError } from './error-answer.js';
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
 /** A node:http request listener (an Express or Connect app): FcgiRequest/FcgiResponse stand in at run time. */
@@ -89,21 +90,10 @@ export function responder(handler: Handler | NodeHandler, options: ResponderOpti
 }
 
 /**
- * What happens to a request whose handler failed: the error on FCGI_STDERR; then a plain-text
- * error response if no byte went out yet (the error's own 4xx status and message when it carries
- * `expose`, else 500; headers set before are dropped), or a truncated response with appStatus 1.
+ * What happens to a request whose handler failed: the one error answer (http/error-answer.ts) with
+ * a bare handler's defaults: plain text unless the client asks otherwise, and no stack for the
+ * client (a bare handler has no notion of a development mode).
  */
 export function handlerFailed(err: Error, req: FcgiRequest, res: FcgiResponse): void {
-  res.err(`Error in ${req.method} ${req.url}: ${err.stack ?? err.message}`);
-  if (res.writableEnded || res.destroyed) return;
-  // Headers already made final by writeHead() but not sent can still be replaced.
-  if (!resetUnsentResponse(res)) {
-    res.destroy();
-    return;
-  }
-  const { status, expose } = err as { status?: unknown; expose?: unknown };
-  const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-  res.statusCode = code;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.end(expose === true && code < 500 ? `${err.message}\n` : `${code} ${STATUS_CODES[code] ?? 'Error'}\n`);
+  answerError(req, res, err, { env: 'production', fallback: 'text', reopen: resetUnsentResponse });
 }

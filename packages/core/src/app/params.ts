@@ -1,8 +1,8 @@
 // router.param() callbacks, and mergeParams. Express's rules: the callbacks for a name run before
 // the first layer that has that param, once per value within one pass through the router (a
 // later layer with the same value reuses the outcome, an error included, except next('route')).
-import type { NextFunction } from '@fcgi/core';
-import type { ParamCallback } from './types.js';
+import type { ParamCallback } from './route-types.js';
+import type { NextFunction } from './types.js';
 
 /** What one param's callbacks did during this pass, keyed by param name. */
 export type ParamMemo = Record<string, { value: unknown; match: unknown; error: unknown }>;

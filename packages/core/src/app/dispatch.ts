@@ -3,24 +3,21 @@
 // req.baseUrl, restored when they call next(); routes only for their methods; errors skip to
 // error handlers (four parameters) and skip routes; next('route') and next('router'); param
 // callbacks before the layer; req.params/baseUrl/next restored on the way out.
-import { STATUS_CODES } from 'node:http';
-import { FcgiResponse, finalHandler, type AppRequest, type AppResponse, type NextFunction } from '@fcgi/core';
-import { answerAllowed, noteAllowed } from './allowed.js';
-import { invoke, invokeError } from './invoke.js';
-import type { Layer, LayerMatch } from './layer.js';
-import type { LayerIndex } from './lookup.js';
+import { noteAllowed } from './allowed.js';
+import { endOfChain } from './final-handler.js';
+import { invoke, invokeError, MAX_SYNC, once } from './invoke.js';
+import type { Layer } from './layer.js';
+import type { PathIndex, PathMatch } from './matcher.js';
 import { mergeParams, runParamCallbacks, type ParamMemo } from './params.js';
-import { MAX_SYNC } from './route.js';
-import type { ParamCallback } from './types.js';
+import type { ParamCallback } from './route-types.js';
+import type { NextFunction } from './types.js';
 
 export interface Dispatchable {
   readonly stack: Layer[];
   params: Record<string, ParamCallback[]>;
   mergeParams: boolean;
   methodNotAllowed: boolean;
-  lookup(): LayerIndex;
-  /** The app's route segments share param callbacks and their once-per-value memo. */
-  sharedMemo?: boolean;
+  lookup(): PathIndex;
 }
 
 export interface RoutingRequest {
@@ -33,14 +30,11 @@ export interface RoutingRequest {
   route?: unknown;
 }
 
-const MEMOS = Symbol.for('@fcgi/router.paramMemos');
 const EMPTY: readonly number[] = [];
 
 export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown, out?: NextFunction): void {
   const stack = router.stack;
   const index = router.lookup();
-  const method = req.method ?? 'GET';
-  const lower = method.toLowerCase();
   const protohost = protohostOf(req.url);
   const parentParams = req.params;
   const parentUrl = req.baseUrl || '';
@@ -53,25 +47,37 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
   let candidates = EMPTY;
   let ci = 0;
   let candidatesPath: string | undefined;
+  /** A route was passed over for its method since the last noteMethods(); routes before `noted` are noted. */
+  let skipped = false;
+  let noted = 0;
 
   const done = (err: unknown): void => {
     req.baseUrl = parentUrl;
     req.next = parentNext;
     req.params = parentParams;
-    if (!err) noteMethods();
+    if (!err && skipped) noteMethods(idx);
     if (out) out(err || undefined);
     else finish(req, res, err || undefined);
   };
 
-  /** Notes the methods of the routes passed over because they lack this request's method. */
-  const noteMethods = (): void => {
+  /**
+   * Notes the methods of the routes before `to` passed over because they lack this request's
+   * method: before a use() layer runs (it may be allowedMethods()), and when the stack ends.
+   */
+  const noteMethods = (to: number): void => {
+    skipped = false;
+    const from = noted;
+    noted = to;
+    const method = req.method ?? 'GET';
     if (method !== 'OPTIONS' && !router.methodNotAllowed) return;
+    const lower = method.toLowerCase();
     const path = pathnameOf(req.url, protohost.length);
     for (const i of index.candidates(path)) {
-      if (i >= idx) break;
+      if (i < from) continue;
+      if (i >= to) break;
       const route = stack[i]!.route;
       if (!route || route.handlesLower(lower)) continue;
-      let m: LayerMatch | false = false;
+      let m: PathMatch | false = false;
       try {
         m = stack[i]!.match(path);
       } catch {
@@ -100,13 +106,15 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
       return;
     }
     const path = pathnameOf(req.url, protohost.length);
+    // Read at each step: middleware may change it (method-override), as Express allows.
+    const lower = (req.method ?? 'GET').toLowerCase();
     if (path !== candidatesPath) {
       candidatesPath = path;
       candidates = index.candidates(path);
       ci = 0;
     }
     let layer: Layer | undefined;
-    let match: LayerMatch | false = false;
+    let match: PathMatch | false = false;
     while (ci < candidates.length) {
       const i = candidates[ci++]!;
       if (i < idx) continue;
@@ -115,7 +123,11 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
       const route = l.route;
       if (route) {
         // Routes never run with a pending error, nor for a method they lack.
-        if (layerError || !route.handlesLower(lower)) continue;
+        if (layerError) continue;
+        if (!route.handlesLower(lower)) {
+          skipped = true;
+          continue;
+        }
       } else if (l.error !== Boolean(layerError)) {
         continue; // error handlers only see errors; the others only run without one
       }
@@ -140,7 +152,7 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     const found = layer;
     const layerPath = match.path;
     const run = (): void => {
-      if (found.route) invoke(found.handle, req, res, next);
+      if (found.route) invoke(found.handle, req, res, once(next, found.name, req, res));
       else enter(found, layerError, layerPath, path);
     };
     // Param callbacks, if any are registered for a name in this match.
@@ -155,7 +167,7 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     if (!keys) {
       run();
     } else {
-      runParamCallbacks(router.params, keys, (memo ??= memoFor(router, req)), req as { params: Record<string, any> }, res, (perr) => {
+      runParamCallbacks(router.params, keys, (memo ??= Object.create(null) as ParamMemo), req as { params: Record<string, any> }, res, (perr) => {
         if (perr) next(layerError || perr);
         else run();
       });
@@ -165,6 +177,7 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
 
   /** Runs a use() layer with its matched prefix moved from req.url to req.baseUrl. */
   const enter = (layer: Layer, layerError: unknown, layerPath: string, path: string): void => {
+    if (skipped && !layerError) noteMethods(idx - 1);
     if (layerPath.length !== 0) {
       const c = path.charCodeAt(layerPath.length);
       if (!path.startsWith(layerPath) || (!Number.isNaN(c) && c !== 47)) return next(layerError);
@@ -176,24 +189,16 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
       }
       req.baseUrl = parentUrl + (removed.endsWith('/') ? removed.slice(0, -1) : removed);
     }
-    if (layerError) invokeError(layer.handle, layerError, req, res, next);
-    else invoke(layer.handle, req, res, next);
+    const step = once(next, layer.name, req, res);
+    req.next = step;
+    if (layerError) invokeError(layer.handle, layerError, req, res, step);
+    else invoke(layer.handle, req, res, step);
   };
 
   req.next = next;
   req.baseUrl = parentUrl;
   if (!req.originalUrl) req.originalUrl = req.url;
   next();
-}
-
-/** The memo of param callbacks for this pass: per call, or per request for the app's segments. */
-function memoFor(router: Dispatchable, req: object): ParamMemo {
-  if (!router.sharedMemo) return Object.create(null);
-  const carrier = req as { [MEMOS]?: WeakMap<object, ParamMemo> };
-  const memos = (carrier[MEMOS] ??= new WeakMap());
-  let memo = memos.get(router.params);
-  if (!memo) memos.set(router.params, (memo = Object.create(null) as ParamMemo));
-  return memo;
 }
 
 /** The path of `url` without query or fragment, after an absolute URL's scheme and host. */
@@ -217,21 +222,5 @@ function protohostOf(url: string): string {
 
 /** The end of a router used on its own (no next): OPTIONS/405, then 404 or the error. */
 function finish(req: RoutingRequest, res: unknown, err: unknown): void {
-  const r = res as AppResponse;
-  if (!err && answerAllowed(req, r)) return;
-  if (res instanceof FcgiResponse && typeof (req as AppRequest).originalUrl === 'string') {
-    finalHandler(req as AppRequest, r, process.env.NODE_ENV || 'development', err);
-    return;
-  }
-  if (r.headersSent || r.writableEnded) return;
-  const e = err as { status?: unknown; statusCode?: unknown; message?: unknown; expose?: unknown } | undefined;
-  const code = Number(e?.status ?? e?.statusCode);
-  const status = !err ? 404 : code >= 400 && code < 600 ? code : 500;
-  const body = !err ? `Cannot ${req.method} ${pathnameOf(req.originalUrl ?? req.url, 0)}`
-    : status < 500 && e?.expose !== false && typeof e?.message === 'string' ? e.message : STATUS_CODES[status] ?? 'Error';
-  r.statusCode = status;
-  r.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  r.setHeader('Content-Length', Buffer.byteLength(body));
-  r.setHeader('X-Content-Type-Options', 'nosniff');
-  r.end(body);
+  endOfChain(req, res as never, err, { env: process.env.NODE_ENV || 'development' });
 }

@@ -1,13 +1,15 @@
 // Router(options): a function (req, res, next) holding a stack of middleware and routes, with
 // Express 5's API — get/post/.../all(path, ...handlers), route(path), use([path,] ...), param().
-import { AppRequest, AppResponse, type Mountable, type NextFunction } from '@fcgi/core';
 import { dispatch } from './dispatch.js';
 import { Layer } from './layer.js';
-import { LayerIndex } from './lookup.js';
+import { literalPaths, type Matcher, type PathIndex } from './matcher.js';
+import { AppRequest } from './request.js';
+import { AppResponse } from './response.js';
 import { Route, methodNames } from './route.js';
 import type {
   AnyHandlers, ErrorHandler, Handlers, Merged, ParamCallback, Params, PathArg, UseHandlers,
-} from './types.js';
+} from './route-types.js';
+import type { Mountable, NextFunction } from './types.js';
 
 export interface RouterOptions {
   /** '/Users' and '/users' differ (default false). */
@@ -21,6 +23,11 @@ export interface RouterOptions {
    * nothing later in the chain answers it (default true). OPTIONS is answered either way.
    */
   methodNotAllowed?: boolean;
+  /**
+   * Compiles (and indexes) the paths of this router's layers. The default, `literalPaths`, reads
+   * literal paths and RegExps; `patterns` from @fcgi/router adds path-to-regexp's syntax.
+   */
+  matcher?: Matcher;
 }
 
 type Verb<M extends Params, R> = {
@@ -38,6 +45,7 @@ export interface Router<M extends Params = {}> {
   strict: boolean;
   mergeParams: boolean;
   methodNotAllowed: boolean;
+  readonly matcher: Matcher;
   /** Classes a server creates for requests when this router is its handler. */
   Request: typeof AppRequest;
   Response: typeof AppResponse;
@@ -72,10 +80,21 @@ export interface RouterConstructor {
 }
 
 interface RouterState extends Router<Params> {
-  index: LayerIndex | undefined;
+  index: PathIndex | undefined;
   indexed: number;
-  sharedMemo?: boolean;
-  lookup(): LayerIndex;
+  lookup(): PathIndex;
+}
+
+/** Every layer, in order: the index of a matcher that has none. */
+class Unindexed implements PathIndex {
+  readonly #all: readonly number[];
+  constructor(size: number) {
+    this.#all = Array.from({ length: size }, (_, i) => i);
+  }
+
+  candidates(): readonly number[] {
+    return this.#all;
+  }
 }
 
 class RouterProto {
@@ -84,9 +103,9 @@ class RouterProto {
   }
 
   /** The index, rebuilt when the stack changed. */
-  lookup(this: RouterState): LayerIndex {
+  lookup(this: RouterState): PathIndex {
     if (!this.index || this.indexed !== this.stack.length) {
-      this.index = new LayerIndex(this.stack, this.caseSensitive);
+      this.index = this.matcher.index ? this.matcher.index(this.stack, this.caseSensitive) : new Unindexed(this.stack.length);
       this.indexed = this.stack.length;
     }
     return this.index;
@@ -109,18 +128,18 @@ class RouterProto {
           ? function handle(req: AppRequest, res: AppResponse, next: NextFunction) { return (h as Mountable).handle(req, res, next); }
           : undefined;
       if (!fn) throw new TypeError(`argument handler must be a function, got ${typeof h}`);
-      this.stack.push(new Layer(path, { sensitive: this.caseSensitive, strict: false, end: false }, fn));
+      this.stack.push(new Layer(path, { sensitive: this.caseSensitive, strict: false, end: false }, fn, this.matcher));
     }
     return this;
   }
 
   route(this: RouterState, path: PathArg): Route {
     const route = new Route(path);
-    const layer = new Layer(path, { sensitive: this.caseSensitive, strict: this.strict, end: true }, function handle(req: AppRequest, res: AppResponse, next: NextFunction) {
+    const options = { sensitive: this.caseSensitive, strict: this.strict, end: true };
+    const handle = function handle(req: AppRequest, res: AppResponse, next: NextFunction) {
       route.dispatch(req, res, next);
-    });
-    layer.route = route;
-    this.stack.push(layer);
+    };
+    this.stack.push(new Layer(path, options, handle, this.matcher, route));
     return route;
   }
 
@@ -169,6 +188,7 @@ function createRouter(options: RouterOptions = {}): Router {
     strict: options.strict === true,
     mergeParams: options.mergeParams === true,
     methodNotAllowed: options.methodNotAllowed !== false,
+    matcher: options.matcher ?? literalPaths,
     index: undefined,
     indexed: -1,
   });

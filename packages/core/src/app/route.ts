@@ -1,15 +1,12 @@
 // A route: one path, and a stack of handlers each for one method (or all). HEAD runs the GET
 // handlers when the route has no HEAD handler of its own; next('route') leaves the route.
 import { METHODS } from 'node:http';
-import type { NextFunction } from '@fcgi/core';
-import { invoke, invokeError } from './invoke.js';
-import type { AnyHandlers, Handlers, Params, PathArg } from './types.js';
+import { invoke, invokeError, MAX_SYNC, once } from './invoke.js';
+import type { AnyHandlers, Handlers, Params, PathArg } from './route-types.js';
+import type { NextFunction } from './types.js';
 
 /** Lower-cased method names of node:http, as Express installs them. */
 export const methodNames: readonly string[] = METHODS.map((m) => m.toLowerCase());
-
-/** Synchronous steps in a row before a stack yields to the event loop (no stack overflow). */
-export const MAX_SYNC = 100;
 
 export interface RouteLayer {
   readonly handle: (...args: any[]) => unknown;
@@ -18,7 +15,7 @@ export interface RouteLayer {
   readonly error: boolean;
 }
 
-type Req = { method?: string; route?: unknown };
+type Req = { method?: string; route?: unknown; url?: string; originalUrl?: string };
 
 export interface Route<P extends Params = Params> {
   get(...handlers: Handlers<P>[]): this;
@@ -98,8 +95,9 @@ export class Route<P extends Params = Params> {
         break;
       }
       if (!layer) return done(err);
-      if (layer.error) invokeError(layer.handle, err, req, res, next);
-      else invoke(layer.handle, req, res, next);
+      const step = once(next, layer.handle.name || '<anonymous>', req, res);
+      if (layer.error) invokeError(layer.handle, err, req, res, step);
+      else invoke(layer.handle, req, res, step);
       sync = 0;
     };
     next();

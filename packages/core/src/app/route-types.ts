@@ -1,6 +1,8 @@
 // The shapes routes work with, and `req.params` typed from a literal path (path-to-regexp v9
 // syntax): `:id` -> string, `*rest` -> string[], anything inside `{...}` optional, `:"quoted name"`.
-import type { AppRequest, AppResponse, Mountable, NextFunction } from '@fcgi/core';
+import type { AppRequest } from './request.js';
+import type { AppResponse } from './response.js';
+import type { Mountable, NextFunction } from './types.js';
 
 /** Route parameters when nothing better is known. */
 export type Params = Record<string, any>;
