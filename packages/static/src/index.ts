@@ -1,7 +1,7 @@
 // @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
 // @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
 import {
-  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
+  OFFLOAD_SETTING, answerError, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
   type SendOptions,
 } from '@fcgi/core';
 import type { Stats } from 'node:fs';
@@ -63,17 +63,9 @@ function redirectToDirectory(req: Req, res: Res): void {
   res.end(body);
 }
 
-/** Outside an app (no next): the error's status and text, or 404. */
-function fallbackNext(res: Res): NextFunction {
-  return (err?: unknown) => {
-    if (res.headersSent || res.writableEnded) return;
-    const status = (err as SendError | undefined)?.status ?? 404;
-    const headers = (err as SendError | undefined)?.headers ?? {};
-    res.statusCode = status;
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end(status >= 500 ? 'Internal Server Error\n' : `${(err as Error | undefined)?.message ?? 'Not Found'}\n`);
-  };
+/** Outside an app (no next): the one error answer (the error's status, or 404), as plain text. */
+function fallbackNext(req: Req, res: Res): NextFunction {
+  return (err?: unknown) => answerError(req, res, err, { env: 'production', fallback: 'text' });
 }
 
 /**
@@ -105,7 +97,7 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
   };
 
   return function serveStatic(req: Req, res: Res, next?: NextFunction): void {
-    const go = typeof next === 'function' ? next : fallbackNext(res);
+    const go = typeof next === 'function' ? next : fallbackNext(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (fallthrough) return go();
       res.statusCode = 405;

@@ -1,7 +1,6 @@
 // What happens when a chain ends and nothing answered: OPTIONS and 405 for what routers noted, then
 // the app's "not found" or "error" hook when it has one, else the one error renderer.
 import { answerError, logError, type AnswerableRequest, type AnswerableResponse } from '../http/error-answer.js';
-import { FcgiResponse, resetUnsentResponse } from '../http/response.js';
 import { answerOptions, methodNotAllowed } from './allowed.js';
 
 /** `app.notFound(fn)`: answers a request no middleware or route answered. */
@@ -16,13 +15,9 @@ export interface ChainEnd {
   onError?: ErrorHook | undefined;
 }
 
-function reopen(res: AnswerableResponse): boolean {
-  return res instanceof FcgiResponse ? resetUnsentResponse(res) : !res.headersSent;
-}
-
 /** The default answer: Express's finalhandler formats (HTML unless the client asks otherwise). */
 function render(req: AnswerableRequest, res: AnswerableResponse, err: unknown, env: string): void {
-  answerError(req, res, err, { env, fallback: 'html', reopen });
+  answerError(req, res, err, { env, fallback: 'html' });
 }
 
 /** Runs a hook; its throw or rejection is answered by the default renderer. */

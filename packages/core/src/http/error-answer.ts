@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import { preferredMediaTypes } from '../app/accepts.js';
 import { errorStatus } from '../errors.js';
+import { FcgiResponse, resetUnsentResponse } from './response.js';
 
 /** The least a response must offer (ours, node:http's, a test double). */
 export interface AnswerableResponse {
@@ -29,16 +30,11 @@ export interface AnswerableRequest {
   headers?: Record<string, string | string[] | undefined>;
 }
 
-export interface ErrorAnswerOptions<R extends AnswerableResponse = AnswerableResponse> {
+export interface ErrorAnswerOptions {
   /** 'production' shows only the status line for 5xx; elsewhere the stack is shown. */
   env?: string;
   /** The format when the client states no preference (absent Accept, or *\/*). Default 'text'. */
   fallback?: 'html' | 'text';
-  /**
-   * Puts the response back to "nothing sent" (statusMessage, headers made final by writeHead()
-   * but not sent); false when bytes already went out. Default: true unless headers were sent.
-   */
-  reopen?(res: R): boolean;
 }
 
 const HTML_FIRST = ['text/html', 'application/json', 'text/plain'];
@@ -71,11 +67,12 @@ export function logError(req: AnswerableRequest, res: AnswerableResponse, err: u
  * line in production. A 4xx error's
  * `headers` go out with it. When bytes already went out, the response can only be cut.
  */
-export function answerError<R extends AnswerableResponse>(req: AnswerableRequest, res: R, err: unknown, options: ErrorAnswerOptions<R> = {}): void {
+export function answerError(req: AnswerableRequest, res: AnswerableResponse, err: unknown, options: ErrorAnswerOptions = {}): void {
   const missing = err === undefined || err === null;
   const error = missing ? undefined : logError(req, res, err);
   if (res.writableEnded || res.destroyed) return;
-  const reopened = options.reopen ? options.reopen(res) : !res.headersSent;
+  // Headers made final by writeHead() but not sent yet can still be replaced; sent bytes cannot.
+  const reopened = res instanceof FcgiResponse ? resetUnsentResponse(res) : !res.headersSent;
   if (!reopened) {
     // Once bytes went out the answer can only be cut short.
     if (error && typeof res.destroy === 'function') res.destroy();

@@ -5,7 +5,7 @@ import { Exchange, joinRepeatedParam, type ExchangeHost, type ConnectionOptions 
 import { addHeaderParam, type ExchangeHeaders } from './environ.js';
 import { Dictionary } from '../protocol/index.js';
 import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
-import { FcgiResponse, abortResponse, drainResponse, resetUnsentResponse } from './response.js';
+import { FcgiResponse, abortResponse, drainResponse } from './response.js';
 import { roleName } from './authorizer.js';
 import { answerError } from './error-answer.js';
 
@@ -95,5 +95,5 @@ export function responder(handler: Handler | NodeHandler, options: ResponderOpti
  * client (a bare handler has no notion of a development mode).
  */
 export function handlerFailed(err: Error, req: FcgiRequest, res: FcgiResponse): void {
-  answerError(req, res, err, { env: 'production', fallback: 'text', reopen: resetUnsentResponse });
+  answerError(req, res, err, { env: 'production', fallback: 'text' });
 }
