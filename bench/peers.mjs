@@ -102,6 +102,18 @@ export const peers = {
   },
 };
 
+/**
+ * BENCH_BASELINE=/path/to/another/checkout (installed and built): the @fcgi rows run a second time
+ * with that checkout's apps and packages, interleaved with ours, for a before/after in one run.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
+if (BASELINE) {
+  const base = (file) => (addr) => startProcess(process.execPath, [join(BASELINE, 'bench/apps', file), addr.arg], { listen: addr.listen, env: NODE_ENV, cwd: BASELINE });
+  for (const [id, file] of [['fcgi-hello', 'fcgi-hello.mjs'], ['fcgi-app', 'fcgi-app.mjs'], ['express-fcgi', 'express-fcgi.mjs']]) {
+    peers[`${id}-base`] = { ...peers[id], label: `${peers[id].label} [baseline]`, start: base(file) };
+  }
+}
+
 /** The rows of the throughput table. */
 export const cases = [
   { id: 'nginx', peer: 'nginx' },
@@ -128,6 +140,12 @@ export const cases = [
   { id: 'workers-on', peer: 'fcgi-workers', transport: 'unix', keepConn: true },
   { id: 'workers-off', peer: 'fcgi-workers', transport: 'unix', keepConn: false },
 ];
+if (BASELINE) {
+  for (const id of ['fcgi-on', 'fcgi-off', 'app-hello', 'app-json', 'express-fcgi', 'express-fcgi-json']) {
+    const c = cases.find((x) => x.id === id);
+    cases.push({ ...c, id: `${id}-base`, peer: `${c.peer}-base` });
+  }
+}
 
 /** A short description of a row: "@fcgi hello (createFcgiServer), unix, keep-conn on, /json". */
 export function describe(c) {

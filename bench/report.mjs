@@ -39,6 +39,18 @@ function httpTable(http) {
   return lines.join('\n');
 }
 
+/** Rows measured again with BENCH_BASELINE's checkout: after ÷ before, paired by round. */
+function baselineTable(http) {
+  const lines = ['| row | after req/s | before req/s | after ÷ before | app CPU/req after | before |', '|---|---:|---:|---:|---:|---:|'];
+  for (const [id, before] of Object.entries(http)) {
+    if (!id.endsWith('-base')) continue;
+    const after = http[id.slice(0, -'-base'.length)];
+    if (!after?.runs?.length || !before.runs?.length) continue;
+    lines.push(`| ${after.label} | ${num(rps(after))} | ${num(rps(before))} | ${num(ratio(after, before), 2)}× | ${num(cpu(after, 'appUs'))} µs | ${num(cpu(before, 'appUs'))} µs |`);
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
 function bodiesTable(b) {
   const nginx = median(b['down-nginx']?.runs?.map((r) => r.mbps) ?? []);
   const lines = [`| transfer (${b.sizes.downMiB} MiB down, ${b.sizes.upMiB} MiB up) | MB/s (median) | ÷ nginx static | app's peak RSS growth (max) |`, '|---|---:|---:|---:|'];
@@ -155,6 +167,8 @@ function targetTable(res) {
 export function report(res) {
   const out = [`Run ${res.meta.date} — \`${res.meta.command}\``, '', res.meta.machine, ''];
   if (res.http) out.push(`### Through nginx: hello world, wrk -t1 -c50, median of ${res.meta.runs} × ${res.meta.seconds} s`, '', httpTable(res.http), '');
+  const before = res.http ? baselineTable(res.http) : '';
+  if (before) out.push(`### Before and after (BENCH_BASELINE), same run, rounds interleaved`, '', before, '');
   if (res.bodies) out.push('### Big bodies through nginx (curl)', '', bodiesTable(res.bodies), '');
   if (res.fcgid) out.push('### Apache mod_fcgid', '', fcgidTable(res.fcgid), '');
   if (res.micro) out.push('### Parser and encoder, in process (64 KiB chunks)', '', microTable(res.micro), '');
