@@ -1,11 +1,12 @@
 // What happens when a chain ends and nothing answered: OPTIONS and 405 for what routers noted, then
 // the app's "not found" or "error" hook when it has one, else the one error renderer.
 import { answerError, logError, type AnswerableRequest, type AnswerableResponse } from '../http/error-answer.js';
+import { errorStatus } from '../errors.js';
 import { answerOptions, methodNotAllowed } from './allowed.js';
 
 /** `app.notFound(fn)`: answers a request no middleware or route answered. */
 export type NotFoundHook<Req = any, Res = any> = (req: Req, res: Res) => unknown;
-/** `app.onError(fn)`: answers an error no error middleware handled (it was logged already). */
+/** `app.onError(fn)`: answers an error no error middleware handled (logged already; its 4xx `headers` set). */
 export type ErrorHook<Req = any, Res = any> = (err: unknown, req: Req, res: Res) => unknown;
 
 export interface ChainEnd {
@@ -45,6 +46,11 @@ export function endOfChain(req: AnswerableRequest, res: AnswerableResponse, err:
   if (end.onError) {
     logError(req, res, err);
     if (res.writableEnded || res.destroyed) return;
+    // The error's own headers (405 Allow, 416 Content-Range...) are set for the hook's answer.
+    const headers = (err as { headers?: unknown }).headers;
+    if (errorStatus(err) < 500 && headers && typeof headers === 'object' && !res.headersSent) {
+      for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' || typeof v === 'number') res.setHeader(k, v);
+    }
     const failed = err;
     return runHook(() => end.onError!(failed, req, res), req, res, end.env);
   }
