@@ -3,7 +3,7 @@
 import {
   OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
   type SendOptions,
-} from '@fcgi/core';
+} from '@fcgi/core/send';
 import type { Stats } from 'node:fs';
 import type { AppRequest, AppResponse, FcgiRequest, FcgiResponse, NextFunction } from '@fcgi/core';
 

@@ -11,5 +11,10 @@ export { encodeUrl, setCharset, type FormatHandler } from './response.js';
 export { etag, compileEtag, type EtagFunction, type EtagOptions, type StatLike } from './etag.js';
 export { contentDisposition, encodeExtValue, type ContentDispositionOptions } from './content-disposition.js';
 export { serializeCookie, type CookieOptions } from './set-cookie.js';
-export * from './body/index.js';
-export { status, statusReport, formatStatus, type StatusOptions, type StatusReport } from './status.js';
+export {
+  json, parseJson, urlencoded, text, raw, multipart, parseMultipart, boundaryOf, MultipartParser, createBodyParser,
+  readBody, HttpError, httpError, parseBytes,
+  type JsonOptions, type UrlencodedOptions, type TextOptions, type MultipartOptions, type UploadedFile,
+  type MultipartLimits, type MultipartPart, type MultipartSource, type MultipartHandler, type BodyMiddleware,
+  type ParserOptions, type ParserSpec, type BodyRequest, type ReadBodyOptions, type TypeOption,
+} from './body/index.js';
