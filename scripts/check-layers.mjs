@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Checks that imports in packages/*/src point one way: the layer table below, the package
-// boundaries, and no import cycles among files. Exit 1 lists each wrong arrow with file and line.
+// boundaries, and no import cycles among files; and that nothing is re-exported with `export *`.
+// Exit 1 lists each wrong arrow with file and line.
 //
 //   node scripts/check-layers.mjs [--report-only] [--root <dir>]
 //
@@ -154,6 +155,8 @@ function readImports(files) {
         spec: node.text,
         line: lineOf(skipTrivia(text, node.pos)),
         typeOnly: isTypeOnly(node),
+        // `export * from`: re-exports whatever the target holds, now and later.
+        star: node.parent?.kind === SyntaxKind.ExportDeclaration && !node.parent.exportClause,
       })));
     }
     return result;
@@ -221,7 +224,8 @@ export function checkLayers(root) {
     const report = (line, message) => problems.push({ file: rel(file), line, message });
     if (pkgDir === 'core' && rule === undefined) report(1, `core/src/${layer} is in no layer: add it to CORE_LAYERS in scripts/check-layers.mjs`);
 
-    for (const { spec, line } of imports.get(file)) {
+    for (const { spec, line, star } of imports.get(file)) {
+      if (star) report(line, `export * from '${spec}': name each export, so that what is public is a decision`);
       if (isBuiltin(spec)) {
         const forbidden = layer !== undefined ? FORBIDDEN_BUILTINS[layer] : undefined;
         if (forbidden?.names.includes(builtinName(spec))) report(line, `${layer} imports ${spec}: ${forbidden.why}`);

@@ -1,6 +1,6 @@
 // scripts/check-layers.mjs on small fixture trees: a clean tree passes; a wrong arrow (also a
-// type-only one), a cycle, a forbidden built-in, a package boundary crossed are each reported with
-// file and line and fail the run; --report-only lists the same and exits 0.
+// type-only one), a cycle, a forbidden built-in, a crossed package boundary and `export *` are each
+// reported with file and line and fail the run; --report-only lists the same and exits 0.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -99,6 +99,12 @@ describe('check-layers', () => {
     assert.match(r.out, /^packages\/router\/src\/deep\.ts:2: router imports packages\/core\/src\/app\/app\.ts by a relative path/m);
     assert.match(r.out, /^packages\/router\/src\/deep\.ts:3: @fcgi\/core\/connection is not in @fcgi\/core's package\.json exports/m);
     assert.match(r.out, /^packages\/core\/src\/app\/routes\.ts:2: core imports @fcgi\/router/m);
+  });
+
+  it('reports export * (named exports only)', () => {
+    const r = run({ 'packages/core/src/index.ts': "// root\nexport { app } from './app/app.js';\nexport * from './server/server.js';\n" });
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /^packages\/core\/src\/index\.ts:3: export \* from '\.\/server\/server\.js'/m);
   });
 
   it('--report-only lists the same arrows and exits 0', () => {
