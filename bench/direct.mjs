@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeBeginRequest, encodeNameValues, encodeStream, Record } from '@fcgi/core/protocol';
+import { encodeBeginRequest, encodeNameValues, encodeStream, RecordType } from '@fcgi/core/protocol';
 
 const { values: opts } = parseArgs({
   options: {
@@ -33,8 +33,8 @@ const params = {
 function request(port) {
   return Buffer.concat([
     encodeBeginRequest(1, 1, keepConn),
-    encodeStream(Record.PARAMS, 1, encodeNameValues({ ...params, REMOTE_PORT: String(port) })),
-    encodeStream(Record.STDIN, 1, Buffer.alloc(0)),
+    encodeStream(RecordType.PARAMS, 1, encodeNameValues({ ...params, REMOTE_PORT: String(port) })),
+    encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
   ]);
 }
 

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
-  RecordParser, Record, encodeBeginRequest, encodeEndRequest, encodeNameValues, encodeStream, decodeNameValues,
+  RecordParser, RecordType, encodeBeginRequest, encodeEndRequest, encodeNameValues, encodeStream, decodeNameValues,
 } from '@fcgi/core/protocol';
 
 const fcgiStream = createRequire(import.meta.url)('fastcgi-stream');
@@ -29,8 +29,8 @@ function nginxRequest() {
     HTTP_ACCEPT_ENCODING: 'gzip, deflate, br', HTTP_COOKIE: 'session=abcdef0123456789; theme=dark',
   };
   return Buffer.concat([
-    encodeBeginRequest(1, 1, true), encodeStream(Record.PARAMS, 1, encodeNameValues(params)),
-    encodeStream(Record.STDIN, 1, Buffer.alloc(0)),
+    encodeBeginRequest(1, 1, true), encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)),
+    encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
   ]);
 }
 
@@ -40,8 +40,8 @@ function inputs() {
   const small = Buffer.alloc(100, 0x62);
   const req = nginxRequest();
   return {
-    large: { bytes: Buffer.concat(Array.from({ length: 256 }, () => encodeStream(Record.STDIN, 1, big, false))), records: 256, content: 256 * 65535 },
-    small: { bytes: Buffer.concat(Array.from({ length: 20_000 }, () => encodeStream(Record.STDIN, 1, small, false))), records: 20_000, content: 20_000 * 100 },
+    large: { bytes: Buffer.concat(Array.from({ length: 256 }, () => encodeStream(RecordType.STDIN, 1, big, false))), records: 256, content: 256 * 65535 },
+    small: { bytes: Buffer.concat(Array.from({ length: 20_000 }, () => encodeStream(RecordType.STDIN, 1, small, false))), records: 20_000, content: 20_000 * 100 },
     requests: { bytes: Buffer.concat(Array.from({ length: 5000 }, () => req)), records: 5000 * 4, requests: 5000 },
   };
 }
@@ -56,8 +56,8 @@ function ourParse(list, copy = false) {
   let params = [];
   const parser = new RecordParser({
     record(type, _id, c) {
-      if (type === Record.STDIN) content += copy ? Buffer.from(c).length : c.length;
-      else if (type === Record.PARAMS) {
+      if (type === RecordType.STDIN) content += copy ? Buffer.from(c).length : c.length;
+      else if (type === RecordType.PARAMS) {
         if (c.length) params.push(c);
         else {
           if (decodeNameValues(params.length === 1 ? params[0] : Buffer.concat(params)).REQUEST_METHOD) requests++;
@@ -87,8 +87,8 @@ const nullSocket = { write: () => true };
 
 /** Encoding a response: `body` as STDOUT records (+ the empty one and END_REQUEST when `whole`). */
 function ourEncode(body, whole) {
-  if (!whole) return encodeStream(Record.STDOUT, 1, body, false).length;
-  return encodeStream(Record.STDOUT, 1, body, true).length + encodeEndRequest(1, 0, 0).length;
+  if (!whole) return encodeStream(RecordType.STDOUT, 1, body, false).length;
+  return encodeStream(RecordType.STDOUT, 1, body, true).length + encodeEndRequest(1, 0, 0).length;
 }
 function theirEncode(body, whole) {
   const s = new fcgiStream.FastCGIStream(Object.assign(new EventEmitter(), nullSocket));

@@ -3,7 +3,7 @@
 // a bound once we half-close (every input).
 import { connect } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import { Record as Rec, RecordParser, decodeEndRequest } from '@fcgi/core/protocol';
+import { RecordType as Rec, RecordParser, decodeEndRequest } from '@fcgi/core/protocol';
 import { FUZZ_LIMITS, expectedBody, type PlannedRequest, type ValidStream } from './inputs.js';
 
 export interface FuzzCase {

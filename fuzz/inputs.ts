@@ -2,7 +2,7 @@
 // material the mutator then breaks. Record boundaries, padding and interleaving vary at random.
 import { createHash } from 'node:crypto';
 import {
-  Record as Rec, encodeBeginRequest, encodeNameValues, paddingFor, writeHeader,
+  RecordType as Rec, encodeBeginRequest, encodeNameValues, paddingFor, writeHeader,
 } from '@fcgi/core/protocol';
 import type { Rng } from './rng.js';
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs every test file with Node's test runner (TypeScript through tsx), after a type check.
-// Unit tests sit beside their sources (packages/*/src/**/*.test.ts), end-to-end tests in test/.
-// Arguments narrow the run to files whose path contains one of them.
+// Runs every test file with Node's test runner (TypeScript through tsx), after the import-layer
+// check, the build, the type check and the API report. Unit tests sit beside their sources
+// (packages/*/src/**/*.test.ts), end-to-end tests in test/. Arguments narrow the run to files whose
+// path contains one of them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,8 +29,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { stdio: 'inherit', cwd: root });
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+function step(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+const tsc = join(root, 'node_modules/.bin/tsc');
+const packages = readdirSync(join(root, 'packages')).map((p) => join('packages', p));
+// Imports point one way (CHECK_LAYERS_REPORT_ONLY=1 lists wrong arrows without failing).
+step(process.execPath, ['scripts/check-layers.mjs']);
+// Build the packages (test/ imports their dist), type-check everything, then compare the public API
+// of the built declarations with packages/*/api.md.
+step(tsc, ['-b', ...packages]);
+step(tsc, ['-p', 'tsconfig.json']);
+step(process.execPath, ['scripts/api-report.mjs']);
 
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files,

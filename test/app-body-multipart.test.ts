@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createApp, createFcgiServer, multipart, parseMultipart, type FcgiServer, type UploadedFile } from '@fcgi/core';
-import { Record, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request, splitCgi } from './helpers/http-harness.js';
 
@@ -195,9 +195,9 @@ describe('multipart over FastCGI', () => {
         CONTENT_TYPE: `multipart/form-data; boundary=${B}`, CONTENT_LENGTH: String(head.length + SIZE + tail.length),
       });
       client.write(encodeBeginRequest(1, 1, false));
-      client.write(encodeStream(Record.PARAMS, 1, encodeNameValues(params)));
+      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)));
       const send = async (buf: Buffer) => {
-        if (!client.socket.write(encodeStream(Record.STDIN, 1, buf, false))) {
+        if (!client.socket.write(encodeStream(RecordType.STDIN, 1, buf, false))) {
           await new Promise((res) => client.socket.once('drain', res));
         }
       };
@@ -209,7 +209,7 @@ describe('multipart over FastCGI', () => {
         else if (n > WARM && n % 20 === 0) peak = Math.max(peak, measure() - baseline);
       }
       await send(tail);
-      client.write(encodeRecord(Record.STDIN, 1));
+      client.write(encodeRecord(RecordType.STDIN, 1));
       const reply = splitCgi((await client.reply(1, 50_000)).stdout);
       assert.equal(reply.status, 200, reply.body.toString());
       const got = JSON.parse(reply.body.toString());
@@ -238,12 +238,12 @@ describe('multipart over FastCGI', () => {
     const client = await RawClient.connect(sock);
     try {
       client.write(encodeBeginRequest(1, 1, false));
-      client.write(encodeStream(Record.PARAMS, 1, encodeNameValues(nginxParams({
+      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({
         REQUEST_METHOD: 'POST', REQUEST_URI: '/disk', SCRIPT_NAME: '/disk',
         CONTENT_TYPE: `multipart/form-data; boundary=${B}`, CONTENT_LENGTH: '10000000',
       }))));
-      client.write(encodeStream(Record.STDIN, 1, Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n`), false));
-      client.write(encodeStream(Record.STDIN, 1, Buffer.alloc(200_000, 1), false));
+      client.write(encodeStream(RecordType.STDIN, 1, Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n`), false));
+      client.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(200_000, 1), false));
       // Wait until the upload is being written.
       for (let i = 0; i < 100 && (await readdir(uploads)).length === 0; i++) await new Promise((res) => setTimeout(res, 10));
       assert.equal((await readdir(uploads)).length, 1, 'a temp dir exists while the upload runs');

@@ -7,7 +7,7 @@ import { createApp, createFcgiServer, json, raw, text, urlencoded, type FcgiServ
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeStream, Record } from '@fcgi/core/protocol';
+import { encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeStream, RecordType } from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request } from './helpers/http-harness.js';
 
@@ -242,10 +242,10 @@ describe('body parsers over FastCGI', () => {
     const client = await RawClient.connect(sock);
     try {
       client.write(encodeBeginRequest(1, 1, false));
-      client.write(encodeStream(Record.PARAMS, 1, encodeNameValues(nginxParams({
+      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({
         REQUEST_METHOD: 'POST', REQUEST_URI: '/json', SCRIPT_NAME: '/json', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: '5000',
       }))));
-      client.write(encodeStream(Record.STDIN, 1, Buffer.from('{"partial": "'), false));
+      client.write(encodeStream(RecordType.STDIN, 1, Buffer.from('{"partial": "'), false));
       await new Promise((res) => setTimeout(res, 50));
       client.write(encodeAbortRequest(1));
       await client.reply(1, 5000);

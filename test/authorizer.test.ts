@@ -6,10 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  Record as RecordType, Role, Status, authorizer, createFcgiServer, encodeBeginRequest, encodeNameValues, encodeStream,
-  type FcgiServer,
-} from '@fcgi/core';
+import { authorizer, createFcgiServer, type FcgiServer } from '@fcgi/core';
+import { RecordType, Role, Status, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
 import { app } from './fixtures/lifecycle-app.js';
 import { RawClient, parseCgi } from './helpers/raw-client.js';
 

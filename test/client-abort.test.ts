@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
 import {
-  Record, RecordParser, Status, decodeNameValues, encodeEndRequest, encodeStream,
+  RecordType, RecordParser, Status, decodeNameValues, encodeEndRequest, encodeStream,
 } from '@fcgi/core/protocol';
 import { FcgiClient, type FcgiClientOptions } from '@fcgi/core';
 import { listenForTest } from './helpers/raw-client.js';
@@ -85,7 +85,7 @@ async function rawPeer(behave: (uri: string, sock: Socket, nth: number) => void)
     let nth = 0;
     const parser = new RecordParser({
       record(type, _id, content) {
-        if (type !== Record.PARAMS) return;
+        if (type !== RecordType.PARAMS) return;
         if (content.length > 0) return void params.push(Buffer.from(content));
         const env = decodeNameValues(Buffer.concat(params));
         params = [];
@@ -109,7 +109,7 @@ async function rawPeer(behave: (uri: string, sock: Socket, nth: number) => void)
 }
 
 function answer(sock: Socket, text: string, protocolStatus: number = Status.REQUEST_COMPLETE): void {
-  sock.write(Buffer.concat([text ? encodeStream(Record.STDOUT, 1, Buffer.from(text)) : Buffer.alloc(0), encodeEndRequest(1, 0, protocolStatus)]));
+  sock.write(Buffer.concat([text ? encodeStream(RecordType.STDOUT, 1, Buffer.from(text)) : Buffer.alloc(0), encodeEndRequest(1, 0, protocolStatus)]));
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -163,10 +163,10 @@ test('abort mid-response: one ABORT_REQUEST, the handler sees it, one END_REQUES
     await assert.rejects(it.next(), { name: 'AbortError', code: 'ABORT_ERR' });
     await assert.rejects(res.done, { name: 'AbortError' });
     await within(aborted, 2000, "the handler's req.signal");
-    await untilTrue(() => p.count(p.toClient, Record.END_REQUEST) === 1, 2000);
+    await untilTrue(() => p.count(p.toClient, RecordType.END_REQUEST) === 1, 2000);
     await sleep(100); // the handler's late res.end() must not produce a second END_REQUEST
-    assert.equal(p.count(p.toApp, Record.ABORT_REQUEST), 1);
-    assert.equal(p.count(p.toClient, Record.END_REQUEST), 1);
+    assert.equal(p.count(p.toApp, RecordType.ABORT_REQUEST), 1);
+    assert.equal(p.count(p.toClient, RecordType.END_REQUEST), 1);
     const next = await client.request({ params: { REQUEST_URI: '/quick' } });
     assert.equal(await next.text(), 'quick');
     assert.equal(p.connections, 2, 'a connection that saw an abort is not reused');
@@ -180,8 +180,8 @@ test('destroying the response body aborts the request', { timeout: 10_000 }, asy
     res.body.destroy();
     await assert.rejects(res.done, { name: 'AbortError' });
     await within(aborted, 2000, "the handler's req.signal");
-    await untilTrue(() => p.count(p.toClient, Record.END_REQUEST) === 1, 2000);
-    assert.equal(p.count(p.toApp, Record.ABORT_REQUEST), 1);
+    await untilTrue(() => p.count(p.toClient, RecordType.END_REQUEST) === 1, 2000);
+    assert.equal(p.count(p.toApp, RecordType.ABORT_REQUEST), 1);
   });
 });
 
@@ -221,7 +221,7 @@ test('abort while waiting for a connection, and with a signal aborted already', 
     await assert.rejects(client.request({ params: {}, signal: AbortSignal.abort() }), { name: 'AbortError' });
     assert.equal(await (await busy).text(), 'done');
     assert.equal(started, 1);
-    assert.equal(p.count(p.toApp, Record.BEGIN_REQUEST), 1);
+    assert.equal(p.count(p.toApp, RecordType.BEGIN_REQUEST), 1);
   });
 });
 
@@ -243,15 +243,15 @@ test('a body stream that fails mid-way fails the request with its error and abor
     });
     await assert.rejects(client.request({ params: { REQUEST_METHOD: 'POST' }, body }), { message: 'disk on fire' });
     await within(aborted, 2000, "the handler's req.signal");
-    await untilTrue(() => p.count(p.toClient, Record.END_REQUEST) === 1, 2000);
-    assert.equal(p.count(p.toApp, Record.ABORT_REQUEST), 1);
+    await untilTrue(() => p.count(p.toClient, RecordType.END_REQUEST) === 1, 2000);
+    assert.equal(p.count(p.toApp, RecordType.ABORT_REQUEST), 1);
   });
 });
 
 test('an application that ignores ABORT_REQUEST: the connection is destroyed after abortTimeout', { timeout: 10_000 }, async () => {
   const peer = await rawPeer((uri, sock) => {
     if (uri === '/ok') answer(sock, 'Content-Type: text/plain\r\n\r\nfine');
-    else sock.write(encodeStream(Record.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\nstart'), false));
+    else sock.write(encodeStream(RecordType.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\nstart'), false));
   });
   const client = new FcgiClient({ target: peer.target, abortTimeout: 300 });
   try {
@@ -276,7 +276,7 @@ test('protocol errors, hang-ups and bad header blocks fail that request only', {
       case '/ok': return void setTimeout(() => answer(sock, 'Content-Type: text/plain\r\n\r\nfine'), 100);
       case '/garbage': return void sock.write(Buffer.from([2, 6, 0, 1, 0, 0, 0, 0]));
       case '/cut':
-        sock.write(encodeStream(Record.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\npartial'), false));
+        sock.write(encodeStream(RecordType.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\npartial'), false));
         return void setTimeout(() => sock.destroy(), 20);
       case '/no-head': return answer(sock, '');
       case '/half-head': return answer(sock, 'Content-Type: text/plain\r\n');

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { Record, Status, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, Status, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 /** What a handler that waits for its abort saw. */
@@ -68,9 +68,9 @@ for (const kind of ['unix', 'tcp'] as const) {
         const aborted = s.aborted();
         c.write(encodeAbortRequest(1));
         await aborted;
-        await c.until(() => ofId(c, 1).some((r) => r.type === Record.END_REQUEST));
+        await c.until(() => ofId(c, 1).some((r) => r.type === RecordType.END_REQUEST));
         await sleep(300); // long enough for a second END_REQUEST or late output to show up
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [Record.END_REQUEST]);
+        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
         assert.equal(c.replyOf(1).protocolStatus, Status.REQUEST_COMPLETE);
         assert.deepEqual(
           { signal: s.seen.signalAborted, req: s.seen.reqAborted, res: s.seen.resClosed },
@@ -95,13 +95,13 @@ for (const kind of ['unix', 'tcp'] as const) {
         c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
         await started;
         c.write(encodeBeginRequest(2, 1, true));
-        c.write(encodeStream(Record.PARAMS, 2, encodeNameValues({ REQUEST_URI: '/other' })));
+        c.write(encodeStream(RecordType.PARAMS, 2, encodeNameValues({ REQUEST_URI: '/other' })));
         c.write(encodeAbortRequest(1));
-        c.write(encodeRecord(Record.STDIN, 2));
+        c.write(encodeRecord(RecordType.STDIN, 2));
         const reply = await c.reply(2);
-        await c.until(() => ofId(c, 1).some((r) => r.type === Record.END_REQUEST));
+        await c.until(() => ofId(c, 1).some((r) => r.type === RecordType.END_REQUEST));
         assert.equal(parseCgi(reply.stdout).body.toString(), 'served /other');
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [Record.END_REQUEST]);
+        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
         assert.equal(s.seen.signalAborted, true);
       } finally {
         await s.l.stop();
@@ -114,16 +114,16 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await s.l.connect();
         const params = encodeNameValues({ REQUEST_URI: '/wait', REQUEST_METHOD: 'GET' });
         c.write(encodeBeginRequest(1, 1, true));
-        c.write(encodeRecord(Record.PARAMS, 1, params.subarray(0, 10)));
+        c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(0, 10)));
         c.write(encodeAbortRequest(1));
         await c.until(() => ofId(c, 1).length > 0);
         // The rest of that request arriving late is ignored: its id is no longer active.
-        c.write(encodeRecord(Record.PARAMS, 1, params.subarray(10)));
-        c.write(encodeRecord(Record.PARAMS, 1));
-        c.write(encodeRecord(Record.STDIN, 1));
+        c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(10)));
+        c.write(encodeRecord(RecordType.PARAMS, 1));
+        c.write(encodeRecord(RecordType.STDIN, 1));
         c.write(encodeAbortRequest(1));
         await sleep(300);
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [Record.END_REQUEST]);
+        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
         assert.equal(s.seen.started, 0);
         assert.equal(c.closed, false);
         await servedOnNewConnection(s.l);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 
 const MB = 1024 * 1024;
@@ -50,8 +50,8 @@ for (const kind of ['unix', 'tcp'] as const) {
         for (let i = 0; i < upload.length; i += 4096) upload.writeUInt32BE(i, i);
         const wire = Buffer.concat([
           encodeBeginRequest(1, 1, false),
-          encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/slow', REQUEST_METHOD: 'POST' })),
-          encodeStream(Record.STDIN, 1, upload),
+          encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/slow', REQUEST_METHOD: 'POST' })),
+          encodeStream(RecordType.STDIN, 1, upload),
         ]);
         const c = await l.connect();
         const before = process.memoryUsage().arrayBuffers;
@@ -124,16 +124,16 @@ for (const kind of ['unix', 'tcp'] as const) {
       try {
         const c = await l.connect({ allowHalfOpen: true }); // keeps sending after the server's FIN
         c.write(encodeBeginRequest(1, 1, false));
-        c.write(encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/quick', REQUEST_METHOD: 'POST' })));
+        c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/quick', REQUEST_METHOD: 'POST' })));
         // The body keeps coming after the reply: 2 MB in 64 KiB records, a few at a time.
         const piece = Buffer.alloc(65528, 0x42);
         let sentAfterReply = 0;
         for (let i = 0; i < 32; i++) {
-          c.write(encodeRecord(Record.STDIN, 1, piece));
-          if (c.records.some((r) => r.type === Record.END_REQUEST)) sentAfterReply++;
+          c.write(encodeRecord(RecordType.STDIN, 1, piece));
+          if (c.records.some((r) => r.type === RecordType.END_REQUEST)) sentAfterReply++;
           await sleep(5);
         }
-        c.write(encodeRecord(Record.STDIN, 1));
+        c.write(encodeRecord(RecordType.STDIN, 1));
         c.socket.end();
         await c.reply(1);
         await c.closedByPeer(10000);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
 import { FrameLog, encodeRecordPadded, listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -47,13 +47,13 @@ for (const kind of ['unix', 'tcp'] as const) {
       try {
         const c = await l.connect();
         const params = encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' });
-        c.write(encodeRecordPadded(Record.BEGIN_REQUEST, 1, encodeBeginRequest(1, 1, false).subarray(8), 7, 0xff));
-        c.write(encodeRecordPadded(Record.PARAMS, 1, params.subarray(0, 9), 255, 0x01));
-        c.write(encodeRecordPadded(Record.PARAMS, 1, params.subarray(9), 3, 0x08));
-        c.write(encodeRecordPadded(Record.PARAMS, 1, Buffer.alloc(0), 5, 0x01)); // an empty record with padding
-        c.write(encodeRecordPadded(Record.STDIN, 1, Buffer.from('padded '), 1, 0x01));
-        c.write(encodeRecordPadded(Record.STDIN, 1, Buffer.from('body'), 200, 0x08));
-        c.write(encodeRecordPadded(Record.STDIN, 1, Buffer.alloc(0), 8, 0xaa));
+        c.write(encodeRecordPadded(RecordType.BEGIN_REQUEST, 1, encodeBeginRequest(1, 1, false).subarray(8), 7, 0xff));
+        c.write(encodeRecordPadded(RecordType.PARAMS, 1, params.subarray(0, 9), 255, 0x01));
+        c.write(encodeRecordPadded(RecordType.PARAMS, 1, params.subarray(9), 3, 0x08));
+        c.write(encodeRecordPadded(RecordType.PARAMS, 1, Buffer.alloc(0), 5, 0x01)); // an empty record with padding
+        c.write(encodeRecordPadded(RecordType.STDIN, 1, Buffer.from('padded '), 1, 0x01));
+        c.write(encodeRecordPadded(RecordType.STDIN, 1, Buffer.from('body'), 200, 0x08));
+        c.write(encodeRecordPadded(RecordType.STDIN, 1, Buffer.alloc(0), 8, 0xaa));
         await c.reply(1);
         assert.equal(answer(c, 1).toString(), 'padded body');
       } finally {
@@ -67,10 +67,10 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         const bytes = Buffer.concat([
           encodeBeginRequest(1, 1, false),
-          encodeRecordPadded(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' }), 3),
-          encodeRecord(Record.PARAMS, 1),
-          encodeRecordPadded(Record.STDIN, 1, Buffer.from('trickle'), 2),
-          encodeRecord(Record.STDIN, 1),
+          encodeRecordPadded(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' }), 3),
+          encodeRecord(RecordType.PARAMS, 1),
+          encodeRecordPadded(RecordType.STDIN, 1, Buffer.from('trickle'), 2),
+          encodeRecord(RecordType.STDIN, 1),
         ]);
         for (let at = 0; at < bytes.length; at += 3) {
           c.write(bytes.subarray(at, at + 3));
@@ -89,23 +89,23 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         const params = encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' });
         c.write(encodeBeginRequest(1, 1, true));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.from('early-')));
-        c.write(encodeRecord(Record.PARAMS, 1, params.subarray(0, 4)));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.from('between-')));
-        c.write(encodeRecord(Record.PARAMS, 1, params.subarray(4)));
-        c.write(encodeRecord(Record.PARAMS, 1));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.from('late')));
-        c.write(encodeRecord(Record.STDIN, 1));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('early-')));
+        c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(0, 4)));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('between-')));
+        c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(4)));
+        c.write(encodeRecord(RecordType.PARAMS, 1));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('late')));
+        c.write(encodeRecord(RecordType.STDIN, 1));
         await c.reply(1);
         assert.equal(answer(c, 1).toString(), 'early-between-late');
 
         // The whole body, its end included, before the params end.
         c.clear();
         c.write(encodeBeginRequest(2, 1, true));
-        c.write(encodeRecord(Record.STDIN, 2, Buffer.from('all early')));
-        c.write(encodeRecord(Record.STDIN, 2));
-        c.write(encodeRecord(Record.PARAMS, 2, params));
-        c.write(encodeRecord(Record.PARAMS, 2));
+        c.write(encodeRecord(RecordType.STDIN, 2, Buffer.from('all early')));
+        c.write(encodeRecord(RecordType.STDIN, 2));
+        c.write(encodeRecord(RecordType.PARAMS, 2, params));
+        c.write(encodeRecord(RecordType.PARAMS, 2));
         await c.reply(2);
         assert.equal(answer(c, 2).toString(), 'all early');
       } finally {
@@ -119,15 +119,15 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         const upload = randomBytes(5 * 1024 * 1024 + 3);
         c.write(encodeBeginRequest(1, 1, false));
-        c.write(encodeRecord(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/hash', REQUEST_METHOD: 'PUT' })));
-        c.write(encodeRecord(Record.PARAMS, 1));
+        c.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/hash', REQUEST_METHOD: 'PUT' })));
+        c.write(encodeRecord(RecordType.PARAMS, 1));
         const sizes = [1, 7, 8, 9, 1000, 65535, 4096, 30001, 65534, 12345];
         for (let at = 0, i = 0; at < upload.length; i++) {
           const n = Math.min(sizes[i % sizes.length]!, upload.length - at);
-          c.write(encodeRecordPadded(Record.STDIN, 1, upload.subarray(at, at + n), i % 9, 0x77));
+          c.write(encodeRecordPadded(RecordType.STDIN, 1, upload.subarray(at, at + n), i % 9, 0x77));
           at += n;
         }
-        c.write(encodeRecord(Record.STDIN, 1));
+        c.write(encodeRecord(RecordType.STDIN, 1));
         await c.reply(1, 12000);
         assert.equal(answer(c, 1).toString(), `${sha(upload)} ${upload.length}`);
       } finally {
@@ -149,9 +149,9 @@ for (const kind of ['unix', 'tcp'] as const) {
           assert.equal(sha(body), sha(BIG_OUT));
           const frames = log.frames.filter((f) => f.requestId === 1);
           const last = frames.at(-1)!;
-          assert.equal(last.type, Record.END_REQUEST, 'END_REQUEST is the last record of the request');
-          assert.equal(frames.filter((f) => f.type === Record.END_REQUEST).length, 1);
-          const out = frames.filter((f) => f.type === Record.STDOUT);
+          assert.equal(last.type, RecordType.END_REQUEST, 'END_REQUEST is the last record of the request');
+          assert.equal(frames.filter((f) => f.type === RecordType.END_REQUEST).length, 1);
+          const out = frames.filter((f) => f.type === RecordType.STDOUT);
           assert.ok(out.length >= Math.ceil(BIG_OUT.length / 65535));
           for (const f of out) {
             assert.ok(f.contentLength <= 65535);

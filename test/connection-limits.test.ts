@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type ServerOptions } from '@fcgi/core';
-import { Record, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 /** A server whose /hold requests wait for release(); others answer at once. */
@@ -35,14 +35,14 @@ for (const kind of ['unix', 'tcp'] as const) {
         // Over the limit in several records, then the rest of the request as a web server would send it.
         const params = encodeNameValues({ REQUEST_URI: '/big', HTTP_COOKIE: 'c'.repeat(2000) });
         c.write(encodeBeginRequest(1, 1, true));
-        for (let at = 0; at < params.length; at += 500) c.write(encodeRecord(Record.PARAMS, 1, params.subarray(at, at + 500)));
-        c.write(encodeRecord(Record.PARAMS, 1));
-        c.write(encodeStream(Record.STDIN, 1, Buffer.from('body')));
+        for (let at = 0; at < params.length; at += 500) c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(at, at + 500)));
+        c.write(encodeRecord(RecordType.PARAMS, 1));
+        c.write(encodeStream(RecordType.STDIN, 1, Buffer.from('body')));
         const reply = await c.reply(1);
         assert.equal(statusOf(c, 1), 431);
         assert.equal(reply.protocolStatus, Status.REQUEST_COMPLETE);
         await sleep(100);
-        assert.deepEqual(idsOf(c, 1).slice(-2), [Record.STDOUT, Record.END_REQUEST], 'nothing after END_REQUEST');
+        assert.deepEqual(idsOf(c, 1).slice(-2), [RecordType.STDOUT, RecordType.END_REQUEST], 'nothing after END_REQUEST');
         // Just under the limit is fine, on the same connection.
         c.clear();
         c.sendRequest(2, { REQUEST_URI: '/fits', HTTP_COOKIE: 'c'.repeat(900) }, Buffer.alloc(0), true);
@@ -140,7 +140,7 @@ for (const kind of ['unix', 'tcp'] as const) {
       try {
         const c = await s.l.connect();
         c.write(encodeBeginRequest(1, 1, true));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.alloc(1001)));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(1001)));
         await c.closedByPeer(3000);
         assert.deepEqual(s.calls, []);
         const d = await s.l.connect();

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 
 function header(version: number, type: number, id: number, len: number, pad = 0): Buffer {
@@ -21,15 +21,15 @@ const begin = (id: number) => encodeBeginRequest(id, 1, true);
 
 /** Bytes that break the protocol, each sent on a fresh connection. */
 const cases: [name: string, bytes: Buffer, message: RegExp][] = [
-  ['a version 2 header', Buffer.concat([header(2, Record.BEGIN_REQUEST, 1, 8), Buffer.alloc(8)]), /version/],
-  ['BEGIN_REQUEST on request id 0', Buffer.concat([header(1, Record.BEGIN_REQUEST, 0, 8), Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])]), /id 0/],
-  ['a BEGIN_REQUEST body of 3 bytes', Buffer.concat([header(1, Record.BEGIN_REQUEST, 1, 3, 5), Buffer.alloc(8)]), /BEGIN_REQUEST/],
+  ['a version 2 header', Buffer.concat([header(2, RecordType.BEGIN_REQUEST, 1, 8), Buffer.alloc(8)]), /version/],
+  ['BEGIN_REQUEST on request id 0', Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 0, 8), Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])]), /id 0/],
+  ['a BEGIN_REQUEST body of 3 bytes', Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 1, 3, 5), Buffer.alloc(8)]), /BEGIN_REQUEST/],
   ['BEGIN_REQUEST for an active id', Buffer.concat([begin(1), begin(1)]), /active/],
   // Name length 5, value length 3, but only "ab" follows before the stream ends.
   ['a truncated name-value pair in PARAMS',
-    Buffer.concat([begin(1), encodeRecord(Record.PARAMS, 1, Buffer.from([5, 3, 0x61, 0x62])), encodeRecord(Record.PARAMS, 1)]), /name-value/],
+    Buffer.concat([begin(1), encodeRecord(RecordType.PARAMS, 1, Buffer.from([5, 3, 0x61, 0x62])), encodeRecord(RecordType.PARAMS, 1)]), /name-value/],
   ['a truncated 4-byte length in PARAMS',
-    Buffer.concat([begin(1), encodeRecord(Record.PARAMS, 1, Buffer.from([0x80, 0])), encodeRecord(Record.PARAMS, 1)]), /truncated/],
+    Buffer.concat([begin(1), encodeRecord(RecordType.PARAMS, 1, Buffer.from([0x80, 0])), encodeRecord(RecordType.PARAMS, 1)]), /truncated/],
   ['garbage bytes (HTTP to a FastCGI port)', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /version/],
 ];
 
@@ -54,7 +54,7 @@ for (const kind of ['unix', 'tcp'] as const) {
           // A bystander with a request half sent, open at the same time.
           const other = await l.connect();
           other.write(begin(7));
-          other.write(encodeRecord(Record.PARAMS, 7, encodeNameValues({ REQUEST_URI: '/bystander', REQUEST_METHOD: 'POST' })));
+          other.write(encodeRecord(RecordType.PARAMS, 7, encodeNameValues({ REQUEST_URI: '/bystander', REQUEST_METHOD: 'POST' })));
           const bad = await l.connect();
           await sleep(20);
           assert.equal(server.connections, 2);
@@ -65,9 +65,9 @@ for (const kind of ['unix', 'tcp'] as const) {
           assert.match(errors[0]!.message, message);
           assert.equal(handled, 0, 'no handler ran for the malformed connection');
           // The bystander finishes its request, then another, on the same connection.
-          other.write(encodeRecord(Record.PARAMS, 7));
-          other.write(encodeRecord(Record.STDIN, 7, Buffer.from('still here')));
-          other.write(encodeRecord(Record.STDIN, 7));
+          other.write(encodeRecord(RecordType.PARAMS, 7));
+          other.write(encodeRecord(RecordType.STDIN, 7, Buffer.from('still here')));
+          other.write(encodeRecord(RecordType.STDIN, 7));
           assert.equal(parseCgi((await other.reply(7)).stdout).body.toString(), 'ok /bystander still here');
           other.clear();
           other.sendRequest(1, { REQUEST_URI: '/again' }, Buffer.alloc(0), true);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type ServerOptions } from '@fcgi/core';
 import {
-  Record, Status, decodeNameValues, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
+  RecordType, Status, decodeNameValues, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
 } from '@fcgi/core/protocol';
 import { FrameLog, listenForTest, parseCgi, type RawClient, type TestListen } from './helpers/raw-client.js';
 
@@ -26,7 +26,7 @@ function body(c: RawClient, id: number): string {
 }
 
 const endCount = (c: RawClient, id: number) =>
-  c.records.filter((r) => r.type === Record.END_REQUEST && r.requestId === id).length;
+  c.records.filter((r) => r.type === RecordType.END_REQUEST && r.requestId === id).length;
 
 for (const kind of ['unix', 'tcp'] as const) {
   describe(`connection over ${kind}`, () => {
@@ -90,18 +90,18 @@ for (const kind of ['unix', 'tcp'] as const) {
         const p2 = encodeNameValues({ REQUEST_URI: '/second', REQUEST_METHOD: 'POST' });
         c.write(encodeBeginRequest(1, 1, true));
         c.write(encodeBeginRequest(2, 1, true));
-        c.write(encodeRecord(Record.PARAMS, 1, p1.subarray(0, 5)));
-        c.write(encodeRecord(Record.PARAMS, 2, p2.subarray(0, 7)));
-        c.write(encodeRecord(Record.PARAMS, 1, p1.subarray(5)));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.from('body-')));
-        c.write(encodeRecord(Record.PARAMS, 1));
-        c.write(encodeRecord(Record.PARAMS, 2, p2.subarray(7)));
-        c.write(encodeRecord(Record.STDIN, 2, Buffer.from('BODY-')));
-        c.write(encodeRecord(Record.PARAMS, 2));
-        c.write(encodeRecord(Record.STDIN, 1, Buffer.from('one')));
-        c.write(encodeRecord(Record.STDIN, 2, Buffer.from('TWO')));
-        c.write(encodeRecord(Record.STDIN, 2));
-        c.write(encodeRecord(Record.STDIN, 1));
+        c.write(encodeRecord(RecordType.PARAMS, 1, p1.subarray(0, 5)));
+        c.write(encodeRecord(RecordType.PARAMS, 2, p2.subarray(0, 7)));
+        c.write(encodeRecord(RecordType.PARAMS, 1, p1.subarray(5)));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('body-')));
+        c.write(encodeRecord(RecordType.PARAMS, 1));
+        c.write(encodeRecord(RecordType.PARAMS, 2, p2.subarray(7)));
+        c.write(encodeRecord(RecordType.STDIN, 2, Buffer.from('BODY-')));
+        c.write(encodeRecord(RecordType.PARAMS, 2));
+        c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('one')));
+        c.write(encodeRecord(RecordType.STDIN, 2, Buffer.from('TWO')));
+        c.write(encodeRecord(RecordType.STDIN, 2));
+        c.write(encodeRecord(RecordType.STDIN, 1));
         await c.until(() => endCount(c, 1) === 1 && endCount(c, 2) === 1);
         const b1 = body(c, 1);
         const b2 = body(c, 2);
@@ -109,7 +109,7 @@ for (const kind of ['unix', 'tcp'] as const) {
         assert.equal(b2, `${'b'.repeat(2999)}\n`.repeat(100) + 'end BODY-TWO');
         // The RawClient's parser would have thrown on a record split by another; check the output
         // really was interleaved at record granularity, so that the check meant something.
-        const ids = frames.frames.filter((f) => f.type === Record.STDOUT).map((f) => f.requestId);
+        const ids = frames.frames.filter((f) => f.type === RecordType.STDOUT).map((f) => f.requestId);
         const switches = ids.filter((id, i) => i > 0 && id !== ids[i - 1]).length;
         assert.ok(switches >= 2, `expected interleaved STDOUT records, got ${switches} switches`);
         assert.equal(c.closed, false);
@@ -124,20 +124,20 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         const frames = new FrameLog(c.socket);
         const ask = encodeNameValues({ FCGI_MAX_CONNS: '', FCGI_NO_SUCH_NAME: '', FCGI_MAX_REQS: '', FCGI_MPXS_CONNS: '' });
-        c.write(encodeRecord(Record.GET_VALUES, 0, ask));
-        await c.until(() => c.records.some((r) => r.type === Record.GET_VALUES_RESULT));
+        c.write(encodeRecord(RecordType.GET_VALUES, 0, ask));
+        await c.until(() => c.records.some((r) => r.type === RecordType.GET_VALUES_RESULT));
         await sleep(100); // nothing else should follow
-        assert.deepEqual(frames.frames.map((f) => [f.type, f.requestId]), [[Record.GET_VALUES_RESULT, 0]]);
+        assert.deepEqual(frames.frames.map((f) => [f.type, f.requestId]), [[RecordType.GET_VALUES_RESULT, 0]]);
         const got = decodeNameValues(c.records[0]!.content);
         assert.deepEqual({ ...got }, { FCGI_MAX_CONNS: '7', FCGI_MAX_REQS: '13', FCGI_MPXS_CONNS: '1' });
 
         // Only unknown names: still exactly one GET_VALUES_RESULT, empty.
         c.clear();
-        c.write(encodeRecord(Record.GET_VALUES, 0, encodeNameValues({ NOPE: '' })));
+        c.write(encodeRecord(RecordType.GET_VALUES, 0, encodeNameValues({ NOPE: '' })));
         await c.until(() => c.records.length > 0);
         await sleep(100);
         assert.equal(c.records.length, 1);
-        assert.equal(c.records[0]!.type, Record.GET_VALUES_RESULT);
+        assert.equal(c.records[0]!.type, RecordType.GET_VALUES_RESULT);
         assert.equal(c.records[0]!.content.length, 0);
 
         // The connection serves requests afterwards.
@@ -157,7 +157,7 @@ for (const kind of ['unix', 'tcp'] as const) {
         c.write(encodeRecord(99, 0, Buffer.from('whatever it carries')));
         await c.until(() => c.records.length > 0);
         const [r] = c.records;
-        assert.equal(r!.type, Record.UNKNOWN_TYPE);
+        assert.equal(r!.type, RecordType.UNKNOWN_TYPE);
         assert.equal(r!.requestId, 0);
         assert.equal(r!.content.length, 8);
         assert.equal(r!.content[0], 99);
@@ -165,7 +165,7 @@ for (const kind of ['unix', 'tcp'] as const) {
         c.sendRequest(1, { REQUEST_URI: '/still' }, Buffer.from('ok'));
         await c.reply(1);
         assert.equal(body(c, 1), '1 /still ok');
-        assert.ok(c.records.every((r) => r.type !== Record.UNKNOWN_TYPE));
+        assert.ok(c.records.every((r) => r.type !== RecordType.UNKNOWN_TYPE));
       } finally {
         await l.stop();
       }
@@ -181,8 +181,8 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         for (const [id, role] of [[3, 2], [4, 77]] as const) {
           c.write(encodeBeginRequest(id, role, true));
-          c.write(encodeStream(Record.PARAMS, id, encodeNameValues({ REQUEST_URI: '/role' })));
-          c.write(encodeStream(Record.STDIN, id, Buffer.from('ignored')));
+          c.write(encodeStream(RecordType.PARAMS, id, encodeNameValues({ REQUEST_URI: '/role' })));
+          c.write(encodeStream(RecordType.STDIN, id, Buffer.from('ignored')));
         }
         await c.until(() => endCount(c, 3) === 1 && endCount(c, 4) === 1);
         c.sendRequest(1, { REQUEST_URI: '/responder' }, Buffer.from('fine'), true);
@@ -190,7 +190,7 @@ for (const kind of ['unix', 'tcp'] as const) {
         await sleep(100);
         for (const id of [3, 4]) {
           assert.equal(c.replyOf(id).protocolStatus, Status.UNKNOWN_ROLE);
-          assert.deepEqual(c.records.filter((r) => r.requestId === id).map((r) => r.type), [Record.END_REQUEST]);
+          assert.deepEqual(c.records.filter((r) => r.requestId === id).map((r) => r.type), [RecordType.END_REQUEST]);
         }
         assert.equal(body(c, 1), '1 /responder fine');
         assert.equal(calls, 1, 'the handler runs only for the Responder request');

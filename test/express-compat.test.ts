@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import { Record, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import type { FcgiRequest, FcgiResponse, Handler } from '@fcgi/core';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -236,8 +236,8 @@ test('res.destroy() aborts the request too: a handler waiting for the body is re
     try {
       // A body that never ends: only the abort can release the handler.
       c.write(encodeBeginRequest(1, 1, false));
-      c.write(encodeStream(Record.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_METHOD: 'POST', CONTENT_LENGTH: '100' }))));
-      c.write(encodeRecord(Record.STDIN, 1, Buffer.from('first bytes')));
+      c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_METHOD: 'POST', CONTENT_LENGTH: '100' }))));
+      c.write(encodeRecord(RecordType.STDIN, 1, Buffer.from('first bytes')));
       const reply = await c.reply(1);
       assert.equal(reply.appStatus, 1);
       await Promise.race([finished, sleep(2000)]);

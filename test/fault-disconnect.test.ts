@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type FcgiServer } from '@fcgi/core';
 import {
-  Record, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
+  RecordType, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
 } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient, type TestListen } from './helpers/raw-client.js';
 import { drainOrClose } from './helpers/drain.js';
@@ -69,7 +69,7 @@ interface Stage {
   midRecord?: boolean;
 }
 
-const stdoutBytes = (c: RawClient) => c.records.filter((r) => r.type === Record.STDOUT && r.requestId === 1).reduce((n, r) => n + r.content.length, 0);
+const stdoutBytes = (c: RawClient) => c.records.filter((r) => r.type === RecordType.STDOUT && r.requestId === 1).reduce((n, r) => n + r.content.length, 0);
 
 const STAGES: Stage[] = [
   { name: 'after BEGIN_REQUEST', started: false, async reach(c) {
@@ -78,34 +78,34 @@ const STAGES: Stage[] = [
   { name: 'mid-PARAMS (whole records)', started: false, async reach(c, tag) {
     const p = params(tag);
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeRecord(Record.PARAMS, 1, p.subarray(0, 20)));
+    c.write(encodeRecord(RecordType.PARAMS, 1, p.subarray(0, 20)));
   } },
   { name: 'mid-PARAMS (inside a record)', started: false, midRecord: true, async reach(c, tag) {
-    const rec = encodeRecord(Record.PARAMS, 1, params(tag));
+    const rec = encodeRecord(RecordType.PARAMS, 1, params(tag));
     c.write(encodeBeginRequest(1, 1, true));
     c.write(rec.subarray(0, 13));
   } },
   { name: 'params complete, no body yet', started: true, async reach(c, tag, seen) {
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(Record.PARAMS, 1, params(tag)));
+    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
     await waitUntil('handler started', () => seen.has(tag));
   } },
   { name: 'mid-STDIN', started: true, async reach(c, tag, seen) {
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(Record.PARAMS, 1, params(tag)));
-    c.write(encodeStream(Record.STDIN, 1, BODY.subarray(0, 200_000), false));
+    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+    c.write(encodeStream(RecordType.STDIN, 1, BODY.subarray(0, 200_000), false));
     await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) >= 200_000);
   } },
   { name: 'mid-STDIN (inside a record)', started: true, midRecord: true, async reach(c, tag, seen) {
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(Record.PARAMS, 1, params(tag)));
-    c.write(encodeRecord(Record.STDIN, 1, BODY.subarray(0, 60_000)).subarray(0, 30_000));
+    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+    c.write(encodeRecord(RecordType.STDIN, 1, BODY.subarray(0, 60_000)).subarray(0, 30_000));
     await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) > 0);
   } },
   { name: 'mid-response', started: true, async reach(c, tag) {
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(Record.PARAMS, 1, params(tag)));
-    c.write(encodeStream(Record.STDIN, 1, BODY));
+    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+    c.write(encodeStream(RecordType.STDIN, 1, BODY));
     await c.until(() => stdoutBytes(c) > 512 * 1024, 5000);
   } },
 ];
@@ -167,15 +167,15 @@ describe('ABORT_REQUEST at every stage', () => {
         const tag = `abort ${stage.name}`;
         await stage.reach(c, tag, seen);
         c.write(encodeAbortRequest(1));
-        await c.until(() => c.records.some((r) => r.type === Record.END_REQUEST && r.requestId === 1), 3000);
+        await c.until(() => c.records.some((r) => r.type === RecordType.END_REQUEST && r.requestId === 1), 3000);
         if (stage.started) await waitUntil('handler told', () => seen.get(tag)?.aborted === 'ERR_FCGI_ABORTED');
         await new Promise((r) => setTimeout(r, 100)); // room for stray records to show up
         const mine = c.records.filter((r) => r.requestId === 1);
-        assert.equal(mine.filter((r) => r.type === Record.END_REQUEST).length, 1);
-        assert.equal(mine[mine.length - 1]!.type, Record.END_REQUEST, 'no record after END_REQUEST');
+        assert.equal(mine.filter((r) => r.type === RecordType.END_REQUEST).length, 1);
+        assert.equal(mine[mine.length - 1]!.type, RecordType.END_REQUEST, 'no record after END_REQUEST');
         assertHandlerTold(stage, seen.get(tag));
         // The late rest of the aborted request is ignored; the same id then serves a new request.
-        if (stage.name === 'mid-STDIN') c.write(encodeStream(Record.STDIN, 1, BODY.subarray(0, 1000)));
+        if (stage.name === 'mid-STDIN') c.write(encodeStream(RecordType.STDIN, 1, BODY.subarray(0, 1000)));
         c.clear();
         c.sendRequest(1, { REQUEST_URI: '/', HTTP_X_TAG: 'ping' }, Buffer.alloc(0), true);
         assert.equal(parseCgi((await c.reply(1)).stdout).body.toString(), 'pong');

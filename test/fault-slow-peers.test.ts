@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 
 const MB = 1024 * 1024;
@@ -95,7 +95,7 @@ test(`slow reader: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${S
     await new Promise((r) => socket.once('connect', r));
     let received = 0;
     throttle(socket, RATE, (n) => (received += n));
-    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/big' })), encodeStream(Record.STDIN, 1, Buffer.alloc(0))]));
+    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/big' })), encodeStream(RecordType.STDIN, 1, Buffer.alloc(0))]));
     await sleep(SECONDS * 1000);
     const lead = produced - received;
     const mem = await watch.stop();
@@ -129,9 +129,9 @@ test(`fast upload, slow handler: ${OFFERED / MB} MB offered, read at ${RATE / MB
     const socket = connect(l.target as string);
     socket.on('error', () => {});
     await new Promise((r) => socket.once('connect', r));
-    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/up', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(OFFERED) }))]));
+    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/up', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(OFFERED) }))]));
     // The client writes as fast as the server lets it: only its own socket's backpressure stops it.
-    const piece = encodeRecord(Record.STDIN, 1, Buffer.alloc(65528, 'u'));
+    const piece = encodeRecord(RecordType.STDIN, 1, Buffer.alloc(65528, 'u'));
     let written = 0;
     const stopAt = Date.now() + SECONDS * 1000;
     while (Date.now() < stopAt && written < OFFERED) {
@@ -167,13 +167,13 @@ test('200 uploads trickling in at once (100 bytes every 50 ms for 2 s): all serv
     const bodies = clients.map((_, i) => Buffer.alloc(4000, String(i % 10)));
     for (const c of clients) {
       c.write(encodeBeginRequest(1, 1, false));
-      c.write(encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/trickle', REQUEST_METHOD: 'POST' })));
+      c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/trickle', REQUEST_METHOD: 'POST' })));
     }
     for (let at = 0; at < 4000; at += 100) {
-      clients.forEach((c, i) => c.write(encodeRecord(Record.STDIN, 1, bodies[i]!.subarray(at, at + 100))));
+      clients.forEach((c, i) => c.write(encodeRecord(RecordType.STDIN, 1, bodies[i]!.subarray(at, at + 100))));
       await sleep(50);
     }
-    for (const c of clients) c.write(encodeRecord(Record.STDIN, 1));
+    for (const c of clients) c.write(encodeRecord(RecordType.STDIN, 1));
     const replies = await Promise.all(clients.map((c) => c.reply(1, 10_000)));
     const mem = await watch.stop();
     t.diagnostic(`with 200 open uploads: buffers ${mem.buffersMB.toFixed(1)} MB, rss ${mem.rssMB.toFixed(1)} MB`);

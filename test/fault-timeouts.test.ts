@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  createFcgiServer, defaultConnectionLimits, RequestTimeoutError, type FcgiRequest, type FcgiResponse, type ServerOptions,
+  createFcgiServer, RequestTimeoutError, type FcgiRequest, type FcgiResponse, type ServerOptions,
 } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { defaultConnectionLimits } from '../packages/core/src/connection/limits.js';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 interface Seen {
@@ -77,8 +78,8 @@ test('requestTimeout, nothing sent yet: a 503, END_REQUEST, req.signal aborted, 
     assert.equal(seen.lateWrite, true, 'a write after the timeout is dropped, not blocked');
     await sleep(100);
     const types = ofId(c, 1).map((r) => r.type);
-    assert.equal(types.filter((t) => t === Record.END_REQUEST).length, 1);
-    assert.equal(types[types.length - 1], Record.END_REQUEST, 'nothing after END_REQUEST');
+    assert.equal(types.filter((t) => t === RecordType.END_REQUEST).length, 1);
+    assert.equal(types[types.length - 1], RecordType.END_REQUEST, 'nothing after END_REQUEST');
     assert.equal(server.activeRequests, 0);
     // The kept connection serves on; a fast request is not cut.
     c.clear();
@@ -114,7 +115,7 @@ test('requestTimeout: a request that ends in time is not touched by the timer', 
     c.sendRequest(1, { REQUEST_URI: '/read' }, Buffer.from('x'.repeat(1000)), true);
     assert.equal(parseCgi((await c.reply(1)).stdout).status, 200);
     await sleep(400); // past the timeout: nothing more may arrive
-    assert.equal(ofId(c, 1).filter((r) => r.type === Record.END_REQUEST).length, 1);
+    assert.equal(ofId(c, 1).filter((r) => r.type === RecordType.END_REQUEST).length, 1);
     assert.equal(seen.reason, null);
   } finally {
     await l.stop();
@@ -126,8 +127,8 @@ test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error
   try {
     const c = await l.connect();
     c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/read', CONTENT_LENGTH: '1000' })));
-    c.write(encodeRecord(Record.STDIN, 1, Buffer.alloc(100, 'a')));
+    c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/read', CONTENT_LENGTH: '1000' })));
+    c.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(100, 'a')));
     const t0 = Date.now();
     const reply = await c.reply(1, 3000);
     assert.ok(Date.now() - t0 >= 250);
@@ -138,7 +139,7 @@ test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error
     assert.notEqual(seen.bodyError, null, 'the body stream failed instead of waiting forever');
     assert.equal(server.activeRequests, 0);
     // The rest arriving late is ignored (its id is no longer active); the same id then works again.
-    c.write(encodeStream(Record.STDIN, 1, Buffer.alloc(900, 'a')));
+    c.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(900, 'a')));
     c.clear();
     c.sendRequest(1, { REQUEST_URI: '/read' }, Buffer.from('ok'), true);
     assert.equal(parseCgi((await c.reply(1)).stdout).body.toString().split(' ')[0], '2');
@@ -154,7 +155,7 @@ test('bodyTimeout: PARAMS that stall get a 408 without running the handler', { t
   try {
     const c = await l.connect();
     c.write(encodeBeginRequest(1, 1, false));
-    c.write(encodeRecord(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/x' })));
+    c.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/x' })));
     const reply = await c.reply(1, 3000);
     assert.equal(parseCgi(reply.stdout).status, 408);
     assert.equal(ran, 0);
@@ -169,13 +170,13 @@ test('bodyTimeout: a body trickling in slower than the bound in total, but never
   try {
     const c = await l.connect();
     c.write(encodeBeginRequest(1, 1, false));
-    c.write(encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/read' })));
+    c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/read' })));
     const body = Buffer.alloc(20 * 1024, 't');
     for (let at = 0; at < body.length; at += 1024) {
-      c.write(encodeRecord(Record.STDIN, 1, body.subarray(at, at + 1024)));
+      c.write(encodeRecord(RecordType.STDIN, 1, body.subarray(at, at + 1024)));
       await sleep(60); // 20 pieces, 1.2 s in all: four times the bound
     }
-    c.write(encodeRecord(Record.STDIN, 1));
+    c.write(encodeRecord(RecordType.STDIN, 1));
     const reply = await c.reply(1, 3000);
     assert.equal(parseCgi(reply.stdout).status, 200);
     assert.equal(seen.body, `${body.length} ${createHash('sha1').update(body).digest('hex')}`);

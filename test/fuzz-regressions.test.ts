@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFcgiServer } from '@fcgi/core';
-import { Record, decodeNameValues, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
+import { RecordType, decodeNameValues, encodeNameValues, encodeRecord } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 
 // Found by fuzz/connection-fuzz.ts (seed 1, input 154): GET_VALUES asking for "__proto__" made the
@@ -15,9 +15,9 @@ test('GET_VALUES asking for __proto__, constructor, toString: answered with the 
   try {
     const c = await l.connect();
     const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'FCGI_MPXS_CONNS'];
-    c.write(encodeRecord(Record.GET_VALUES, 0, encodeNameValues(names.map((n) => [n, ''] as [string, string]))));
-    await c.until(() => c.records.some((r) => r.type === Record.GET_VALUES_RESULT));
-    const result = decodeNameValues(c.records.find((r) => r.type === Record.GET_VALUES_RESULT)!.content);
+    c.write(encodeRecord(RecordType.GET_VALUES, 0, encodeNameValues(names.map((n) => [n, ''] as [string, string]))));
+    await c.until(() => c.records.some((r) => r.type === RecordType.GET_VALUES_RESULT));
+    const result = decodeNameValues(c.records.find((r) => r.type === RecordType.GET_VALUES_RESULT)!.content);
     assert.deepEqual(Object.keys(result), ['FCGI_MPXS_CONNS']);
     c.sendRequest(1, { REQUEST_URI: '/' }, Buffer.alloc(0), true);
     assert.equal(parseCgi((await c.reply(1)).stdout).body.toString(), 'served');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFcgiServer, createGateway, type FcgiServer, type Gateway } from '@fcgi/core';
 import {
-  Record, RecordParser, decodeBeginRequest, decodeNameValues, encodeEndRequest, encodeStream,
+  RecordType, RecordParser, decodeBeginRequest, decodeNameValues, encodeEndRequest, encodeStream,
 } from '@fcgi/core/protocol';
 
 /** Raw CGI output by REQUEST_URI: what no FcgiResponse would write (it drops hop-by-hop itself). */
@@ -29,14 +29,14 @@ function rawApp(socket: Socket): void {
   let keepConn = false;
   const parser = new RecordParser({
     record(type, id, content) {
-      if (type === Record.BEGIN_REQUEST) {
+      if (type === RecordType.BEGIN_REQUEST) {
         keepConn = decodeBeginRequest(content).keepConn;
         params.length = 0;
-      } else if (type === Record.PARAMS && content.length) params.push(Buffer.from(content));
-      else if (type === Record.STDIN && content.length === 0) {
+      } else if (type === RecordType.PARAMS && content.length) params.push(Buffer.from(content));
+      else if (type === RecordType.STDIN && content.length === 0) {
         const env = decodeNameValues(Buffer.concat(params));
         const out = CANNED[env.REQUEST_URI!] ?? 'Status: 404 Not Found\r\n\r\n';
-        socket.write(Buffer.concat([encodeStream(Record.STDOUT, id, Buffer.from(out, 'latin1')), encodeEndRequest(id, 0, 0)]));
+        socket.write(Buffer.concat([encodeStream(RecordType.STDOUT, id, Buffer.from(out, 'latin1')), encodeEndRequest(id, 0, 0)]));
         if (!keepConn) socket.end();
       }
     },

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Record } from '@fcgi/core/protocol';
+import { RecordType } from '@fcgi/core/protocol';
 import type { FcgiResponse } from '@fcgi/core';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request, send, splitCgi, withServer } from './helpers/http-harness.js';
@@ -43,8 +43,8 @@ test('res.err() goes to FCGI_STDERR; the empty STDERR record precedes END_REQUES
     assert.equal(r.stderr.toString(), 'warn: 42 { a: 1 }\nsecond\n');
     assert.equal(splitCgi(r.stdout).body.toString(), 'body');
     assert.deepEqual(r.records.slice(-3).map((x) => [x.type, x.content.length]),
-      [[Record.STDOUT, 0], [Record.STDERR, 0], [Record.END_REQUEST, 8]]);
-    assert.equal(r.records.filter((x) => x.type === Record.END_REQUEST).length, 1);
+      [[RecordType.STDOUT, 0], [RecordType.STDERR, 0], [RecordType.END_REQUEST, 8]]);
+    assert.equal(r.records.filter((x) => x.type === RecordType.END_REQUEST).length, 1);
   });
 });
 
@@ -70,7 +70,7 @@ test('raw res.stdout: a handler writing its own block gets exactly those bytes o
     const r = await send(path, nginxParams());
     assert.equal(r.stdout.toString('latin1'), raw);
     assert.equal(r.appStatus, 0);
-    assert.deepEqual(r.records.slice(-2).map((x) => x.type), [Record.STDOUT, Record.END_REQUEST]);
+    assert.deepEqual(r.records.slice(-2).map((x) => x.type), [RecordType.STDOUT, RecordType.END_REQUEST]);
   });
 });
 

@@ -73,10 +73,13 @@ test('spawn-fcgi -a -p: hello.ts serves on the TCP socket it got as fd 0', { tim
   await child.stop('SIGTERM');
 });
 
-// A child that reports what fd 0 is, listens (FCGI_LISTEN), then reads all of its stdin.
+// A child that reports what fd 0 is, listens (FCGI_LISTEN), then reads all of its stdin. The fd 0
+// probe is internal to @fcgi/core's server layer, so the child loads it from the built file.
+const listenTarget = new URL('../packages/core/dist/server/listen-target.js', import.meta.url).href;
 const probe = `
 import { fstatSync } from 'node:fs';
-import { createFcgiServer, hasListeningSocketOnFd0 } from '@fcgi/core';
+import { createFcgiServer } from '@fcgi/core';
+import { hasListeningSocketOnFd0 } from ${JSON.stringify(listenTarget)};
 const fd0 = hasListeningSocketOnFd0();
 const socket = fstatSync(0).isSocket();
 const server = createFcgiServer((_req, res) => res.end('Hello World\\n'));

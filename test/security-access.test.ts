@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFcgiServer, type FcgiServer } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
 
 const T = { timeout: 20_000 };
 
@@ -22,8 +22,8 @@ function tryTcp(port: number, localAddress: string): Promise<{ bytes: number; er
     const s = connect({ host: '127.0.0.1', port, localAddress }, () => {
       s.write(Buffer.concat([
         encodeBeginRequest(1, 1, false),
-        encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/', REQUEST_METHOD: 'GET' })),
-        encodeStream(Record.STDIN, 1, Buffer.alloc(0)),
+        encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/', REQUEST_METHOD: 'GET' })),
+        encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
       ]));
     });
     s.on('data', (c: Buffer) => (bytes += c.length));

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp, createFcgiServer, json, urlencoded, type FcgiRequest, type FcgiResponse, type Handler } from '@fcgi/core';
-import { Record, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
@@ -56,7 +56,7 @@ describe('protocol-level limits, defaults', () => {
       try {
         const c = await server.l.connect();
         c.write(encodeBeginRequest(1, 1, false));
-        c.write(encodeStream(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/json', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(2 ** 30) })));
+        c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/json', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(2 ** 30) })));
         assert.equal(parseCgi((await c.reply(1, 3000)).stdout).status, 413);
       } finally {
         await server.l.stop();
@@ -70,8 +70,8 @@ describe('protocol-level limits, defaults', () => {
     try {
       const c = await l.connect();
       c.write(encodeBeginRequest(1, 1, true));
-      c.write(encodeRecord(Record.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
-      for (let i = 0; i < 17; i++) c.write(encodeRecord(Record.STDIN, 1, Buffer.alloc(64 * KiB - 8)));
+      c.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
+      for (let i = 0; i < 17; i++) c.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(64 * KiB - 8)));
       await c.closedByPeer(3000);
       assert.equal(calls.n, 0);
     } finally {

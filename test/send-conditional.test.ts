@@ -2,7 +2,8 @@
 // If-Range) and ranges (206, multipart/byteranges, 416), HEAD, Content-Length, 304 headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createApp, sendUrlPath, type SendOptions } from '@fcgi/core';
+import { createApp } from '@fcgi/core';
+import { sendUrlPath, type SendOptions } from '@fcgi/core/send';
 import { withApp, type Get, type Got } from './fixtures/static/harness.js';
 import { makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp, createFcgiServer, sendFile, serve, type FcgiServer, type Handler } from '@fcgi/core';
-import { Record, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
 import { serveStatic } from '@fcgi/static';
 import { nginxParams, request } from './helpers/http-harness.js';
 
@@ -47,8 +47,8 @@ function rawGet(socketPath: string, uri: string): Promise<{ socket: Socket; rece
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.write(encodeBeginRequest(1, 1, false));
-      socket.write(encodeStream(Record.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri }))));
-      socket.write(encodeStream(Record.STDIN, 1, Buffer.alloc(0)));
+      socket.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri }))));
+      socket.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)));
       resolve({ socket, received: () => received });
     });
   });

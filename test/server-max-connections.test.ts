@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFcgiServer, type FcgiServer } from '@fcgi/core';
-import { Record, decodeNameValues, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
+import { RecordType, decodeNameValues, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
 import { RawClient, getParams, parseCgi } from './helpers/raw-client.js';
 
 delete process.env.FCGI_LISTEN;
@@ -66,9 +66,9 @@ for (const kind of ['unix', 'tcp'] as const) {
     // The first two still work, and GET_VALUES tells the web server the limit.
     assert.equal(await get(a, 2, '/a2'), 'got /a2\n');
     assert.equal(await get(b, 2, '/b2'), 'got /b2\n');
-    a.write(encodeStream(Record.GET_VALUES, 0, encodeNameValues({ FCGI_MAX_CONNS: '' }), false));
-    await a.until(() => a.records.some((r) => r.type === Record.GET_VALUES_RESULT));
-    const result = a.records.find((r) => r.type === Record.GET_VALUES_RESULT)!;
+    a.write(encodeStream(RecordType.GET_VALUES, 0, encodeNameValues({ FCGI_MAX_CONNS: '' }), false));
+    await a.until(() => a.records.some((r) => r.type === RecordType.GET_VALUES_RESULT));
+    const result = a.records.find((r) => r.type === RecordType.GET_VALUES_RESULT)!;
     assert.equal(decodeNameValues(result.content).FCGI_MAX_CONNS, '2');
 
     // A closed connection frees its slot.

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
-  Record, RecordParser, encodeBeginRequest, encodeNameValues, encodeStream, decodeEndRequest,
+  RecordType, RecordParser, encodeBeginRequest, encodeNameValues, encodeStream, decodeEndRequest,
   type RecordSink,
 } from '@fcgi/core/protocol';
 
@@ -73,8 +73,8 @@ export class RawClient implements RecordSink {
   /** BEGIN_REQUEST, PARAMS (one stream), STDIN (one stream, may be empty). */
   sendRequest(id: number, params: Record<string, string>, body: Uint8Array = Buffer.alloc(0), keepConn = false): void {
     this.write(encodeBeginRequest(id, 1, keepConn));
-    this.write(encodeStream(Record.PARAMS, id, encodeNameValues(params)));
-    this.write(encodeStream(Record.STDIN, id, body));
+    this.write(encodeStream(RecordType.PARAMS, id, encodeNameValues(params)));
+    this.write(encodeStream(RecordType.STDIN, id, body));
   }
 
   /** Resolves once `predicate` holds (checked after every chunk received), or rejects after `ms`. */
@@ -96,17 +96,17 @@ export class RawClient implements RecordSink {
 
   /** Waits for END_REQUEST of `id` and returns what the request got. */
   async reply(id: number, ms = 5000): Promise<Reply> {
-    await this.until(() => this.records.some((r) => r.type === Record.END_REQUEST && r.requestId === id), ms);
+    await this.until(() => this.records.some((r) => r.type === RecordType.END_REQUEST && r.requestId === id), ms);
     return this.replyOf(id);
   }
 
   replyOf(id: number): Reply {
     const mine = this.records.filter((r) => r.requestId === id);
-    const end = mine.find((r) => r.type === Record.END_REQUEST);
+    const end = mine.find((r) => r.type === RecordType.END_REQUEST);
     const { appStatus, protocolStatus } = end ? decodeEndRequest(end.content) : { appStatus: -1, protocolStatus: -1 };
     return {
-      stdout: Buffer.concat(mine.filter((r) => r.type === Record.STDOUT).map((r) => r.content)),
-      stderr: Buffer.concat(mine.filter((r) => r.type === Record.STDERR).map((r) => r.content)),
+      stdout: Buffer.concat(mine.filter((r) => r.type === RecordType.STDOUT).map((r) => r.content)),
+      stderr: Buffer.concat(mine.filter((r) => r.type === RecordType.STDERR).map((r) => r.content)),
       appStatus,
       protocolStatus,
     };

@@ -3,8 +3,7 @@
 import { Router as CoreRouter, type Router as RouterType, type RouterConstructor, type RouterOptions } from '@fcgi/core';
 import { patterns } from './patterns.js';
 
-export { patterns, Pattern } from './patterns.js';
-export { LayerIndex, fold, segmentKeys, mergeSorted, PARAM, type KeyedLayer, type SegmentKey } from './lookup.js';
+export { patterns } from './patterns.js';
 
 /** The core's Router with `patterns` as its matcher (another `matcher` may still be given). */
 export const Router = function Router(options: RouterOptions = {}): RouterType {

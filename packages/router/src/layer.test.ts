@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { match } from 'path-to-regexp';
-import { FcgiError, Layer, decodeParam, groupNames, type MatchOptions } from '@fcgi/core';
+import { FcgiError, Layer, decodeParam, type MatchOptions } from '@fcgi/core';
+// Internal to the core's literal matcher: tested here beside the RegExp paths that use it.
+import { groupNames } from '../../core/src/app/matcher.js';
 import { patterns } from './patterns.js';
 
 const noop = (_req: unknown, _res: unknown, _next: unknown) => {};

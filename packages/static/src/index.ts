@@ -1,11 +1,11 @@
 // @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
 // @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
 import {
-  OFFLOAD_SETTING, answerError, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
+  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
   type SendOptions,
-} from '@fcgi/core';
+} from '@fcgi/core/send';
 import type { Stats } from 'node:fs';
-import type { AppRequest, AppResponse, FcgiRequest, FcgiResponse, NextFunction } from '@fcgi/core';
+import { answerError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
 
 export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers' | 'setHeaders'> {
   /** A directory without a trailing slash: 301 to path + '/' (default true); false falls through. */

@@ -6,7 +6,7 @@
 // later router or middleware that serves the method still gets the request.
 import { httpError, type FcgiError } from '../errors.js';
 import { answerError, type AnswerableResponse } from '../http/error-answer.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 
 const ALLOWED = Symbol('allowed methods');
 

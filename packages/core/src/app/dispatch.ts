@@ -10,7 +10,7 @@ import type { Layer } from './layer.js';
 import type { PathIndex, PathMatch } from './matcher.js';
 import { mergeParams, runParamCallbacks, type ParamMemo } from './params.js';
 import type { ParamCallback } from './route-types.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 
 export interface Dispatchable {
   readonly stack: Layer[];

@@ -3,7 +3,7 @@ export { Application, type AppOptions, type ForeignMiddleware } from './applicat
 export { Router, type RouterOptions, type RouterConstructor } from './router.js';
 export { Route, type RouteLayer } from './route.js';
 export { Layer } from './layer.js';
-export { literalPaths, decodeParam, literalMatch, regexpMatch, loosen, groupNames, isPattern, type Matcher, type MatchOptions, type PathMatch, type CompiledPath, type PathIndex, type IndexedLayer } from './matcher.js';
+export { literalPaths, decodeParam, literalMatch, loosen, type Matcher, type MatchOptions, type PathMatch, type CompiledPath, type PathIndex, type IndexedLayer } from './matcher.js';
 export { allowedMethods, type AllowedMethodsOptions } from './allowed.js';
 export type { NotFoundHook, ErrorHook } from './final-handler.js';
 export type {
@@ -11,14 +11,11 @@ export type {
   RequestHandler, RouteRequest, UseHandlers,
 } from './route-types.js';
 export { AppRequest } from './request.js';
-export { AppResponse } from './response.js';
+export { AppResponse, type FormatHandler } from './response.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';
-export { preferredMediaTypes, preferredCharsets, preferredEncodings, preferredLanguages } from './accepts.js';
-export { typeIs, hasBody } from './type-is.js';
-export { compileTrust, forwardedChain, type TrustFn } from './proxy-trust.js';
-export { encodeUrl, setCharset, type FormatHandler } from './response.js';
-export { etag, compileEtag, type EtagFunction, type EtagOptions, type StatLike } from './etag.js';
-export { contentDisposition, encodeExtValue, type ContentDispositionOptions } from './content-disposition.js';
-export { serializeCookie, type CookieOptions } from './set-cookie.js';
-export * from './body/index.js';
-export { status, statusReport, formatStatus, type StatusOptions, type StatusReport } from './status.js';
+export type { CookieOptions } from './set-cookie.js';
+export {
+  json, urlencoded, text, raw, multipart, parseMultipart,
+  type JsonOptions, type UrlencodedOptions, type TextOptions, type ParserOptions, type TypeOption, type BodyMiddleware,
+  type MultipartOptions, type UploadedFile, type MultipartLimits, type MultipartPart, type MultipartSource,
+} from './body/index.js';

@@ -1,7 +1,7 @@
 // Calling one handler of a stack: a throw, or the rejection of a returned promise, goes to next(err)
 // (a promise rejected without a reason becomes an Error, so the rejection is not lost as "no
 // error"), and a next() called a second time is reported instead of running the chain twice.
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 
 type Fn = (...args: any[]) => unknown;
 

@@ -2,7 +2,7 @@
 // the first layer that has that param, once per value within one pass through the router (a
 // later layer with the same value reuses the outcome, an error included, except next('route')).
 import type { ParamCallback } from './route-types.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 
 /** What one param's callbacks did during this pass, keyed by param name. */
 export type ParamMemo = Record<string, { value: unknown; match: unknown; error: unknown }>;

@@ -8,12 +8,12 @@ import { parseCookie } from 'cookie';
 import type { Exchange } from '../connection/index.js';
 import { FcgiRequest } from '../http/index.js';
 import { acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, type Offered } from './accepts.js';
-import type { App } from './application.js';
+import type { AppContext } from './contracts.js';
 import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
 import { isFresh } from './fresh.js';
 import { forwardedChain, trustFor, type TrustFn } from './proxy-trust.js';
 import type { AppResponse } from './response.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 import { requestTypeIs } from './type-is.js';
 
 export class AppRequest extends FcgiRequest {
@@ -26,7 +26,7 @@ export class AppRequest extends FcgiRequest {
   /** Set by body parsers. */
   body: any = undefined;
   /** The app handling the request now. */
-  app!: App;
+  app!: AppContext;
   res!: AppResponse;
   /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
   next: NextFunction | undefined = undefined;
@@ -265,7 +265,7 @@ function flatten(args: Offered): string[] {
 }
 
 /** A setting of the app, or of the apps it is mounted in when it has none of its own. */
-function setting(app: App | undefined, name: string): any {
+function setting(app: AppContext | undefined, name: string): any {
   for (let a = app; a; a = a.parent) {
     if (a.settings && name in a.settings) return a.settings[name];
   }
@@ -277,7 +277,7 @@ function trustOf(req: AppRequest): TrustFn {
 }
 
 /** The 'cookie secret' setting as a list (a string or an array of strings). */
-function settingSecrets(app: App | undefined): string[] {
+function settingSecrets(app: AppContext | undefined): string[] {
   const value = setting(app, 'cookie secret');
   if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string' && s !== '');
   return typeof value === 'string' && value !== '' ? [value] : [];

@@ -9,16 +9,25 @@ import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
 import { acceptsTypes } from './accepts.js';
-import type { App } from './application.js';
+import type { AppContext } from './contracts.js';
 import { contentDisposition } from './content-disposition.js';
 import { compileEtag, type EtagFunction } from './etag.js';
 import { isFresh } from './fresh.js';
-import type { AppRequest } from './request.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';
 
-export type FormatHandler = (req: AppRequest, res: AppResponse, next: NextFunction) => void;
+/**
+ * What a response reads of its request (an AppRequest is one): named here so that the response
+ * does not import the request, which names the response.
+ */
+export interface ResponseRequest extends FcgiRequest {
+  readonly fresh: boolean;
+  readonly secret: string | undefined;
+  next?: NextFunction;
+}
+
+export type FormatHandler = (req: ResponseRequest, res: AppResponse, next: NextFunction) => void;
 
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -26,8 +35,8 @@ export class AppResponse extends FcgiResponse {
   /** Values for this request only (templates, later middleware). */
   locals: Record<string, any> = Object.create(null);
   /** The app handling the request now. */
-  app!: App;
-  declare readonly req: AppRequest;
+  app!: AppContext;
+  declare readonly req: ResponseRequest;
 
   constructor(exchange: Exchange, req: FcgiRequest) {
     super(exchange, req);
@@ -286,7 +295,7 @@ export class AppResponse extends FcgiResponse {
 
 /** A setting of the app, else of the apps it is mounted in (as Express's mounted apps inherit). */
 function setting(res: AppResponse, name: string): any {
-  for (let app: App | undefined = res.app; app; app = app.parent) {
+  for (let app: AppContext | undefined = res.app; app; app = app.parent) {
     if (app.settings && name in app.settings) return app.settings[name];
   }
   return undefined;

@@ -3,7 +3,7 @@
 import { METHODS } from 'node:http';
 import { invoke, invokeError, MAX_SYNC, once } from './invoke.js';
 import type { AnyHandlers, Handlers, Params, PathArg } from './route-types.js';
-import type { NextFunction } from './types.js';
+import type { NextFunction } from './contracts.js';
 
 /** Lower-cased method names of node:http, as Express installs them. */
 export const methodNames: readonly string[] = METHODS.map((m) => m.toLowerCase());

@@ -2,8 +2,9 @@
 import type { AppRequest } from './request.js';
 import type { AppResponse } from './response.js';
 
-/** Continues the chain; with an error, skips to the next error middleware. 'route' and 'router' skip as in Express. */
-export type NextFunction = (err?: unknown) => void;
+import type { NextFunction } from './contracts.js';
+
+export type { NextFunction };
 
 export type Middleware<Req = AppRequest, Res = AppResponse> = (req: Req, res: Res, next: NextFunction) => unknown;
 

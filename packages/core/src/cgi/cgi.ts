@@ -1,7 +1,7 @@
 // CGI: the same handler serves one request from the environment and stdin to stdout, then the
 // process exits. Shared hosts without FastCGI run apps this way (Apache mod_cgi).
 import type { Readable, Writable } from 'node:stream';
-import { Record, RecordParser, Role, type RecordSink } from '../protocol/index.js';
+import { RecordType, RecordParser, Role, type RecordSink } from '../protocol/index.js';
 import type { ExchangeHost, Exchange } from '../connection/index.js';
 import { responder, type Handler, type NodeHandler, type ResponderOptions } from '../http/index.js';
 
@@ -36,10 +36,10 @@ export function serveCgi(handler: Handler | NodeHandler, options: CgiOptions = {
     let exchange: Exchange;
     const unwrap: RecordSink = {
       record(type, _id, content) {
-        if (type === Record.STDOUT && content.length) {
+        if (type === RecordType.STDOUT && content.length) {
           if (!stdout.write(content)) stdout.once('drain', () => exchange.drained());
-        } else if (type === Record.STDERR && content.length) stderr.write(content);
-        else if (type === Record.END_REQUEST) {
+        } else if (type === RecordType.STDERR && content.length) stderr.write(content);
+        else if (type === RecordType.END_REQUEST) {
           stdin.pause();
           stdout.write('', () => resolve());
         }

@@ -1,1 +1,2 @@
-export { serveCgi, isCgiEnvironment, type CgiOptions } from './cgi.js';
+// CGI: one request from the environment and stdin, the answer on stdout.
+export { serveCgi, isCgiEnvironment } from './cgi.js';

@@ -1,7 +1,7 @@
 // One connection to a FastCGI application: the socket, its record parser, and the one request
 // running on it (request id 1; PHP-FPM and most applications do not multiplex).
 import { connect as netConnect, type Socket } from 'node:net';
-import { Record, RecordParser, decodeEndRequest, type RecordSink } from '../protocol/index.js';
+import { RecordType, RecordParser, decodeEndRequest, type RecordSink } from '../protocol/index.js';
 import { ClientErrorCode, FcgiClientError } from './errors.js';
 
 export type ClientTarget = string | { host: string; port: number } | { path: string };
@@ -126,9 +126,9 @@ export class ClientConnection implements RecordSink {
     // Records of other ids (management records, late records of an earlier request) are ignored.
     if (!user || id !== REQUEST_ID) return;
     switch (type) {
-      case Record.STDOUT: return user.onStdout(content);
-      case Record.STDERR: return user.onStderr(content);
-      case Record.END_REQUEST: {
+      case RecordType.STDOUT: return user.onStdout(content);
+      case RecordType.STDERR: return user.onStderr(content);
+      case RecordType.END_REQUEST: {
         const { appStatus, protocolStatus } = decodeEndRequest(content);
         this.#user = null;
         return user.onEndRequest(appStatus, protocolStatus);

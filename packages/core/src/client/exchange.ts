@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import {
-  Record, Role, Status, encodeAbortRequest, encodeBeginRequest, encodeRecord, streamRecordViews,
+  RecordType, Role, Status, encodeAbortRequest, encodeBeginRequest, encodeRecord, streamRecordViews,
 } from '../protocol/index.js';
 import { HeadReader } from './cgi-response.js';
 import type { PreparedRequest } from './params.js';
@@ -29,7 +29,7 @@ export interface ExchangeCallbacks {
   release(reusable: boolean): void;
 }
 
-const STDIN_END = encodeRecord(Record.STDIN, REQUEST_ID);
+const STDIN_END = encodeRecord(RecordType.STDIN, REQUEST_ID);
 const noop = (): void => {};
 
 const enum State { Running, Aborting, Done }
@@ -67,7 +67,7 @@ export class ClientExchange implements ConnectionUser {
     this.#conn.attach(this);
     const parts: Uint8Array[] = [encodeBeginRequest(REQUEST_ID, Role.RESPONDER, this.#opts.keepConn), params];
     if (!stream) {
-      if (data) streamRecordViews(Record.STDIN, REQUEST_ID, data, parts);
+      if (data) streamRecordViews(RecordType.STDIN, REQUEST_ID, data, parts);
       parts.push(STDIN_END);
       this.#stdinDone = true;
     }
@@ -234,7 +234,7 @@ export class ClientExchange implements ConnectionUser {
     if (!(buf instanceof Uint8Array)) return this.#onSourceError(new TypeError('a request body stream must yield bytes or strings'));
     if (buf.length === 0) return;
     const parts: Uint8Array[] = [];
-    streamRecordViews(Record.STDIN, REQUEST_ID, buf, parts);
+    streamRecordViews(RecordType.STDIN, REQUEST_ID, buf, parts);
     if (!this.#conn.write(parts)) {
       this.#waitingDrain = true;
       this.#source?.pause();

@@ -2,7 +2,7 @@
 export { FcgiClient, type FcgiClientOptions, type FcgiRequestOptions } from './client.js';
 export { FcgiClientResponse, type EndRequest, type FcgiClientResponseEvents } from './response.js';
 export { FcgiClientError, ClientErrorCode, type ClientErrorCodeName } from './errors.js';
-export { parseCgiHead, HeadReader, type CgiHead } from './cgi-response.js';
-export { resolveClientTarget, type ClientTarget, type ResolvedClientTarget } from './client-connection.js';
+export type { CgiHead } from './cgi-response.js';
+export type { ClientTarget } from './client-connection.js';
 export type { RequestBody, RequestParams } from './params.js';
 export type { PoolStats } from './pool.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Record, RecordParser, decodeNameValues } from '../protocol/index.js';
+import { RecordType, RecordParser, decodeNameValues } from '../protocol/index.js';
 import { encodeParams, withContentLength } from './params.js';
 
 function records(buf: Buffer): { type: number; content: Buffer }[] {
@@ -17,7 +17,7 @@ test('encodeParams packs whole pairs per record: every record decodes on its own
   assert.equal(recs.at(-1)!.content.length, 0, 'ends with the empty record');
   const merged: Record<string, string> = {};
   for (const r of recs.slice(0, -1)) {
-    assert.equal(r.type, Record.PARAMS);
+    assert.equal(r.type, RecordType.PARAMS);
     assert.ok(r.content.length <= 65535);
     Object.assign(merged, decodeNameValues(r.content)); // throws if a pair straddles
   }

@@ -1,7 +1,7 @@
 // PARAMS as records: whole name-value pairs per record wherever a pair fits, since PHP-FPM decodes
 // each PARAMS record on its own and drops the connection on a pair that straddles two.
 import { Readable } from 'node:stream';
-import { HEADER_LEN, MAX_CONTENT_LEN, Record, encodeNameValues, encodeStream, writeHeader } from '../protocol/index.js';
+import { HEADER_LEN, MAX_CONTENT_LEN, RecordType, encodeNameValues, encodeStream, writeHeader } from '../protocol/index.js';
 
 export type RequestParams = Readonly<Record<string, string>> | readonly (readonly [string, string])[];
 export type RequestBody = Uint8Array | string | Readable;
@@ -47,7 +47,7 @@ export function encodeParams(requestId: number, params: RequestParams): Buffer {
   let batchLen = 0;
   const flush = () => {
     if (batchLen === 0) return;
-    out.push(encodeStream(Record.PARAMS, requestId, Buffer.concat(batch, batchLen), false));
+    out.push(encodeStream(RecordType.PARAMS, requestId, Buffer.concat(batch, batchLen), false));
     batch = [];
     batchLen = 0;
   };
@@ -59,7 +59,7 @@ export function encodeParams(requestId: number, params: RequestParams): Buffer {
   }
   flush();
   const end = Buffer.alloc(HEADER_LEN);
-  writeHeader(end, 0, Record.PARAMS, requestId, 0, 0);
+  writeHeader(end, 0, RecordType.PARAMS, requestId, 0, 0);
   out.push(end);
   return Buffer.concat(out);
 }

@@ -2,7 +2,7 @@
 // answers management records, and writes responses without interleaving records.
 import type { Duplex } from 'node:stream';
 import {
-  Record, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
+  RecordType, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
   Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
   type RecordSink,
 } from '../protocol/index.js';
@@ -120,23 +120,23 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
 
   record(type: number, id: number, content: Buffer): void {
     switch (type) {
-      case Record.BEGIN_REQUEST: return this.#begin(id, content);
-      case Record.PARAMS: return this.#params(id, content);
-      case Record.STDIN: return this.#stdin(id, content);
-      case Record.ABORT_REQUEST: {
+      case RecordType.BEGIN_REQUEST: return this.#begin(id, content);
+      case RecordType.PARAMS: return this.#params(id, content);
+      case RecordType.STDIN: return this.#stdin(id, content);
+      case RecordType.ABORT_REQUEST: {
         const ex = this.#exchanges.get(id);
         if (ex) ex.abort(new FcgiError(ErrorCode.ABORTED, 'the web server aborted the request'), true);
         return;
       }
-      case Record.GET_VALUES:
+      case RecordType.GET_VALUES:
         if (id === NULL_REQUEST_ID) this.#getValues(content);
         return;
-      case Record.DATA: // Accepted and discarded: only the Filter role reads it.
-      case Record.END_REQUEST: // The types below flow from application to web server:
-      case Record.STDOUT: // an application ignores them.
-      case Record.STDERR:
-      case Record.GET_VALUES_RESULT:
-      case Record.UNKNOWN_TYPE:
+      case RecordType.DATA: // Accepted and discarded: only the Filter role reads it.
+      case RecordType.END_REQUEST: // The types below flow from application to web server:
+      case RecordType.STDOUT: // an application ignores them.
+      case RecordType.STDERR:
+      case RecordType.GET_VALUES_RESULT:
+      case RecordType.UNKNOWN_TYPE:
         return;
       default:
         // A management type this implementation does not know; unknown types on a request are ignored.
@@ -229,7 +229,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
       if (typeof v === 'string') known.push([name, v]);
     }
     // Exactly one record, even with no known name (then empty): GET_VALUES_RESULT is not a stream.
-    this.write(encodeRecord(Record.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known)));
+    this.write(encodeRecord(RecordType.GET_VALUES_RESULT, NULL_REQUEST_ID, encodeNameValues(known)));
   }
 
   // -- ExchangeHost --

@@ -1,6 +1,6 @@
 // One request on a connection: its params, its body coming in, its output going out.
 import {
-  HEADER_LEN, Record, Status, paddingFor, streamRecordViews, writeEndRequest, writeHeader,
+  HEADER_LEN, RecordType, Status, paddingFor, streamRecordViews, writeEndRequest, writeHeader,
   writeStreamRecords,
 } from '../protocol/index.js';
 
@@ -152,7 +152,7 @@ export class Exchange {
       const out = Buffer.allocUnsafe((len ? HEADER_LEN + len + pad : 0) + tail);
       let at = 0;
       if (len) {
-        writeHeader(out, 0, Record.STDOUT, this.id, len, pad);
+        writeHeader(out, 0, RecordType.STDOUT, this.id, len, pad);
         at = HEADER_LEN;
         if (head.length) at += out.write(head, at, 'latin1');
         if (typeof body === 'string') at += out.write(body, at, 'utf8');
@@ -170,7 +170,7 @@ export class Exchange {
     if (head.length) parts.push(Buffer.from(head, 'latin1'));
     if (body !== null) parts.push(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
     let ok = true;
-    for (const part of parts) ok = this.#writeViews(Record.STDOUT, part);
+    for (const part of parts) ok = this.#writeViews(RecordType.STDOUT, part);
     if (end) {
       const out = Buffer.allocUnsafe(tail);
       this.#writeTail(out, 0, appStatus, protocolStatus);
@@ -185,9 +185,9 @@ export class Exchange {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (buf.length === 0) return true;
     this.#stderrUsed = true;
-    if (buf.length > COPY_LIMIT) return this.#writeViews(Record.STDERR, buf);
+    if (buf.length > COPY_LIMIT) return this.#writeViews(RecordType.STDERR, buf);
     const out = Buffer.allocUnsafe(HEADER_LEN + buf.length + paddingFor(buf.length));
-    writeStreamRecords(out, 0, Record.STDERR, this.id, buf);
+    writeStreamRecords(out, 0, RecordType.STDERR, this.id, buf);
     return this.#send(out, false);
   }
 
@@ -238,10 +238,10 @@ export class Exchange {
   }
 
   #writeTail(out: Buffer, at: number, appStatus: number, protocolStatus: number): void {
-    writeHeader(out, at, Record.STDOUT, this.id, 0, 0);
+    writeHeader(out, at, RecordType.STDOUT, this.id, 0, 0);
     at += HEADER_LEN;
     if (this.#stderrUsed) {
-      writeHeader(out, at, Record.STDERR, this.id, 0, 0);
+      writeHeader(out, at, RecordType.STDERR, this.id, 0, 0);
       at += HEADER_LEN;
     }
     writeEndRequest(out, at, this.id, appStatus, protocolStatus);
@@ -270,5 +270,3 @@ export class Exchange {
   }
 }
 
-/** Output up to this size goes out as one buffer; exported for tests. */
-export const STDOUT_COPY_LIMIT = COPY_LIMIT;

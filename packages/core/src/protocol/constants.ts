@@ -12,8 +12,8 @@ export const MAX_CONTENT_LEN = 65535;
 /** Request id of management records (GET_VALUES, UNKNOWN_TYPE ...). */
 export const NULL_REQUEST_ID = 0;
 
-/** Record types (header byte 1). */
-export const Record = {
+/** Record types (header byte 1); also the type of their numbers. */
+export const RecordType = {
   BEGIN_REQUEST: 1,
   ABORT_REQUEST: 2,
   END_REQUEST: 3,
@@ -26,10 +26,10 @@ export const Record = {
   GET_VALUES_RESULT: 10,
   UNKNOWN_TYPE: 11,
 } as const;
-export type RecordType = (typeof Record)[keyof typeof Record];
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 /** Largest type the spec defines; anything above is an unknown type. */
-export const MAX_TYPE = Record.UNKNOWN_TYPE;
+export const MAX_TYPE = RecordType.UNKNOWN_TYPE;
 
 /** Roles in BEGIN_REQUEST. */
 export const Role = {
@@ -62,6 +62,6 @@ export const Values = {
 
 /** True for the types whose records form a stream ended by an empty record. */
 export function isStreamType(type: number): boolean {
-  return type === Record.PARAMS || type === Record.STDIN || type === Record.STDOUT ||
-    type === Record.STDERR || type === Record.DATA;
+  return type === RecordType.PARAMS || type === RecordType.STDIN || type === RecordType.STDOUT ||
+    type === RecordType.STDERR || type === RecordType.DATA;
 }

@@ -7,11 +7,6 @@ import { beginDecode, nameSlot, slotValue } from './param-strings.js';
 /** Largest length the 4-byte form can carry. */
 export const MAX_NV_LENGTH = 0x7fffffff;
 
-/** Bytes a length takes on the wire. */
-export function lengthSize(len: number): 1 | 4 {
-  return len < 128 ? 1 : 4;
-}
-
 /** Writes a length at `offset`; returns the offset after it. */
 export function writeLength(buf: Uint8Array, offset: number, len: number): number {
   if (len < 128) {
@@ -24,18 +19,6 @@ export function writeLength(buf: Uint8Array, offset: number, len: number): numbe
   buf[offset + 2] = (len >>> 8) & 0xff;
   buf[offset + 3] = len & 0xff;
   return offset + 4;
-}
-
-/**
- * Reads a length at `offset`. Returns the length and the offset after it, or -1 as the offset when
- * `buf` ends inside the length.
- */
-export function readLength(buf: Uint8Array, offset: number): [length: number, next: number] {
-  const b = buf[offset];
-  if (b === undefined) return [0, -1];
-  if (b < 128) return [b, offset + 1];
-  if (offset + 4 > buf.length) return [0, -1];
-  return [((b & 0x7f) * 0x1000000) + (buf[offset + 1]! << 16) + (buf[offset + 2]! << 8) + buf[offset + 3]!, offset + 4];
 }
 
 export type NameValues = Iterable<readonly [string, string]> | Readonly<Record<string, string>>;

@@ -1,7 +1,7 @@
 // RecordParser on bad, truncated and extreme input, and stop().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtocolError, Record, RecordParser } from './index.js';
+import { ProtocolError, RecordType, RecordParser } from './index.js';
 
 interface Call { type: number; id: number; content: Buffer }
 
@@ -18,12 +18,12 @@ function collect(): { calls: Call[]; parser: RecordParser } {
 }
 
 const malformed = (e: unknown): boolean => e instanceof ProtocolError && e.code === 'MALFORMED';
-const BEGIN = raw(Record.BEGIN_REQUEST, 1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]));
+const BEGIN = raw(RecordType.BEGIN_REQUEST, 1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]));
 
 test('versions 0 and 2 are ProtocolErrors, and the parser keeps throwing afterwards', () => {
   for (const version of [0, 2]) {
     const { calls, parser } = collect();
-    const bad = raw(Record.BEGIN_REQUEST, 1, Buffer.alloc(8), 0, 0, version);
+    const bad = raw(RecordType.BEGIN_REQUEST, 1, Buffer.alloc(8), 0, 0, version);
     assert.throws(() => parser.push(bad), malformed, `version ${version}`);
     assert.throws(() => parser.push(BEGIN), malformed, 'valid bytes after the error are refused too');
     assert.throws(() => parser.push(Buffer.alloc(0)), malformed);
@@ -33,9 +33,9 @@ test('versions 0 and 2 are ProtocolErrors, and the parser keeps throwing afterwa
 
 test('a bad version after good records: the good ones are delivered first', () => {
   const { calls, parser } = collect();
-  const bad = raw(Record.STDIN, 1, Buffer.from('x'), 7, 0, 2);
+  const bad = raw(RecordType.STDIN, 1, Buffer.from('x'), 7, 0, 2);
   assert.throws(() => parser.push(Buffer.concat([BEGIN, bad])), malformed);
-  assert.deepEqual(calls.map((c) => c.type), [Record.BEGIN_REQUEST]);
+  assert.deepEqual(calls.map((c) => c.type), [RecordType.BEGIN_REQUEST]);
   // The same, with the bad header arriving a byte at a time: the error comes once the header is whole.
   const b = collect();
   b.parser.push(BEGIN);
@@ -80,7 +80,7 @@ test('random garbage only ever fails with a ProtocolError (fixed seed)', { timeo
 
 test('truncated input waits: no throw, not idle, nothing delivered too early', () => {
   const { calls, parser } = collect();
-  const rec = raw(Record.GET_VALUES, 0, Buffer.from('\x0e\x00FCGI_MAX_CONNS'), 0);
+  const rec = raw(RecordType.GET_VALUES, 0, Buffer.from('\x0e\x00FCGI_MAX_CONNS'), 0);
   parser.push(rec.subarray(0, 5)); // inside the header
   assert.equal(parser.idle, false);
   parser.push(rec.subarray(5, 8)); // header whole, content pending
@@ -92,7 +92,7 @@ test('truncated input waits: no throw, not idle, nothing delivered too early', (
   assert.equal(calls.length, 1);
   assert.ok(parser.idle);
 
-  const stdin = raw(Record.STDIN, 1, Buffer.from('abc'), 5, 0x55);
+  const stdin = raw(RecordType.STDIN, 1, Buffer.from('abc'), 5, 0x55);
   parser.push(stdin.subarray(0, 10)); // stream content is handed on as it comes
   assert.deepEqual(calls.slice(1).map((c) => c.content.toString()), ['ab']);
   parser.push(stdin.subarray(10, 12)); // content done, padding pending
@@ -106,7 +106,7 @@ test('truncated input waits: no throw, not idle, nothing delivered too early', (
 test('65535-byte records with 255 bytes of padding', { timeout: 10_000 }, () => {
   const content = Buffer.from(Array.from({ length: 65535 }, (_, i) => (i * 31) & 0xff));
   const stream = Buffer.concat([
-    raw(Record.STDIN, 1, content, 255, 0xaa),
+    raw(RecordType.STDIN, 1, content, 255, 0xaa),
     raw(99, 0, content, 255, 0xbb), // unknown type: not a stream, so delivered whole
     BEGIN,
   ]);
@@ -114,27 +114,27 @@ test('65535-byte records with 255 bytes of padding', { timeout: 10_000 }, () => 
     const { calls, parser } = collect();
     for (let at = 0; at < stream.length; at += size) parser.push(stream.subarray(at, at + size));
     assert.ok(parser.idle, `chunks of ${size}`);
-    const stdin = calls.filter((c) => c.type === Record.STDIN);
+    const stdin = calls.filter((c) => c.type === RecordType.STDIN);
     assert.ok(stdin.every((c) => c.content.length > 0));
     assert.ok(Buffer.concat(stdin.map((c) => c.content)).equals(content), `STDIN content, chunks of ${size}`);
-    const rest = calls.filter((c) => c.type !== Record.STDIN);
+    const rest = calls.filter((c) => c.type !== RecordType.STDIN);
     assert.equal(rest.length, 2);
     assert.ok(rest[0]!.type === 99 && rest[0]!.content.equals(content), 'unknown type arrives in one call');
-    assert.equal(rest[1]!.type, Record.BEGIN_REQUEST, 'framing resumes after the padding');
+    assert.equal(rest[1]!.type, RecordType.BEGIN_REQUEST, 'framing resumes after the padding');
   }
 });
 
 test('stop() stops delivery mid-chunk and for later chunks', () => {
-  const stream = Buffer.concat([BEGIN, raw(Record.PARAMS, 1, Buffer.from('\x01\x01ab')), raw(Record.STDIN, 1, Buffer.alloc(0))]);
+  const stream = Buffer.concat([BEGIN, raw(RecordType.PARAMS, 1, Buffer.from('\x01\x01ab')), raw(RecordType.STDIN, 1, Buffer.alloc(0))]);
   const seen: number[] = [];
   const parser = new RecordParser({
     record: (type) => {
       seen.push(type);
-      if (type === Record.PARAMS) parser.stop();
+      if (type === RecordType.PARAMS) parser.stop();
     },
   });
   parser.push(stream);
-  assert.deepEqual(seen, [Record.BEGIN_REQUEST, Record.PARAMS]);
+  assert.deepEqual(seen, [RecordType.BEGIN_REQUEST, RecordType.PARAMS]);
   parser.push(stream);
-  assert.deepEqual(seen, [Record.BEGIN_REQUEST, Record.PARAMS], 'nothing after stop');
+  assert.deepEqual(seen, [RecordType.BEGIN_REQUEST, RecordType.PARAMS], 'nothing after stop');
 });

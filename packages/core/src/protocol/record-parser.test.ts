@@ -2,7 +2,7 @@
 // byte, random. Every feeding must give the same logical records, and the sink contract must hold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeNameValues, isStreamType, Record, RecordParser } from './index.js';
+import { encodeNameValues, isStreamType, RecordType, RecordParser } from './index.js';
 
 interface Call { type: number; id: number; content: Buffer }
 
@@ -57,29 +57,29 @@ const getValues = encodeNameValues([['FCGI_MAX_CONNS', ''], ['FCGI_MAX_REQS', ''
 
 /** The request stream, with nonzero padding bytes wherever padding appears. */
 const STREAM = Buffer.concat([
-  raw(Record.BEGIN_REQUEST, 1, Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])),
-  raw(Record.PARAMS, 1, params.subarray(0, cut), 3, 0xaa),
-  raw(Record.PARAMS, 1, params.subarray(cut), 7, 0xbb),
-  raw(Record.PARAMS, 1, Buffer.alloc(0)),
-  raw(Record.STDIN, 1, body, 3, 0xff),
-  raw(Record.STDIN, 1, Buffer.alloc(0), 8, 0x01), // an empty record may carry padding too
-  raw(Record.GET_VALUES, 0, getValues, 255, 0x01),
+  raw(RecordType.BEGIN_REQUEST, 1, Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])),
+  raw(RecordType.PARAMS, 1, params.subarray(0, cut), 3, 0xaa),
+  raw(RecordType.PARAMS, 1, params.subarray(cut), 7, 0xbb),
+  raw(RecordType.PARAMS, 1, Buffer.alloc(0)),
+  raw(RecordType.STDIN, 1, body, 3, 0xff),
+  raw(RecordType.STDIN, 1, Buffer.alloc(0), 8, 0x01), // an empty record may carry padding too
+  raw(RecordType.GET_VALUES, 0, getValues, 255, 0x01),
   raw(99, 0, Buffer.from('unknown!'), 0),
   raw(99, 3, Buffer.from('odd'), 5, 0x99),
-  raw(Record.ABORT_REQUEST, 1, Buffer.alloc(0)),
+  raw(RecordType.ABORT_REQUEST, 1, Buffer.alloc(0)),
 ]);
 
 /** What every feeding must produce: stream fragments joined, end records and non-stream records as is. */
 const EXPECTED: Call[] = [
-  { type: Record.BEGIN_REQUEST, id: 1, content: Buffer.from([0, 1, 1, 0, 0, 0, 0, 0]) },
-  { type: Record.PARAMS, id: 1, content: params },
-  { type: Record.PARAMS, id: 1, content: Buffer.alloc(0) },
-  { type: Record.STDIN, id: 1, content: body },
-  { type: Record.STDIN, id: 1, content: Buffer.alloc(0) },
-  { type: Record.GET_VALUES, id: 0, content: getValues },
+  { type: RecordType.BEGIN_REQUEST, id: 1, content: Buffer.from([0, 1, 1, 0, 0, 0, 0, 0]) },
+  { type: RecordType.PARAMS, id: 1, content: params },
+  { type: RecordType.PARAMS, id: 1, content: Buffer.alloc(0) },
+  { type: RecordType.STDIN, id: 1, content: body },
+  { type: RecordType.STDIN, id: 1, content: Buffer.alloc(0) },
+  { type: RecordType.GET_VALUES, id: 0, content: getValues },
   { type: 99, id: 0, content: Buffer.from('unknown!') },
   { type: 99, id: 3, content: Buffer.from('odd') },
-  { type: Record.ABORT_REQUEST, id: 1, content: Buffer.alloc(0) },
+  { type: RecordType.ABORT_REQUEST, id: 1, content: Buffer.alloc(0) },
 ];
 
 /** Feeds `chunks` (each a fresh copy, scribbled over after the push) and checks the sink contract. */
@@ -119,7 +119,7 @@ test('one byte at a time', { timeout: 10_000 }, () => {
   for (let i = 0; i < STREAM.length; i++) chunks.push(STREAM.subarray(i, i + 1));
   const calls = feed(chunks, 'bytewise');
   // Stream content comes byte by byte, and none of its fragments is empty except the end records.
-  assert.equal(calls.filter((c) => c.type === Record.STDIN && c.content.length > 0).length, body.length);
+  assert.equal(calls.filter((c) => c.type === RecordType.STDIN && c.content.length > 0).length, body.length);
   assert.equal(calls.filter((c) => isStreamType(c.type) && c.content.length === 0).length, 2);
 });
 
@@ -147,8 +147,8 @@ test('two streams back to back and an empty push', { timeout: 10_000 }, () => {
 
 test('a padded empty stream record is one call with empty content', () => {
   const { calls, parser } = collect();
-  parser.push(raw(Record.STDOUT, 2, Buffer.alloc(0), 255, 0x42));
-  assert.deepEqual(calls, [{ type: Record.STDOUT, id: 2, content: Buffer.alloc(0) }]);
+  parser.push(raw(RecordType.STDOUT, 2, Buffer.alloc(0), 255, 0x42));
+  assert.deepEqual(calls, [{ type: RecordType.STDOUT, id: 2, content: Buffer.alloc(0) }]);
   assert.ok(parser.idle, 'padding consumed');
   assert.ok(new RecordParser({ record() {} }).idle, 'a new parser is idle');
 });

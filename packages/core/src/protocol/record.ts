@@ -1,7 +1,7 @@
 // Record headers and whole records as bytes: the encoders every writer in this package uses.
 import { ProtocolError } from './errors.js';
 import {
-  Flags, HEADER_LEN, MAX_CONTENT_LEN, NULL_REQUEST_ID, Record, VERSION_1,
+  Flags, HEADER_LEN, MAX_CONTENT_LEN, NULL_REQUEST_ID, RecordType, VERSION_1,
   type ProtocolStatus, type RoleNumber,
 } from './constants.js';
 
@@ -120,7 +120,7 @@ export function streamRecordViews(type: number, requestId: number, chunk: Uint8A
 
 export function encodeBeginRequest(requestId: number, role: RoleNumber | number, keepConn: boolean): Buffer {
   const out = Buffer.alloc(HEADER_LEN * 2);
-  writeHeader(out, 0, Record.BEGIN_REQUEST, requestId, 8, 0);
+  writeHeader(out, 0, RecordType.BEGIN_REQUEST, requestId, 8, 0);
   out[8] = role >>> 8;
   out[9] = role & 0xff;
   out[10] = keepConn ? Flags.KEEP_CONN : 0;
@@ -131,7 +131,7 @@ export function encodeBeginRequest(requestId: number, role: RoleNumber | number,
 export function writeEndRequest(
   out: Uint8Array, offset: number, requestId: number, appStatus: number, protocolStatus: ProtocolStatus | number,
 ): number {
-  writeHeader(out, offset, Record.END_REQUEST, requestId, 8, 0);
+  writeHeader(out, offset, RecordType.END_REQUEST, requestId, 8, 0);
   const b = offset + HEADER_LEN;
   out[b] = appStatus >>> 24;
   out[b + 1] = (appStatus >>> 16) & 0xff;
@@ -151,12 +151,12 @@ export function encodeEndRequest(requestId: number, appStatus: number, protocolS
 }
 
 export function encodeAbortRequest(requestId: number): Buffer {
-  return encodeRecord(Record.ABORT_REQUEST, requestId);
+  return encodeRecord(RecordType.ABORT_REQUEST, requestId);
 }
 
 export function encodeUnknownType(type: number): Buffer {
   const out = Buffer.alloc(HEADER_LEN * 2);
-  writeHeader(out, 0, Record.UNKNOWN_TYPE, NULL_REQUEST_ID, 8, 0);
+  writeHeader(out, 0, RecordType.UNKNOWN_TYPE, NULL_REQUEST_ID, 8, 0);
   out[8] = type;
   return out;
 }

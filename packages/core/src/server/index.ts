@@ -1,10 +1,10 @@
+// Servers: listening sockets and targets, workers, the process lifecycle, and the status page.
 export { FcgiServer, createFcgiServer, type ServerOptions, type ListenAddress } from './server.js';
-export { resolveTarget, hasListeningSocketOnFd0, DEFAULT_HOST, type ListenTarget, type ResolvedTarget } from './listen-target.js';
+export { resolveTarget, hasListeningSocketOnFd0, type ListenTarget } from './listen-target.js';
 export {
-  Lifecycle, resolveLifecycle, supervise, type LifecycleOptions, type LifecycleTarget, type LifecycleHooks,
-  type ResolvedLifecycle, type ShutdownReason,
+  Lifecycle, resolveLifecycle, supervise, type LifecycleOptions, type LifecycleHooks, type ResolvedLifecycle,
+  type ShutdownReason,
 } from './lifecycle.js';
-export { processStats, onRequestActivity, type ProcessStats } from './stats.js';
 export { WorkerPool, workerCount } from './workers.js';
-export { isClusterWorker, requestClusterStatus } from './worker.js';
-export type { ClusterStatus } from './cluster-ipc.js';
+export { isClusterWorker } from './worker.js';
+export { status, type StatusOptions, type StatusReport } from './status.js';

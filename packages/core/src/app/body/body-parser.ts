@@ -6,8 +6,8 @@ import { decoderFor } from './charset.js';
 import { httpError, withStatus } from './http-error.js';
 import { charsetOf, hasBody, typeMatcher, type TypeOption } from './media-type.js';
 import { drain, readBody, type BodyRequest } from './read-body.js';
+import type { NextFunction } from '../contracts.js';
 
-export type NextFunction = (err?: unknown) => void;
 export type BodyMiddleware = (req: BodyRequest, res: any, next: NextFunction) => void;
 
 /** Options every parser takes, as body-parser names them. */

@@ -26,7 +26,3 @@ export function decoderFor(charset: string): Decoder | null {
     return null;
   }
 }
-
-export function isSupportedCharset(charset: string): boolean {
-  return decoderFor(charset) !== null;
-}

@@ -1,8 +1,10 @@
 // status(): a status page and a ping for monitoring, as PHP-FPM's pm.status_path and ping.path.
-// The numbers are per process (server/stats.ts); under serve({ workers }) the worker that answers
+// The numbers are per process (stats.ts); under serve({ workers }) the worker that answers
 // asks the primary for every worker's, so the page shows the whole pool and its totals.
 import type { FcgiRequest, FcgiResponse } from '../http/index.js';
-import { requestClusterStatus, processStats, type ClusterStatus, type ProcessStats } from '../server/index.js';
+import type { ClusterStatus } from './cluster-ipc.js';
+import { processStats, type ProcessStats } from './stats.js';
+import { requestClusterStatus } from './worker.js';
 
 export interface StatusOptions {
   /** Path of the status page; false: none. Default '/status'. */
