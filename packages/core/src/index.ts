@@ -10,3 +10,8 @@ export * from './app/index.js';
 export { serve, type ServeOptions, type Serving } from './serve.js';
 export { ErrorCode, FcgiError, type ErrorCodeName } from './errors.js';
 export * from './send/index.js';
+export {
+  preferredMediaTypes, preferredCharsets, preferredEncodings, preferredLanguages, acceptedCodings, typeIs, hasBody,
+  setCharset, evaluatePreconditions, ifRangeMatches, parseEntityTags, parseHttpDate, etag, compileEtag, escapeHtml, encodeUrl,
+  type EntityTag, type PreconditionResult, type Validators, type EtagFunction, type EtagOptions, type StatLike,
+} from './semantics/index.js';

@@ -8,10 +8,6 @@ export {
   decodeUrlPath, resolveSafePath, collapseLeadingSlashes, isInside, type Dotfiles, type SafePath,
 } from './path-safety.js';
 export { parseRange, contentRange, DEFAULT_MAX_RANGES, type ByteRange, type RangeResult, type RangeOptions } from './range.js';
-export {
-  evaluatePreconditions, ifRangeMatches, parseEntityTags, parseHttpDate, type EntityTag, type PreconditionResult, type Validators,
-} from './conditional.js';
 export { planMultipart, type MultipartPlan, type Segment } from './multipart-byteranges.js';
-export { acceptedCodings } from './accept-encoding.js';
 export { sendFile, download, OFFLOAD_SETTING, type SendFileResponse, type SendFileCallback } from './response-methods.js';
 export { normalizeOffload, offloadValue, encodeUriPath, type SendOffload, type OffloadHeader, type NormalizedOffload } from './offload.js';
