@@ -1,7 +1,7 @@
 // Conditional requests (RFC 9110 section 13): Express's req.fresh through the fresh package, and
 // for files the whole order of 13.2.2 (If-Match, else If-Unmodified-Since: 412 when false; then
 // If-None-Match, else If-Modified-Since: 304 for GET and HEAD), and If-Range (13.1.5), which fresh
-// does not cover. The 304 step agrees with fresh; conditional-fresh.test.ts lists where not.
+// does not cover. The 304 step agrees with fresh except where conditional-fresh.test.ts lists.
 import fresh from 'fresh';
 
 export interface FreshRequest {
@@ -96,9 +96,6 @@ export type PreconditionResult = 'proceed' | 'precondition-failed' | 'not-modifi
 
 type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-// As fresh: a client reloading end to end gets the full answer rather than a 304.
-const NO_CACHE = /(?:^|,)\s*?no-cache\s*?(?:,|$)/;
-
 function header(headers: Headers, name: string): string | undefined {
   const v = headers[name];
   return typeof v === 'string' || v === undefined ? v : v.join(', ');
@@ -108,8 +105,8 @@ function header(headers: Headers, name: string): string | undefined {
  * Evaluates the preconditions for a GET or HEAD of an existing representation (RFC 9110 13.2.2,
  * steps 1-4). If-Match uses the strong comparison, so a weak ETag never satisfies it (only `*`
  * does); If-None-Match the weak one. A date condition is only evaluated when a Last-Modified is
- * known, and an invalid date is ignored. A GET or HEAD with `Cache-Control: no-cache` is never
- * answered 304 (as fresh and pillarjs/send do).
+ * known, and an invalid date is ignored. Unlike fresh, `Cache-Control: no-cache` does not prevent a
+ * 304: fetch() adds it to every request that carries its own If-None-Match.
  */
 export function evaluatePreconditions(headers: Headers, v: Validators, method = 'GET'): PreconditionResult {
   const current = v.etag ? parseEntityTag(v.etag) : null;
@@ -123,15 +120,14 @@ export function evaluatePreconditions(headers: Headers, v: Validators, method = 
     if (!Number.isNaN(since) && v.lastModified !== undefined && v.lastModified > since) return 'precondition-failed';
   }
   const isGet = method === 'GET' || method === 'HEAD';
-  const noCache = isGet && NO_CACHE.test(header(headers, 'cache-control') ?? '');
   const ifNoneMatch = header(headers, 'if-none-match');
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '') {
     const tags = parseEntityTags(ifNoneMatch);
     const matched = tags === null || Boolean(current && tags.some((t) => weakMatch(t, current)));
-    if (matched) return isGet ? (noCache ? 'proceed' : 'not-modified') : 'precondition-failed';
+    if (matched) return isGet ? 'not-modified' : 'precondition-failed';
     return 'proceed';
   }
-  if (isGet && !noCache) {
+  if (isGet) {
     const since = parseHttpDate(header(headers, 'if-modified-since'));
     if (!Number.isNaN(since) && v.lastModified !== undefined && v.lastModified <= since) return 'not-modified';
   }
