@@ -13,7 +13,7 @@ type Preferred = (header: string | undefined, offered?: readonly string[]) => st
 function ranking(name: 'accept' | 'accept-charset' | 'accept-encoding' | 'accept-language'): Preferred {
   return (header, offered) => {
     const n = new Negotiator({ headers: { [name]: header } });
-    const list = offered ? [...offered] : undefined;
+    const list = offered as string[] | undefined;
     switch (name) {
       case 'accept': return n.mediaTypes(list);
       case 'accept-charset': return n.charsets(list);
