@@ -1,6 +1,6 @@
 // HTTP semantics shared by http, app, send and static: a leaf that imports only Node, npm
 // libraries and ../errors.js. Named exports only; each file holds one subject.
-// -- sem-a: negotiation, media types, conditional requests, ETags, Vary, HTML escaping, URL encoding --
+// Negotiation, media types, conditional requests, ETags, Vary, HTML escaping, URL encoding.
 export {
   preferredMediaTypes, preferredCharsets, preferredEncodings, preferredLanguages,
   acceptsTypes, acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptedCodings, type Offered, type Coding,
@@ -17,4 +17,3 @@ export { etag, compileEtag, type EtagFunction, type EtagOptions, type StatLike }
 export { appendVary } from './vary.js';
 export { escapeHtml } from './html-escape.js';
 export { encodeUrl } from './url-encoding.js';
-// -- end sem-a --
