@@ -1,6 +1,7 @@
 // @fcgi/core: apps served over FastCGI. The app and its middleware, the responder's req/res, the
 // servers and serve(), the FastCGI client and gateway, errors. The wire format is the subpath
-// @fcgi/core/protocol, the file sender @fcgi/core/send; layers' internals are not exported.
+// @fcgi/core/protocol, the file sender @fcgi/core/send, HTTP semantics (negotiation, conditional
+// requests, ETags...) @fcgi/core/semantics; layers' internals are not exported.
 
 // The app: one dispatcher for middleware, mounts, sub-apps and routes; request and response.
 export { createApp, ServingApplication, type App } from './create-app.js';

@@ -4,6 +4,7 @@ import {
   OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
   type SendOptions,
 } from '@fcgi/core/send';
+import { encodeUrl, escapeHtml } from '@fcgi/core/semantics';
 import type { Stats } from 'node:fs';
 import { answerError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
 
@@ -24,30 +25,21 @@ function pathnameOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** Backslash (browsers read `/\\host` as `//host`), CR and LF: percent-encoded before encodeUrl. */
+const NOT_IN_LOCATION = /[\\\r\n]/g;
 
 /**
  * The Location for a directory: the path as the client sent it (before any mount was stripped)
  * plus '/', the query kept. Leading slashes collapse to one and backslashes are encoded, so the
- * target is always a path on this host; other characters a URL cannot hold are percent-encoded.
+ * target is always a path on this host; other characters a URL cannot hold are percent-encoded
+ * by core's encodeUrl (the encodeurl package).
  */
 export function directoryLocation(originalUrl: string): string {
   const q = originalUrl.indexOf('?');
   const path = q < 0 ? originalUrl : originalUrl.slice(0, q);
   const query = q < 0 ? '' : originalUrl.slice(q);
   const target = collapseLeadingSlashes(path + '/') + query;
-  return target.replace(/%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3B\x3D\x3F-\x5B\x5D-\x5F\x61-\x7A\x7C\x7E]/gu, encodeChar);
-}
-
-function encodeChar(c: string): string {
-  if (c === '%') return '%25';
-  try {
-    return encodeURIComponent(c);
-  } catch {
-    return '%EF%BF%BD'; // a lone surrogate: U+FFFD
-  }
+  return encodeUrl(target.replace(NOT_IN_LOCATION, (c) => (c === '\\' ? '%5C' : c === '\r' ? '%0D' : '%0A')));
 }
 
 function redirectToDirectory(req: Req, res: Res): void {

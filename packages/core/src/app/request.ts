@@ -7,14 +7,14 @@ import { isIP } from 'node:net';
 import { parseCookie } from 'cookie';
 import type { Exchange } from '../connection/index.js';
 import { FcgiRequest } from '../http/index.js';
-import { acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, type Offered } from './accepts.js';
 import type { AppContext } from './contracts.js';
 import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
-import { isFresh } from './fresh.js';
 import { forwardedChain, trustFor, type TrustFn } from './proxy-trust.js';
 import type { AppResponse } from './response.js';
 import type { NextFunction } from './contracts.js';
-import { requestTypeIs } from './type-is.js';
+import {
+  acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, isFresh, requestTypeIs, type Offered,
+} from '../semantics/index.js';
 
 export class AppRequest extends FcgiRequest {
   /** Route parameters, filled by a router. */

@@ -6,16 +6,15 @@ import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { contentType as mimeContentType, lookup } from 'mime-types';
 import type { Exchange } from '../connection/index.js';
-import { ErrorCode, FcgiError } from '../errors.js';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
-import { acceptsTypes } from './accepts.js';
 import type { AppContext } from './contracts.js';
 import { contentDisposition } from './content-disposition.js';
-import { compileEtag, type EtagFunction } from './etag.js';
-import { isFresh } from './fresh.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
 import type { NextFunction } from './contracts.js';
 import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';
+import {
+  acceptsTypes, appendVary, compileEtag, encodeUrl, escapeHtml, isFresh, setCharset, type EtagFunction,
+} from '../semantics/index.js';
 
 /**
  * What a response reads of its request (an AppRequest is one): named here so that the response
@@ -28,8 +27,6 @@ export interface ResponseRequest extends FcgiRequest {
 }
 
 export type FormatHandler = (req: ResponseRequest, res: AppResponse, next: NextFunction) => void;
-
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class AppResponse extends FcgiResponse {
   /** Values for this request only (templates, later middleware). */
@@ -91,20 +88,9 @@ export class AppResponse extends FcgiResponse {
     return this.type(type);
   }
 
-  /** Adds field names to Vary, once each, case kept ('*' swallows everything). */
+  /** Adds field names to Vary, once each, case kept ('*' swallows everything), as Express does. */
   vary(field: string | readonly string[]): this {
-    const fields = typeof field === 'string' ? field.trim().split(/ *, */) : [...field];
-    if (!field) throw new TypeError('vary() needs a field name');
-    for (const f of fields) if (!FIELD_NAME.test(f)) throw new TypeError(`invalid header name in vary(): ${f}`);
-    const prev = this.get('Vary');
-    let value = Array.isArray(prev) ? prev.join(', ') : String(prev ?? '');
-    const seen = value.toLowerCase().trim().split(/ *, */);
-    if (value === '*' || fields.includes('*') || seen.includes('*')) return this.set('Vary', '*');
-    for (const f of fields) {
-      if (seen.includes(f.toLowerCase())) continue;
-      seen.push(f.toLowerCase());
-      value = value ? `${value}, ${f}` : f;
-    }
+    const value = appendVary(this.get('Vary'), field);
     return value ? this.set('Vary', value) : this;
   }
 
@@ -372,34 +358,8 @@ function isStream(body: unknown): body is Readable | ReadableStream {
   return false;
 }
 
-const BAD_URL_CHARS = /[^\x21\x23-\x3B\x3D\x3F-\x5F\x61-\x7A\x7C\x7E]|%(?![0-9A-Fa-f]{2})/gu;
-
-/**
- * A URL with every character a URL cannot hold percent-encoded (UTF-8), leaving valid %XX
- * escapes alone (the encodeurl package's rule); a lone surrogate becomes U+FFFD. CR and LF throw.
- */
-export function encodeUrl(url: string): string {
-  if (/[\r\n]/.test(url)) throw new FcgiError(ErrorCode.INVALID_HEADER, 'CR or LF in a redirect or Location target');
-  return url
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(BAD_URL_CHARS, (c) => encodeURIComponent(c));
-}
-
-/** `type` with its charset parameter set to `charset` (replaced in place, else appended). */
-export function setCharset(type: string, charset: string): string {
-  const parts = type.split(';');
-  const i = parts.findIndex((p, n) => n > 0 && p.trim().toLowerCase().startsWith('charset='));
-  if (i > 0) parts[i] = ` charset=${charset}`;
-  else parts.push(` charset=${charset}`);
-  return parts.map((p, n) => (n === 0 ? p.trim() : ' ' + p.trim())).join(';');
-}
-
 /** A format() key as a media type: 'json' -> application/json, 'text/html; q=1' -> text/html. */
 function normalizeType(key: string): string {
   if (key.includes('/')) return key.split(';')[0]!.trim();
   return lookup(key) || 'application/octet-stream';
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -3,8 +3,8 @@
 // FCGI_STDERR, decides what the client may see, and writes it as HTML, JSON or plain text by the
 // request's Accept header.
 import { STATUS_CODES } from 'node:http';
-import { preferredMediaTypes } from '../app/accepts.js';
 import { errorStatus } from '../errors.js';
+import { escapeHtml, preferredMediaTypes } from '../semantics/index.js';
 import { FcgiResponse, resetUnsentResponse } from './response.js';
 
 /** The least a response must offer (ours, node:http's, a test double). */
@@ -39,11 +39,6 @@ export interface ErrorAnswerOptions {
 
 const HTML_FIRST = ['text/html', 'application/json', 'text/plain'];
 const TEXT_FIRST = ['text/plain', 'application/json', 'text/html'];
-
-/** HTML text with the five characters that could open markup or close an attribute escaped. */
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function pathOf(req: AnswerableRequest): string {
   const url = req.originalUrl ?? req.url ?? '/';

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planMultipart } from './multipart-byteranges.js';
-import { acceptedCodings } from './accept-encoding.js';
 import { parseMaxAge } from './options.js';
 
 describe('multipart/byteranges plan', () => {
@@ -22,22 +21,6 @@ describe('multipart/byteranges plan', () => {
     const b = planMultipart([{ start: 0, end: 0 }, { start: 2, end: 2 }], 3, undefined).contentType;
     assert.match(a, /boundary=[0-9a-f]{24}$/);
     assert.notEqual(a, b);
-  });
-});
-
-describe('Accept-Encoding for precompressed variants', () => {
-  it('br before gzip on a tie, q decides otherwise, q=0 and identity preferences respected', () => {
-    assert.deepEqual(acceptedCodings('gzip, deflate, br, zstd'), ['br', 'gzip']);
-    assert.deepEqual(acceptedCodings('gzip'), ['gzip']);
-    assert.deepEqual(acceptedCodings('x-gzip'), ['gzip']);
-    assert.deepEqual(acceptedCodings('br;q=0.5, gzip;q=0.8'), ['gzip', 'br']);
-    assert.deepEqual(acceptedCodings('br;q=0, gzip'), ['gzip']);
-    assert.deepEqual(acceptedCodings('*'), ['br', 'gzip']);
-    assert.deepEqual(acceptedCodings('*, br;q=0'), ['gzip']);
-    assert.deepEqual(acceptedCodings('identity'), []);
-    assert.deepEqual(acceptedCodings('identity;q=1, br;q=0.5'), []);
-    assert.deepEqual(acceptedCodings(''), []);
-    assert.deepEqual(acceptedCodings(undefined), []);
   });
 });
 

@@ -8,10 +8,7 @@ import { fstat, type BigIntStats, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
 import { contentType } from 'mime-types';
-import { etag as statEtag } from '../app/etag.js';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
-import { acceptedCodings } from './accept-encoding.js';
-import { evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators } from './conditional.js';
 import { SendError } from './errors.js';
 import { planMultipart, type Segment } from './multipart-byteranges.js';
 import { offloadValue, type NormalizedOffload, type OffloadHeader } from './offload.js';
@@ -20,6 +17,9 @@ import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } fr
 import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';
 import { pumpFile } from './stream-file.js';
+import {
+  acceptedCodings, appendVary, etag as statEtag, evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators,
+} from '../semantics/index.js';
 
 const fstatBig = promisify(fstat) as unknown as (fd: number, o: { bigint: true }) => Promise<BigIntStats>;
 
@@ -132,10 +132,8 @@ async function makeEtag(file: OpenedFile, opts: NormalizedSendOptions): Promise<
 
 function addVary(log: HeaderLog, res: FcgiResponse, field: string): void {
   const prev = res.getHeader('Vary');
-  const value = Array.isArray(prev) ? prev.join(', ') : prev ?? '';
-  const names = value.split(',').map((s) => s.trim().toLowerCase());
-  if (names.includes('*') || names.includes(field.toLowerCase())) return;
-  log.set('Vary', value.trim() ? `${value}, ${field}` : field);
+  const value = appendVary(prev, field);
+  if (value !== prev) log.set('Vary', value);
 }
 
 /** Content headers a 304 must not carry (RFC 9110 15.4.5). */

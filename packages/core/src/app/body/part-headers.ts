@@ -1,8 +1,55 @@
 // A multipart part's header block, and the Content-Disposition that names a form field.
 import { httpError } from './http-error.js';
-import { parseParams } from './media-type.js';
 
 const NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `; name=value` pairs from `at` on (value a token or a quoted string); false when malformed. For
+ * a part's Content-Disposition, where browsers send Windows paths unescaped: stricter than
+ * content-type, and a backslash escapes only a quote or a backslash.
+ */
+function parseParams(s: string, at: number, out: Record<string, string>): boolean {
+  let i = at;
+  while (i < s.length) {
+    while (i < s.length && (s[i] === ';' || s[i] === ' ' || s[i] === '\t')) i++;
+    if (i >= s.length) break;
+    const eq = s.indexOf('=', i);
+    if (eq < 0) return false;
+    const name = s.slice(i, eq).trim().toLowerCase();
+    if (!NAME.test(name)) return false;
+    i = eq + 1;
+    while (s[i] === ' ' || s[i] === '\t') i++;
+    let value = '';
+    if (s[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < s.length) {
+        const c = s[i]!;
+        // A backslash escapes only a quote or a backslash: browsers send Windows paths unescaped.
+        if (c === '\\' && (s[i + 1] === '"' || s[i + 1] === '\\')) {
+          value += s[i + 1];
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          closed = true;
+          break;
+        } else {
+          value += c;
+          i++;
+        }
+      }
+      if (!closed) return false;
+      while (s[i] === ' ' || s[i] === '\t') i++;
+      if (i < s.length && s[i] !== ';') return false;
+    } else {
+      const end = s.indexOf(';', i);
+      value = (end < 0 ? s.slice(i) : s.slice(i, end)).trim();
+      i = end < 0 ? s.length : end;
+    }
+    if (!(name in out)) out[name] = value;
+  }
+  return true;
+}
 
 /**
  * Header lines (UTF-8: browsers send file names unescaped) into a null-prototype record with

@@ -1,10 +1,11 @@
-// Content negotiation tables: the rankings negotiator produces and the answers accepts gives.
+// Content negotiation tables: the rankings negotiator produces, the answers accepts gives, and
+// the precompressed variants a file sender picks.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes,
-  preferredCharsets, preferredEncodings, preferredLanguages, preferredMediaTypes,
-} from './accepts.js';
+  acceptedCodings, preferredCharsets, preferredEncodings, preferredLanguages, preferredMediaTypes,
+} from './negotiation.js';
 
 type Row = [header: string | undefined, offered: string[] | undefined, expected: string[]];
 
@@ -100,5 +101,21 @@ describe('languages', () => {
     assert.equal(acceptsLanguages('en-US, en;q=0.8, fr;q=0.5', ['es', 'fr']), 'fr');
     assert.equal(acceptsLanguages('de', ['fr']), false);
     assert.deepEqual(acceptsLanguages('fr;q=0.5, de', []), ['de', 'fr']);
+  });
+});
+
+describe('Accept-Encoding for precompressed variants', () => {
+  it('br before gzip on a tie, q decides otherwise, q=0 and identity preferences respected', () => {
+    assert.deepEqual(acceptedCodings('gzip, deflate, br, zstd'), ['br', 'gzip']);
+    assert.deepEqual(acceptedCodings('gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('x-gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('br;q=0.5, gzip;q=0.8'), ['gzip', 'br']);
+    assert.deepEqual(acceptedCodings('br;q=0, gzip'), ['gzip']);
+    assert.deepEqual(acceptedCodings('*'), ['br', 'gzip']);
+    assert.deepEqual(acceptedCodings('*, br;q=0'), ['gzip']);
+    assert.deepEqual(acceptedCodings('identity'), []);
+    assert.deepEqual(acceptedCodings('identity;q=1, br;q=0.5'), []);
+    assert.deepEqual(acceptedCodings(''), []);
+    assert.deepEqual(acceptedCodings(undefined), []);
   });
 });

@@ -1,7 +1,8 @@
-// req.is() semantics: extensions, wildcards, +suffixes, shortcuts, malformed types, no body.
+// Media types: req.is() (extensions, wildcards, +suffixes, shortcuts, malformed types, no body),
+// Content-Type parsing and the charset res.send() sets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasBody, mimeMatch, normalizeContentType, requestTypeIs, typeIs } from './type-is.js';
+import { hasBody, mimeMatch, normalizeContentType, parseMediaType, requestTypeIs, setCharset, typeIs } from './media-type.js';
 
 describe('typeIs', () => {
   it('returns the type as given, or the actual type for wildcards and suffixes', { timeout: 5_000 }, () => {
@@ -59,5 +60,32 @@ describe('typeIs', () => {
     assert.equal(requestTypeIs({ 'content-type': 'application/json' }, ['json']), null);
     assert.equal(requestTypeIs({ 'content-type': 'application/json', 'content-length': '2' }, ['json']), 'json');
     assert.equal(requestTypeIs({ 'content-length': '2' }, ['json']), false);
+  });
+});
+
+describe('parseMediaType', () => {
+  it('reads type and parameters as content-type 2 does', { timeout: 5_000 }, () => {
+    const mt = parseMediaType('Application/JSON; Charset="UTF-8"; q=1')!;
+    assert.deepEqual({ type: mt.type, params: { ...mt.params } }, { type: 'application/json', params: { charset: 'UTF-8', q: '1' } });
+    assert.equal(parseMediaType('multipart/form-data; boundary="a \\"b\\" c"')!.params.boundary, 'a "b" c');
+    assert.equal(parseMediaType('json'), null);
+    assert.equal(parseMediaType(''), null);
+    assert.equal(parseMediaType(undefined), null);
+    assert.equal(parseMediaType('te xt/plain'), null);
+    // Deliberately as body-parser 2 (content-type 2): a malformed parameter is skipped, not fatal.
+    assert.deepEqual({ ...parseMediaType('text/plain; charset')!.params }, {});
+    assert.deepEqual({ ...parseMediaType('text/plain; charset="utf-8')!.params }, {});
+    assert.equal(parseMediaType('text/plain; charset=a; charset=b')!.params.charset, 'a');
+  });
+});
+
+describe('setCharset', () => {
+  it('replaces a charset in place, else appends one', { timeout: 5_000 }, () => {
+    assert.equal(setCharset('text/html', 'utf-8'), 'text/html; charset=utf-8');
+    assert.equal(setCharset('image/png', 'utf-8'), 'image/png; charset=utf-8');
+    assert.equal(setCharset('text/plain; charset=iso-8859-1', 'utf-8'), 'text/plain; charset=utf-8');
+    assert.equal(setCharset('text/plain;foo=bar', 'utf-8'), 'text/plain; foo=bar; charset=utf-8');
+    assert.equal(setCharset('text/plain; Charset=latin1; foo=bar', 'utf-8'), 'text/plain; charset=utf-8; foo=bar');
+    assert.equal(setCharset('not a type', 'utf-8'), 'not a type');
   });
 });

@@ -1,13 +1,15 @@
-// Entity tags as the `etag` package (and so Express and serve-static) makes them, so a cache
-// filled by an Express app keeps validating after the move:
+// Entity tags made by the etag package (Express's and serve-static's), so a cache filled by an
+// Express app keeps validating after the move:
 //   body:  "<byte length in hex>-<SHA-1 base64, first 27 chars>"   (strong unless asked weak)
 //   stats: "<size in hex>-<mtime ms in hex>"                       (weak unless asked strong)
-import { createHash } from 'node:crypto';
+import makeEtag from 'etag';
 
-/** What a file's tag is made of (an fs.Stats has both). */
+/** What the etag package accepts as file stats (an fs.Stats has all four). */
 export interface StatLike {
   size: number;
   mtime: Date;
+  ctime: Date;
+  ino: number;
 }
 
 export interface EtagOptions {
@@ -15,29 +17,13 @@ export interface EtagOptions {
   weak?: boolean;
 }
 
-/** The tag of an empty body, precomputed as the etag package does. */
-const EMPTY = '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
-
-function isStat(entity: unknown): entity is StatLike {
-  return typeof entity === 'object' && entity !== null && !ArrayBuffer.isView(entity) &&
-    typeof (entity as StatLike).size === 'number' && (entity as StatLike).mtime instanceof Date;
-}
-
 /** The tag of a body (a string counts as its UTF-8 bytes) or of a file's stats. */
 export function etag(entity: string | Uint8Array | StatLike, options: EtagOptions = {}): string {
-  let tag: string;
-  let weak: boolean;
-  if (isStat(entity)) {
-    tag = `"${entity.size.toString(16)}-${entity.mtime.getTime().toString(16)}"`;
-    weak = options.weak ?? true;
-  } else if (typeof entity === 'string' || ArrayBuffer.isView(entity)) {
-    const len = typeof entity === 'string' ? Buffer.byteLength(entity) : entity.byteLength;
-    tag = len === 0 ? EMPTY : `"${len.toString(16)}-${createHash('sha1').update(entity).digest('base64').slice(0, 27)}"`;
-    weak = options.weak ?? false;
-  } else {
-    throw new TypeError('etag() takes a string, a Uint8Array or file stats');
-  }
-  return weak ? `W/${tag}` : tag;
+  // The package takes a Buffer, not any byte view: wrap one without copying.
+  const e = ArrayBuffer.isView(entity) && !Buffer.isBuffer(entity)
+    ? Buffer.from(entity.buffer, entity.byteOffset, entity.byteLength)
+    : entity as string | Buffer | StatLike;
+  return makeEtag(e, options);
 }
 
 /** Makes a response body's tag; returns undefined (or '') for none. */

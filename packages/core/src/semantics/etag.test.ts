@@ -1,4 +1,4 @@
-// Entity tags: the same strings the etag package (Express's) makes, so caches keep validating.
+// Entity tags: the strings the etag package (Express's) makes, so caches keep validating.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileEtag, etag } from './etag.js';
@@ -21,7 +21,7 @@ test('body tags: "<len hex>-<sha1 base64 27>", strong unless asked weak; strings
 });
 
 test('stat tags: "<size hex>-<mtime ms hex>", weak unless asked strong', () => {
-  const stat = { size: 1234, mtime: new Date(1700000000123) };
+  const stat = { size: 1234, mtime: new Date(1700000000123), ctime: new Date(0), ino: 7 };
   assert.equal(etag(stat), 'W/"4d2-18bcfe5687b"');
   assert.equal(etag(stat, { weak: false }), '"4d2-18bcfe5687b"');
   assert.throws(() => etag(42 as never), TypeError);

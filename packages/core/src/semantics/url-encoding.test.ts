@@ -1,8 +1,7 @@
-// The pure helpers behind res.location() and res.send(): URL encoding as the encodeurl package,
-// and the charset of a Content-Type.
+// URL encoding as the encodeurl package does it, with CR and LF refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeUrl, setCharset } from './response.js';
+import { encodeUrl } from './url-encoding.js';
 
 test('encodeUrl: what a URL cannot hold becomes %XX (UTF-8); valid %XX is never encoded twice', () => {
   const table: [string, string][] = [
@@ -32,12 +31,4 @@ test('encodeUrl refuses CR and LF (a header injection attempt) instead of encodi
   for (const url of ['/x\r\nSet-Cookie: a=b', '/x\ny', '/x\r']) {
     assert.throws(() => encodeUrl(url), { code: 'ERR_FCGI_INVALID_HEADER' }, JSON.stringify(url));
   }
-});
-
-test('setCharset: replaces a charset in place, else appends one', () => {
-  assert.equal(setCharset('text/html', 'utf-8'), 'text/html; charset=utf-8');
-  assert.equal(setCharset('image/png', 'utf-8'), 'image/png; charset=utf-8');
-  assert.equal(setCharset('text/plain; charset=iso-8859-1', 'utf-8'), 'text/plain; charset=utf-8');
-  assert.equal(setCharset('text/plain;foo=bar', 'utf-8'), 'text/plain; foo=bar; charset=utf-8');
-  assert.equal(setCharset('text/plain; Charset=latin1; foo=bar', 'utf-8'), 'text/plain; charset=utf-8; foo=bar');
 });
