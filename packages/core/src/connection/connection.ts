@@ -13,8 +13,12 @@ import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
 export interface RequestLoad {
-  active: number;
-  max: number;
+  readonly active: number;
+  readonly max: number;
+  /** A request began (counted in `active`). */
+  started(): void;
+  /** A request ended. */
+  finished(): void;
 }
 
 export interface ConnectionOptions {
@@ -158,7 +162,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     const ex = this.#options.createExchange?.(this, id, role, keepConn) ?? new Exchange(this, id, role, keepConn);
     const load = this.#options.load;
     this.#exchanges.set(id, ex);
-    if (load) load.active++;
+    if (load) load.started();
     if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
       ex.stdout(OVERLOADED, null, true, 0, Status.OVERLOADED);
       return;
@@ -262,7 +266,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     ex.paramChunks = ex.early = null;
     this.#timers.end(ex);
     const load = this.#options.load;
-    if (load) load.active--;
+    if (load) load.finished();
     this.#maybeEnd();
   }
 
