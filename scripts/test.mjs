@@ -30,6 +30,11 @@ if (files.length === 0) {
 
 const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { stdio: 'inherit', cwd: root });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+// A full run (CI's) also lints: Biome's linter, and its format check once that is switched on.
+if (filters.length === 0) {
+  const lint = spawnSync(process.execPath, [join(root, 'scripts/lint.mjs')], { stdio: 'inherit', cwd: root });
+  if (lint.status !== 0) process.exit(lint.status ?? 1);
+}
 
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files,
