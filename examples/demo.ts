@@ -12,11 +12,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const app = createApp({ matcher: patterns });
 app.set('cookie secret', process.env.DEMO_SECRET ?? 'demo secret: set DEMO_SECRET in production');
 
-const escape = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function table(rows: Record<string, unknown>): string {
   return '<table>' + Object.keys(rows).sort().map((k) =>
-    `<tr><th>${escape(k)}</th><td>${escape(Array.isArray(rows[k]) ? (rows[k] as unknown[]).join(', ') : rows[k])}</td></tr>`,
+    `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(Array.isArray(rows[k]) ? (rows[k] as unknown[]).join(', ') : rows[k])}</td></tr>`,
   ).join('') + '</table>';
 }
 
@@ -71,7 +71,7 @@ function page(req: AppRequest, res: AppResponse, posted = ''): void {
 <link rel="stylesheet" href="/assets/style.css">
 <h1>@fcgi demo</h1>
 <p class="visits">Visit number ${res.locals.visits} from this browser (a signed cookie).</p>
-<p>${escape(req.method)} <code>${escape(req.originalUrl)}</code> over FastCGI.
+<p>${escapeHtml(req.method)} <code>${escapeHtml(req.originalUrl)}</code> over FastCGI.
 Try <a href="/hello?name=you&amp;n=1&amp;n=2">a query</a>, <a href="/api/environ?x=1">the JSON view</a>
 or <a href="/api/notes">the notes API</a>.</p>
 <form method="post" action="/form"><input name="name" placeholder="name"> <input name="message" placeholder="message">

@@ -43,6 +43,8 @@ step(process.execPath, ['scripts/check-layers.mjs']);
 step(tsc, ['-b', ...packages]);
 step(tsc, ['-p', 'tsconfig.json']);
 step(process.execPath, ['scripts/api-report.mjs']);
+// A full run (CI's) also lints and checks the formatting (Biome).
+if (filters.length === 0) step(process.execPath, [join(root, 'scripts/lint.mjs')]);
 
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files,

@@ -1,5 +1,6 @@
 // req.cookies / req.signedCookies over real FastCGI, the helpers on a mounted app and on a core
-// request upgraded in place, and laziness (nothing parsed unless read).
+// request upgraded in place, laziness (nothing parsed unless read), and how the app's own parsing
+// ('cookie parser' / 'cookie secret' settings) and cookie-parser divide the work.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import cookieParser from 'cookie-parser';
@@ -53,8 +54,10 @@ describe('app request: cookies', () => {
     });
   });
 
-  it('without a secret, signed values stay in cookies as sent', { timeout: 10_000 }, async () => {
-    await serveApp(cookieApp(), async (path) => {
+  it("without a secret ('cookie parser' on), signed values stay in cookies as sent", { timeout: 10_000 }, async () => {
+    const app = cookieApp();
+    app.set('cookie parser', true);
+    await serveApp(app, async (path) => {
       const r = await ask(path, { HTTP_COOKIE: cookieHeader });
       assert.equal(r.cookies.user, good);
       assert.deepEqual(r.signed, {});
@@ -64,6 +67,7 @@ describe('app request: cookies', () => {
 
   it('req.secret, cookies and signedCookies are assignable, as cookie-parser assigns them', { timeout: 10_000 }, async () => {
     const app = createApp();
+    app.set('cookie parser', true);
     app.use((req, _res, next) => {
       req.secret = 'k1'; // what cookie-parser('k1') sets
       next();
@@ -99,15 +103,62 @@ describe('app request: cookies', () => {
     });
   });
 
-  it('parses nothing until a helper is read', { timeout: 10_000 }, async () => {
+  it('parses nothing until a helper is read, then once: the results become own data properties', { timeout: 10_000 }, async () => {
     const app = createApp();
+    app.set('cookie parser', true);
     app.use((req, res) => {
-      const before = Object.hasOwn(req, '_cookies') || Object.hasOwn(req, '_signedCookies');
-      const value = req.cookies.a;
-      res.end(JSON.stringify({ before, value, after: Object.hasOwn(req, '_cookies') }));
+      const before = Object.hasOwn(req, 'cookies') || Object.hasOwn(req, 'signedCookies');
+      const first = req.cookies;
+      const own = Object.getOwnPropertyDescriptor(req, 'cookies');
+      res.end(JSON.stringify({
+        before, value: first.a, same: req.cookies === first, dataProperty: own !== undefined && 'value' in own,
+        signedOwn: Object.hasOwn(req, 'signedCookies'),
+      }));
     });
     await serveApp(app, async (path) => {
-      assert.deepEqual(await ask(path, { HTTP_COOKIE: 'a=1' }), { before: false, value: '1', after: true });
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: 'a=1' }), { before: false, value: '1', same: true, dataProperty: true, signedOwn: true });
+    });
+  });
+
+  it('with neither setting, req.cookies is undefined as under Express; cookie-parser fills it', { timeout: 10_000 }, async () => {
+    const app = createApp();
+    app.use('/parsed', cookieParser() as unknown as Middleware);
+    app.use((req, res) => res.end(JSON.stringify({ cookies: req.cookies ?? null, signed: req.signedCookies ?? null })));
+    await serveApp(app, async (path) => {
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: 'a=1' }), { cookies: null, signed: null });
+      const parsed = await ask(path, { HTTP_COOKIE: 'a=1', REQUEST_URI: '/parsed/x', SCRIPT_NAME: '/parsed/x' });
+      assert.deepEqual(parsed, { cookies: { a: '1' }, signed: {} });
+    });
+  });
+
+  it("'cookie parser' false keeps the app's parsing off even with a 'cookie secret'", { timeout: 10_000 }, async () => {
+    const app = cookieApp();
+    app.set('cookie secret', 'k1');
+    app.set('cookie parser', false);
+    await serveApp(app, async (path) => {
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: cookieHeader }), { secret: 'k1' });
+    });
+  });
+
+  it('cookie-parser works whatever it is called through (nothing looks at the caller)', { timeout: 10_000 }, async () => {
+    const app = createApp();
+    const parser = cookieParser('k1') as unknown as Middleware;
+    app.use((req, res, next) => parser(req, res, next));
+    app.use((req, res) => res.end(JSON.stringify({ signed: req.signedCookies, secret: req.secret })));
+    await serveApp(app, async (path) => {
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: cookieHeader }), { signed: { user: 'alice', forged: false }, secret: 'k1' });
+    });
+  });
+
+  it("with the app's parsing on, a cookie-parser after it finds req.cookies set and changes nothing", { timeout: 10_000 }, async () => {
+    const app = createApp();
+    app.set('cookie secret', 'k1');
+    app.use(cookieParser('other') as unknown as Middleware);
+    app.use((req, res) => res.end(JSON.stringify({ signed: req.signedCookies, secret: req.secret })));
+    await serveApp(app, async (path) => {
+      const r = await ask(path, { HTTP_COOKIE: cookieHeader });
+      assert.deepEqual(r.signed, { user: 'alice', forged: false });
+      assert.equal(r.secret, 'k1');
     });
   });
 });
@@ -155,6 +206,7 @@ describe('app request: mounted apps and upgraded requests', () => {
   it('works on a core request upgraded in place by the app', { timeout: 10_000 }, async () => {
     const app = createApp();
     app.set('trust proxy', 'loopback');
+    app.set('cookie parser', true);
     app.use((req, res) => {
       res.end(JSON.stringify({
         ip: req.ip, protocol: req.protocol, cookies: req.cookies, type: req.accepts('json', 'html'), upgraded: req instanceof AppRequest,

@@ -2,7 +2,7 @@
 // get/is/xhr, negotiation, host/protocol/subdomains, ip with 'trust proxy', fresh, cookies, mounts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AppRequest, createApp, type App, type AppResponse, type Handler } from '@fcgi/core';
+import { type AppRequest, createApp, type App, type AppResponse, type Handler } from '@fcgi/core';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
 /** An app whose one middleware answers with JSON of what `probe` reads from the request. */

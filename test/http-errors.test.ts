@@ -35,9 +35,10 @@ const routes: Record<string, Route> = {
     await sleep(5);
     throw new Error('async failure');
   },
+  // biome-ignore lint/suspicious/noThenProperty: a thenable that rejects is what this route tests
   '/thenable': () => ({ then: (_ok: unknown, fail: (e: unknown) => void) => fail(new Error('thenable failure')) }),
   '/not-an-error': () => {
-    throw 'a string'; // eslint-disable-line no-throw-literal
+    throw 'a string'; // a non-Error thrown on purpose
   },
   '/exposed': () => {
     throw new Boom('no such widget', 404, true);

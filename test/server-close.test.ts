@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { createFcgiServer, type FcgiServer } from '@fcgi/core';
+import { createFcgiServer } from '@fcgi/core';
 import { RawClient, getParams, parseCgi } from './helpers/raw-client.js';
 
 delete process.env.FCGI_LISTEN;

@@ -279,9 +279,9 @@ Listen 127.0.0.1:${slashPort}
     const plain = await get('/app.js');
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(plain.body.toString(), tree!.appJs);
-    const escape = await get('/escape.js', { headers: { 'accept-encoding': 'br' } });
-    assert.equal(escape.headers['content-encoding'], undefined, 'a .br symlinked outside the root is not used');
-    assert.equal(escape.body.toString(), 'identity escape.js\n');
+    const escaped = await get('/escape.js', { headers: { 'accept-encoding': 'br' } });
+    assert.equal(escaped.headers['content-encoding'], undefined, 'a .br symlinked outside the root is not used');
+    assert.equal(escaped.body.toString(), 'identity escape.js\n');
   });
 
   it('a 20 MB file arrives intact (sha256)', { timeout: 20_000 }, async () => {

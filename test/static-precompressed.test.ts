@@ -59,9 +59,9 @@ describe('serveStatic: precompressed variants', { timeout: 30_000 }, () => {
       assert.equal(ranged.status, 206);
       assert.equal(ranged.h('content-encoding'), undefined);
       assert.equal(ranged.text, tree.appJs.slice(0, 8));
-      const escape = await get('/escape.js', { 'accept-encoding': 'br' });
-      assert.equal(escape.text, 'identity escape.js\n');
-      assert.equal(escape.h('content-encoding'), undefined);
+      const escaped = await get('/escape.js', { 'accept-encoding': 'br' });
+      assert.equal(escaped.text, 'identity escape.js\n');
+      assert.equal(escaped.h('content-encoding'), undefined);
     });
   });
 

@@ -3,7 +3,7 @@
 // listening on a free loopback port, in the foreground (-DFOREGROUND), stopped by pid together with
 // everything below it (workers, mod_fcgid's process manager and the apps it spawned).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinary, waitForListener } from './app-process.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { exited, findBinary, signalPid, waitForListener } from './app-process.js';
 import { APP_PATH, type DeployDir } from './deploy-app.js';
 import { freePort } from './nginx.js';
-import { collectOutput, logReader } from './process-tree.js';
+import { collectOutput } from './process-tree.js';
 
 export const CADDY = findBinary('caddy', ['/usr/bin/caddy']);
 

@@ -2,7 +2,7 @@
 // upload spool in a temp dir, a free loopback port, in the foreground (-D), stopped by pid together
 // with the apps it spawned itself (bin-path).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, readFileSync } from 'node:fs';
+import { chownSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinary, waitForListener } from './app-process.js';

@@ -30,10 +30,6 @@ export class AppRequest extends FcgiRequest {
   res!: AppResponse;
   /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
   next: NextFunction | undefined = undefined;
-  // Backing fields of the settable cookie accessors; undefined until read or assigned.
-  declare _cookies: Record<string, any> | undefined;
-  declare _signedCookies: Record<string, any> | undefined;
-  declare _secret: string | undefined;
 
   constructor(exchange: Exchange, highWaterMark: number) {
     super(exchange, highWaterMark);
@@ -183,52 +179,61 @@ export class AppRequest extends FcgiRequest {
   }
 
   // -- Cookies (what cookie-parser gives, without the middleware) --
+  //
+  // The app parses cookies itself only when asked to: the 'cookie parser' setting is true, or it
+  // is unset and a 'cookie secret' is set. Otherwise req.cookies stays undefined as under Express,
+  // so cookie-parser (which skips a request whose req.cookies is truthy) runs and assigns
+  // req.secret, req.cookies and req.signedCookies with its own secret. With the app's parsing on,
+  // the first read parses the Cookie header once and stores both results as own data properties
+  // of the request; those shadow these accessors, so later reads are plain property reads, and a
+  // cookie-parser placed in such an app finds req.cookies set and does nothing.
+  // An assignment (cookie-parser's, or a middleware's) defines the own property and nothing else:
+  // the setters exist only because assigning to a getter-only accessor throws in strict mode.
 
   /**
    * Cookies from the Cookie header ('j:' JSON values parsed). With a secret, signed values
-   * ('s:...') are left out: they are in signedCookies. Assignable, as cookie-parser assigns it.
+   * ('s:...') are left out: they are in signedCookies. Undefined unless the app parses cookies
+   * (see above) or a middleware assigned them.
    */
   get cookies(): Record<string, any> {
-    if (this._cookies === undefined) {
-      // cookie-parser skips a request whose req.cookies is set, which would drop its secret: for
-      // its first look only, answer "not parsed yet" so it parses and assigns as under Express.
-      if (calledByCookieParser()) return undefined as unknown as Record<string, any>;
-      this.parseCookies();
-    }
-    return this._cookies!;
+    if (!parsesCookies(this.app)) return undefined as unknown as Record<string, any>;
+    return this.parseCookies().cookies;
   }
 
   set cookies(value: Record<string, any>) {
-    this._cookies = value;
+    defineOwn(this, 'cookies', value);
   }
 
   /** Signed cookies verified with the secret(s): the value, or false when the signature is wrong. */
   get signedCookies(): Record<string, any> {
-    if (this._signedCookies === undefined) this.parseCookies();
-    return this._signedCookies!;
+    if (!parsesCookies(this.app)) return undefined as unknown as Record<string, any>;
+    return this.parseCookies().signedCookies;
   }
 
   set signedCookies(value: Record<string, any>) {
-    this._signedCookies = value;
+    defineOwn(this, 'signedCookies', value);
   }
 
   /** The secret that signs cookies: as assigned (cookie-parser does), else the first 'cookie secret'. */
   get secret(): string | undefined {
-    if (this._secret !== undefined) return this._secret;
     return settingSecrets(this.app)[0];
   }
 
   set secret(value: string | undefined) {
-    this._secret = value;
+    defineOwn(this, 'secret', value);
   }
 
-  /** Fills both cookie objects (those not assigned already) from one parse of the header. */
-  private parseCookies(): void {
+  /**
+   * Parses the Cookie header once and defines `cookies` and `signedCookies` as own properties
+   * (each one not assigned already); returns the request's two objects.
+   */
+  private parseCookies(): { cookies: Record<string, any>; signedCookies: Record<string, any> } {
     const header = this.headers.cookie;
     const cookies: Record<string, any> = header ? parseCookie(header) : Object.create(null);
     const signed: Record<string, any> = Object.create(null);
     const secrets = settingSecrets(this.app);
-    if (this._secret && !secrets.includes(this._secret)) secrets.unshift(this._secret);
+    const assigned = Object.hasOwn(this, 'secret') ? this.secret : undefined;
+    if (assigned && !secrets.includes(assigned)) secrets.unshift(assigned);
     if (secrets.length > 0) {
       for (const name of Object.keys(cookies)) {
         const value = cookies[name];
@@ -239,25 +244,21 @@ export class AppRequest extends FcgiRequest {
       parseJsonCookies(signed);
     }
     parseJsonCookies(cookies);
-    if (this._cookies === undefined) this._cookies = cookies;
-    if (this._signedCookies === undefined) this._signedCookies = signed;
+    if (!Object.hasOwn(this, 'cookies')) defineOwn(this, 'cookies', cookies);
+    if (!Object.hasOwn(this, 'signedCookies')) defineOwn(this, 'signedCookies', signed);
+    return this as { cookies: Record<string, any>; signedCookies: Record<string, any> };
   }
 }
 
-/**
- * Is the caller of the cookies getter cookie-parser's middleware (a function named cookieParser)?
- * Looks at two stack frames only, once per request, and only before the cookies are parsed.
- */
-function calledByCookieParser(): boolean {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 2;
-  const probe: { stack?: string } = {};
-  Error.captureStackTrace(probe, calledByCookieParser);
-  Error.stackTraceLimit = limit;
-  // Frame 1 is the getter, frame 2 its caller: "at cookieParser (", or called as a method
-  // "at Object.cookieParser [as handle] (".
-  const caller = probe.stack?.split('\n')[2];
-  return caller !== undefined && /^\s*at (?:[\w$]+\.)?cookieParser(?: \[as [\w$]+\])? \(/.test(caller);
+/** A plain, writable own property: it shadows the prototype's accessor of the same name. */
+function defineOwn(req: AppRequest, name: 'cookies' | 'signedCookies' | 'secret', value: unknown): void {
+  Object.defineProperty(req, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** Does the app parse cookies itself: 'cookie parser' true, or unset with a 'cookie secret'? */
+function parsesCookies(app: AppContext | undefined): boolean {
+  const on = setting(app, 'cookie parser');
+  return on === undefined ? settingSecrets(app).length > 0 : Boolean(on);
 }
 
 function flatten(args: Offered): string[] {

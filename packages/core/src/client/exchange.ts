@@ -96,7 +96,7 @@ export class ClientExchange implements ConnectionUser {
     if (this.#state !== State.Running) return;
     this.#received = true;
     if (this.#res) return this.#push(content);
-    let found;
+    let found: ReturnType<HeadReader['push']>;
     try {
       found = this.#head.push(content);
     } catch (err) {

@@ -6,6 +6,7 @@ import {
   Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
   type RecordSink,
 } from '../protocol/index.js';
+import type { ParamStrings } from '../protocol/param-strings.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
 import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
@@ -13,8 +14,12 @@ import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
 export interface RequestLoad {
-  active: number;
-  max: number;
+  readonly active: number;
+  readonly max: number;
+  /** A request began (counted in `active`). */
+  started(): void;
+  /** A request ended. */
+  finished(): void;
 }
 
 export interface ConnectionOptions {
@@ -29,6 +34,8 @@ export interface ConnectionOptions {
   values?: Readonly<Record<string, string>>;
   /** Shared count of requests in flight; over `max`, new requests get OVERLOADED (and a 503). */
   load?: RequestLoad;
+  /** The server's PARAMS string cache (protocol/param-strings.ts); without it every string is decoded afresh. */
+  paramStrings?: ParamStrings;
   /** Protocol and transport errors of this connection, for logging. The connection is closed already. */
   onError?(err: Error): void;
 }
@@ -158,7 +165,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     const ex = this.#options.createExchange?.(this, id, role, keepConn) ?? new Exchange(this, id, role, keepConn);
     const load = this.#options.load;
     this.#exchanges.set(id, ex);
-    if (load) load.active++;
+    if (load) load.started();
     if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
       ex.stdout(OVERLOADED, null, true, 0, Status.OVERLOADED);
       return;
@@ -181,7 +188,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     ex.environ = new Dictionary();
     if (chunks !== null) {
       try {
-        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams);
+        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams, this.#options.paramStrings);
       } catch (err) {
         if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
         throw err;
@@ -262,7 +269,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     ex.paramChunks = ex.early = null;
     this.#timers.end(ex);
     const load = this.#options.load;
-    if (load) load.active--;
+    if (load) load.finished();
     this.#maybeEnd();
   }
 

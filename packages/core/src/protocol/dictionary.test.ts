@@ -6,6 +6,7 @@ test('a Dictionary inherits nothing: Object.prototype names and __proto__ are pl
   const d = new Dictionary();
   assert.equal(d.toString, undefined);
   assert.equal('hasOwnProperty' in d, false);
+  // biome-ignore lint/suspicious/noProto: a key named __proto__ is what this test stores
   d['__proto__'] = 'x';
   d['constructor'] = 'c';
   assert.deepEqual(Object.keys(d), ['__proto__', 'constructor']);

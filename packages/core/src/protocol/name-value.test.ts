@@ -90,7 +90,7 @@ test('a pair named __proto__ stays a plain key and changes no prototype', () => 
   assert.deepEqual(Object.keys(out), ['__proto__', 'a']);
   assert.equal(Object.getOwnPropertyDescriptor(out, '__proto__')?.value, 'value');
   assert.equal(({} as Record<string, unknown>)['value'], undefined);
-  assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'value'), false);
+  assert.equal(Object.hasOwn(Object.prototype, 'value'), false);
 });
 
 test('a later duplicate name replaces an earlier one', () => {

@@ -2,7 +2,7 @@
 // with the top bit set (31 bits).
 import { ProtocolError } from './errors.js';
 import { Dictionary } from './dictionary.js';
-import { beginDecode, nameSlot, slotValue } from './param-strings.js';
+import type { ParamStrings } from './param-strings.js';
 
 /** Largest length the 4-byte form can carry. */
 export const MAX_NV_LENGTH = 0x7fffffff;
@@ -58,14 +58,14 @@ export interface NameValueSink {
 
 /**
  * Decodes a complete name-value byte string, handing each pair to `sink`; returns the number of
- * pairs. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair, and with
- * code 'LIMIT' past `maxPairs`.
+ * pairs. Names and values are read as UTF-8, through a server's string cache when one is given.
+ * Throws ProtocolError on a truncated pair, and with code 'LIMIT' past `maxPairs`.
  */
-export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPairs = Infinity): number {
+export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPairs = Infinity, strings?: ParamStrings): number {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const size = b.length;
-  const stamp = beginDecode();
-  // Names too long for the cache, or past a full one, are tracked here (rare).
+  const stamp = strings ? strings.begin() : 0;
+  // Names not cached (no cache, too long for it, or past a full one) are tracked here.
   let uncached: Set<string> | null = null;
   let at = 0;
   let count = 0;
@@ -87,14 +87,14 @@ export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPair
     const end = valueStart + valueLen;
     if (end > size) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${size - at}`);
     if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
-    const slot = nameSlot(b, at, nameLen);
+    const slot = strings?.slot(b, at, nameLen);
     if (slot !== undefined) {
       const repeated = slot.stamp === stamp;
       slot.stamp = stamp;
-      sink.pair(slot.name, slotValue(slot, b, valueStart, valueLen), repeated);
+      sink.pair(slot.name, strings!.value(slot, b, valueStart, valueLen), repeated);
     } else {
       const name = b.toString('utf8', at, valueStart);
-      const repeated = uncached !== null && uncached.has(name);
+      const repeated = uncached?.has(name) === true;
       (uncached ??= new Set()).add(name);
       sink.pair(name, b.toString('utf8', valueStart, end), repeated);
     }

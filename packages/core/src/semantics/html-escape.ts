@@ -1,6 +1,6 @@
 // HTML escaping for text put into a page (error pages, redirect notes): the escape-html package,
 // which writes &amp; &lt; &gt; &quot; and &#39;.
-import escape from 'escape-html';
+import escapeHtmlText from 'escape-html';
 
 /** `s` with the five characters HTML gives meaning to (& < > " ') written as entities. */
-export const escapeHtml: (s: string) => string = escape;
+export const escapeHtml: (s: string) => string = escapeHtmlText;

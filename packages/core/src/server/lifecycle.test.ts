@@ -102,14 +102,14 @@ describe('Lifecycle', () => {
     lc.start();
     try {
       for (let i = 0; i < 2; i++) {
-        load.active++;
-        load.active--;
+        load.started();
+        load.finished();
       }
       await sleep(10);
       assert.equal(lc.reason, null, 'two requests: still running');
-      load.active++;
+      load.started();
       assert.equal(lc.reason, 'max-requests');
-      load.active--;
+      load.finished();
       assert.equal(await exitP, 0);
       assert.ok(events.includes('onShutdown:max-requests'));
     } finally {
@@ -125,9 +125,9 @@ describe('Lifecycle', () => {
     lc.start();
     try {
       await sleep(60);
-      load.active++; // a request from 60 ms to 160 ms: idle only from 160 ms on
+      load.started(); // a request from 60 ms to 160 ms: idle only from 160 ms on
       await sleep(100);
-      load.active--;
+      load.finished();
       const ended = Date.now();
       assert.equal(await exitP, 0);
       assert.equal(lc.reason, 'idle');
@@ -148,9 +148,9 @@ describe('Lifecycle', () => {
     try {
       await sleep(120);
       assert.deepEqual(changes, [true]);
-      load.active++;
+      load.started();
       assert.deepEqual(changes, [true, false]);
-      load.active--;
+      load.finished();
       await sleep(120);
       assert.deepEqual(changes, [true, false, true]);
       assert.deepEqual(exits, []);

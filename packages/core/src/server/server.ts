@@ -1,12 +1,14 @@
 // A FastCGI server: accepts connections from web servers and runs a handler as a Responder.
 import { EventEmitter } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { createConnection, createServer, isIPv4, type Server, type Socket } from 'node:net';
 import { Connection, defaultConnectionLimits, type ConnectionLimits, type RequestLoad } from '../connection/index.js';
 import { responder, roleNumbers, type Handler, type NodeHandler, type ResponderOptions, type RoleName } from '../http/index.js';
 import { Role, Values } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type ResolvedTarget } from './listen-target.js';
+import { ParamStrings } from '../protocol/param-strings.js';
 import { ServerLoad } from './stats.js';
 import { releaseStdioListener } from './stdio-listener.js';
 
@@ -73,6 +75,8 @@ export class FcgiServer extends EventEmitter {
       roles: options.roles ? roleNumbers(options.roles) : [Role.RESPONDER],
       limits,
       load: this.#load,
+      // This server's PARAMS string cache, shared by its connections only (protocol/param-strings.ts).
+      paramStrings: new ParamStrings(),
       values: {
         [Values.MAX_CONNS]: String(maxConnections),
         [Values.MAX_REQS]: String(this.#load.max),
@@ -210,7 +214,7 @@ function normalizeAddr(addr: string): string {
 
 /** Removes a socket file nobody listens on any more; refuses to touch anything else. */
 async function removeStaleSocket(path: string): Promise<void> {
-  let st;
+  let st: Stats;
   try {
     st = await lstat(path);
   } catch {

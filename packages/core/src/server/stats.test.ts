@@ -1,4 +1,4 @@
-// The process counters a ServerLoad keeps while the connection layer does `load.active++`/`--`.
+// The process counters a ServerLoad keeps while the connection layer calls started() and finished().
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { ServerLoad, onRequestActivity, processStats } from './stats.js';
@@ -9,8 +9,8 @@ it('requests, active and connections follow the loads of every server; listeners
   const heard: boolean[] = [];
   const off = onRequestActivity((started) => heard.push(started));
   const before = processStats();
-  a.active++;
-  b.active++;
+  a.started();
+  b.started();
   a.connectionOpened();
   let now = processStats();
   assert.equal(now.requests - before.requests, 2);
@@ -19,8 +19,8 @@ it('requests, active and connections follow the loads of every server; listeners
   assert.equal(now.idleMs, 0, 'not idle with requests in flight');
   assert.equal(a.active, 1);
   assert.equal(a.max, 10);
-  a.active--;
-  b.active--;
+  a.finished();
+  b.finished();
   a.connectionClosed();
   now = processStats();
   assert.equal(now.active, before.active);
@@ -29,7 +29,7 @@ it('requests, active and connections follow the loads of every server; listeners
   assert.equal(now.pid, process.pid);
   assert.deepEqual(heard, [true, true, false, false]);
   off();
-  a.active++;
-  a.active--;
+  a.started();
+  a.finished();
   assert.equal(heard.length, 4, 'unsubscribed');
 });

@@ -70,30 +70,38 @@ export function processStats(): ProcessStats {
 }
 
 /**
- * A server's RequestLoad (the connection layer does `load.active++` and `--`), which also keeps
- * the process counters and tells the listeners. Connections are counted through it too.
+ * A server's RequestLoad: the connection layer calls started() and finished() around each request;
+ * both also keep the process counters and tell the activity listeners. Connections are counted
+ * through it too.
  */
 export class ServerLoad implements RequestLoad {
-  max: number;
+  readonly max: number;
   #active = 0;
 
   constructor(max: number) {
     this.max = max;
   }
 
+  /** This server's requests in flight. */
   get active(): number {
     return this.#active;
   }
 
-  set active(n: number) {
-    const delta = n - this.#active;
-    if (delta === 0) return;
-    this.#active = n;
-    counters.active += delta;
-    if (delta > 0) counters.requests += delta;
+  /** A request began: counted here and in the process counters; the listeners hear `true`. */
+  started(): void {
+    this.#active++;
+    counters.active++;
+    counters.requests++;
+    for (const fn of listeners) fn(true);
+  }
+
+  /** A request ended: the listeners hear `false`. */
+  finished(): void {
+    this.#active--;
+    counters.active--;
     // Idle time counts only while nothing is in flight: the clock is read when that begins.
     if (counters.active === 0) counters.lastActivity = Date.now();
-    for (const fn of listeners) fn(delta > 0);
+    for (const fn of listeners) fn(false);
   }
 
   connectionOpened(): void {
