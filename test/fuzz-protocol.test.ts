@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { FcgiError } from '@fcgi/core';
 import {
-  HEADER_LEN, MAX_CONTENT_LEN, MAX_NV_LENGTH, ProtocolError, RecordParser, decodeBeginRequest, decodeEndRequest,
+  HEADER_LEN, MAX_CONTENT_LEN, MAX_NV_LENGTH, isProtocolError, RecordParser, decodeBeginRequest, decodeEndRequest,
   decodeHeader, decodeNameValues, encodeBeginRequest, encodeEndRequest, encodeNameValues, encodeRecord, encodeStream,
   isStreamType, writeLength,
   inheritsNothing,
@@ -17,7 +18,7 @@ const T = { timeout: 60_000 };
 const params = (numRuns: number) => ({ seed, numRuns });
 
 interface Rec { type: number; id: number; content: Buffer }
-type Outcome = { records: Rec[]; error: ProtocolError | null };
+type Outcome = { records: Rec[]; error: FcgiError | null };
 
 /** Parses `bytes` pushed in pieces cut at `cuts`; any error but ProtocolError escapes (and fails the property). */
 function parse(bytes: Buffer, cuts: number[] = []): Outcome {
@@ -32,7 +33,7 @@ function parse(bytes: Buffer, cuts: number[] = []): Outcome {
     }
     return { records: merge(records), error: null };
   } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
+    if (!(isProtocolError(err))) throw err;
     // The parser stays failed: the next push throws the same error.
     assert.throws(() => parser.push(Buffer.from([1])), (e) => e === err);
     return { records: merge(records), error: err };
@@ -131,8 +132,8 @@ test('BEGIN_REQUEST and END_REQUEST bodies round-trip; any short body is a Proto
     assert.deepEqual(decodeEndRequest(end.subarray(HEADER_LEN)), { appStatus: app, protocolStatus: status });
   }), params(1000));
   fc.assert(fc.property(fc.uint8Array({ maxLength: 7 }), (body) => {
-    assert.throws(() => decodeBeginRequest(body), ProtocolError);
-    assert.throws(() => decodeEndRequest(body), ProtocolError);
+    assert.throws(() => decodeBeginRequest(body), isProtocolError);
+    assert.throws(() => decodeEndRequest(body), isProtocolError);
   }), params(200));
 });
 
@@ -150,7 +151,7 @@ test('name-value lengths: 1 byte below 128, 4 bytes up to 2^31-1, both round-tri
       const pair = Buffer.concat([Buffer.from([1]), buf.subarray(0, next), Buffer.from('n'), Buffer.alloc(len, 'v')]);
       assert.equal(decodeNameValues(pair)['n']!.length, len);
     }
-    if (next === 4) assert.throws(() => decodeNameValues(Buffer.concat([Buffer.from([1]), buf.subarray(0, 3)])), ProtocolError);
+    if (next === 4) assert.throws(() => decodeNameValues(Buffer.concat([Buffer.from([1]), buf.subarray(0, 3)])), isProtocolError);
   }), params(2000));
 });
 
@@ -186,7 +187,7 @@ test('decodeNameValues on any bytes: an object that inherits nothing, or a Proto
       assert.ok(inheritsNothing(out));
       assert.ok(Object.keys(out).length <= maxPairs);
     } catch (err) {
-      assert.ok(err instanceof ProtocolError, `not a ProtocolError: ${(err as Error)?.stack}`);
+      assert.ok(isProtocolError(err), `not a ProtocolError: ${(err as Error)?.stack}`);
     }
   }), params(3000));
   assert.equal(({} as Record<string, unknown>).polluted, undefined);

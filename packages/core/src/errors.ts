@@ -18,6 +18,10 @@ export const ErrorCode = {
   BODY_INVALID: 'ERR_FCGI_BODY_INVALID',
   /** write() after end(). */
   WRITE_AFTER_END: 'ERR_FCGI_WRITE_AFTER_END',
+  /** FastCGI bytes that break the spec (the connection is closed). */
+  MALFORMED: 'ERR_FCGI_MALFORMED',
+  /** Well-formed FastCGI bytes past a configured limit (PARAMS too large, too many pairs). */
+  LIMIT: 'ERR_FCGI_LIMIT',
   /** A listen target that cannot be understood. */
   INVALID_LISTEN_TARGET: 'ERR_FCGI_INVALID_LISTEN_TARGET',
   /** requestTimeout expired (connection/timeouts.ts: RequestTimeoutError). */
@@ -35,6 +39,8 @@ export interface FcgiErrorOptions {
   /** Headers the error answer carries (405 Allow, 416 Content-Range, 401 WWW-Authenticate...). */
   headers?: Record<string, string>;
   cause?: unknown;
+  /** The error's name, where a convention asks for one ('AbortError', 'TimeoutError'); default 'FcgiError'. */
+  name?: string;
 }
 
 /**
@@ -55,6 +61,7 @@ export class FcgiError extends Error {
     const o = typeof options === 'number' ? { status: options } : options;
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
     const status = o.status !== undefined && o.status >= 400 && o.status < 600 ? o.status : 500;
+    if (o.name !== undefined) this.name = o.name;
     this.code = code;
     this.status = this.statusCode = status;
     this.expose = o.expose ?? status < 500;

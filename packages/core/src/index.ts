@@ -49,7 +49,7 @@ export {
 
 // The FastCGI client (PHP-FPM and any FastCGI application) and the HTTP gateway in front of one.
 export {
-  FcgiClient, FcgiClientResponse, FcgiClientError, ClientErrorCode,
+  FcgiClient, FcgiClientResponse, ClientErrorCode,
   type FcgiClientOptions, type FcgiRequestOptions, type EndRequest, type FcgiClientResponseEvents,
   type ClientErrorCodeName, type ClientTarget, type RequestBody, type RequestParams, type PoolStats, type CgiHead,
 } from './client/index.js';

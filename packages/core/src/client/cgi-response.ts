@@ -1,7 +1,8 @@
 // The CGI header block at the start of a Responder's STDOUT: found incrementally, then parsed into
 // an HTTP status and headers the way nginx reads it (Status: line; Location without it means 302).
 import { STATUS_CODES } from 'node:http';
-import { ClientErrorCode, FcgiClientError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { ClientErrorCode, clientError } from './errors.js';
 
 export interface CgiHead {
   status: number;
@@ -35,7 +36,7 @@ export class HeadReader {
 
   /**
    * Adds a piece of STDOUT. Returns null while the block is incomplete, else the parsed head and
-   * the body bytes that followed it in the piece. Throws FcgiClientError (BAD_RESPONSE).
+   * the body bytes that followed it in the piece. Throws an FcgiError (BAD_RESPONSE).
    */
   push(chunk: Buffer): { head: CgiHead; rest: Buffer } | null {
     const buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
@@ -51,7 +52,7 @@ export class HeadReader {
       start = nl + 1;
     }
     if (buf.length > this.#maxBytes) {
-      throw new FcgiClientError(ClientErrorCode.BAD_RESPONSE, `CGI header block larger than ${this.#maxBytes} bytes`);
+      throw clientError(ClientErrorCode.BAD_RESPONSE, `CGI header block larger than ${this.#maxBytes} bytes`);
     }
     // Keep a copy: the chunk may be a view of a socket read the caller does not own past the call.
     this.#buf = buf === chunk ? Buffer.from(chunk) : buf;
@@ -60,7 +61,7 @@ export class HeadReader {
   }
 }
 
-/** Parses a header block (lines without the final empty one). Throws FcgiClientError (BAD_RESPONSE). */
+/** Parses a header block (lines without the final empty one). Throws an FcgiError (BAD_RESPONSE). */
 export function parseCgiHead(text: string): CgiHead {
   const headers: Record<string, string | string[]> = Object.create(null);
   const rawHeaders: [string, string][] = [];
@@ -94,6 +95,6 @@ export function parseCgiHead(text: string): CgiHead {
   return { status, statusText: statusText || STATUS_CODES[status] || '', headers, rawHeaders };
 }
 
-function bad(message: string): FcgiClientError {
-  return new FcgiClientError(ClientErrorCode.BAD_RESPONSE, message);
+function bad(message: string): FcgiError {
+  return clientError(ClientErrorCode.BAD_RESPONSE, message);
 }

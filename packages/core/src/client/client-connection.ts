@@ -2,7 +2,8 @@
 // running on it (request id 1; PHP-FPM and most applications do not multiplex).
 import { connect as netConnect, type Socket } from 'node:net';
 import { RecordType, RecordParser, decodeEndRequest, type RecordSink } from '../protocol/index.js';
-import { ClientErrorCode, FcgiClientError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { ClientErrorCode, clientError } from './errors.js';
 
 export type ClientTarget = string | { host: string; port: number } | { path: string };
 export type ResolvedClientTarget = { path: string } | { host: string; port: number };
@@ -17,12 +18,12 @@ export function resolveClientTarget(target: ClientTarget): ResolvedClientTarget 
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^/:\s]+)):(\d+)$/.exec(target);
   if (m) return { host: m[1] ?? m[2]!, port: checkPort(Number(m[3]), target) };
   if (target.length > 0) return { path: target };
-  throw new FcgiClientError(ClientErrorCode.INVALID_TARGET, 'empty FastCGI target');
+  throw clientError(ClientErrorCode.INVALID_TARGET, 'empty FastCGI target');
 }
 
 function checkPort(port: number, target: unknown): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new FcgiClientError(ClientErrorCode.INVALID_TARGET, `invalid port in FastCGI target ${JSON.stringify(target)}`);
+    throw clientError(ClientErrorCode.INVALID_TARGET, `invalid port in FastCGI target ${JSON.stringify(target)}`);
   }
   return port;
 }
@@ -60,7 +61,7 @@ export class ClientConnection implements RecordSink {
         this.#parser.push(chunk);
       } catch (err) {
         this.#parser.stop();
-        const e = new FcgiClientError(ClientErrorCode.PROTOCOL, `FastCGI protocol error: ${(err as Error).message}`, { cause: err });
+        const e = clientError(ClientErrorCode.PROTOCOL, `FastCGI protocol error: ${(err as Error).message}`, { cause: err });
         const user = this.#user;
         this.#user = null;
         user?.onProtocolError(e);
@@ -70,7 +71,7 @@ export class ClientConnection implements RecordSink {
     socket.on('end', () => {
       // The application will send nothing more: whatever runs here cannot complete.
       this.#ended = true;
-      this.#lost(new FcgiClientError(ClientErrorCode.CONNECTION_LOST, 'the FastCGI application closed the connection before END_REQUEST'));
+      this.#lost(clientError(ClientErrorCode.CONNECTION_LOST, 'the FastCGI application closed the connection before END_REQUEST'));
       this.destroy();
     });
     socket.on('error', (err) => {
@@ -80,7 +81,7 @@ export class ClientConnection implements RecordSink {
     socket.on('close', () => {
       this.#closed = true;
       const err = this.#error;
-      this.#lost(new FcgiClientError(ClientErrorCode.CONNECTION_LOST,
+      this.#lost(clientError(ClientErrorCode.CONNECTION_LOST,
         `the connection to the FastCGI application closed before END_REQUEST${err ? `: ${err.message}` : ''}`, { cause: err }));
       this.onClose?.();
     });
@@ -149,7 +150,7 @@ export function openConnection(target: ResolvedClientTarget, timeout: number): P
     const socket = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new FcgiClientError(ClientErrorCode.CONNECT_TIMEOUT, `connecting to the FastCGI application took over ${timeout} ms`));
+      reject(clientError(ClientErrorCode.CONNECT_TIMEOUT, `connecting to the FastCGI application took over ${timeout} ms`));
     }, timeout);
     const onError = (err: Error) => {
       clearTimeout(timer);

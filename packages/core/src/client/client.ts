@@ -3,7 +3,8 @@
 import { ClientExchange, type ExchangeOptions } from './exchange.js';
 import { REQUEST_ID, resolveClientTarget, type ClientConnection, type ClientTarget } from './client-connection.js';
 import { prepareRequest, type PreparedRequest, type RequestBody, type RequestParams } from './params.js';
-import { ClientErrorCode, FcgiClientError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { ClientErrorCode, clientError } from './errors.js';
 import { Pool, type PoolStats, type Waiter } from './pool.js';
 import type { FcgiClientResponse } from './response.js';
 
@@ -84,7 +85,7 @@ export class FcgiClient {
   /** Sends a request; resolves once the CGI header block arrived. */
   request(options: FcgiRequestOptions): Promise<FcgiClientResponse> {
     return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new FcgiClientError(ClientErrorCode.CLOSED, 'the FastCGI client is closed'));
+      if (this.#closed) return reject(clientError(ClientErrorCode.CLOSED, 'the FastCGI client is closed'));
       const prepared = prepareRequest(REQUEST_ID, options.params, options.body);
       new Job(this.#pool, this.#exchange, options, prepared, options.timeout ?? this.#timeout, resolve, reject).start();
     });
@@ -129,7 +130,7 @@ class Job implements Waiter {
     if (signal?.aborted) return this.#reject(abortError(signal));
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (this.#timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#stop(new FcgiClientError(ClientErrorCode.TIMEOUT,
+      this.#timer = setTimeout(() => this.#stop(clientError(ClientErrorCode.TIMEOUT,
         `no complete FastCGI response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     }
     this.#pool.acquire(this);
@@ -190,6 +191,6 @@ class Job implements Waiter {
   }
 }
 
-function abortError(signal: AbortSignal): FcgiClientError {
-  return new FcgiClientError(ClientErrorCode.ABORTED, 'the FastCGI request was aborted', { cause: signal.reason });
+function abortError(signal: AbortSignal): FcgiError {
+  return clientError(ClientErrorCode.ABORTED, 'the FastCGI request was aborted', { cause: signal.reason });
 }

@@ -1,5 +1,6 @@
 // The errors the FastCGI client raises, each with a stable code. Aborts look like the AbortError
 // of fetch and Node (name 'AbortError', code 'ABORT_ERR'); a timeout is named 'TimeoutError'.
+import { FcgiError } from '../errors.js';
 
 export const ClientErrorCode = {
   /** The request's signal aborted, or the consumer destroyed the response body. */
@@ -25,14 +26,11 @@ export const ClientErrorCode = {
 } as const;
 export type ClientErrorCodeName = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-export class FcgiClientError extends Error {
-  override name: string;
-  readonly code: ClientErrorCodeName;
-
-  constructor(code: ClientErrorCodeName, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = code === ClientErrorCode.ABORTED ? 'AbortError'
-      : code === ClientErrorCode.TIMEOUT ? 'TimeoutError' : 'FcgiClientError';
-  }
+/**
+ * An error of the client: FcgiError, the one error type, with a ClientErrorCode. Aborts are named
+ * 'AbortError' and timeouts 'TimeoutError', as fetch and Node name theirs.
+ */
+export function clientError(code: ClientErrorCodeName, message: string, options: { cause?: unknown } = {}): FcgiError {
+  const name = code === ClientErrorCode.ABORTED ? 'AbortError' : code === ClientErrorCode.TIMEOUT ? 'TimeoutError' : 'FcgiClientError';
+  return new FcgiError(code, message, { cause: options.cause, name });
 }

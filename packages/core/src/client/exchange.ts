@@ -8,7 +8,8 @@ import {
 import { HeadReader } from './cgi-response.js';
 import type { PreparedRequest } from './params.js';
 import { REQUEST_ID, type ClientConnection, type ConnectionUser } from './client-connection.js';
-import { ClientErrorCode, FcgiClientError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { ClientErrorCode, clientError } from './errors.js';
 import { FcgiClientResponse, type EndRequest } from './response.js';
 
 export interface ExchangeOptions {
@@ -108,7 +109,7 @@ export class ClientExchange implements ConnectionUser {
       read: () => this.#resume(),
       destroy: (err, cb) => {
         if (this.#state === State.Running) {
-          this.abort(new FcgiClientError(ClientErrorCode.ABORTED, 'the response body was destroyed before its end', { cause: err ?? undefined }));
+          this.abort(clientError(ClientErrorCode.ABORTED, 'the response body was destroyed before its end', { cause: err ?? undefined }));
         }
         // Like http.IncomingMessage: no 'error' event that nobody listens to (it would crash).
         cb(err && body.listenerCount('error') > 0 ? err : null);
@@ -146,9 +147,9 @@ export class ClientExchange implements ConnectionUser {
         this.#settle!.resolve({ appStatus, protocolStatus });
       } else if (protocolStatus !== Status.REQUEST_COMPLETE && this.#head.length === 0) {
         const why = ['', 'CANT_MPX_CONN', 'OVERLOADED', 'UNKNOWN_ROLE'][protocolStatus] ?? `status ${protocolStatus}`;
-        this.#cb.reject(new FcgiClientError(ClientErrorCode.REJECTED, `the FastCGI application refused the request: ${why}`), false);
+        this.#cb.reject(clientError(ClientErrorCode.REJECTED, `the FastCGI application refused the request: ${why}`), false);
       } else {
-        this.#cb.reject(new FcgiClientError(ClientErrorCode.BAD_RESPONSE, 'END_REQUEST before the end of the CGI header block'), false);
+        this.#cb.reject(clientError(ClientErrorCode.BAD_RESPONSE, 'END_REQUEST before the end of the CGI header block'), false);
       }
     }
     this.#release(reusable);

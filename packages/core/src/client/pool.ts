@@ -1,7 +1,8 @@
 // Connections to one application: at most maxConnections open, idle keep-conn ones kept (bounded)
 // for reuse, and a bounded queue of requests waiting for a free one.
 import { openConnection, type ClientConnection, type ResolvedClientTarget } from './client-connection.js';
-import { ClientErrorCode, FcgiClientError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { ClientErrorCode, clientError } from './errors.js';
 
 export interface PoolOptions {
   target: ResolvedClientTarget;
@@ -62,7 +63,7 @@ export class Pool {
     }
     if (this.#size < this.#opts.maxConnections) return this.#connect(w);
     if (this.#queue.length >= this.#opts.maxQueue) {
-      return w.fail(new FcgiClientError(ClientErrorCode.QUEUE_FULL,
+      return w.fail(clientError(ClientErrorCode.QUEUE_FULL,
         `all ${this.#opts.maxConnections} connections are busy and ${this.#queue.length} requests wait already`));
     }
     this.#queue.push(w);
@@ -181,6 +182,6 @@ export class Pool {
   }
 }
 
-function closed(): FcgiClientError {
-  return new FcgiClientError(ClientErrorCode.CLOSED, 'the FastCGI client is closed');
+function closed(): FcgiError {
+  return clientError(ClientErrorCode.CLOSED, 'the FastCGI client is closed');
 }

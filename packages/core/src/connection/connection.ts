@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import {
   RecordType, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
-  Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, ProtocolError,
+  Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, isProtocolError, protocolError,
   type RecordSink,
 } from '../protocol/index.js';
 import type { ParamStrings } from '../protocol/param-strings.js';
@@ -152,8 +152,8 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   #begin(id: number, content: Buffer): void {
-    if (id === NULL_REQUEST_ID) throw new ProtocolError('BEGIN_REQUEST with request id 0');
-    if (this.#exchanges.has(id)) throw new ProtocolError(`BEGIN_REQUEST for request ${id}, which is active`);
+    if (id === NULL_REQUEST_ID) throw protocolError('BEGIN_REQUEST with request id 0');
+    if (this.#exchanges.has(id)) throw protocolError(`BEGIN_REQUEST for request ${id}, which is active`);
     if (this.#ending) return;
     const { role, keepConn } = decodeBeginRequest(content);
     if (!keepConn) this.#closing = true;
@@ -190,7 +190,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
       try {
         decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams, this.#options.paramStrings);
       } catch (err) {
-        if (err instanceof ProtocolError && err.code === 'LIMIT') return this.#tooLarge(ex);
+        if (isProtocolError(err) && err.code === 'ERR_FCGI_LIMIT') return this.#tooLarge(ex);
         throw err;
       }
     }
@@ -221,7 +221,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     // STDIN before the params are complete is legal: keep it, within a bound.
     ex.earlyLen += content.length;
     if (ex.earlyLen > this.#limits.maxEarlyStdinBytes) {
-      throw new ProtocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, 'LIMIT');
+      throw protocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, ErrorCode.LIMIT);
     }
     (ex.early ??= []).push(content);
   }

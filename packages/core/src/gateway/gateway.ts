@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { FcgiClient, type FcgiClientOptions, type FcgiClientResponse } from '../client/index.js';
+import { FcgiError } from '../errors.js';
 import { HOP_BY_HOP } from '../http/index.js';
 import { paramsFromRequest, type ParamsOptions } from './params.js';
 import { spoolBody } from './spool.js';
@@ -75,8 +76,7 @@ async function forward(
     upstream = await client.request({ params, body, signal: abort.signal });
   } catch (err) {
     if (abort.signal.aborted) return;
-    const status = (err as { status?: unknown }).status;
-    if (status === 400 || status === 413) return refuse(res, status, req);
+    if (err instanceof FcgiError && (err.status === 400 || err.status === 413)) return refuse(res, err.status, req);
     process.stderr.write(`fcgi gateway: ${req.method} ${req.url}: ${(err as Error).message}\n`);
     if (!res.headersSent) {
       res.writeHead(502, { 'Content-Type': 'text/plain' });

@@ -1,5 +1,6 @@
 // An HTTP request as FastCGI params, the way nginx's stock fastcgi_params (Debian) builds them.
 import type { IncomingMessage } from 'node:http';
+import { httpError } from '../errors.js';
 import { normalizePath, splitTarget } from './uri.js';
 
 export interface ParamsOptions {
@@ -22,10 +23,6 @@ export interface ParamsOptions {
   extra?: Readonly<Record<string, string>>;
 }
 
-/** Thrown for a request nginx would refuse with 400 (a path above the root, %00 in the path). */
-export class BadTargetError extends Error {
-  readonly status = 400;
-}
 
 // nginx's defaults (ignore_invalid_headers on, underscores_in_headers off) pass only these names:
 // without the rule `X_User: admin` would arrive as HTTP_X_USER, the same as `X-User`.
@@ -40,12 +37,12 @@ const HEADER_NAME = /^[A-Za-z0-9-]+$/;
  * REDIRECT_STATUS, then every header as HTTP_* (repeated headers joined with ", ", cookies with
  * "; "; names with anything but letters, digits and "-" dropped). Header bytes are kept as
  * received: Node reads them as latin1, so they are re-encoded (UTF-8 survives byte for byte).
- * Throws BadTargetError where nginx answers 400.
+ * Throws a 400 FcgiError (ERR_FCGI_BAD_TARGET) where nginx answers 400.
  */
 export function paramsFromRequest(req: IncomingMessage, options: ParamsOptions = {}): [string, string][] {
   const target = splitTarget(req.url ?? '/');
   const path = normalizePath(target.rawPath);
-  if (path === null) throw new BadTargetError(`bad request target ${JSON.stringify(target.uri.slice(0, 200))}`);
+  if (path === null) throw httpError(400, `bad request target ${JSON.stringify(target.uri.slice(0, 200))}`, { code: 'ERR_FCGI_BAD_TARGET' });
   const documentRoot = options.documentRoot ?? process.cwd();
   const socket = req.socket;
   const tls = (socket as { encrypted?: boolean }).encrypted === true;

@@ -4,10 +4,8 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ErrorCode, FcgiError } from '../errors.js';
 
-export class BodyTooLargeError extends Error {
-  readonly status = 413;
-}
 
 export interface Spooled {
   length: number;
@@ -17,7 +15,7 @@ export interface Spooled {
 
 /**
  * Copies `body` to an unlinked temp file, pausing it while a write is pending (bounded memory).
- * Past `limit` bytes rejects with BodyTooLargeError and leaves `body` paused, not destroyed: the
+ * Past `limit` bytes rejects with a 413 FcgiError (BODY_TOO_LARGE) and leaves `body` paused, not destroyed: the
  * HTTP connection must live on to carry the 413.
  */
 export async function spoolBody(body: Readable, limit: number): Promise<Spooled> {
@@ -38,7 +36,7 @@ export async function spoolBody(body: Readable, limit: number): Promise<Spooled>
       };
       const onData = (chunk: Buffer) => {
         length += chunk.length;
-        if (length > limit) return stop(new BodyTooLargeError(`request body larger than ${limit} bytes`));
+        if (length > limit) return stop(new FcgiError(ErrorCode.BODY_TOO_LARGE, `request body larger than ${limit} bytes`, 413));
         body.pause();
         writing = writing.then(() => fh.write(chunk)).then(() => void body.resume(), stop) as Promise<void>;
       };

@@ -1,13 +1,14 @@
-// The one error type of the protocol layer: the bytes received break the spec or a limit.
+// The protocol layer's errors: FcgiError, the one error type, with one of two codes. MALFORMED: the
+// bytes break FastCGI 1.0. LIMIT: they are well formed but exceed a configured limit.
+import { ErrorCode, FcgiError } from '../errors.js';
 
-/** `MALFORMED`: the bytes break FastCGI 1.0. `LIMIT`: they are well formed but exceed a configured limit. */
-export type ProtocolErrorCode = 'MALFORMED' | 'LIMIT';
+export type ProtocolErrorCode = typeof ErrorCode.MALFORMED | typeof ErrorCode.LIMIT;
 
-export class ProtocolError extends Error {
-  override name = 'FastCGIProtocolError';
-  readonly code: ProtocolErrorCode;
-  constructor(message: string, code: ProtocolErrorCode = 'MALFORMED') {
-    super(message);
-    this.code = code;
-  }
+export function protocolError(message: string, code: ProtocolErrorCode = ErrorCode.MALFORMED): FcgiError {
+  return new FcgiError(code, message);
+}
+
+/** True for an error the protocol layer raised (either code). */
+export function isProtocolError(err: unknown): err is FcgiError {
+  return err instanceof FcgiError && (err.code === ErrorCode.MALFORMED || err.code === ErrorCode.LIMIT);
 }

@@ -4,7 +4,7 @@ export {
   VERSION_1, HEADER_LEN, MAX_CONTENT_LEN, NULL_REQUEST_ID, MAX_TYPE, RecordType, Role, Status, Flags, Values,
   isStreamType, type RoleNumber, type ProtocolStatus,
 } from './constants.js';
-export { ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { protocolError, isProtocolError, type ProtocolErrorCode } from './errors.js';
 export {
   paddingFor, decodeHeader, writeHeader, streamRecordsLength, writeStreamRecords, encodeRecord, encodeStream,
   streamRecordViews, encodeBeginRequest, writeEndRequest, encodeEndRequest, encodeAbortRequest, encodeUnknownType,

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeNameValues, encodeNameValues, MAX_NV_LENGTH, ProtocolError, writeLength,
+  decodeNameValues, encodeNameValues, MAX_NV_LENGTH, isProtocolError, writeLength,
 } from './index.js';
 import { inheritsNothing } from './dictionary.js';
 
 const bytes = (b: Uint8Array): number[] => [...b];
-const isProtocolError = (code: 'MALFORMED' | 'LIMIT') => (e: unknown): boolean =>
-  e instanceof ProtocolError && e.code === code;
+const protocolErrorWith = (code: 'ERR_FCGI_MALFORMED' | 'ERR_FCGI_LIMIT') => (e: unknown): boolean =>
+  isProtocolError(e) && e.code === code;
 
 test('writeLength byte table; the decoder reads each length back', () => {
   const table: [number, number[]][] = [
@@ -101,8 +101,8 @@ test('a later duplicate name replaces an earlier one', () => {
 test('maxPairs: exactly the limit passes, one more is a LIMIT ProtocolError', () => {
   const wire = encodeNameValues([['A', '1'], ['B', '2'], ['C', '3']]);
   assert.equal(Object.keys(decodeNameValues(wire, { maxPairs: 3 })).length, 3);
-  assert.throws(() => decodeNameValues(wire, { maxPairs: 2 }), isProtocolError('LIMIT'));
-  assert.throws(() => decodeNameValues(wire, { maxPairs: 0 }), isProtocolError('LIMIT'));
+  assert.throws(() => decodeNameValues(wire, { maxPairs: 2 }), protocolErrorWith('ERR_FCGI_LIMIT'));
+  assert.throws(() => decodeNameValues(wire, { maxPairs: 0 }), protocolErrorWith('ERR_FCGI_LIMIT'));
   assert.deepEqual({ ...decodeNameValues(Buffer.alloc(0), { maxPairs: 0 }) }, {});
 });
 
@@ -121,7 +121,7 @@ test('truncated or overrunning pairs are MALFORMED ProtocolErrors, never RangeEr
     ['1_000_000_101 bytes claimed', [0x01, 0xbb, 0x9a, 0xca, 0x65, 97, 98]],
   ];
   for (const [what, wire] of table) {
-    assert.throws(() => decodeNameValues(Buffer.from(wire)), isProtocolError('MALFORMED'), what);
+    assert.throws(() => decodeNameValues(Buffer.from(wire)), protocolErrorWith('ERR_FCGI_MALFORMED'), what);
   }
 });
 
@@ -140,7 +140,7 @@ test('random bytes either decode or throw a ProtocolError (fixed seed)', () => {
       decodeNameValues(wire);
       decoded++;
     } catch (e) {
-      assert.ok(e instanceof ProtocolError, `only ProtocolError for ${wire.toString('hex')}, got ${String(e)}`);
+      assert.ok(isProtocolError(e), `only ProtocolError for ${wire.toString('hex')}, got ${String(e)}`);
       refused++;
     }
   }

@@ -1,6 +1,7 @@
 // Name-value pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT): lengths of 1 byte (< 128) or 4 bytes
 // with the top bit set (31 bits).
-import { ProtocolError } from './errors.js';
+import { ErrorCode } from '../errors.js';
+import { protocolError } from './errors.js';
 import { Dictionary } from './dictionary.js';
 import type { ParamStrings } from './param-strings.js';
 
@@ -59,7 +60,7 @@ export interface NameValueSink {
 /**
  * Decodes a complete name-value byte string, handing each pair to `sink`; returns the number of
  * pairs. Names and values are read as UTF-8, through a server's string cache when one is given.
- * Throws ProtocolError on a truncated pair, and with code 'LIMIT' past `maxPairs`.
+ * Throws a protocol error (FcgiError, code ERR_FCGI_MALFORMED) on a truncated pair, and with code ERR_FCGI_LIMIT past `maxPairs`.
  */
 export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPairs = Infinity, strings?: ParamStrings): number {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
@@ -72,21 +73,21 @@ export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPair
   while (at < size) {
     let nameLen = b[at++]!;
     if (nameLen > 127) {
-      if (at + 3 > size) throw new ProtocolError('truncated name length in name-value pair');
+      if (at + 3 > size) throw protocolError('truncated name length in name-value pair');
       nameLen = ((nameLen & 0x7f) << 24) | (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
       at += 3;
     }
-    if (at >= size) throw new ProtocolError('truncated value length in name-value pair');
+    if (at >= size) throw protocolError('truncated value length in name-value pair');
     let valueLen = b[at++]!;
     if (valueLen > 127) {
-      if (at + 3 > size) throw new ProtocolError('truncated value length in name-value pair');
+      if (at + 3 > size) throw protocolError('truncated value length in name-value pair');
       valueLen = ((valueLen & 0x7f) << 24) | (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
       at += 3;
     }
     const valueStart = at + nameLen;
     const end = valueStart + valueLen;
-    if (end > size) throw new ProtocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${size - at}`);
-    if (++count > maxPairs) throw new ProtocolError(`more than ${maxPairs} name-value pairs`, 'LIMIT');
+    if (end > size) throw protocolError(`name-value pair of ${nameLen}+${valueLen} bytes overruns its ${size - at}`);
+    if (++count > maxPairs) throw protocolError(`more than ${maxPairs} name-value pairs`, ErrorCode.LIMIT);
     const slot = strings?.slot(b, at, nameLen);
     if (slot !== undefined) {
       const repeated = slot.stamp === stamp;
@@ -118,7 +119,7 @@ class DictionarySink implements NameValueSink {
 /**
  * Decodes a complete name-value byte string into an object that inherits no property (a pair
  * named `__proto__` or `toString` stays a pair; see Dictionary). A later duplicate name replaces an earlier one, unless `merge` is
- * given. Names and values are read as UTF-8. Throws ProtocolError on a truncated pair.
+ * given. Names and values are read as UTF-8. Throws a protocol error (FcgiError, code ERR_FCGI_MALFORMED) on a truncated pair.
  */
 export function decodeNameValues(buf: Uint8Array, limits: NameValueLimits = {}): Record<string, string> {
   const sink = new DictionarySink(limits.merge);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   decodeBeginRequest, decodeEndRequest, encodeAbortRequest, encodeBeginRequest, encodeEndRequest, encodeUnknownType,
-  ProtocolError, Role, Status, writeEndRequest,
+  isProtocolError, Role, Status, writeEndRequest,
 } from './index.js';
 
 const bytes = (b: Uint8Array): number[] => [...b];
@@ -36,7 +36,7 @@ test('decodeBeginRequest reads only bit 0 of flags and ignores the reserved byte
 test('a BEGIN_REQUEST body shorter than 8 bytes is a ProtocolError', () => {
   for (const body of [[], [0, 1], [0, 1, 1, 0, 0, 0, 0]]) {
     assert.throws(() => decodeBeginRequest(Buffer.from(body)), (e: unknown) =>
-      e instanceof ProtocolError && e.code === 'MALFORMED');
+      isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED');
   }
 });
 
@@ -66,7 +66,7 @@ test('writeEndRequest writes 16 bytes at an offset and returns the offset after 
 
 test('a short END_REQUEST body is a ProtocolError', () => {
   assert.throws(() => decodeEndRequest(Buffer.from([0, 0, 0, 0, 0, 0, 0])), (e: unknown) =>
-    e instanceof ProtocolError && e.code === 'MALFORMED');
+    isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED');
 });
 
 test('encodeUnknownType and encodeAbortRequest byte tables', () => {

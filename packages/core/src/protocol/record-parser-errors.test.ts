@@ -1,7 +1,7 @@
 // RecordParser on bad, truncated and extreme input, and stop().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtocolError, RecordType, RecordParser } from './index.js';
+import { isProtocolError, RecordType, RecordParser } from './index.js';
 
 interface Call { type: number; id: number; content: Buffer }
 
@@ -17,7 +17,7 @@ function collect(): { calls: Call[]; parser: RecordParser } {
   return { calls, parser };
 }
 
-const malformed = (e: unknown): boolean => e instanceof ProtocolError && e.code === 'MALFORMED';
+const malformed = (e: unknown): boolean => isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED';
 const BEGIN = raw(RecordType.BEGIN_REQUEST, 1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]));
 
 test('versions 0 and 2 are ProtocolErrors, and the parser keeps throwing afterwards', () => {
@@ -71,7 +71,7 @@ test('random garbage only ever fails with a ProtocolError (fixed seed)', { timeo
         at += n;
       }
     } catch (e) {
-      assert.ok(e instanceof ProtocolError, `only ProtocolError, got ${String(e)}`);
+      assert.ok(isProtocolError(e), `only ProtocolError, got ${String(e)}`);
       refused++;
     }
   }

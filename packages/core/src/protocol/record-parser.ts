@@ -1,6 +1,7 @@
 // Incremental record parser: bytes in (split at any boundary), records out. No sockets, no timers.
 import { HEADER_LEN, VERSION_1, isStreamType } from './constants.js';
-import { ProtocolError } from './errors.js';
+import type { FcgiError } from '../errors.js';
+import { protocolError } from './errors.js';
 
 /** Receives what the parser finds. */
 export interface RecordSink {
@@ -33,7 +34,7 @@ export class RecordParser {
   /** Holds a non-stream record's content while it straddles chunks. */
   #body: Buffer | null = null;
   #bodyFill = 0;
-  #failed: ProtocolError | null = null;
+  #failed: FcgiError | null = null;
   #stopped = false;
 
   constructor(sink: RecordSink) {
@@ -51,7 +52,7 @@ export class RecordParser {
   }
 
   /**
-   * Parses `chunk`. Throws ProtocolError on bytes that break the protocol; the parser is then
+   * Parses `chunk`. Throws a protocol error (FcgiError, code ERR_FCGI_MALFORMED) on bytes that break the protocol; the parser is then
    * unusable, as the stream can no longer be framed.
    */
   push(chunk: Buffer): void {
@@ -78,7 +79,7 @@ export class RecordParser {
             o = 0;
           }
           if (h[o] !== VERSION_1) {
-            this.#failed = new ProtocolError(`unsupported FastCGI version ${h[o]} (expected 1)`);
+            this.#failed = protocolError(`unsupported FastCGI version ${h[o]} (expected 1)`);
             throw this.#failed;
           }
           this.#type = h[o + 1]!;

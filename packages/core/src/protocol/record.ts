@@ -1,5 +1,5 @@
 // Record headers and whole records as bytes: the encoders every writer in this package uses.
-import { ProtocolError } from './errors.js';
+import { protocolError } from './errors.js';
 import {
   Flags, HEADER_LEN, MAX_CONTENT_LEN, NULL_REQUEST_ID, RecordType, VERSION_1,
   type ProtocolStatus, type RoleNumber,
@@ -170,7 +170,7 @@ export interface BeginRequestBody {
 }
 
 export function decodeBeginRequest(body: Uint8Array): BeginRequestBody {
-  if (body.length < 8) throw new ProtocolError(`BEGIN_REQUEST body of ${body.length} bytes, expected 8`);
+  if (body.length < 8) throw protocolError(`BEGIN_REQUEST body of ${body.length} bytes, expected 8`);
   return { role: (body[0]! << 8) | body[1]!, keepConn: (body[2]! & Flags.KEEP_CONN) !== 0 };
 }
 
@@ -181,7 +181,7 @@ export interface EndRequestBody {
 }
 
 export function decodeEndRequest(body: Uint8Array): EndRequestBody {
-  if (body.length < 8) throw new ProtocolError(`END_REQUEST body of ${body.length} bytes, expected 8`);
+  if (body.length < 8) throw protocolError(`END_REQUEST body of ${body.length} bytes, expected 8`);
   const appStatus = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
   return { appStatus, protocolStatus: body[4]! };
 }
