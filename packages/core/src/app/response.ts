@@ -10,7 +10,7 @@ import { ErrorCode, FcgiError } from '../errors.js';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
 import { acceptsTypes } from './accepts.js';
 import type { App } from './application.js';
-import { contentDisposition } from './content-disposition.js';
+import { contentDisposition } from '../semantics/index.js';
 import { compileEtag, type EtagFunction } from './etag.js';
 import { isFresh } from './fresh.js';
 import type { AppRequest } from './request.js';

@@ -13,12 +13,11 @@ import type { FcgiResponse, HeaderValue } from '../http/index.js';
 import { acceptedCodings } from './accept-encoding.js';
 import { evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators } from './conditional.js';
 import { SendError } from './errors.js';
-import { planMultipart, type Segment } from './multipart-byteranges.js';
 import { offloadValue, type NormalizedOffload, type OffloadHeader } from './offload.js';
 import { closeFd, locateFile, openVariant, type OpenedFile } from './open-file.js';
 import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } from './options.js';
 import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js';
-import { contentRange, parseRange, type ByteRange } from './range.js';
+import { contentRange, parseRange, planMultipart, type ByteRange, type Segment } from '../semantics/index.js';
 import { pumpFile } from './stream-file.js';
 
 const fstatBig = promisify(fstat) as unknown as (fd: number, o: { bigint: true }) => Promise<BigIntStats>;

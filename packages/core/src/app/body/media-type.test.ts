@@ -1,7 +1,7 @@
 // Content-Type parsing, the `type` option, byte limits, charsets, and the JSON rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBytes } from './bytes.js';
+import { parseBytes } from '../../semantics/index.js';
 import { decoderFor } from './charset.js';
 import { parseJson } from './json.js';
 import { charsetOf, hasBody, parseMediaType, typeMatcher } from './media-type.js';
