@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentRange, parseRange } from './range.js';
+import fc from 'fast-check';
+import rangeParser from 'range-parser';
+import { contentRange, parseRange, type RangeResult } from './range.js';
 
 describe('Range parsing (RFC 9110 14.1.2)', () => {
   it('int-ranges, open ranges and suffixes, clamped to the size', () => {
@@ -43,5 +45,73 @@ describe('Range parsing (RFC 9110 14.1.2)', () => {
   it('Content-Range values', () => {
     assert.equal(contentRange(100, { start: 0, end: 9 }), 'bytes 0-9/100');
     assert.equal(contentRange(100), 'bytes */100');
+  });
+});
+
+/**
+ * What range-parser answers for `header`, in our result type, with our deliberate differences
+ * applied first. Each rewrite is one listed difference (docs/architecture-semantics-b.md):
+ * 1. the unit is matched case-insensitively and trimmed; another unit is 'ignore' even where
+ *    range-parser would say unsatisfiable (send checks the type only on success);
+ * 2. empty list elements (`0-1,,2-3`, RFC 9110 #rule) are skipped, not malformed;
+ * 3. a range with first > last makes the header invalid: 'ignore', not a skipped range;
+ * 4. a suffix longer than the representation means all of it (RFC 9110 14.1.3), not unsatisfiable;
+ * 5. more than maxRanges ranges: 'ignore'.
+ */
+function viaRangeParser(size: number, header: string, combine: boolean, maxRanges = 100): RangeResult {
+  const eq = header.indexOf('=');
+  if (eq < 0) return 'ignore';
+  if (header.slice(0, eq).trim().toLowerCase() !== 'bytes') return 'ignore'; // 1
+  const specs = header.slice(eq + 1).split(',').filter((s) => s.trim() !== ''); // 2
+  if (specs.length > maxRanges) return 'ignore'; // 5
+  const rewritten: string[] = [];
+  for (const spec of specs) {
+    const dash = spec.indexOf('-');
+    const first = dash < 0 ? '' : spec.slice(0, dash).trim();
+    const last = dash < 0 ? '' : spec.slice(dash + 1).trim();
+    if (/^\d+$/.test(first) && /^\d+$/.test(last) && Number(last) < Number(first)) return 'ignore'; // 3
+    if (dash >= 0 && first === '' && /^\d+$/.test(last) && size > 0 && Number(last) > size) rewritten.push('0-'); // 4
+    else rewritten.push(spec);
+  }
+  const r = rangeParser(size, `bytes=${rewritten.join(',')}`, { combine });
+  if (r === -2) return 'ignore';
+  if (r === -1) return 'unsatisfiable';
+  return r.map(({ start, end }) => ({ start, end }));
+}
+
+describe('against range-parser (differential)', () => {
+  const digits = fc.oneof(fc.nat({ max: 1200 }).map(String), fc.constantFrom('0', '00', '007', '9007199254740993', '99999999999999999999'));
+  const pad = fc.constantFrom('', ' ', '  ', '\t');
+  const spec = fc.oneof(
+    fc.tuple(digits, digits).map(([a, b]) => `${a}-${b}`),
+    digits.map((a) => `${a}-`),
+    digits.map((b) => `-${b}`),
+    fc.constantFrom('', ' ', '-', '--1', '1', 'a-b', '1-2-3', '+1-2', '1e2-', '0x1-2', '1.5-2', '-0', '١-٢'),
+    fc.string({ maxLength: 6 }),
+  ).chain((s) => fc.tuple(pad, pad).map(([l, r]) => l + s + r));
+  const unit = fc.constantFrom('bytes', 'BYTES', 'Bytes', ' bytes ', 'bytes ', 'items', 'none', '', 'byte');
+  const header = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(unit, fc.array(spec, { maxLength: 8 })).map(([u, s]) => `${u}=${s.join(',')}`) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+    { weight: 1, arbitrary: fc.array(spec, { minLength: 95, maxLength: 110 }).map((s) => `bytes=${s.join(',')}`) },
+  );
+  const size = fc.oneof(fc.constantFrom(0, 1, 2, 100), fc.nat({ max: 1500 }));
+
+  it('gives range-parser\'s answer, apart from the listed differences', () => {
+    fc.assert(fc.property(size, header, fc.boolean(), (n, h, combine) => {
+      assert.deepEqual(parseRange(n, h, { combine }), viaRangeParser(n, h, combine), `${n} ${JSON.stringify(h)}`);
+    }), { numRuns: 5000 });
+  });
+
+  it('each listed difference, as range-parser answers it', () => {
+    assert.deepEqual((rangeParser(100, 'BYTES=1-1') as rangeParser.Ranges).type, 'BYTES');
+    assert.equal(parseRange(100, 'items=200-300'), 'ignore');
+    assert.equal(rangeParser(100, 'items=200-300'), -1);
+    assert.equal(rangeParser(100, 'bytes=1-2,,4-5'), -2);
+    assert.deepEqual(parseRange(100, 'bytes=1-2,,4-5'), [{ start: 1, end: 2 }, { start: 4, end: 5 }]);
+    assert.equal(rangeParser(100, 'bytes=5-2'), -1);
+    assert.equal(parseRange(100, 'bytes=5-2'), 'ignore');
+    assert.equal(rangeParser(100, 'bytes=-500'), -1);
+    assert.deepEqual(parseRange(100, 'bytes=-500'), [{ start: 0, end: 99 }]);
   });
 });
