@@ -1,6 +1,7 @@
 // parseMultipart(): a request's multipart/form-data parts as an async iterator, each with its
 // bytes as a Readable. The request is read only as fast as the parts are consumed: one part's
-// stream buffer plus one socket chunk is all that is held, whatever the body's size.
+// stream buffer plus one socket chunk is all that is held, whatever the body's size. Held to
+// busboy by multipart-vs-busboy.test.ts.
 import { Readable } from 'node:stream';
 import { MultipartParser } from '../../semantics/index.js';
 import { HttpError, httpError } from './http-error.js';
