@@ -92,7 +92,8 @@ export const FORBIDDEN_BUILTINS = {
     why: 'the protocol is bytes only: no sockets, timers, files or processes (tests feed it buffers)',
   },
   semantics: {
-    names: ['net', 'tls', 'dgram', 'timers', 'timers/promises', 'child_process', 'cluster'],
+    // node:net stays allowed for its pure address parsing (isIP for proxy trust).
+    names: ['tls', 'dgram', 'timers', 'timers/promises', 'child_process', 'cluster', 'http'],
     why: 'semantics are pure functions over strings and stats: no transport',
   },
 };

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import cookieParser from 'cookie-parser';
 import { AppRequest, createApp, type App, type Handler, type Middleware } from '@fcgi/core';
-import { sign } from '../packages/core/src/app/cookie-signature.js';
+import { sign } from '../packages/core/src/semantics/index.js';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
 function serveApp(app: App | Handler, fn: (path: string) => Promise<void>): Promise<void> {

@@ -4,9 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { hasBody, preferredCharsets, preferredEncodings, preferredLanguages, preferredMediaTypes, typeIs } from '@fcgi/core/semantics';
-// An internal of the app layer (not exported by @fcgi/core), so from its source.
-import { compileTrust, forwardedChain } from '../packages/core/src/app/proxy-trust.js';
+import {
+  compileTrust, forwardedChain, hasBody, preferredCharsets, preferredEncodings, preferredLanguages, preferredMediaTypes, typeIs,
+} from '@fcgi/core/semantics';
 
 const fromExpress = createRequire(createRequire(import.meta.url).resolve('express'));
 const accepts = fromExpress('accepts') as (req: { headers: Record<string, string | undefined> }) => { negotiator: any };

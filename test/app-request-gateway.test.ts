@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createApp, serve, type Serving } from '@fcgi/core';
-import { sign } from '../packages/core/src/app/cookie-signature.js';
+import { sign } from '../packages/core/src/semantics/index.js';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {

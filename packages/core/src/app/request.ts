@@ -8,8 +8,7 @@ import { parseCookie } from 'cookie';
 import type { Exchange } from '../connection/index.js';
 import { FcgiRequest } from '../http/index.js';
 import type { AppContext } from './contracts.js';
-import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
-import { forwardedChain, trustFor, type TrustFn } from './proxy-trust.js';
+import { SIGNED_PREFIX, forwardedChain, trustFor, unsign, type TrustFn } from '../semantics/index.js';
 import type { AppResponse } from './response.js';
 import type { NextFunction } from './contracts.js';
 import {

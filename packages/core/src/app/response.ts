@@ -8,7 +8,7 @@ import { contentType as mimeContentType, lookup } from 'mime-types';
 import type { Exchange } from '../connection/index.js';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
 import type { AppContext } from './contracts.js';
-import { contentDisposition } from './content-disposition.js';
+import { contentDisposition } from '../semantics/index.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
 import type { NextFunction } from './contracts.js';
 import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';

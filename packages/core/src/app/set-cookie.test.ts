@@ -1,7 +1,7 @@
 // Set-Cookie values as Express's res.cookie() writes them (cookie 0.7 + cookie-signature).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unsign } from './cookie-signature.js';
+import { unsign } from '../semantics/index.js';
 import { firstSecret, serializeCookie } from './set-cookie.js';
 
 test('values: strings encodeURIComponent-ed, objects as "j:" + JSON, Path=/ by default', () => {

@@ -2,7 +2,7 @@
 // "s:" + value.signature, maxAge in MILLISECONDS (Max-Age in seconds plus a matching Expires),
 // Path=/ unless given, the value percent-encoded with encodeURIComponent.
 import { stringifySetCookie, type SetCookie } from 'cookie';
-import { SIGNED_PREFIX, sign } from './cookie-signature.js';
+import { SIGNED_PREFIX, sign } from '../semantics/index.js';
 
 export interface CookieOptions {
   /** Lifetime in milliseconds (as Express); sets Max-Age (seconds, rounded down) and Expires. */

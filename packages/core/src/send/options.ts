@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
 import { normalizeOffload, type NormalizedOffload, type SendOffload } from './offload.js';
 import type { Dotfiles } from './path-safety.js';
-import { DEFAULT_MAX_RANGES } from './range.js';
+import { DEFAULT_MAX_RANGES } from '../semantics/index.js';
 
 /** ETag from a file's stats, for `etag: fn`. */
 export type StatEtag = (path: string, stat: Stats) => string | undefined;

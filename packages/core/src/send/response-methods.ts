@@ -1,7 +1,7 @@
 // Express 5's res.sendFile() and res.download() as functions of the response, to be wired onto
 // AppResponse: `res.sendFile(path, options, cb)` is `sendFile(res, path, options, cb)`.
 import { basename, isAbsolute, resolve } from 'node:path';
-import { contentDisposition } from '../app/content-disposition.js';
+import { contentDisposition } from '../semantics/index.js';
 import { handlerFailed, type FcgiRequest, type FcgiResponse, type HeaderValue } from '../http/index.js';
 import type { SendError } from './errors.js';
 import type { SendOptions } from './options.js';

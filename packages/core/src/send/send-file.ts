@@ -10,12 +10,11 @@ import { promisify } from 'node:util';
 import { contentType } from 'mime-types';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
 import { SendError } from './errors.js';
-import { planMultipart, type Segment } from './multipart-byteranges.js';
 import { offloadValue, type NormalizedOffload, type OffloadHeader } from './offload.js';
 import { closeFd, locateFile, openVariant, type OpenedFile } from './open-file.js';
 import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } from './options.js';
 import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js';
-import { contentRange, parseRange, type ByteRange } from './range.js';
+import { contentRange, parseRange, planMultipart, type ByteRange, type Segment } from '../semantics/index.js';
 import { pumpFile } from './stream-file.js';
 import {
   acceptedCodings, appendVary, etag as statEtag, evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators,

@@ -5,7 +5,7 @@
 import { read } from 'node:fs';
 import type { FcgiResponse } from '../http/index.js';
 import { SendError } from './errors.js';
-import type { Segment } from './multipart-byteranges.js';
+import type { Segment } from '../semantics/index.js';
 
 /** Bytes per read: four FastCGI records' worth, few syscalls, small buffers. */
 export const CHUNK_SIZE = 256 * 1024;

@@ -1,7 +1,7 @@
 // The middleware shell every buffering parser shares (json, urlencoded, text, raw): decide
 // whether the request is ours without touching its stream, read it, verify, decode, parse.
 import type { Readable } from 'node:stream';
-import { parseBytes } from './bytes.js';
+import { parseBytes } from '../../semantics/index.js';
 import { decoderFor } from './charset.js';
 import { httpError, withStatus } from './http-error.js';
 import { charsetOf, hasBody, typeMatcher, type TypeOption } from './media-type.js';

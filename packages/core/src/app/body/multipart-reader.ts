@@ -1,10 +1,11 @@
 // parseMultipart(): a request's multipart/form-data parts as an async iterator, each with its
 // bytes as a Readable. The request is read only as fast as the parts are consumed: one part's
-// stream buffer plus one socket chunk is all that is held, whatever the body's size.
+// stream buffer plus one socket chunk is all that is held, whatever the body's size. Held to
+// busboy by multipart-vs-busboy.test.ts.
 import { Readable } from 'node:stream';
-import { httpError, type HttpError } from './http-error.js';
+import { MultipartParser } from '../../semantics/index.js';
+import { HttpError, httpError } from './http-error.js';
 import { declaredLength, header, parseMediaType } from './media-type.js';
-import { MultipartParser, malformed } from './multipart-parser.js';
 import { parseDisposition, parsePartHeaders } from './part-headers.js';
 
 export interface MultipartLimits {
@@ -46,6 +47,18 @@ export function boundaryOf(req: { headers: Record<string, string | string[] | un
   return b;
 }
 
+function malformed(message: string): HttpError {
+  return httpError(400, `malformed multipart body: ${message}`, 'entity.parse.failed');
+}
+
+/** The parser's SyntaxError (malformed body) and RangeError (header block too large) as HTTP errors. */
+function asHttpError(err: unknown, headerSize: number): unknown {
+  if (err instanceof HttpError) return err;
+  if (err instanceof SyntaxError) return httpError(400, err.message, 'entity.parse.failed');
+  if (err instanceof RangeError) return limitError('LIMIT_HEADER_SIZE', err.message, { limit: headerSize });
+  return err;
+}
+
 function limitError(code: string, message: string, props: Record<string, unknown> = {}): HttpError {
   return httpError(413, message, 'entity.too.large', { code, ...props });
 }
@@ -85,12 +98,16 @@ class MultipartReader {
       fieldSize: limits.fieldSize ?? 1024 * 1024, parts: limits.parts ?? Infinity, headerSize: limits.headerSize ?? 16 * 1024,
     };
     this.#declared = declaredLength(req);
-    this.#parser = new MultipartParser(boundary, {
-      partBegin: (block) => this.#partBegin(block),
-      partData: (chunk) => this.#partData(chunk),
-      partEnd: () => this.#partEnd(),
-      end: () => this.#notify(),
-    }, { headerSize: this.#limits.headerSize });
+    try {
+      this.#parser = new MultipartParser(boundary, {
+        partBegin: (block) => this.#partBegin(block),
+        partData: (chunk) => this.#partData(chunk),
+        partEnd: () => this.#partEnd(),
+        end: () => this.#notify(),
+      }, { headerSize: this.#limits.headerSize });
+    } catch (err) {
+      throw asHttpError(err, this.#limits.headerSize);
+    }
     req.on('data', this.#onData);
     req.on('end', this.#onEnd);
     req.on('error', this.#onError);
@@ -107,7 +124,7 @@ class MultipartReader {
     try {
       this.#parser.write(chunk);
     } catch (err) {
-      return this.#fail(err as Error);
+      return this.#fail(asHttpError(err, this.#limits.headerSize) as Error);
     }
     this.#update();
   };
@@ -119,7 +136,7 @@ class MultipartReader {
     try {
       this.#parser.finish();
     } catch (err) {
-      this.#fail(err as Error);
+      this.#fail(asHttpError(err, this.#limits.headerSize) as Error);
     }
     this.#notify();
   };

@@ -100,13 +100,17 @@ function decodeExtValue(v: string): string | undefined {
   return undefined;
 }
 
-/** Browsers send a base name; other clients may send a path, which is never ours to use. */
+/** Browsers send a base name; other clients may send a path, which is never ours to use ('.' and '..' become ''). */
 function baseName(name: string): string {
   const cut = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
-  return cut < 0 ? name : name.slice(cut + 1);
+  const base = cut < 0 ? name : name.slice(cut + 1);
+  return base === '.' || base === '..' ? '' : base;
 }
 
-/** Reads `form-data; name="f"; filename="a.txt"` (filename* preferred); null when malformed. */
+/**
+ * Reads `form-data; name="f"; filename="a.txt"` (filename* preferred); null when malformed. An
+ * empty file name (a file input left empty) means no file, as busboy reads it.
+ */
 export function parseDisposition(value: string | undefined): Disposition | null {
   if (!value) return null;
   const semi = value.indexOf(';');
@@ -114,6 +118,6 @@ export function parseDisposition(value: string | undefined): Disposition | null 
   const params: Record<string, string> = Object.create(null);
   if (semi >= 0 && !parseParams(value, semi, params)) return null;
   const star = params['filename*'] !== undefined ? decodeExtValue(params['filename*']) : undefined;
-  const raw = star ?? params.filename;
-  return { type, name: params.name, filename: raw === undefined ? undefined : baseName(raw) };
+  const raw = star || params.filename;
+  return { type, name: params.name, filename: raw ? baseName(raw) : undefined };
 }

@@ -1,6 +1,7 @@
 // Reading a whole request body with the semantics of raw-body and body-parser: a byte limit
 // (checked against Content-Length up front and while reading, on the inflated size), gzip /
-// deflate / br Content-Encoding, and a body whose length must match Content-Length.
+// deflate / br Content-Encoding, and a body whose length must match Content-Length. Held to
+// raw-body by read-body-vs-raw-body.test.ts.
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { httpError, withStatus } from './http-error.js';

@@ -1,9 +1,9 @@
 // urlencoded(): application/x-www-form-urlencoded bodies, as body-parser's urlencoded parser:
-// `extended: false` reads them with node:querystring, `extended: true` with nested-query.ts.
+// `extended: false` reads them with node:querystring, `extended: true` with semantics/nested-query.ts.
 import { parse as parseQuerystring } from 'node:querystring';
+import { parseNested } from '../../semantics/index.js';
 import { createBodyParser, type BodyMiddleware, type ParserOptions } from './body-parser.js';
 import { httpError } from './http-error.js';
-import { parseNested } from './nested-query.js';
 
 export interface UrlencodedOptions extends ParserOptions {
   /** Nested keys (`a[b]=1`, `a[]=1`) when true; flat keys through node:querystring when false (default). */

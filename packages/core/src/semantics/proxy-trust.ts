@@ -1,6 +1,6 @@
 // Which proxies to believe: the 'trust proxy' setting compiled to a test, and the walk along
 // X-Forwarded-For that finds the client, with the semantics of Express's compileTrust and the
-// proxy-addr and forwarded packages.
+// proxy-addr 2.0.8 and forwarded packages, held to proxy-addr by proxy-trust-vs-proxy-addr.test.ts.
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** Is the address at hop `i` (0 = the peer the web server saw) a proxy to believe? */
@@ -125,10 +125,14 @@ function parseSubnet(note: string): Subnet {
   return { ip, bits };
 }
 
+/** Does `subnet` hold `ip` (an IPv4-mapped address already turned into IPv4)? As proxy-addr 2.0.8. */
 function trustsSubnet(subnet: Subnet, ip: Ip): boolean {
   if (ip.v6 !== subnet.ip.v6) {
-    if (!subnet.ip.v6 && !isV4Mapped(ip)) return false;
-    ip = subnet.ip.v6 ? toMapped(ip) : toV4(ip);
+    // IPv4 meets an IPv6 range only through a mapped range that covers the ::ffff: marker.
+    if (!subnet.ip.v6 || subnet.bits < 96 || !isV4Mapped(subnet.ip)) return false;
+    ip = toMapped(ip);
+  } else if (ip.v6 && isV4Mapped(subnet.ip)) {
+    return false;
   }
   return prefixMatches(ip.bytes, subnet.ip.bytes, subnet.bits);
 }
@@ -145,8 +149,12 @@ export function compileAddressList(list: readonly string[]): TrustFn {
   }
   if (subnets.length === 0) return trustNone;
   return (addr) => {
-    const ip = parseIp(addr);
-    return ip !== null && subnets.some((s) => trustsSubnet(s, ip));
+    let ip = parseIp(addr);
+    if (ip === null) return false;
+    // ::ffff:10.0.0.1 is 10.0.0.1, so a mapped address cannot slip past an IPv4-only list.
+    if (isV4Mapped(ip)) ip = toV4(ip);
+    const candidate = ip;
+    return subnets.some((s) => trustsSubnet(s, candidate));
   };
 }
 

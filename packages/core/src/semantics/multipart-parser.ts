@@ -1,7 +1,8 @@
 // A push parser for multipart bodies (RFC 2046 section 5.1, as RFC 7578 uses it for forms). It
 // keeps no more than one delimiter's worth of bytes between chunks while in part data, and one
-// header block per part, so a body of any size streams through in constant memory.
-import { httpError } from './http-error.js';
+// header block per part, so a body of any size streams through in constant memory. It throws a
+// SyntaxError for a malformed body and a RangeError for a header block over its limit; the body
+// reader turns them into 400 and 413.
 
 /** What the parser reports, in order: per part begin, data..., end; then end once. */
 export interface MultipartHandler {
@@ -22,8 +23,8 @@ const DASH = 45;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
-export function malformed(message: string) {
-  return httpError(400, `malformed multipart body: ${message}`, 'entity.parse.failed');
+function malformed(message: string): SyntaxError {
+  return new SyntaxError(`malformed multipart body: ${message}`);
 }
 
 export class MultipartParser {
@@ -50,7 +51,7 @@ export class MultipartParser {
     return this.#state === State.EPILOGUE;
   }
 
-  /** Feeds bytes; throws an HttpError (400 malformed, 413 header block too large). */
+  /** Feeds bytes; throws a SyntaxError (malformed) or a RangeError (header block too large). */
   write(chunk: Buffer): void {
     try {
       let pos = 0;
@@ -164,8 +165,8 @@ export class MultipartParser {
   }
 }
 
-function headerTooLarge(limit: number) {
-  return httpError(413, `multipart part headers larger than ${limit} bytes`, 'entity.too.large', { code: 'LIMIT_HEADER_SIZE', limit });
+function headerTooLarge(limit: number): RangeError {
+  return new RangeError(`multipart part headers larger than ${limit} bytes`);
 }
 
 /** Length of the longest tail of `buf` that is a proper prefix of `d` (it may continue in the next chunk). */

@@ -1,5 +1,6 @@
 // The Range header (RFC 9110 14.1.1, 14.2): `bytes=` then int-ranges (`0-99`, `100-`) and
 // suffix-ranges (`-500`). Unsatisfiable ranges are dropped; if none is left the answer is 416.
+// Held to range-parser by range.test.ts, which lists where we follow RFC 9110 and it does not.
 
 /** Inclusive byte positions, as Content-Range writes them. */
 export interface ByteRange {

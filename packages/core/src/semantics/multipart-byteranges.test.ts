@@ -1,7 +1,7 @@
+// multipart/byteranges bodies laid out for a 206 with several ranges.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planMultipart } from './multipart-byteranges.js';
-import { parseMaxAge } from './options.js';
 
 describe('multipart/byteranges plan', () => {
   it('lays out parts per RFC 2046 with an exact length', () => {
@@ -21,20 +21,5 @@ describe('multipart/byteranges plan', () => {
     const b = planMultipart([{ start: 0, end: 0 }, { start: 2, end: 2 }], 3, undefined).contentType;
     assert.match(a, /boundary=[0-9a-f]{24}$/);
     assert.notEqual(a, b);
-  });
-});
-
-describe('maxAge', () => {
-  it('takes ms or duration strings, clamps to [0, 1 year], rejects nonsense', () => {
-    assert.equal(parseMaxAge(undefined), 0);
-    assert.equal(parseMaxAge(5000), 5000);
-    assert.equal(parseMaxAge('1d'), 86_400_000);
-    assert.equal(parseMaxAge('2 hours'), 7_200_000);
-    assert.equal(parseMaxAge('1.5h'), 5_400_000);
-    assert.equal(parseMaxAge('500'), 500);
-    assert.equal(parseMaxAge(-5), 0);
-    assert.equal(parseMaxAge('10y'), 365 * 86_400_000);
-    assert.throws(() => parseMaxAge('soon'), TypeError);
-    assert.throws(() => parseMaxAge(NaN), TypeError);
   });
 });
