@@ -44,7 +44,7 @@ export {
 
 // Files from responder handlers (apps have res.sendFile/res.download); the engine is @fcgi/core/send.
 export {
-  sendFile, download, SendError, type SendOptions, type SendOffload, type SendFileCallback, type SendFileResponse,
+  sendFile, download, type SendOptions, type SendOffload, type SendFileCallback, type SendFileResponse,
 } from './send/index.js';
 
 // The FastCGI client (PHP-FPM and any FastCGI application) and the HTTP gateway in front of one.

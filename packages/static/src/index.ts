@@ -1,12 +1,12 @@
 // @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
 // @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
 import {
-  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions, type SendError,
+  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions,
   type SendOptions,
 } from '@fcgi/core/send';
 import { encodeUrl, escapeHtml } from '@fcgi/core/semantics';
 import type { Stats } from 'node:fs';
-import { answerError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
+import { answerError, type FcgiError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
 
 export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers' | 'setHeaders'> {
   /** A directory without a trailing slash: 301 to path + '/' (default true); false falls through. */
@@ -110,7 +110,7 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
     }
     sendUrlPath(req, res as FcgiResponse, path, opts, (err) => {
       if (!err) return;
-      const e = err as SendError;
+      const e = err as FcgiError;
       if (e.code === 'ECONNABORTED') return;
       if (e.code === 'EISDIR') {
         if (redirect && !path.endsWith('/')) return redirectToDirectory(req, res);

@@ -22,7 +22,7 @@ export interface PathMatch {
 
 /** One path of a layer, ready to test request paths. */
 export interface CompiledPath {
-  /** The params and matched part when `path` matches; throws a 400 HttpError for a bad escape. */
+  /** The params and matched part when `path` matches; throws a 400 FcgiError for a bad escape. */
   match(path: string): PathMatch | false;
 }
 

@@ -1,6 +1,5 @@
 // Sending files (the public `@fcgi/core/send`): the engine behind @fcgi/static's serveStatic()
 // and res.sendFile()/res.download().
-export { SendError } from './errors.js';
 export {
   sendPath, sendUrlPath, prepareSendOptions, type SendCallback, type SendRequest, type SentFile,
 } from './send-file.js';

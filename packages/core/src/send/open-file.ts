@@ -6,7 +6,8 @@ import { close, constants, fstat, open, readlink, type Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { fsError, SendError } from './errors.js';
+import { FcgiError } from '../errors.js';
+import { fsError, sendError } from './errors.js';
 import type { NormalizedSendOptions } from './options.js';
 import { dotfileError, hasDotSegment, isInside, type SafePath } from './path-safety.js';
 
@@ -53,7 +54,7 @@ async function realPathOf(file: OpenedFile): Promise<string> {
  * With a root and followSymlinks off: refuses (403) a file whose real path is outside the real
  * root, and applies the dotfiles policy to the real path too (a link to .git/config is a dotfile).
  */
-async function containment(file: OpenedFile, opts: NormalizedSendOptions): Promise<SendError | null> {
+async function containment(file: OpenedFile, opts: NormalizedSendOptions): Promise<FcgiError | null> {
   if (opts.root === null || opts.followSymlinks) return null;
   let realRoot: string;
   let real: string;
@@ -63,13 +64,13 @@ async function containment(file: OpenedFile, opts: NormalizedSendOptions): Promi
   } catch (err) {
     return fsError(err as NodeJS.ErrnoException);
   }
-  if (!isInside(realRoot, real)) return new SendError(403, 'ESYMLINK');
+  if (!isInside(realRoot, real)) return sendError(403, 'ESYMLINK');
   if (hasDotSegment(relative(realRoot, real).split(sep))) return dotfileError(opts.dotfiles);
   return null;
 }
 
 /** Opens `path` if it is a regular file inside the root; null when it is missing or not a file. */
-async function openRegular(path: string, opts: NormalizedSendOptions): Promise<OpenedFile | SendError | null> {
+async function openRegular(path: string, opts: NormalizedSendOptions): Promise<OpenedFile | FcgiError | null> {
   let file: OpenedFile;
   try {
     file = await openStat(path);
@@ -93,13 +94,13 @@ async function openRegular(path: string, opts: NormalizedSendOptions): Promise<O
  * path plus one of the fallback extensions. A directory is an error with code EISDIR (status 404;
  * the caller may redirect to path + '/').
  */
-export async function locateFile(safe: SafePath, opts: NormalizedSendOptions): Promise<OpenedFile | SendError> {
+export async function locateFile(safe: SafePath, opts: NormalizedSendOptions): Promise<OpenedFile | FcgiError> {
   if (safe.trailingSlash && opts.index.length > 0) {
     for (const name of opts.index) {
       const found = await openRegular(join(safe.path, name), opts);
       if (found) return found;
     }
-    return new SendError(404, 'ENOENT');
+    return sendError(404, 'ENOENT');
   }
   let file: OpenedFile;
   try {
@@ -121,11 +122,11 @@ export async function locateFile(safe: SafePath, opts: NormalizedSendOptions): P
   }
   if (file.stat.isDirectory()) {
     closeFd(file.fd);
-    return new SendError(404, 'EISDIR');
+    return sendError(404, 'EISDIR');
   }
   if (!file.stat.isFile()) {
     closeFd(file.fd);
-    return new SendError(404, 'ENOTFILE');
+    return sendError(404, 'ENOTFILE');
   }
   return file;
 }
@@ -139,7 +140,7 @@ export async function openVariant(
 ): Promise<(OpenedFile & { encoding: string }) | null> {
   for (const encoding of encodings) {
     const found = await openRegular(file.path + VARIANT_SUFFIX[encoding], opts);
-    if (found instanceof SendError) continue; // a variant that leads outside is just not used
+    if (found instanceof FcgiError) continue; // a variant that leads outside is just not used
     if (found) return { ...found, encoding };
   }
   return null;

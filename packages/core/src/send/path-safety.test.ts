@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SendError } from './errors.js';
+import { FcgiError } from '../errors.js';
 import { collapseLeadingSlashes, decodeUrlPath, isInside, resolveSafePath } from './path-safety.js';
 
 const ROOT = '/srv/www';
@@ -9,9 +9,9 @@ const ROOT = '/srv/www';
 /** Decodes once and resolves, as the middleware does; returns the status of a refusal or the path. */
 function check(url: string, dotfiles: 'allow' | 'deny' | 'ignore' = 'ignore'): number | string {
   const decoded = decodeUrlPath(url);
-  if (decoded instanceof SendError) return decoded.status;
+  if (decoded instanceof FcgiError) return decoded.status;
   const r = resolveSafePath(decoded, ROOT, dotfiles);
-  return r instanceof SendError ? r.status : r.path;
+  return r instanceof FcgiError ? r.status : r.path;
 }
 
 describe('path safety', () => {
@@ -49,9 +49,9 @@ describe('path safety', () => {
   });
 
   it('without a root: absolute paths only, `..` refused, dotfiles checked along the whole path', () => {
-    assert.equal((resolveSafePath('/etc/../x', null, 'allow') as SendError).status, 403);
-    assert.equal((resolveSafePath('relative.txt', null, 'allow') as SendError).status, 500);
-    assert.equal((resolveSafePath('/home/u/.config/x', null, 'ignore') as SendError).status, 404);
+    assert.equal((resolveSafePath('/etc/../x', null, 'allow') as FcgiError).status, 403);
+    assert.equal((resolveSafePath('relative.txt', null, 'allow') as FcgiError).status, 500);
+    assert.equal((resolveSafePath('/home/u/.config/x', null, 'ignore') as FcgiError).status, 404);
     assert.deepEqual(resolveSafePath('/var/x.txt', null, 'ignore'), { path: '/var/x.txt', parts: ['var', 'x.txt'], trailingSlash: false });
   });
 

@@ -2,7 +2,8 @@
 // decoding (400), NUL (400), `..` segments (403), containment (403), then the dotfiles policy.
 // Only lexical checks live here; symlinks are checked on the opened file (see open-file.ts).
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { SendError } from './errors.js';
+import { FcgiError } from '../errors.js';
+import { sendError } from './errors.js';
 
 export type Dotfiles = 'allow' | 'deny' | 'ignore';
 
@@ -23,11 +24,11 @@ export interface SafePath {
  * `/` (`%252e`, `%252f`) stays literal name characters. Malformed escapes and overlong UTF-8
  * (`%c0%ae`) are a 400.
  */
-export function decodeUrlPath(encoded: string): string | SendError {
+export function decodeUrlPath(encoded: string): string | FcgiError {
   try {
     return decodeURIComponent(encoded);
   } catch (err) {
-    return new SendError(400, 'EBADURI', { cause: err });
+    return sendError(400, 'EBADURI', { cause: err });
   }
 }
 
@@ -43,9 +44,9 @@ export function hasDotSegment(parts: readonly string[]): boolean {
 }
 
 /** The dotfiles policy as an error: deny is 403, ignore is 404 (so the file seems not to exist). */
-export function dotfileError(policy: Dotfiles): SendError | null {
+export function dotfileError(policy: Dotfiles): FcgiError | null {
   if (policy === 'allow') return null;
-  return new SendError(policy === 'deny' ? 403 : 404, 'EDOTFILE');
+  return sendError(policy === 'deny' ? 403 : 404, 'EDOTFILE');
 }
 
 /** True when `path` is `root` or below it (both absolute and normalized). */
@@ -60,11 +61,11 @@ export function isInside(root: string, path: string): boolean {
  * Checks a decoded path and maps it under `root` (or, without a root, takes it as an absolute
  * path of the application's choosing). Returns the error for the first check that fails.
  */
-export function resolveSafePath(decoded: string, root: string | null, dotfiles: Dotfiles): SafePath | SendError {
-  if (decoded.includes('\0')) return new SendError(400, 'ENULBYTE');
+export function resolveSafePath(decoded: string, root: string | null, dotfiles: Dotfiles): SafePath | FcgiError {
+  if (decoded.includes('\0')) return sendError(400, 'ENULBYTE');
   // `..` is refused whichever separator surrounds it, backslash included, on every platform.
-  if (decoded.split(/[\\/]/).some(climbs)) return new SendError(403, 'ETRAVERSAL');
-  if (WINDOWS && /[:]/.test(root === null ? decoded.slice(2) : decoded)) return new SendError(403, 'ETRAVERSAL');
+  if (decoded.split(/[\\/]/).some(climbs)) return sendError(403, 'ETRAVERSAL');
+  if (WINDOWS && /[:]/.test(root === null ? decoded.slice(2) : decoded)) return sendError(403, 'ETRAVERSAL');
   const trailingSlash = decoded.endsWith('/') || (WINDOWS && decoded.endsWith('\\'));
   let path: string;
   let parts: string[];
@@ -72,9 +73,9 @@ export function resolveSafePath(decoded: string, root: string | null, dotfiles: 
     parts = decoded.split(SEGMENT_SEP).filter((p) => p !== '' && p !== '.');
     path = join(root, ...parts);
     // Belt and braces: the lexical checks above should make this impossible.
-    if (!isInside(root, path)) return new SendError(403, 'ETRAVERSAL');
+    if (!isInside(root, path)) return sendError(403, 'ETRAVERSAL');
   } else {
-    if (!isAbsolute(decoded)) return new SendError(500, 'ENOTABSOLUTE', { message: 'path must be absolute or a root given' });
+    if (!isAbsolute(decoded)) return sendError(500, 'ENOTABSOLUTE', { message: 'path must be absolute or a root given' });
     path = resolve(decoded);
     parts = normalize(decoded).split(sep).filter((p) => p !== '');
   }

@@ -3,7 +3,7 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import { contentDisposition } from '../semantics/index.js';
 import { handlerFailed, type FcgiRequest, type FcgiResponse, type HeaderValue } from '../http/index.js';
-import type { SendError } from './errors.js';
+import type { FcgiError } from '../errors.js';
 import type { SendOptions } from './options.js';
 import { sendPath } from './send-file.js';
 
@@ -43,7 +43,7 @@ export function sendFile(res: SendFileResponse, path: string, options?: SendOpti
   sendPath(req, res, path, opts, (err) => {
     if (done) return done(err ?? undefined);
     if (!err) return;
-    const code = (err as SendError).code;
+    const code = (err as FcgiError).code;
     if (code === 'ECONNABORTED') return;
     const next = typeof req.next === 'function' ? req.next : null;
     if (next) return code === 'EISDIR' ? next() : next(err);

@@ -1,7 +1,7 @@
 // Sends one file as the response to a GET or HEAD: safe path, open once, headers (hook first,
 // then defaults for what it left unset), preconditions (304/412), ranges (206/416), then the bytes
 // with backpressure. It answers 200, 206 and 304 itself; anything else is passed to the callback
-// as a SendError (status, expose, code) for the caller to handle, with no header of ours left set.
+// as a FcgiError (status, expose, code) for the caller to handle, with no header of ours left set.
 // With `offload`, the bytes are the web server's to send (offload.ts): the app answers 200 with
 // the header naming the file and no body, and leaves ranges (and with nginx validators) to it.
 import { fstat, type BigIntStats, type Stats } from 'node:fs';
@@ -9,7 +9,8 @@ import { extname } from 'node:path';
 import { promisify } from 'node:util';
 import { contentType } from 'mime-types';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
-import { SendError } from './errors.js';
+import { FcgiError } from '../errors.js';
+import { sendError } from './errors.js';
 import { offloadValue, type NormalizedOffload, type OffloadHeader } from './offload.js';
 import { closeFd, locateFile, openVariant, type OpenedFile } from './open-file.js';
 import { normalizeSendOptions, type NormalizedSendOptions, type SendOptions } from './options.js';
@@ -38,7 +39,7 @@ export interface SentFile {
   offload?: { header: OffloadHeader; value: string };
 }
 
-export type SendCallback = (err: SendError | Error | null, sent?: SentFile) => void;
+export type SendCallback = (err: FcgiError | Error | null, sent?: SentFile) => void;
 
 const normalized = new WeakSet<object>();
 
@@ -58,7 +59,7 @@ export function sendUrlPath(
   req: SendRequest, res: FcgiResponse, urlPath: string, options: SendOptions | NormalizedSendOptions, cb: SendCallback,
 ): void {
   const decoded = decodeUrlPath(urlPath);
-  if (decoded instanceof SendError) return void process.nextTick(cb, decoded);
+  if (decoded instanceof FcgiError) return void process.nextTick(cb, decoded);
   sendPath(req, res, decoded, options, cb);
 }
 
@@ -77,7 +78,7 @@ export function sendPath(
     return void process.nextTick(cb, err as Error);
   }
   const safe = resolveSafePath(path, opts.root, opts.dotfiles);
-  if (safe instanceof SendError) return void process.nextTick(cb, safe);
+  if (safe instanceof FcgiError) return void process.nextTick(cb, safe);
   serve(req, res, safe, opts).then(
     (sent) => process.nextTick(cb, null, sent),
     (err: Error) => process.nextTick(cb, err),
@@ -139,9 +140,9 @@ function addVary(log: HeaderLog, res: FcgiResponse, field: string): void {
 const NOT_ON_304 = ['Content-Type', 'Content-Length', 'Content-Encoding', 'Content-Range', 'Content-Language', 'Content-Disposition'];
 
 async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: NormalizedSendOptions): Promise<SentFile> {
-  if (res.headersSent) throw new SendError(500, 'EHEADERSSENT', { message: "Can't set headers after they are sent." });
+  if (res.headersSent) throw sendError(500, 'EHEADERSSENT', { message: "Can't set headers after they are sent." });
   const located = await locateFile(safe, opts);
-  if (located instanceof SendError) throw located;
+  if (located instanceof FcgiError) throw located;
   let file: OpenedFile = located;
   const originalPath = file.path;
   const rangeHeader = opts.acceptRanges ? req.headers.range : undefined;
@@ -233,7 +234,7 @@ async function respond(
   };
   const sent = (status: SentFile['status']): SentFile => ({ path: file.path, stat, status, ...(encoding ? { encoding } : {}) });
   const condition = evaluatePreconditions(req.headers, validators, req.method);
-  if (condition === 'precondition-failed') throw new SendError(412, 'EPRECONDITION');
+  if (condition === 'precondition-failed') throw sendError(412, 'EPRECONDITION');
   if (condition === 'not-modified') {
     for (const name of NOT_ON_304) res.removeHeader(name);
     res.statusCode = 304;
@@ -249,7 +250,7 @@ async function respond(
     // If-Range that does not match: the Range is ignored and the whole file sent (13.1.5).
     if (parsed !== 'ignore' && ifRangeMatches(req.headers, validators)) {
       if (parsed === 'unsatisfiable') {
-        throw new SendError(416, 'ERANGE', { headers: { 'Content-Range': contentRange(stat.size) } });
+        throw sendError(416, 'ERANGE', { headers: { 'Content-Range': contentRange(stat.size) } });
       }
       ranges = parsed;
     }

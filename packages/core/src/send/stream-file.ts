@@ -4,7 +4,8 @@
 // once, after the last read finished, so the descriptor can then be closed safely.
 import { read } from 'node:fs';
 import type { FcgiResponse } from '../http/index.js';
-import { SendError } from './errors.js';
+import { FcgiError } from '../errors.js';
+import { sendError } from './errors.js';
 import type { Segment } from '../semantics/index.js';
 
 /** Bytes per read: four FastCGI records' worth, few syscalls, small buffers. */
@@ -30,7 +31,7 @@ export function pumpFile(fd: number, res: PumpResponse, segments: readonly Segme
     res.off('drain', onDrain);
     done(err);
   };
-  const aborted = (): Error => new SendError(400, 'ECONNABORTED', { message: 'Request aborted' });
+  const aborted = (): Error => sendError(400, 'ECONNABORTED', { message: 'Request aborted' });
   // 'close' while a read is in flight is noticed when the read returns (the fd must stay open until then).
   const onClose = (): void => {
     if (waitingDrain) finish(aborted());
@@ -79,7 +80,7 @@ export function pumpFile(fd: number, res: PumpResponse, segments: readonly Segme
       if (res.destroyed) return finish(aborted());
       if (bytes === 0) {
         // The file shrank under us: the promised Content-Length cannot be kept, so cut the response.
-        const e = new SendError(500, 'ETRUNCATED', { message: 'file shrank while it was being sent' });
+        const e = sendError(500, 'ETRUNCATED', { message: 'file shrank while it was being sent' });
         res.destroy(e);
         return finish(e);
       }

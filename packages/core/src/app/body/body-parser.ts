@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { parseBytes } from '../../semantics/index.js';
 import { decoderFor } from './charset.js';
-import { httpError, withStatus } from './http-error.js';
+import { bodyError, withStatus } from './http-error.js';
 import { charsetOf, hasBody, typeMatcher, type TypeOption } from './media-type.js';
 import { drain, readBody, type BodyRequest } from './read-body.js';
 import type { NextFunction } from '../contracts.js';
@@ -57,7 +57,7 @@ export function createBodyParser(options: ParserOptions, spec: ParserSpec): Body
     if (spec.defaultCharset !== null) {
       charset = charsetOf(req) ?? spec.defaultCharset;
       if ((spec.acceptCharset && !spec.acceptCharset(charset)) || !decoderFor(charset)) {
-        return next(httpError(415, `unsupported charset "${charset.toUpperCase()}"`, 'charset.unsupported', { charset }));
+        return next(bodyError(415, `unsupported charset "${charset.toUpperCase()}"`, 'charset.unsupported', { charset }));
       }
     }
 

@@ -1,32 +1,29 @@
-// Errors the body parsers pass to next(): an HTTP status plus body-parser's `type` strings, so
-// Express error handlers that test `err.type === 'entity.too.large'` keep working.
+// Errors the body parsers pass to next(): FcgiError, the one error type, with body-parser's `type`
+// strings and properties, so Express error handlers that test `err.type === 'entity.too.large'`
+// (or multer's `err.code === 'LIMIT_FILE_SIZE'`) keep working.
+import { FcgiError } from '../../errors.js';
 
-export interface HttpErrorProps {
+export interface BodyErrorProps {
   [key: string]: unknown;
 }
 
-export class HttpError extends Error {
-  override name = 'HttpError';
-  status: number;
-  statusCode: number;
-  /** True when the message is safe to show to the client (every 4xx). */
-  expose: boolean;
-  /** A stable name for what went wrong, as body-parser uses: 'entity.too.large', ... */
-  type: string;
-  [key: string]: unknown;
+/** An FcgiError with body-parser's `type` and the properties it names (`limit`, `length`...). */
+export type BodyError = FcgiError & { type: string; [key: string]: unknown };
 
-  constructor(status: number, message: string, type: string, props: HttpErrorProps = {}) {
-    super(message);
-    this.status = status;
-    this.statusCode = status;
-    this.expose = status < 500;
-    this.type = type;
-    for (const [k, v] of Object.entries(props)) if (v !== undefined) this[k] = v;
-  }
+/**
+ * `type` 'entity.too.large' gives code 'ERR_FCGI_BODY_ENTITY_TOO_LARGE'; a `code` among `props`
+ * (multer's LIMIT_* names, ECONNABORTED) takes its place, as those libraries set it.
+ */
+export function bodyError(status: number, message: string, type: string, props: BodyErrorProps = {}): BodyError {
+  const err = new FcgiError(`ERR_FCGI_BODY_${type.toUpperCase().replace(/\./g, '_')}`, message, { status }) as BodyError;
+  err.type = type;
+  for (const [k, v] of Object.entries(props)) if (v !== undefined) err[k] = v;
+  return err;
 }
 
-export function httpError(status: number, message: string, type: string, props?: HttpErrorProps): HttpError {
-  return new HttpError(status, message, type, props);
+/** True for an error bodyError() made. */
+export function isBodyError(err: unknown): err is BodyError {
+  return err instanceof FcgiError && typeof (err as { type?: unknown }).type === 'string';
 }
 
 /**
@@ -34,7 +31,7 @@ export function httpError(status: number, message: string, type: string, props?:
  * failure) an HTTP status and type, unless it already carries a status. The error object itself
  * is kept, so `err instanceof SyntaxError` still holds, as with body-parser.
  */
-export function withStatus(err: unknown, status: number, type: string, props: HttpErrorProps = {}): Error {
+export function withStatus(err: unknown, status: number, type: string, props: BodyErrorProps = {}): Error {
   const e: Error & Record<string, unknown> = err instanceof Error
     ? (err as Error & Record<string, unknown>)
     : new Error(String(err)) as Error & Record<string, unknown>;

@@ -8,6 +8,6 @@ export { parseMultipart, boundaryOf, type MultipartLimits, type MultipartPart, t
 export { MultipartParser, type MultipartHandler } from '../../semantics/index.js';
 export { createBodyParser, type BodyMiddleware, type ParserOptions, type ParserSpec } from './body-parser.js';
 export { readBody, type BodyRequest, type ReadBodyOptions } from './read-body.js';
-export { HttpError, httpError } from './http-error.js';
+export { bodyError, isBodyError, type BodyError } from './http-error.js';
 export { parseBytes } from '../../semantics/index.js';
 export type { TypeOption } from './media-type.js';

@@ -4,7 +4,7 @@
 // busboy by multipart-vs-busboy.test.ts.
 import { Readable } from 'node:stream';
 import { MultipartParser } from '../../semantics/index.js';
-import { HttpError, httpError } from './http-error.js';
+import { bodyError, isBodyError, type BodyError } from './http-error.js';
 import { declaredLength, header, parseMediaType } from './media-type.js';
 import { parseDisposition, parsePartHeaders } from './part-headers.js';
 
@@ -40,27 +40,27 @@ export interface MultipartPart {
 export function boundaryOf(req: { headers: Record<string, string | string[] | undefined> }): string {
   const mt = parseMediaType(header(req, 'content-type'));
   if (!mt || mt.type !== 'multipart/form-data') {
-    throw httpError(415, 'expected a multipart/form-data body', 'unsupported.media.type');
+    throw bodyError(415, 'expected a multipart/form-data body', 'unsupported.media.type');
   }
   const b = mt.params.boundary;
   if (!b) throw malformed('no boundary in the Content-Type');
   return b;
 }
 
-function malformed(message: string): HttpError {
-  return httpError(400, `malformed multipart body: ${message}`, 'entity.parse.failed');
+function malformed(message: string): BodyError {
+  return bodyError(400, `malformed multipart body: ${message}`, 'entity.parse.failed');
 }
 
 /** The parser's SyntaxError (malformed body) and RangeError (header block too large) as HTTP errors. */
-function asHttpError(err: unknown, headerSize: number): unknown {
-  if (err instanceof HttpError) return err;
-  if (err instanceof SyntaxError) return httpError(400, err.message, 'entity.parse.failed');
+function asBodyError(err: unknown, headerSize: number): unknown {
+  if (isBodyError(err)) return err;
+  if (err instanceof SyntaxError) return bodyError(400, err.message, 'entity.parse.failed');
   if (err instanceof RangeError) return limitError('LIMIT_HEADER_SIZE', err.message, { limit: headerSize });
   return err;
 }
 
-function limitError(code: string, message: string, props: Record<string, unknown> = {}): HttpError {
-  return httpError(413, message, 'entity.too.large', { code, ...props });
+function limitError(code: string, message: string, props: Record<string, unknown> = {}): BodyError {
+  return bodyError(413, message, 'entity.too.large', { code, ...props });
 }
 
 /** What parseMultipart reads from: an FcgiRequest, an AppRequest or Node's IncomingMessage. */
@@ -106,7 +106,7 @@ class MultipartReader {
         end: () => this.#notify(),
       }, { headerSize: this.#limits.headerSize });
     } catch (err) {
-      throw asHttpError(err, this.#limits.headerSize);
+      throw asBodyError(err, this.#limits.headerSize);
     }
     req.on('data', this.#onData);
     req.on('end', this.#onEnd);
@@ -119,30 +119,30 @@ class MultipartReader {
     if (this.#error) return;
     this.#received += chunk.length;
     if (this.#declared !== undefined && this.#received > this.#declared) {
-      return this.#fail(httpError(400, 'request size did not match content length', 'request.size.invalid'));
+      return this.#fail(bodyError(400, 'request size did not match content length', 'request.size.invalid'));
     }
     try {
       this.#parser.write(chunk);
     } catch (err) {
-      return this.#fail(asHttpError(err, this.#limits.headerSize) as Error);
+      return this.#fail(asBodyError(err, this.#limits.headerSize) as Error);
     }
     this.#update();
   };
 
   #onEnd = (): void => {
     if (this.#declared !== undefined && this.#received !== this.#declared) {
-      return this.#fail(httpError(400, 'request size did not match content length', 'request.size.invalid'));
+      return this.#fail(bodyError(400, 'request size did not match content length', 'request.size.invalid'));
     }
     try {
       this.#parser.finish();
     } catch (err) {
-      this.#fail(asHttpError(err, this.#limits.headerSize) as Error);
+      this.#fail(asBodyError(err, this.#limits.headerSize) as Error);
     }
     this.#notify();
   };
 
   #onError = (): void => {
-    this.#fail(httpError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED' }));
+    this.#fail(bodyError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED' }));
   };
 
   #onClose = (): void => {
@@ -276,7 +276,7 @@ class MultipartReader {
 /**
  * The parts of a multipart/form-data request, in order. Each part's `stream` must be consumed
  * (or skipped) before the next part arrives; the request is read as fast as that happens. Over a
- * limit: a 413 HttpError with a `code` as multer names them (LIMIT_FILE_SIZE...); malformed: 400.
+ * limit: a 413 body error with a `code` as multer names them (LIMIT_FILE_SIZE...); malformed: 400.
  */
 export async function* parseMultipart(
   req: MultipartSource,

@@ -1,5 +1,5 @@
 // A multipart part's header block, and the Content-Disposition that names a form field.
-import { httpError } from './http-error.js';
+import { bodyError } from './http-error.js';
 
 const NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -68,8 +68,8 @@ export function parsePartHeaders(block: Buffer, maxPairs = 100): Record<string, 
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
-    if (!NAME.test(name)) throw httpError(400, `malformed multipart body: bad part header line ${JSON.stringify(line.slice(0, 80))}`, 'entity.parse.failed');
-    if (++pairs > maxPairs) throw httpError(413, `more than ${maxPairs} headers in a multipart part`, 'entity.too.large', { code: 'LIMIT_HEADER_SIZE' });
+    if (!NAME.test(name)) throw bodyError(400, `malformed multipart body: bad part header line ${JSON.stringify(line.slice(0, 80))}`, 'entity.parse.failed');
+    if (++pairs > maxPairs) throw bodyError(413, `more than ${maxPairs} headers in a multipart part`, 'entity.too.large', { code: 'LIMIT_HEADER_SIZE' });
     if (name in headers) {
       last = null;
       continue;

@@ -4,7 +4,7 @@
 // raw-body by read-body-vs-raw-body.test.ts.
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { httpError, withStatus } from './http-error.js';
+import { bodyError, withStatus } from './http-error.js';
 import { declaredLength, header, type HeaderBag } from './media-type.js';
 
 /** The request as the parsers see it; an FcgiRequest, an AppRequest or Node's IncomingMessage. */
@@ -25,7 +25,7 @@ export interface ReadBodyOptions {
 function inflaterFor(req: HeaderBag, inflate: boolean): Transform | null {
   const encoding = (header(req, 'content-encoding') ?? 'identity').trim().toLowerCase() || 'identity';
   if (encoding === 'identity') return null;
-  if (!inflate) throw httpError(415, 'content encoding unsupported', 'encoding.unsupported', { encoding });
+  if (!inflate) throw bodyError(415, 'content encoding unsupported', 'encoding.unsupported', { encoding });
   switch (encoding) {
     case 'gzip':
     case 'x-gzip':
@@ -35,12 +35,12 @@ function inflaterFor(req: HeaderBag, inflate: boolean): Transform | null {
     case 'br':
       return createBrotliDecompress();
     default:
-      throw httpError(415, `unsupported content encoding "${encoding}"`, 'encoding.unsupported', { encoding });
+      throw bodyError(415, `unsupported content encoding "${encoding}"`, 'encoding.unsupported', { encoding });
   }
 }
 
 function tooLarge(limit: number, length: number | undefined) {
-  return httpError(413, `request entity too large (limit ${limit} bytes)`, 'entity.too.large', {
+  return bodyError(413, `request entity too large (limit ${limit} bytes)`, 'entity.too.large', {
     expected: length, length, limit,
   });
 }
@@ -114,7 +114,7 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
       // else: the pipe ends the inflater, whose 'end' finishes.
     }
     function onAborted(): void {
-      fail(httpError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED', expected: declared, received }));
+      fail(bodyError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED', expected: declared, received }));
     }
     function onError(err: Error): void {
       if ((req as { aborted?: boolean }).aborted) return onAborted();
@@ -124,7 +124,7 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
       if (!req.readableEnded) onAborted();
     }
     function onInflateError(err: Error): void {
-      fail(httpError(400, `invalid ${header(req, 'content-encoding')} body: ${err.message}`, 'entity.parse.failed', { code: (err as { code?: string }).code }));
+      fail(bodyError(400, `invalid ${header(req, 'content-encoding')} body: ${err.message}`, 'entity.parse.failed', { code: (err as { code?: string }).code }));
     }
 
     req.on('data', onData);
@@ -143,7 +143,7 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
 }
 
 function sizeMismatch(expected: number, received: number) {
-  return httpError(400, 'request size did not match content length', 'request.size.invalid', { expected, received, length: expected });
+  return bodyError(400, 'request size did not match content length', 'request.size.invalid', { expected, received, length: expected });
 }
 
 /** Reads off (and drops) the rest of the body, then calls `cb`, as body-parser does before an error. */

@@ -3,7 +3,7 @@
 import { parse as parseQuerystring } from 'node:querystring';
 import { parseNested } from '../../semantics/index.js';
 import { createBodyParser, type BodyMiddleware, type ParserOptions } from './body-parser.js';
-import { httpError } from './http-error.js';
+import { bodyError } from './http-error.js';
 
 export interface UrlencodedOptions extends ParserOptions {
   /** Nested keys (`a[b]=1`, `a[]=1`) when true; flat keys through node:querystring when false (default). */
@@ -55,7 +55,7 @@ export function urlencoded(options: UrlencodedOptions = {}): BodyMiddleware {
     if (body.length === 0) return Object.create(null);
     const count = countParameters(body, parameterLimit);
     if (count === undefined) {
-      throw httpError(413, `too many parameters (limit ${parameterLimit})`, 'parameters.too.many', { limit: parameterLimit });
+      throw bodyError(413, `too many parameters (limit ${parameterLimit})`, 'parameters.too.many', { limit: parameterLimit });
     }
     const decode = decoder(charset === 'utf-8' ? 'utf-8' : 'iso-8859-1');
     if (!extended) return parseQuerystring(body, '&', '=', { maxKeys: 0, decodeURIComponent: decode });
@@ -63,7 +63,7 @@ export function urlencoded(options: UrlencodedOptions = {}): BodyMiddleware {
       return parseNested(body, { depth, arrayLimit: Math.max(100, count), decode });
     } catch (err) {
       if (err instanceof RangeError) {
-        throw httpError(400, `The input exceeded the depth: ${err.message}`, 'querystring.parse.rangeError', { depth });
+        throw bodyError(400, `The input exceeded the depth: ${err.message}`, 'querystring.parse.rangeError', { depth });
       }
       throw err;
     }
