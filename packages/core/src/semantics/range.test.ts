@@ -50,7 +50,7 @@ describe('Range parsing (RFC 9110 14.1.2)', () => {
 
 /**
  * What range-parser answers for `header`, in our result type, with our deliberate differences
- * applied first. Each rewrite is one listed difference (docs/architecture-semantics-b.md):
+ * applied first. Each rewrite is one listed difference (docs/architecture.md, HTTP semantics):
  * 1. the unit is matched case-insensitively and trimmed; another unit is 'ignore' even where
  *    range-parser would say unsatisfiable (send checks the type only on success);
  * 2. empty list elements (`0-1,,2-3`, RFC 9110 #rule) are skipped, not malformed;
