@@ -5,8 +5,7 @@
 // read: a request that never asks costs nothing.
 import { isIP } from 'node:net';
 import { parseCookie } from 'cookie';
-import type { Exchange } from '../connection/index.js';
-import { FcgiRequest } from '../http/index.js';
+import { FcgiRequest, type Transport } from '../http/index.js';
 import { acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, type Offered } from './accepts.js';
 import type { App } from './application.js';
 import { SIGNED_PREFIX, unsign } from './cookie-signature.js';
@@ -35,7 +34,7 @@ export class AppRequest extends FcgiRequest {
   declare _signedCookies: Record<string, any> | undefined;
   declare _secret: string | undefined;
 
-  constructor(exchange: Exchange, highWaterMark: number) {
+  constructor(exchange: Transport, highWaterMark: number) {
     super(exchange, highWaterMark);
     this.originalUrl = this.url;
   }

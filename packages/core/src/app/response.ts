@@ -5,9 +5,8 @@ import { STATUS_CODES } from 'node:http';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { contentType as mimeContentType, lookup } from 'mime-types';
-import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
-import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
+import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue, type Transport } from '../http/index.js';
 import { acceptsTypes } from './accepts.js';
 import type { App } from './application.js';
 import { contentDisposition } from './content-disposition.js';
@@ -29,7 +28,7 @@ export class AppResponse extends FcgiResponse {
   app!: App;
   declare readonly req: AppRequest;
 
-  constructor(exchange: Exchange, req: FcgiRequest) {
+  constructor(exchange: Transport, req: FcgiRequest) {
     super(exchange, req);
   }
 

@@ -5,4 +5,5 @@ export { responder, handlerFailed, type Handler, type NodeHandler, type Responde
 export { headersFromEnviron, urlFromEnviron } from './environ.js';
 export { checkHeaderName, checkHeaderValue, serializeHead, HOP_BY_HOP } from './cgi-header.js';
 export { RequestSocket } from './request-socket.js';
+export type { ResponseSink, RequestSource, Transport } from './sink.js';
 export { allow, deny, authorizer, roleName, roleNumbers, type RoleName, type AuthorizerResult } from './authorizer.js';
