@@ -6,3 +6,4 @@ export { parseCgiHead, HeadReader, type CgiHead } from './cgi-response.js';
 export { resolveClientTarget, type ClientTarget, type ResolvedClientTarget } from './client-connection.js';
 export type { RequestBody, RequestParams } from './params.js';
 export type { PoolStats } from './pool.js';
+export { inject, type InjectInit } from './in-process.js';

@@ -74,7 +74,9 @@ export class FcgiResponse extends OutgoingCompat {
       if (res.destroyed) return;
       res.destroyed = true;
       res.writable = false;
-      res.#stdout?.destroy(reason);
+      // The reason as an 'error' only for a listener: unheard, it would crash the process.
+      const raw = res.#stdout;
+      raw?.destroy(raw.listenerCount('error') > 0 ? reason : undefined);
       res.#stderr?.destroy();
       res.closed = true;
       res.emit('close');
