@@ -9,6 +9,10 @@ import { abortResponse, drainResponse, type FcgiResponse } from '../http/respons
 
 type Chunk = Uint8Array | string;
 
+/** Up to this size the header block and the body are copied into one buffer for one write. */
+const JOIN_LIMIT = 16 * 1024;
+
+/** The one request of a CGI process: serveCgi() makes it and gives it to the handler. */
 export class CgiTransport implements Carrier {
   readonly id = 1;
   readonly role = Role.RESPONDER;
@@ -71,10 +75,17 @@ export class CgiTransport implements Carrier {
 
   write(head: string, body: Chunk | null): boolean {
     if (this.#ended) return true;
-    const data = head.length === 0 ? body : body === null || body.length === 0 ? Buffer.from(head, 'latin1') : joined(head, body);
-    if (data === null || data.length === 0) return true;
+    const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    if (head.length + bodyLen === 0) return true;
     this.#started = true;
-    const ok = this.#stdout.write(data);
+    let ok: boolean;
+    // A small response in one write (one read for the server); a large body is not copied.
+    if (head.length && bodyLen && head.length + bodyLen <= JOIN_LIMIT) ok = this.#stdout.write(joined(head, body!, bodyLen));
+    else {
+      ok = true;
+      if (head.length) ok = this.#stdout.write(head, 'latin1');
+      if (bodyLen) ok = this.#stdout.write(body!);
+    }
     if (!ok) this.#needDrain = true;
     return ok;
   }
@@ -138,9 +149,8 @@ export class CgiTransport implements Carrier {
   }
 }
 
-/** The header block and the first body bytes in one buffer: one write, one pipe read for the server. */
-function joined(head: string, body: Chunk): Buffer {
-  const bodyLen = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+/** The header block and the first body bytes in one buffer. */
+function joined(head: string, body: Chunk, bodyLen: number): Buffer {
   const out = Buffer.allocUnsafe(head.length + bodyLen);
   const at = out.write(head, 0, 'latin1');
   if (typeof body === 'string') out.write(body, at, 'utf8');

@@ -87,16 +87,21 @@ export class InProcessTransport implements Carrier {
 
   write(head: string, body: Chunk | null): boolean {
     if (this.#ended) return true;
-    if (head.length || (body !== null && body.length)) this.#started = true;
     let data = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (head.length || (data !== null && data.length)) this.#started = true;
     if (this.#head !== null) {
-      const bytes = head.length === 0 ? data : data === null ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), data]);
-      if (bytes === null) return true;
-      let found: { head: CgiHead; rest: Buffer } | null;
+      // FcgiResponse hands the block whole in `head`; a handler writing its own (res.stdout) may
+      // spread it over its body writes.
+      let found: { head: CgiHead; rest: Buffer } | null = null;
       try {
-        found = this.#head.push(toBuffer(bytes));
+        if (head.length) found = this.#head.push(Buffer.from(head, 'latin1'));
+        if (found === null) {
+          if (data === null || data.length === 0) return true;
+          found = this.#head.push(toBuffer(data));
+          data = null;
+        }
       } catch (err) {
-        // A malformed block from a handler writing its own (res.stdout): the client is gone for it.
+        // A malformed block from a handler writing its own: the client is gone for it.
         this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, 'the response\'s CGI header block was malformed'));
         this.#fail(err);
         return true;
@@ -104,11 +109,11 @@ export class InProcessTransport implements Carrier {
       if (found === null) return true;
       this.#head = null;
       if (!this.#respond(found.head)) return true;
-      data = found.rest;
+      if (found.rest.length) this.#body?.enqueue(found.rest);
     }
     const out = this.#body;
-    if (out === null || data === null || data.length === 0) return true;
-    out.enqueue(data);
+    if (out === null) return true;
+    if (data !== null && data.length) out.enqueue(data);
     if ((out.desiredSize ?? 0) > 0) return true;
     this.#needDrain = true;
     return false;

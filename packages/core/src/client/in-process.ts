@@ -31,7 +31,7 @@ const writeStderr = (text: string): void => void process.stderr.write(text);
  * Content-Length header is read whole first (as nginx buffers one) to give CONTENT_LENGTH; with
  * one, it streams to the handler as the handler reads. Redirects are not followed. Aborting
  * `init.signal` aborts the handler's request ('aborted', req.signal) and rejects (or errors the
- * body) with the signal's reason. A status a Web Response cannot carry (below 200) rejects.
+ * body) with the signal's reason. A status a Web Response cannot carry (outside 200-599) rejects.
  */
 export function inject(handler: Handler, input: string | URL | Request, init?: InjectInit): Promise<Response>;
 export function inject(handler: NodeHandler, input: string | URL | Request, init?: InjectInit): Promise<Response>;
