@@ -1,8 +1,9 @@
 // One request on a connection: its params, its body coming in, its output going out as records.
 import {
   HEADER_LEN, ProtocolError, Record, Status, decodeNameValuesTo, paddingFor, streamRecordViews,
-  writeEndRequest, writeHeader, writeStreamRecords, Dictionary,
+  writeEndRequest, writeStreamRecords, Dictionary,
 } from '../protocol/index.js';
+import { COPY_LIMIT, frameOutput } from './output-frames.js';
 
 /** What an exchange needs from its connection. */
 export interface ExchangeHost {
@@ -23,9 +24,6 @@ export interface ExchangeHost {
  * decides what the client reads then (answerFor()).
  */
 export type Refusal = 'params-too-large' | 'overloaded' | 'request-timeout' | 'body-timeout';
-
-/** Output below this size is copied into one buffer with its record headers; larger is written as views. */
-const COPY_LIMIT = 16 * 1024;
 
 const EMPTY_ENV: Record<string, string> = Object.freeze(Object.create(null));
 
@@ -245,15 +243,6 @@ export class Exchange {
     if (this.#dispatched) this.onAbort(reason);
   }
 
-  /** @internal The request is over for the connection: forget its input, stop holding the socket paused. */
-  detach(): void {
-    this.#paramChunks = this.#early = null;
-    if (this.#bodyPaused) {
-      this.#bodyPaused = false;
-      this.#host.resumeBody(this);
-    }
-  }
-
   // -- Called by the layer above. --
 
   /** The body consumer wants more after onBody returned false. */
@@ -301,51 +290,16 @@ export class Exchange {
     if (this.#ended) return true;
     const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const len = head.length + bodyLen;
-    const tail = end ? this.#tailLength() : 0;
     if (len > 0) this.#stdoutStarted = true;
     if (len <= COPY_LIMIT) {
       if (len === 0 && !end) return true;
-      const pad = paddingFor(len);
-      const out = Buffer.allocUnsafe((len ? HEADER_LEN + len + pad : 0) + tail);
-      let at = 0;
-      if (len) {
-        writeHeader(out, 0, Record.STDOUT, this.id, len, pad);
-        at = HEADER_LEN;
-        if (head.length) at += out.write(head, at, 'latin1');
-        if (typeof body === 'string') at += out.write(body, at, 'utf8');
-        else if (body !== null) {
-          out.set(body, at);
-          at += body.length;
-        }
-        out.fill(0, at, at + pad);
-        at += pad;
-      }
-      if (end) this.#writeTail(out, at, appStatus, protocolStatus);
-      return this.#send(out, end);
+      return this.#send(frameOutput(this.id, head, body, len, end, this.#stderrUsed, appStatus, protocolStatus), end);
     }
     let ok = true;
     if (head.length) ok = this.#writeViews(Record.STDOUT, Buffer.from(head, 'latin1'));
     if (body !== null) ok = this.#writeViews(Record.STDOUT, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
-    if (end) {
-      const out = Buffer.allocUnsafe(tail);
-      this.#writeTail(out, 0, appStatus, protocolStatus);
-      ok = this.#send(out, true);
-    }
+    if (end) ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true);
     return ok;
-  }
-
-  #tailLength(): number {
-    return HEADER_LEN + (this.#stderrUsed ? HEADER_LEN : 0) + 16;
-  }
-
-  #writeTail(out: Buffer, at: number, appStatus: number, protocolStatus: number): void {
-    writeHeader(out, at, Record.STDOUT, this.id, 0, 0);
-    at += HEADER_LEN;
-    if (this.#stderrUsed) {
-      writeHeader(out, at, Record.STDERR, this.id, 0, 0);
-      at += HEADER_LEN;
-    }
-    writeEndRequest(out, at, this.id, appStatus, protocolStatus);
   }
 
   #writeViews(type: number, chunk: Uint8Array): boolean {
@@ -364,12 +318,14 @@ export class Exchange {
     return ok;
   }
 
+  /** The request is over for the connection: its input is forgotten, the socket no longer held paused. */
   #finish(): void {
     this.#ended = true;
-    this.detach();
+    this.#paramChunks = this.#early = null;
+    if (this.#bodyPaused) {
+      this.#bodyPaused = false;
+      this.#host.resumeBody(this);
+    }
     this.#host.release(this);
   }
 }
-
-/** Output up to this size goes out as one buffer; exported for tests. */
-export const STDOUT_COPY_LIMIT = COPY_LIMIT;
