@@ -44,7 +44,6 @@ export class Exchange {
   /** STDIN that came before the params were complete (legal), kept for dispatch. */
   #early: Buffer[] | null = null;
   #earlyLen = 0;
-  #bodyBytes = 0;
   #dispatched = false;
   #inputEnded = false;
   #ended = false;
@@ -84,11 +83,6 @@ export class Exchange {
   /** True once ABORT_REQUEST arrived, the connection was lost, or a timeout cut the request. */
   get aborted(): boolean {
     return this.#aborted;
-  }
-
-  /** Body bytes received (after dispatch and before). */
-  get bodyBytes(): number {
-    return this.#bodyBytes;
   }
 
   /** True once a STDOUT byte went to the connection: an error answer can no longer replace it. */
@@ -186,7 +180,6 @@ export class Exchange {
 
   /** @internal A piece of the body for the dispatched request. */
   deliverBody(chunk: Buffer): void {
-    this.#bodyBytes += chunk.length;
     if (!this.onBody(chunk) && !this.#bodyPaused && !this.#ended) {
       this.#bodyPaused = true;
       this.#host.pauseBody(this);
@@ -212,7 +205,6 @@ export class Exchange {
    * overloaded): answerFor(why) and END_REQUEST (OVERLOADED for an overload, as the spec asks).
    */
   refuse(why: Refusal): void {
-    this.#paramChunks = this.#early = null;
     this.#output(this.answerFor(why), null, true, 0, why === 'overloaded' ? Status.OVERLOADED : Status.REQUEST_COMPLETE);
   }
 
