@@ -171,3 +171,29 @@ for (const kind of ['unix', 'tcp'] as const) {
     });
   });
 }
+
+test('ABORT_REQUEST while the handler writes through res.stdout: the stream is destroyed quietly, the server serves on', { timeout: 5000 }, async () => {
+  let closed: () => void;
+  const stdoutClosed = new Promise<void>((resolve) => (closed = resolve));
+  let started: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const l = await listenForTest(createFcgiServer((req: FcgiRequest, res: FcgiResponse) => {
+    if (req.url !== '/raw') return void res.end(`served ${req.url}`);
+    res.stdout.write('Content-Type: text/plain\r\n\r\npart');
+    // No 'error' listener on res.stdout: an abort emitted as 'error' would crash the process.
+    res.stdout.on('close', () => closed());
+    started();
+  }, { onConnectionError: () => {} }), 'unix');
+  const c = await l.connect();
+  try {
+    c.sendRequest(1, { REQUEST_URI: '/raw' }, Buffer.alloc(0), true);
+    await running;
+    c.write(encodeAbortRequest(1));
+    await stdoutClosed;
+    await c.until(() => ofId(c, 1).some((r) => r.type === RecordType.END_REQUEST));
+    await servedOnNewConnection(l);
+  } finally {
+    c.close();
+    await l.stop();
+  }
+});

@@ -55,6 +55,9 @@ export {
 } from './client/index.js';
 export { createGateway, type Gateway, type GatewayOptions, type ParamsOptions } from './gateway/index.js';
 
+// A request through a handler or app in process, without sockets: for tests (Web Request in, Response out).
+export { inject, type InjectInit } from './client/index.js';
+
 // The one error type, and the one renderer of error answers.
 export { ErrorCode, FcgiError, httpError, errorStatus, type ErrorCodeName, type FcgiErrorOptions } from './errors.js';
 export { answerError, type AnswerableRequest, type AnswerableResponse, type ErrorAnswerOptions } from './http/index.js';

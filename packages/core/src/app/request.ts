@@ -5,8 +5,7 @@
 // read: a request that never asks costs nothing.
 import { isIP } from 'node:net';
 import { parseCookie } from 'cookie';
-import type { Exchange } from '../connection/index.js';
-import { FcgiRequest } from '../http/index.js';
+import { FcgiRequest, type Transport } from '../http/index.js';
 import type { AppContext } from './contracts.js';
 import { SIGNED_PREFIX, forwardedChain, trustFor, unsign, type TrustFn } from '../semantics/index.js';
 import type { AppResponse } from './response.js';
@@ -30,7 +29,7 @@ export class AppRequest extends FcgiRequest {
   /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
   next: NextFunction | undefined = undefined;
 
-  constructor(exchange: Exchange, highWaterMark: number) {
+  constructor(exchange: Transport, highWaterMark: number) {
     super(exchange, highWaterMark);
     this.originalUrl = this.url;
   }

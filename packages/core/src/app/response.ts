@@ -5,8 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { contentType as mimeContentType, lookup } from 'mime-types';
-import type { Exchange } from '../connection/index.js';
-import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue } from '../http/index.js';
+import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue, type Transport } from '../http/index.js';
 import type { AppContext } from './contracts.js';
 import { contentDisposition } from '../semantics/index.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
@@ -35,7 +34,7 @@ export class AppResponse extends FcgiResponse {
   app!: AppContext;
   declare readonly req: ResponseRequest;
 
-  constructor(exchange: Exchange, req: FcgiRequest) {
+  constructor(exchange: Transport, req: FcgiRequest) {
     super(exchange, req);
   }
 

@@ -6,3 +6,4 @@ export type { CgiHead } from './cgi-response.js';
 export type { ClientTarget } from './client-connection.js';
 export type { RequestBody, RequestParams } from './params.js';
 export type { PoolStats } from './pool.js';
+export { inject, type InjectInit } from './in-process.js';

@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import {
   RecordType, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
-  Dictionary, decodeBeginRequest, decodeNameValues, decodeNameValuesTo, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, isProtocolError, protocolError,
+  decodeBeginRequest, decodeNameValues, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, protocolError,
   type RecordSink,
 } from '../protocol/index.js';
 import type { ParamStrings } from '../protocol/param-strings.js';
@@ -39,10 +39,6 @@ export interface ConnectionOptions {
   /** Protocol and transport errors of this connection, for logging. The connection is closed already. */
   onError?(err: Error): void;
 }
-
-// Answers the connection writes itself, without a handler: a CGI header block and a short body.
-const TOO_LARGE = 'Status: 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n\r\nRequest params too large\n';
-const OVERLOADED = 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n\r\nServer overloaded\n';
 
 const RESPONDER_ONLY: readonly number[] = [Role.RESPONDER];
 
@@ -120,7 +116,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
 
   /** @internal */
   waiting(): Exchange[] {
-    return [...this.#exchanges.values()].filter((ex) => !ex.stdinEnded && !ex.ended);
+    return [...this.#exchanges.values()].filter((ex) => ex.awaitingInput);
   }
 
   // -- RecordSink --
@@ -167,7 +163,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#exchanges.set(id, ex);
     if (load) load.started();
     if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
-      ex.stdout(OVERLOADED, null, true, 0, Status.OVERLOADED);
+      ex.refuse('overloaded');
       return;
     }
     this.#timers.begin(ex);
@@ -176,54 +172,25 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   #params(id: number, content: Buffer): void {
     const ex = this.#exchanges.get(id);
     // None, or past its params: the request was answered (431, 503) or its params ended.
-    if (!ex || ex.dispatched || ex.ended) return;
+    if (!ex || !ex.awaitingParams) return;
     if (content.length > 0) {
-      ex.paramsLen += content.length;
-      if (ex.paramsLen > this.#limits.maxParamsBytes) return this.#tooLarge(ex);
-      (ex.paramChunks ??= []).push(content);
+      if (!ex.addParams(content, this.#limits.maxParamsBytes)) ex.refuse('params-too-large');
       return;
     }
-    const chunks = ex.paramChunks;
-    ex.paramChunks = null;
-    ex.environ = new Dictionary();
-    if (chunks !== null) {
-      try {
-        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, ex.paramsLen), ex, this.#limits.maxParams, this.#options.paramStrings);
-      } catch (err) {
-        if (isProtocolError(err) && err.code === 'ERR_FCGI_LIMIT') return this.#tooLarge(ex);
-        throw err;
-      }
-    }
-    ex.dispatched = true;
+    if (!ex.completeParams(this.#limits.maxParams, this.#options.paramStrings)) return ex.refuse('params-too-large');
     this.#options.dispatch(ex);
-    const early = ex.early;
-    if (early !== null) {
-      ex.early = null;
-      for (const chunk of early) if (!ex.ended) ex.deliverBody(chunk);
-    }
-    if (ex.stdinEnded && !ex.ended) ex.onBodyEnd();
-  }
-
-  #tooLarge(ex: Exchange): void {
-    ex.paramChunks = ex.early = null;
-    ex.stdout(TOO_LARGE, null, true, 0);
+    ex.releaseEarlyBody();
   }
 
   #stdin(id: number, content: Buffer): void {
     const ex = this.#exchanges.get(id);
-    if (!ex || ex.stdinEnded) return;
-    if (content.length === 0) {
-      ex.stdinEnded = true;
-      if (ex.dispatched) ex.onBodyEnd();
-      return;
-    }
+    if (!ex || ex.inputEnded) return;
+    if (content.length === 0) return ex.endInput();
     if (ex.dispatched) return ex.deliverBody(content);
     // STDIN before the params are complete is legal: keep it, within a bound.
-    ex.earlyLen += content.length;
-    if (ex.earlyLen > this.#limits.maxEarlyStdinBytes) {
+    if (ex.holdEarlyBody(content) > this.#limits.maxEarlyStdinBytes) {
       throw protocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, ErrorCode.LIMIT);
     }
-    (ex.early ??= []).push(content);
   }
 
   #getValues(content: Buffer): void {
@@ -266,7 +233,6 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   release(ex: Exchange): void {
     if (this.#exchanges.get(ex.id) !== ex) return;
     this.#exchanges.delete(ex.id);
-    ex.paramChunks = ex.early = null;
     this.#timers.end(ex);
     const load = this.#options.load;
     if (load) load.finished();

@@ -1,8 +1,10 @@
-// One request on a connection: its params, its body coming in, its output going out.
+// One request on a connection: its params, its body coming in, its output going out as records.
 import {
-  HEADER_LEN, RecordType, Status, paddingFor, streamRecordViews, writeEndRequest, writeHeader,
-  writeStreamRecords,
+  HEADER_LEN, isProtocolError, RecordType, Status, decodeNameValuesTo, paddingFor, streamRecordViews,
+  writeEndRequest, writeStreamRecords, Dictionary,
 } from '../protocol/index.js';
+import type { ParamStrings } from '../protocol/param-strings.js';
+import { COPY_LIMIT, frameOutput } from './output-frames.js';
 
 /** What an exchange needs from its connection. */
 export interface ExchangeHost {
@@ -18,50 +20,35 @@ export interface ExchangeHost {
   resumeBody(exchange: Exchange): void;
 }
 
-/** Output below this size is copied into one buffer with its record headers; larger is written as views. */
-const COPY_LIMIT = 16 * 1024;
+/**
+ * Why the connection ends a request itself, without its handler or instead of it. The layer above
+ * decides what the client reads then (answerFor()).
+ */
+export type Refusal = 'params-too-large' | 'overloaded' | 'request-timeout' | 'body-timeout';
 
 const EMPTY_ENV: Record<string, string> = Object.freeze(Object.create(null));
 
 /**
- * nginx before 1.23 (Debian 12 ships 1.22) sends a header that came on several lines as several
- * HTTP_* params of one name: join them as HTTP would (cookies with "; ", others with ", ")
- * instead of keeping only the last. Other repeated params: the last one wins.
- */
-export function joinRepeatedParam(name: string, earlier: string, later: string): string {
-  if (!name.startsWith('HTTP_')) return later;
-  return earlier + (name === 'HTTP_COOKIE' ? '; ' : ', ') + later;
-}
-
-/**
  * The connection creates one per BEGIN_REQUEST; the layer above subclasses it and overrides the
- * `on*` hooks to feed its request and response objects.
+ * hooks (pair, on*, answerFor) to feed its request and response objects. Output: write(), end(),
+ * stderr() and destroy() frame STDOUT, STDERR and END_REQUEST records.
  */
 export class Exchange {
   readonly id: number;
   readonly role: number;
   readonly keepConn: boolean;
-  /** The params, once the empty PARAMS record arrived. */
-  environ: Record<string, string> = EMPTY_ENV;
-  /** True once the handler may run: params complete. */
-  dispatched = false;
-  /** True once the empty STDIN record arrived. */
-  stdinEnded = false;
-  /** True once END_REQUEST was sent or the request was aborted; output is then dropped. */
-  ended = false;
-  /** ABORT_REQUEST received or connection lost before the end. */
-  aborted = false;
-  /** Body bytes received (after dispatch and before). */
-  bodyBytes = 0;
-  /** @internal PARAMS content so far, until the empty record. */
-  paramChunks: Buffer[] | null = null;
-  /** @internal */
-  paramsLen = 0;
-  /** @internal STDIN that came before the params were complete (legal), kept for dispatch. */
-  early: Buffer[] | null = null;
-  /** @internal */
-  earlyLen = 0;
   readonly #host: ExchangeHost;
+  #environ: Record<string, string> = EMPTY_ENV;
+  /** PARAMS content so far, until the empty record. */
+  #paramChunks: Buffer[] | null = null;
+  #paramsLen = 0;
+  /** STDIN that came before the params were complete (legal), kept for dispatch. */
+  #early: Buffer[] | null = null;
+  #earlyLen = 0;
+  #dispatched = false;
+  #inputEnded = false;
+  #ended = false;
+  #aborted = false;
   #bodyPaused = false;
   #stderrUsed = false;
   #needDrain = false;
@@ -74,39 +61,139 @@ export class Exchange {
     this.keepConn = keepConn;
   }
 
-  // -- Hooks for the layer above. Defaults discard the body. --
+  /** The params, once the empty PARAMS record arrived (empty before). */
+  get environ(): Record<string, string> {
+    return this.#environ;
+  }
 
+  /** True once the params are complete and the request was handed to the layer above. */
+  get dispatched(): boolean {
+    return this.#dispatched;
+  }
+
+  /** True once the empty STDIN record arrived. */
+  get inputEnded(): boolean {
+    return this.#inputEnded;
+  }
+
+  /** True once END_REQUEST was sent or the request was aborted; output is then dropped. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True once ABORT_REQUEST arrived, the connection was lost, or a timeout cut the request. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** True once a STDOUT byte went to the connection: an error answer can no longer replace it. */
+  get outputStarted(): boolean {
+    return this.#stdoutStarted;
+  }
+
+  /** True while the request waits for (more of) its PARAMS. */
+  get awaitingParams(): boolean {
+    return !this.#dispatched && !this.#ended;
+  }
+
+  /** True while the request's input (PARAMS, then STDIN up to its empty record) is incomplete. */
+  get awaitingInput(): boolean {
+    return !this.#inputEnded && !this.#ended;
+  }
+
+  // -- Hooks for the layer above. Defaults keep the last of repeated params and discard the body. --
+
+  /**
+   * One param, as the params are decoded into `environ` (a fresh dictionary); `repeated`: the
+   * name came before in this request. A subclass may also derive its own views of them here.
+   */
+  pair(name: string, value: string, _repeated: boolean): void {
+    this.#environ[name] = value;
+  }
   /** A piece of the body; return false to stop the flow until resumeBody(). */
   onBody(_chunk: Buffer): boolean {
     return true;
   }
   /** The body ended (empty STDIN record). */
   onBodyEnd(): void {}
-  /** ABORT_REQUEST arrived or the connection was lost: stop work, output is dropped from now on. */
+  /** ABORT_REQUEST arrived, the connection was lost or a timeout cut it: stop work, output is dropped from now on. */
   onAbort(_reason: Error): void {}
   /** The socket drained after a write returned false. */
   onDrain(): void {}
-
-  // -- Called by the connection. --
-
   /**
-   * One param, as the params are decoded into `environ` (a fresh dictionary); `repeated`: the
-   * name came before in this request. A subclass may also derive its own views of them here.
+   * What the client gets when the connection ends this request itself (`why`): a CGI header block
+   * and a short body, latin1. Default: nothing (an empty STDOUT stream).
    */
-  pair(name: string, value: string, repeated: boolean): void {
-    this.environ[name] = repeated ? joinRepeatedParam(name, this.environ[name]!, value) : value;
+  answerFor(_why: Refusal): string {
+    return '';
   }
 
-  /** @internal */
+  // -- Called by the connection, as the request's records arrive. --
+
+  /** @internal Content of a PARAMS record; false once the params grew past `maxBytes`. */
+  addParams(content: Buffer, maxBytes: number): boolean {
+    this.#paramsLen += content.length;
+    if (this.#paramsLen > maxBytes) return false;
+    (this.#paramChunks ??= []).push(content);
+    return true;
+  }
+
+  /**
+   * @internal The empty PARAMS record: decodes the params (a pair may straddle records, so they
+   * were kept whole until now) through pair(). False when there are more than `maxPairs`; throws
+   * a protocol error when they are malformed. After true, the request is dispatched.
+   */
+  completeParams(maxPairs: number, strings?: ParamStrings): boolean {
+    const chunks = this.#paramChunks;
+    this.#paramChunks = null;
+    this.#environ = new Dictionary();
+    if (chunks !== null) {
+      try {
+        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#paramsLen), this, maxPairs, strings);
+      } catch (err) {
+        if (isProtocolError(err) && err.code === 'ERR_FCGI_LIMIT') return false;
+        throw err;
+      }
+    }
+    this.#dispatched = true;
+    return true;
+  }
+
+  /**
+   * @internal STDIN before the params are complete (legal): kept for the handler. Returns the bytes
+   * kept so far, for the connection's bound.
+   */
+  holdEarlyBody(content: Buffer): number {
+    this.#earlyLen += content.length;
+    (this.#early ??= []).push(content);
+    return this.#earlyLen;
+  }
+
+  /** @internal Just dispatched: hands over the STDIN that came early, and its end if it came too. */
+  releaseEarlyBody(): void {
+    const early = this.#early;
+    if (early !== null) {
+      this.#early = null;
+      for (const chunk of early) if (!this.#ended) this.deliverBody(chunk);
+    }
+    if (this.#inputEnded && !this.#ended) this.onBodyEnd();
+  }
+
+  /** @internal A piece of the body for the dispatched request. */
   deliverBody(chunk: Buffer): void {
-    this.bodyBytes += chunk.length;
-    if (!this.onBody(chunk) && !this.#bodyPaused && !this.ended) {
+    if (!this.onBody(chunk) && !this.#bodyPaused && !this.#ended) {
       this.#bodyPaused = true;
       this.#host.pauseBody(this);
     }
   }
 
-  /** @internal */
+  /** @internal The empty STDIN record. */
+  endInput(): void {
+    this.#inputEnded = true;
+    if (this.#dispatched && !this.#ended) this.onBodyEnd();
+  }
+
+  /** @internal The socket drained. */
   drained(): void {
     if (this.#needDrain) {
       this.#needDrain = false;
@@ -114,12 +201,39 @@ export class Exchange {
     }
   }
 
-  /** @internal The request is over for the connection: stop holding the socket paused. */
-  detach(): void {
-    if (this.#bodyPaused) {
-      this.#bodyPaused = false;
-      this.#host.resumeBody(this);
-    }
+  /**
+   * @internal The connection ends the request itself before its handler ran (params too large,
+   * overloaded): answerFor(why) and END_REQUEST (OVERLOADED for an overload, as the spec asks).
+   */
+  refuse(why: Refusal): void {
+    this.#output(this.answerFor(why), null, true, 0, why === 'overloaded' ? Status.OVERLOADED : Status.REQUEST_COMPLETE);
+  }
+
+  /**
+   * @internal The request ran out of time (`why`): answerFor(why) if no output went out yet, else
+   * the output is cut (END_REQUEST with appStatus 1); then the handler is told.
+   */
+  expire(reason: Error, why: Refusal): void {
+    if (this.#ended) return;
+    this.#aborted = true;
+    if (this.#stdoutStarted) this.#output('', null, true, 1);
+    else this.#output(this.answerFor(why), null, true, 0);
+    if (this.#dispatched) this.onAbort(reason);
+  }
+
+  /**
+   * @internal ABORT_REQUEST (`sendEnd`: END_REQUEST answers it) or connection loss; the handler is
+   * told.
+   */
+  abort(reason: Error, sendEnd: boolean): void {
+    if (this.#ended) return;
+    this.#aborted = true;
+    if (sendEnd) {
+      const out = Buffer.allocUnsafe(16);
+      writeEndRequest(out, 0, this.id, 0, Status.REQUEST_COMPLETE);
+      this.#send(out, true);
+    } else this.#finish();
+    if (this.#dispatched) this.onAbort(reason);
   }
 
   // -- Called by the layer above. --
@@ -134,54 +248,23 @@ export class Exchange {
 
   /**
    * Sends STDOUT: `head` (latin1; the CGI header block, or '') then `body` (a string is UTF-8).
-   * With `end`, also closes the output streams and sends END_REQUEST with `appStatus` and
-   * `protocolStatus`, all in one write when small. Returns false when the socket buffer is full: wait for onDrain.
+   * Returns false when the socket buffer is full: wait for onDrain.
    */
-  stdout(
-    head: string, body: Uint8Array | string | null, end: boolean, appStatus = 0,
-    protocolStatus: number = Status.REQUEST_COMPLETE,
-  ): boolean {
-    if (this.ended) return true;
-    const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const len = head.length + bodyLen;
-    const tail = end ? this.#tailLength() : 0;
-    if (len > 0) this.#stdoutStarted = true;
-    if (len <= COPY_LIMIT) {
-      if (len === 0 && !end) return true;
-      const pad = paddingFor(len);
-      const out = Buffer.allocUnsafe((len ? HEADER_LEN + len + pad : 0) + tail);
-      let at = 0;
-      if (len) {
-        writeHeader(out, 0, RecordType.STDOUT, this.id, len, pad);
-        at = HEADER_LEN;
-        if (head.length) at += out.write(head, at, 'latin1');
-        if (typeof body === 'string') at += out.write(body, at, 'utf8');
-        else if (body !== null) {
-          out.set(body, at);
-          at += body.length;
-        }
-        out.fill(0, at, at + pad);
-        at += pad;
-      }
-      if (end) this.#writeTail(out, at, appStatus, protocolStatus);
-      return this.#send(out, end);
-    }
-    const parts: Uint8Array[] = [];
-    if (head.length) parts.push(Buffer.from(head, 'latin1'));
-    if (body !== null) parts.push(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
-    let ok = true;
-    for (const part of parts) ok = this.#writeViews(RecordType.STDOUT, part);
-    if (end) {
-      const out = Buffer.allocUnsafe(tail);
-      this.#writeTail(out, 0, appStatus, protocolStatus);
-      ok = this.#send(out, true);
-    }
-    return ok;
+  write(head: string, body: Uint8Array | string | null): boolean {
+    return this.#output(head, body, false, 0);
+  }
+
+  /**
+   * Sends the last STDOUT (`head` then `body`, as write()), ends the output streams and sends
+   * END_REQUEST (REQUEST_COMPLETE): all in one write when small.
+   */
+  end(head: string, body: Uint8Array | string | null): void {
+    this.#output(head, body, true, 0);
   }
 
   /** Sends text or bytes on FCGI_STDERR, which the web server writes to its error log. */
   stderr(data: Uint8Array | string): boolean {
-    if (this.ended) return true;
+    if (this.#ended) return true;
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (buf.length === 0) return true;
     this.#stderrUsed = true;
@@ -191,60 +274,25 @@ export class Exchange {
     return this.#send(out, false);
   }
 
-  /** Ends STDOUT (and STDERR if used) and sends END_REQUEST. */
-  end(appStatus = 0): void {
-    this.stdout('', null, true, appStatus);
+  /** Ends the request cut off: the output streams end and END_REQUEST carries appStatus 1. */
+  destroy(): void {
+    this.#output('', null, true, 1);
   }
 
-  /**
-   * Ends the request with END_REQUEST only, with a protocol status other than REQUEST_COMPLETE
-   * (OVERLOADED, UNKNOWN_ROLE, CANT_MPX_CONN) or after an abort.
-   */
-  reject(protocolStatus: number, appStatus = 0): void {
-    if (this.ended) return;
-    const out = Buffer.allocUnsafe(16);
-    writeEndRequest(out, 0, this.id, appStatus, protocolStatus);
-    this.#send(out, true);
-  }
-
-  /** @internal ABORT_REQUEST or connection loss. */
-  abort(reason: Error, sendEnd: boolean): void {
-    if (this.ended) return;
-    this.aborted = true;
-    if (sendEnd) this.reject(Status.REQUEST_COMPLETE);
-    else this.#finish();
-    if (this.dispatched) this.onAbort(reason);
-  }
-
-  /** True once a STDOUT byte went to the connection: an error answer can no longer replace it. */
-  get outputStarted(): boolean {
-    return this.#stdoutStarted;
-  }
-
-  /**
-   * @internal The request ran out of time: `response` (a CGI header block and body) if no output
-   * went out yet, else the output is cut (END_REQUEST with appStatus 1); then the handler is told.
-   */
-  expire(reason: Error, response: string): void {
-    if (this.ended) return;
-    this.aborted = true;
-    if (this.#stdoutStarted) this.stdout('', null, true, 1);
-    else this.stdout(response, null, true, 0);
-    if (this.dispatched) this.onAbort(reason);
-  }
-
-  #tailLength(): number {
-    return HEADER_LEN + (this.#stderrUsed ? HEADER_LEN : 0) + 16;
-  }
-
-  #writeTail(out: Buffer, at: number, appStatus: number, protocolStatus: number): void {
-    writeHeader(out, at, RecordType.STDOUT, this.id, 0, 0);
-    at += HEADER_LEN;
-    if (this.#stderrUsed) {
-      writeHeader(out, at, RecordType.STDERR, this.id, 0, 0);
-      at += HEADER_LEN;
+  #output(head: string, body: Uint8Array | string | null, end: boolean, appStatus: number, protocolStatus: number = Status.REQUEST_COMPLETE): boolean {
+    if (this.#ended) return true;
+    const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const len = head.length + bodyLen;
+    if (len > 0) this.#stdoutStarted = true;
+    if (len <= COPY_LIMIT) {
+      if (len === 0 && !end) return true;
+      return this.#send(frameOutput(this.id, head, body, len, end, this.#stderrUsed, appStatus, protocolStatus), end);
     }
-    writeEndRequest(out, at, this.id, appStatus, protocolStatus);
+    let ok = true;
+    if (head.length) ok = this.#writeViews(RecordType.STDOUT, Buffer.from(head, 'latin1'));
+    if (body !== null) ok = this.#writeViews(RecordType.STDOUT, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+    if (end) ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true);
+    return ok;
   }
 
   #writeViews(type: number, chunk: Uint8Array): boolean {
@@ -263,10 +311,14 @@ export class Exchange {
     return ok;
   }
 
+  /** The request is over for the connection: its input is forgotten, the socket no longer held paused. */
   #finish(): void {
-    this.ended = true;
-    this.detach();
+    this.#ended = true;
+    this.#paramChunks = this.#early = null;
+    if (this.#bodyPaused) {
+      this.#bodyPaused = false;
+      this.#host.resumeBody(this);
+    }
     this.#host.release(this);
   }
 }
-

@@ -1,5 +1,5 @@
 // Connections: records in, request state machines, records out.
 export { Connection, type ConnectionOptions, type RequestLoad } from './connection.js';
-export { Exchange, joinRepeatedParam, type ExchangeHost } from './exchange.js';
+export { Exchange, type ExchangeHost, type Refusal } from './exchange.js';
 export { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
 export { RequestTimeoutError, type TimeoutCode } from './timeouts.js';

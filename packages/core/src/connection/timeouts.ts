@@ -1,5 +1,5 @@
-// requestTimeout and bodyTimeout: the timers of a connection, the answers sent on expiry, and the
-// reason a handler sees (req.signal.reason, the request's 'error').
+// requestTimeout and bodyTimeout: the timers of a connection, and the reason a handler sees on
+// expiry (req.signal.reason, the request's 'error'); the layer above words the client's answer.
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import type { ConnectionLimits } from './limits.js';
@@ -19,12 +19,6 @@ export class RequestTimeoutError extends Error {
     this.status = code === 'ERR_FCGI_REQUEST_TIMEOUT' ? 503 : 408;
   }
 }
-
-/** The answers sent on expiry when no output went out yet: a CGI header block and a short body. */
-export const REQUEST_TIMEOUT_RESPONSE =
-  'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nRequest timed out\n';
-export const BODY_TIMEOUT_RESPONSE =
-  'Status: 408 Request Timeout\r\nContent-Type: text/plain\r\n\r\nRequest body timed out\n';
 
 /** What the timers need from their connection. */
 export interface TimerHost {
@@ -58,7 +52,7 @@ export class ConnectionTimers {
   begin(ex: Exchange): void {
     if (this.#deadlines) {
       const ms = this.#requestTimeout;
-      const t = setTimeout(() => ex.expire(new RequestTimeoutError('ERR_FCGI_REQUEST_TIMEOUT', ms), REQUEST_TIMEOUT_RESPONSE), ms);
+      const t = setTimeout(() => ex.expire(new RequestTimeoutError('ERR_FCGI_REQUEST_TIMEOUT', ms), 'request-timeout'), ms);
       this.#deadlines.set(ex, t.unref());
     }
     // Armed once; input() refreshes it for every chunk read (this one included).
@@ -86,7 +80,7 @@ export class ConnectionTimers {
     this.#idle = null;
   }
 
-  /** No input for bodyTimeout: requests still waiting for theirs get a 408 (or are cut). */
+  /** No input for bodyTimeout: requests still waiting for theirs are answered (or cut). */
   #onIdle(): void {
     if (this.#closed) return;
     if (this.#host.paused()) {
@@ -95,6 +89,6 @@ export class ConnectionTimers {
     }
     this.#idle = null;
     const reason = new RequestTimeoutError('ERR_FCGI_BODY_TIMEOUT', this.#bodyTimeout);
-    for (const ex of [...this.#host.waiting()]) ex.expire(reason, BODY_TIMEOUT_RESPONSE);
+    for (const ex of [...this.#host.waiting()]) ex.expire(reason, 'body-timeout');
   }
 }

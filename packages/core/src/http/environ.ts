@@ -15,11 +15,6 @@ function headerName(param: string): string {
   return name;
 }
 
-/** An exchange that built req.headers while its params were decoded (see addHeaderParam). */
-export interface ExchangeHeaders {
-  headers: Record<string, string> | null;
-}
-
 /** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */
 export function addHeaderParam(headers: Record<string, string>, param: string, value: string): void {
   if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_')) headers[headerName(param)] = value;

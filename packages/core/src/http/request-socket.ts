@@ -19,7 +19,7 @@ export class RequestSocket {
   readable = true;
   writable = true;
   destroyed = false;
-  /** Always 0: output goes straight to the FastCGI connection. */
+  /** Always 0: output goes straight to the response's sink (the FastCGI connection...). */
   readonly writableLength = 0;
   /** The response, whose destroy() this socket's destroy() calls (set by FcgiResponse). */
   response: Destroyable | null = null;
@@ -85,8 +85,8 @@ export class RequestSocket {
 
   /**
    * Ends this request at once, as destroying the connection would: the response is cut off
-   * (END_REQUEST with appStatus 1) and the request is aborted. Other requests on the same
-   * FastCGI connection go on.
+   * (over FastCGI, END_REQUEST with appStatus 1) and the request is aborted. Other requests on
+   * the same FastCGI connection go on.
    */
   destroy(err?: Error): this {
     if (this.destroyed) return this;

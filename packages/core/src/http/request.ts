@@ -2,10 +2,10 @@
 // Readable stream (the request object itself, as with Node's http.IncomingMessage).
 import { Readable, type ReadableOptions } from 'node:stream';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
-import type { Exchange } from '../connection/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
-import { finishHeaders, headersFromEnviron, httpVersion, urlFromEnviron, type ExchangeHeaders } from './environ.js';
+import { finishHeaders, headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
 import { RequestSocket, closeRequestSocket } from './request-socket.js';
+import type { RequestSource } from './sink.js';
 
 type ReadableRead = (this: Readable, size: number) => void;
 
@@ -17,7 +17,7 @@ export interface BodyOptions {
   limit?: number;
 }
 
-// Entry points for the exchange that drives this request. They are static (not on the prototype)
+// Entry points for the transport that drives this request. They are static (not on the prototype)
 // so they still work after a framework such as Express replaces the request's prototype.
 let deliverAbort: (req: FcgiRequest, reason: Error) => void;
 let deliverEnd: (req: FcgiRequest) => void;
@@ -29,7 +29,7 @@ const NO_TRAILERS: Record<string, string> = Object.freeze(Object.create(null));
 export class FcgiRequest extends Readable {
   /** Every param the web server sent, as sent. */
   readonly environ: Record<string, string>;
-  /** The FastCGI request id on its connection. */
+  /** The FastCGI request id on its connection (1 outside FastCGI). */
   readonly requestId: number;
   method: string;
   /** REQUEST_URI, or SCRIPT_NAME + PATH_INFO + QUERY_STRING. */
@@ -49,7 +49,7 @@ export class FcgiRequest extends Readable {
   connection: RequestSocket;
   /** Always empty: FastCGI passes no trailers. */
   trailers: Record<string, string>;
-  readonly #exchange: Exchange;
+  readonly #source: RequestSource;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #query: ParsedUrlQuery | null = null;
@@ -62,15 +62,15 @@ export class FcgiRequest extends Readable {
     };
   }
 
-  constructor(exchange: Exchange, highWaterMark: number) {
+  constructor(source: RequestSource, highWaterMark: number) {
     super(FcgiRequest.#options(highWaterMark));
-    this.#exchange = exchange;
-    const environ = exchange.environ;
+    this.#source = source;
+    const environ = source.environ;
     this.environ = environ;
-    this.requestId = exchange.id;
+    this.requestId = source.id;
     this.method = environ.REQUEST_METHOD || 'GET';
     this.url = urlFromEnviron(environ);
-    const built = (exchange as Partial<ExchangeHeaders>).headers;
+    const built = source.headers;
     this.headers = built ? finishHeaders(built, environ) : headersFromEnviron(environ);
     const protocol = environ.SERVER_PROTOCOL;
     if (protocol === 'HTTP/1.1') {
@@ -91,7 +91,7 @@ export class FcgiRequest extends Readable {
 
   // Passed to Readable as options so they are own properties, kept across prototype swaps.
   static #read = function read(this: FcgiRequest): void {
-    this.#exchange.resumeBody();
+    this.#source.resumeBody();
   };
   // One options object per high-water mark (a server uses one), not one per request.
   static #lastOptions: ReadableOptions | null = null;

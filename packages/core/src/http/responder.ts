@@ -1,21 +1,22 @@
-// The Responder role: each exchange becomes a request/response pair given to a handler; a handler
-// that throws or rejects gets a 500 (or its error's 4xx) and the process serves on.
+// The Responder role: each request a transport carries (a FastCGI exchange, a CGI process, an
+// in-process call) becomes a request/response pair given to a handler; a handler that throws or
+// rejects gets a 500 (or its error's 4xx) and the process serves on.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Exchange, joinRepeatedParam, type ExchangeHost, type ConnectionOptions } from '../connection/index.js';
-import { addHeaderParam, type ExchangeHeaders } from './environ.js';
-import { Dictionary } from '../protocol/index.js';
-import { FcgiRequest, abortRequest, endRequestBody } from './request.js';
-import { FcgiResponse, abortResponse, drainResponse } from './response.js';
-import { roleName } from './authorizer.js';
+import type { ConnectionOptions, ExchangeHost } from '../connection/index.js';
+import { FcgiRequest } from './request.js';
+import { FcgiResponse } from './response.js';
 import { answerError } from './error-answer.js';
+import { roleName } from './authorizer.js';
+import { FastCgiTransport } from './sink-fastcgi.js';
+import type { Transport } from './sink.js';
 
 export type Handler = (req: FcgiRequest, res: FcgiResponse) => unknown;
 /** A node:http request listener (an Express or Connect app): FcgiRequest/FcgiResponse stand in at run time. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Request and response classes a framework may substitute (subclasses of ours). */
-export type RequestClass = new (exchange: Exchange, highWaterMark: number) => FcgiRequest;
-export type ResponseClass = new (exchange: Exchange, req: FcgiRequest) => FcgiResponse;
+export type RequestClass = new (transport: Transport, highWaterMark: number) => FcgiRequest;
+export type ResponseClass = new (transport: Transport, req: FcgiRequest) => FcgiResponse;
 
 export interface ResponderOptions {
   /** The class of `req`; default FcgiRequest. A handler may also carry it as `handler.Request`. */
@@ -28,38 +29,17 @@ export interface ResponderOptions {
   onHandlerError?(err: Error, req: FcgiRequest, res: FcgiResponse): void;
 }
 
-/** Ties one exchange to its request and response objects. */
-class HttpExchange extends Exchange implements ExchangeHeaders {
-  req!: FcgiRequest;
-  res!: FcgiResponse;
-  /**
-   * req.headers, built while the params are decoded (one pass over them); null when the environ
-   * was given whole (CGI), and then made from it.
-   */
-  headers: Record<string, string> | null = null;
-  override pair(name: string, value: string, repeated: boolean): void {
-    const environ = this.environ;
-    const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
-    environ[name] = v;
-    addHeaderParam((this.headers ??= new Dictionary()), name, v);
-  }
-  override onBody(chunk: Buffer): boolean {
-    return this.req.push(chunk);
-  }
-  override onBodyEnd(): void {
-    endRequestBody(this.req);
-  }
-  override onAbort(reason: Error): void {
-    abortRequest(this.req, reason);
-    abortResponse(this.res, reason);
-  }
-  override onDrain(): void {
-    drainResponse(this.res);
-  }
+/** A transport that feeds one request and response: it holds them from before the handler runs. */
+export interface Carrier extends Transport {
+  req: FcgiRequest;
+  res: FcgiResponse;
 }
 
-/** The connection options that run `handler` as a Responder. */
-export function responder(handler: Handler | NodeHandler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
+/**
+ * Runs `handler` on a transport: makes its request and response (given to the carrier before the
+ * handler runs, so it can feed them), and answers a throw or rejection with handlerFailed().
+ */
+export function handlerRunner(handler: Handler | NodeHandler, options: ResponderOptions = {}): (carrier: Carrier) => void {
   const highWaterMark = options.bodyHighWaterMark ?? 64 * 1024;
   const carried = handler as { Request?: RequestClass; Response?: ResponseClass };
   const Request = options.Request ?? carried.Request ?? FcgiRequest;
@@ -70,22 +50,27 @@ export function responder(handler: Handler | NodeHandler, options: ResponderOpti
     handlerFailed(error, req, res);
     onError?.(error, req, res);
   };
+  return (carrier) => {
+    const req = (carrier.req = new Request(carrier, highWaterMark));
+    // An own property, so it survives a framework swapping the request's prototype.
+    req.role = roleName(carrier.role);
+    const res = (carrier.res = new Response(carrier, req));
+    try {
+      const result = (handler as Handler)(req, res) as PromiseLike<unknown> | undefined;
+      if (result && typeof result.then === 'function') result.then(undefined, (err) => fail(err, req, res));
+    } catch (err) {
+      fail(err, req, res);
+    }
+  };
+}
+
+/** The connection options that run `handler` as a Responder over FastCGI. */
+export function responder(handler: Handler | NodeHandler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
+  const run = handlerRunner(handler, options);
   return {
     createExchange: (host: ExchangeHost, id: number, role: number, keepConn: boolean) =>
-      new HttpExchange(host, id, role, keepConn),
-    dispatch(exchange: Exchange): void {
-      const ex = exchange as HttpExchange;
-      const req = (ex.req = new Request(ex, highWaterMark));
-      // An own property, so it survives a framework swapping the request's prototype.
-      req.role = roleName(ex.role);
-      const res = (ex.res = new Response(ex, req));
-      try {
-        const result = (handler as Handler)(req, res) as PromiseLike<unknown> | undefined;
-        if (result && typeof result.then === 'function') result.then(undefined, (err) => fail(err, req, res));
-      } catch (err) {
-        fail(err, req, res);
-      }
-    },
+      new FastCgiTransport(host, id, role, keepConn),
+    dispatch: (exchange) => run(exchange as FastCgiTransport),
   };
 }
 

@@ -1,21 +1,22 @@
 // The response a handler writes: status and headers become the CGI header block, sent with the
-// first body bytes; the body goes out as FCGI_STDOUT, `err()` as FCGI_STDERR.
+// first body bytes through the request's ResponseSink (FCGI_STDOUT over FastCGI, stdout in CGI
+// mode, a Web Response in process); `err()` goes to its stderr (FCGI_STDERR over FastCGI).
 import { Writable } from 'node:stream';
 import { format } from 'node:util';
-import type { Exchange } from '../connection/index.js';
 import { Dictionary } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { checkHeaderValue, checkStatus, headerKey, serializeHead, type HeaderEntry } from './cgi-header.js';
 import { abortRequest, type FcgiRequest } from './request.js';
 import { closeRequestSocket, type RequestSocket } from './request-socket.js';
 import { OutgoingCompat, type HeaderValue } from './outgoing-compat.js';
+import type { ResponseSink } from './sink.js';
 
 export type { HeaderValue };
 
 type Chunk = string | Uint8Array;
 type Callback = (err?: Error | null) => void;
 
-// Entry points for the exchange; static so they survive a prototype swap (see request.ts).
+// Entry points for the transport; static so they survive a prototype swap (see request.ts).
 let deliverAbort: (res: FcgiResponse, reason: Error) => void;
 let deliverDrain: (res: FcgiResponse) => void;
 let reopenHead: (res: FcgiResponse) => boolean;
@@ -40,7 +41,7 @@ export class FcgiResponse extends OutgoingCompat {
   /** True once end() was called. */
   writableEnded = false;
   finished = false;
-  /** True once the response was handed to the connection whole. */
+  /** True once the response was handed to the sink whole. */
   writableFinished = false;
   /** True after an abort, a lost connection or destroy(). */
   destroyed = false;
@@ -52,20 +53,20 @@ export class FcgiResponse extends OutgoingCompat {
   errored: Error | null = null;
   /** As node:http: truthy once status and headers are final; the CGI header block once built. */
   _header: string | true | null = null;
-  // Nothing is buffered here: output goes straight to the connection, which does flow control.
+  // Nothing is buffered here: output goes straight to the sink, which does flow control.
   writableLength = 0;
   writableHighWaterMark = 16 * 1024;
   writableCorked = 0;
   /** The request's stand-in for the client connection (see RequestSocket). */
   socket: RequestSocket;
   connection: RequestSocket;
-  readonly #exchange: Exchange;
+  readonly #sink: ResponseSink;
   readonly #request: FcgiRequest;
   #headers: Record<string, HeaderEntry> = new Dictionary<HeaderEntry>();
   #stdout: Writable | null = null;
   #stderr: Writable | null = null;
   #hasBody = true;
-  /** The header block was handed to the connection (headersSent may be true before, after writeHead). */
+  /** The header block was handed to the sink (headersSent may be true before, after writeHead). */
   #headOut = false;
 
   static {
@@ -73,7 +74,9 @@ export class FcgiResponse extends OutgoingCompat {
       if (res.destroyed) return;
       res.destroyed = true;
       res.writable = false;
-      res.#stdout?.destroy(reason);
+      // The reason as an 'error' only for a listener: unheard, it would crash the process.
+      const raw = res.#stdout;
+      raw?.destroy(raw.listenerCount('error') > 0 ? reason : undefined);
       res.#stderr?.destroy();
       res.closed = true;
       res.emit('close');
@@ -95,9 +98,9 @@ export class FcgiResponse extends OutgoingCompat {
     };
   }
 
-  constructor(exchange: Exchange, req: FcgiRequest) {
+  constructor(sink: ResponseSink, req: FcgiRequest) {
     super();
-    this.#exchange = exchange;
+    this.#sink = sink;
     this.req = this.#request = req;
     if (req.method === 'HEAD') this.#hasBody = false;
     this.socket = this.connection = req.socket;
@@ -218,7 +221,7 @@ export class FcgiResponse extends OutgoingCompat {
   flushHeaders(): void {
     if (this.#headOut || this.destroyed || this.writableEnded) return;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.#exchange.stdout(this.#head(), null, false);
+    this.#sink.write(this.#head(), null);
   }
 
   // -- Body --
@@ -239,7 +242,7 @@ export class FcgiResponse extends OutgoingCompat {
     if (!this.headersSent) this.writeHead(this.statusCode);
     const head = this.#headOut ? '' : this.#head();
     const data = this.#hasBody ? toData(chunk, encoding) : null;
-    const ok = this.#exchange.stdout(head, data, false);
+    const ok = this.#sink.write(head, data);
     if (!ok) this.writableNeedDrain = true;
     if (cb) process.nextTick(cb);
     return ok;
@@ -280,7 +283,7 @@ export class FcgiResponse extends OutgoingCompat {
     if (!this.#hasBody) data = null;
     this.writableEnded = this.finished = true;
     this.writable = false;
-    this.#exchange.stdout(head, data, true);
+    this.#sink.end(head, data);
     process.nextTick(finish, this, cb);
     return this;
   }
@@ -290,18 +293,18 @@ export class FcgiResponse extends OutgoingCompat {
     return this.write(values.length === 1 && typeof values[0] === 'string' ? values[0] + '\n' : format(...values) + '\n');
   }
 
-  /** Writes to FCGI_STDERR: the web server's error log. A newline is added. */
+  /** Writes to FCGI_STDERR (the web server's error log; stderr in CGI mode). A newline is added. */
   err(...values: unknown[]): boolean {
-    return this.#exchange.stderr(format(...values) + '\n');
+    return this.#sink.stderr(format(...values) + '\n');
   }
 
-  /** Raw FCGI_STDOUT: for handlers that write their own CGI header block. */
+  /** Raw FCGI_STDOUT (stdout in CGI mode): for handlers that write their own CGI header block. */
   get stdout(): Writable {
     return (this.#stdout ??= new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         this.headersSent = this.#headOut = true;
         this._header ??= true;
-        if (this.#exchange.stdout('', chunk, false)) cb();
+        if (this.#sink.write('', chunk)) cb();
         else this.once('drain', () => cb());
       },
       final: (cb) => {
@@ -316,24 +319,24 @@ export class FcgiResponse extends OutgoingCompat {
   get stderr(): Writable {
     return (this.#stderr ??= new Writable({
       write: (chunk: Buffer, _enc, cb) => {
-        this.#exchange.stderr(chunk);
+        this.#sink.stderr(chunk);
         cb();
       },
     }));
   }
 
   /**
-   * Ends the request at once, as destroying the connection does in node:http: END_REQUEST with
-   * appStatus 1, the response truncated, the request aborted (its body will not arrive).
+   * Ends the request at once, as destroying the connection does in node:http: the response
+   * truncated (FastCGI: END_REQUEST with appStatus 1), the request aborted (its body will not arrive).
    */
   destroy(err?: Error): this {
     if (this.destroyed) return this;
     if (err) {
       this.errored = err;
-      this.#exchange.stderr(`${err.stack ?? err.message}\n`);
+      this.#sink.stderr(`${err.stack ?? err.message}\n`);
     }
     this.writableEnded = this.finished = true;
-    this.#exchange.end(1);
+    this.#sink.destroy(err);
     const reason = err ?? new Error('response destroyed');
     abortRequest(this.#request, reason);
     deliverAbort(this, reason);
