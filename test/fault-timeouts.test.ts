@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  createFcgiServer, RequestTimeoutError, type FcgiRequest, type FcgiResponse, type ServerOptions,
+  createFcgiServer, FcgiError, type FcgiRequest, type FcgiResponse, type ServerOptions,
 } from '@fcgi/core';
 import { defaultConnectionLimits } from '../packages/core/src/connection/limits.js';
 import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
@@ -73,8 +73,9 @@ test('requestTimeout, nothing sent yet: a 503, END_REQUEST, req.signal aborted, 
     assert.equal(status, 503);
     assert.equal(body.toString(), 'Request timed out\n');
     assert.equal(reply.appStatus, 0);
-    assert.ok(seen.reason instanceof RequestTimeoutError);
-    assert.equal((seen.reason as RequestTimeoutError).code, 'ERR_FCGI_REQUEST_TIMEOUT');
+    assert.ok(seen.reason instanceof FcgiError);
+    assert.equal((seen.reason as FcgiError).status, 503);
+    assert.equal((seen.reason as FcgiError).code, 'ERR_FCGI_REQUEST_TIMEOUT');
     assert.equal(seen.lateWrite, true, 'a write after the timeout is dropped, not blocked');
     await sleep(100);
     const types = ofId(c, 1).map((r) => r.type);
@@ -100,7 +101,7 @@ test('requestTimeout after output started: the response is cut (appStatus 1), th
     const { status, body } = parseCgi(reply.stdout);
     assert.equal(status, 200);
     assert.equal(body.toString(), 'partial output', 'no 503 glued onto a started response');
-    assert.equal((seen.reason as RequestTimeoutError).code, 'ERR_FCGI_REQUEST_TIMEOUT');
+    assert.equal((seen.reason as FcgiError).code, 'ERR_FCGI_REQUEST_TIMEOUT');
     await c.closedByPeer(2000); // no KEEP_CONN: closed after END_REQUEST
     assert.equal(server.activeRequests, 0);
   } finally {
@@ -135,7 +136,7 @@ test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error
     const { status, body } = parseCgi(reply.stdout);
     assert.equal(status, 408);
     assert.equal(body.toString(), 'Request body timed out\n');
-    assert.equal((seen.reason as RequestTimeoutError).code, 'ERR_FCGI_BODY_TIMEOUT');
+    assert.equal((seen.reason as FcgiError).code, 'ERR_FCGI_BODY_TIMEOUT');
     assert.notEqual(seen.bodyError, null, 'the body stream failed instead of waiting forever');
     assert.equal(server.activeRequests, 0);
     // The rest arriving late is ignored (its id is no longer active); the same id then works again.

@@ -24,7 +24,7 @@ export const ErrorCode = {
   LIMIT: 'ERR_FCGI_LIMIT',
   /** A listen target that cannot be understood. */
   INVALID_LISTEN_TARGET: 'ERR_FCGI_INVALID_LISTEN_TARGET',
-  /** requestTimeout expired (connection/timeouts.ts: RequestTimeoutError). */
+  /** requestTimeout expired (req.signal.reason; status 503). */
   REQUEST_TIMEOUT: 'ERR_FCGI_REQUEST_TIMEOUT',
   /** bodyTimeout expired: the request's input stalled. */
   BODY_TIMEOUT: 'ERR_FCGI_BODY_TIMEOUT',

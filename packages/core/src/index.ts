@@ -33,7 +33,7 @@ export {
   type BodyOptions, type HeaderValue, type Handler, type NodeHandler, type ResponderOptions, type RequestClass,
   type ResponseClass, type AuthorizerResult, type RoleName,
 } from './http/index.js';
-export { RequestTimeoutError, type TimeoutCode, type ConnectionLimits } from './connection/index.js';
+export type { TimeoutCode, ConnectionLimits } from './connection/index.js';
 
 // Serving: the server, serve(), the process lifecycle, the status page.
 export { serve, type ServeOptions, type Serving } from './serve.js';

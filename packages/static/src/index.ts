@@ -6,7 +6,7 @@ import {
 } from '@fcgi/core/send';
 import { encodeUrl, escapeHtml } from '@fcgi/core/semantics';
 import type { Stats } from 'node:fs';
-import { answerError, type FcgiError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
+import { answerError, httpError, type FcgiError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
 
 export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers' | 'setHeaders'> {
   /** A directory without a trailing slash: 301 to path + '/' (default true); false falls through. */
@@ -92,11 +92,7 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
     const go = typeof next === 'function' ? next : fallbackNext(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (fallthrough) return go();
-      res.statusCode = 405;
-      res.setHeader('Allow', 'GET, HEAD');
-      res.setHeader('Content-Length', '0');
-      res.end();
-      return;
+      return go(httpError(405, 'Method Not Allowed', { headers: { Allow: 'GET, HEAD' } }));
     }
     let path = pathnameOf(req.url);
     // Mounted at /static and asked for /static: the url here is '/', but the redirect must

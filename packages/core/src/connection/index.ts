@@ -2,4 +2,4 @@
 export { Connection, type ConnectionOptions, type RequestLoad } from './connection.js';
 export { Exchange, type ExchangeHost, type Refusal } from './exchange.js';
 export { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
-export { RequestTimeoutError, type TimeoutCode } from './timeouts.js';
+export type { TimeoutCode } from './timeouts.js';

@@ -1,23 +1,19 @@
 // requestTimeout and bodyTimeout: the timers of a connection, and the reason a handler sees on
 // expiry (req.signal.reason, the request's 'error'); the layer above words the client's answer.
-import type { ErrorCode } from '../errors.js';
+import { ErrorCode, FcgiError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import type { ConnectionLimits } from './limits.js';
 
 export type TimeoutCode = typeof ErrorCode.REQUEST_TIMEOUT | typeof ErrorCode.BODY_TIMEOUT;
 
-export class RequestTimeoutError extends Error {
-  override name = 'RequestTimeoutError';
-  readonly code: TimeoutCode;
-  /** The HTTP status answered when no output had gone out yet (503 or 408). */
-  readonly status: number;
-  constructor(code: TimeoutCode, ms: number) {
-    super(code === 'ERR_FCGI_REQUEST_TIMEOUT'
-      ? `the request did not end within requestTimeout (${ms} ms)`
-      : `the request's input stalled for bodyTimeout (${ms} ms)`);
-    this.code = code;
-    this.status = code === 'ERR_FCGI_REQUEST_TIMEOUT' ? 503 : 408;
-  }
+/**
+ * The reason a handler sees when a timer expires: FcgiError with the timeout's code and the status
+ * answered when no output had gone out yet (503 for requestTimeout, 408 for bodyTimeout).
+ */
+export function timeoutError(code: TimeoutCode, ms: number): FcgiError {
+  return code === ErrorCode.REQUEST_TIMEOUT
+    ? new FcgiError(code, `the request did not end within requestTimeout (${ms} ms)`, 503)
+    : new FcgiError(code, `the request's input stalled for bodyTimeout (${ms} ms)`, 408);
 }
 
 /** What the timers need from their connection. */
@@ -52,7 +48,7 @@ export class ConnectionTimers {
   begin(ex: Exchange): void {
     if (this.#deadlines) {
       const ms = this.#requestTimeout;
-      const t = setTimeout(() => ex.expire(new RequestTimeoutError('ERR_FCGI_REQUEST_TIMEOUT', ms), 'request-timeout'), ms);
+      const t = setTimeout(() => ex.expire(timeoutError(ErrorCode.REQUEST_TIMEOUT, ms), 'request-timeout'), ms);
       this.#deadlines.set(ex, t.unref());
     }
     // Armed once; input() refreshes it for every chunk read (this one included).
@@ -88,7 +84,7 @@ export class ConnectionTimers {
       return;
     }
     this.#idle = null;
-    const reason = new RequestTimeoutError('ERR_FCGI_BODY_TIMEOUT', this.#bodyTimeout);
+    const reason = timeoutError(ErrorCode.BODY_TIMEOUT, this.#bodyTimeout);
     for (const ex of [...this.#host.waiting()]) ex.expire(reason, 'body-timeout');
   }
 }

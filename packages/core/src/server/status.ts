@@ -1,7 +1,8 @@
 // status(): a status page and a ping for monitoring, as PHP-FPM's pm.status_path and ping.path.
 // The numbers are per process (stats.ts); under serve({ workers }) the worker that answers
 // asks the primary for every worker's, so the page shows the whole pool and its totals.
-import type { FcgiRequest, FcgiResponse } from '../http/index.js';
+import { httpError } from '../errors.js';
+import { answerError, type FcgiRequest, type FcgiResponse } from '../http/index.js';
 import type { ClusterStatus } from './cluster-ipc.js';
 import { processStats, type ProcessStats } from './stats.js';
 import { requestClusterStatus } from './worker.js';
@@ -102,16 +103,11 @@ export function status(options: StatusOptions = {}): (req: FcgiRequest, res: Fcg
     const isPing = pingPath !== false && pathname === pingPath;
     if (!isStatus && !isPing) {
       if (next) return next();
-      res.statusCode = 404;
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      return void res.end('Not Found\n');
+      return answerError(req, res, undefined, { env: 'production' });
     }
     res.setHeader('Cache-Control', 'no-store');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.statusCode = 405;
-      res.setHeader('Allow', 'GET, HEAD');
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      return void res.end('Method Not Allowed\n');
+      return answerError(req, res, httpError(405, 'Method Not Allowed', { headers: { Allow: 'GET, HEAD' } }), { env: 'production' });
     }
     if (isPing) {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
