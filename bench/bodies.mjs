@@ -12,7 +12,10 @@ import { ROOT } from './peers.mjs';
 
 const MiB = 1024 * 1024;
 const APPS = {
-  fcgi: 'bench/apps/fcgi-files.mjs', accel: 'bench/apps/fcgi-sendfile.mjs', nfc: 'bench/apps/nfc-files.cjs', http: 'bench/apps/node-http-files.mjs',
+  fcgi: 'bench/apps/fcgi-files.mjs',
+  accel: 'bench/apps/fcgi-sendfile.mjs',
+  nfc: 'bench/apps/nfc-files.cjs',
+  http: 'bench/apps/node-http-files.mjs',
 };
 
 async function makeFile(path, bytes) {
@@ -35,19 +38,25 @@ function site(app, socket, file) {
   const extra = (p) => `
       ${p}_request_buffering off;
       ${p}_max_temp_file_size 0;`;
-  const location = app === 'http'
-    ? proxyLocation('/', 'app', { extra: extra('proxy') })
-    : fastcgiLocation('/', 'app', { keepConn: true, extra: extra('fastcgi') });
+  const location =
+    app === 'http'
+      ? proxyLocation('/', 'app', { extra: extra('proxy') })
+      : fastcgiLocation('/', 'app', { keepConn: true, extra: extra('fastcgi') });
   return {
     http: '  client_max_body_size 0;\n  sendfile on;\n',
     upstreams: upstream('app', `unix:${socket}`, 8),
-    locations: `${location}    location = /static.bin { alias ${file}; }\n` +
+    locations:
+      `${location}    location = /static.bin { alias ${file}; }\n` +
       `    location /_offload/ { internal; alias ${dirname(file)}/; }\n`,
   };
 }
 
 async function curl(args) {
-  const r = await run('curl', ['-sS', '--fail', '-H', 'Expect:', '-w', '\n%{time_total} %{size_download} %{size_upload}', ...args], { ms: 300_000 });
+  const r = await run(
+    'curl',
+    ['-sS', '--fail', '-H', 'Expect:', '-w', '\n%{time_total} %{size_download} %{size_upload}', ...args],
+    { ms: 300_000 },
+  );
   if (r.code !== 0) throw new Error(`curl ${args.join(' ')}: ${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   const [time, down, up] = lines.at(-1).split(' ').map(Number);
@@ -59,7 +68,11 @@ let serial = 0;
 async function transfer(app, dir, files, tmp) {
   const socket = join(tmp, `app-${++serial}.sock`);
   const proc = app
-    ? await startProcess(process.execPath, [join(ROOT, APPS[app]), socket], { listen: socket, cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', BENCH_FILE: files.down } })
+    ? await startProcess(process.execPath, [join(ROOT, APPS[app]), socket], {
+        listen: socket,
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'production', BENCH_FILE: files.down },
+      })
     : null;
   const nginx = await startNginx(site(app, socket, files.down));
   let peak = 0;
@@ -74,7 +87,8 @@ async function transfer(app, dir, files, tmp) {
       if (r.down !== files.downBytes) throw new Error(`downloaded ${r.down} of ${files.downBytes} bytes`);
     } else {
       r = await curl(['-X', 'POST', '-T', files.up, `${base}/upload`]);
-      if (r.body.trim() !== String(files.upBytes)) throw new Error(`the app read ${r.body.trim()} of ${files.upBytes} bytes`);
+      if (r.body.trim() !== String(files.upBytes))
+        throw new Error(`the app read ${r.body.trim()} of ${files.upBytes} bytes`);
     }
     const bytes = dir === 'down' ? r.down : r.up;
     if (proc) peak = Math.max(peak, memory(proc.pid).hwm);
@@ -89,7 +103,12 @@ async function transfer(app, dir, files, tmp) {
 /** Runs each transfer `runs` times (interleaved); medians of MB/s, largest RSS growth. */
 export async function runBodies({ runs, quick, log }) {
   const tmp = await mkdtemp(join(tmpdir(), 'fcgi-bench-bodies-'));
-  const files = { down: join(tmp, 'down.bin'), up: join(tmp, 'up.bin'), downBytes: (quick ? 256 : 1024) * MiB, upBytes: (quick ? 32 : 100) * MiB };
+  const files = {
+    down: join(tmp, 'down.bin'),
+    up: join(tmp, 'up.bin'),
+    downBytes: (quick ? 256 : 1024) * MiB,
+    upBytes: (quick ? 32 : 100) * MiB,
+  };
   const rows = [
     { id: 'down-fcgi', label: '@fcgi, download', app: 'fcgi', dir: 'down' },
     { id: 'down-fcgi-accel', label: '@fcgi, res.sendFile with X-Accel-Redirect', app: 'accel', dir: 'down' },
@@ -110,7 +129,9 @@ export async function runBodies({ runs, quick, log }) {
         try {
           const m = await transfer(row.app, row.dir, files, tmp);
           out[row.id].runs.push(m);
-          log(`  [${r}/${runs}] ${row.id.padEnd(15)} ${m.mbps.toFixed(0).padStart(5)} MB/s${m.rssGrowthMB === null ? '' : `  RSS +${m.rssGrowthMB.toFixed(1)} MB`}`);
+          log(
+            `  [${r}/${runs}] ${row.id.padEnd(15)} ${m.mbps.toFixed(0).padStart(5)} MB/s${m.rssGrowthMB === null ? '' : `  RSS +${m.rssGrowthMB.toFixed(1)} MB`}`,
+          );
         } catch (e) {
           out[row.id].failed = String(e.message ?? e).slice(0, 500);
           log(`  [${r}/${runs}] ${row.id}: FAILED ${out[row.id].failed}`);

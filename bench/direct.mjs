@@ -24,10 +24,24 @@ const keepConn = !opts['keep-conn-off'];
 
 // What nginx 1.22 sends for GET / from wrk (fastcgi_params plus the request's headers).
 const params = {
-  QUERY_STRING: '', REQUEST_METHOD: 'GET', CONTENT_TYPE: '', CONTENT_LENGTH: '', SCRIPT_NAME: '/',
-  REQUEST_URI: '/', DOCUMENT_URI: '/', DOCUMENT_ROOT: '/etc/nginx/html', SERVER_PROTOCOL: 'HTTP/1.1',
-  REQUEST_SCHEME: 'http', GATEWAY_INTERFACE: 'CGI/1.1', SERVER_SOFTWARE: 'nginx/1.22.1', REMOTE_ADDR: '127.0.0.1',
-  REMOTE_PORT: '51234', SERVER_ADDR: '127.0.0.1', SERVER_PORT: '8080', SERVER_NAME: 'localhost', REDIRECT_STATUS: '200',
+  QUERY_STRING: '',
+  REQUEST_METHOD: 'GET',
+  CONTENT_TYPE: '',
+  CONTENT_LENGTH: '',
+  SCRIPT_NAME: '/',
+  REQUEST_URI: '/',
+  DOCUMENT_URI: '/',
+  DOCUMENT_ROOT: '/etc/nginx/html',
+  SERVER_PROTOCOL: 'HTTP/1.1',
+  REQUEST_SCHEME: 'http',
+  GATEWAY_INTERFACE: 'CGI/1.1',
+  SERVER_SOFTWARE: 'nginx/1.22.1',
+  REMOTE_ADDR: '127.0.0.1',
+  REMOTE_PORT: '51234',
+  SERVER_ADDR: '127.0.0.1',
+  SERVER_PORT: '8080',
+  SERVER_NAME: 'localhost',
+  REDIRECT_STATUS: '200',
   HTTP_HOST: '127.0.0.1:8080',
 };
 function request(port) {
@@ -83,11 +97,20 @@ const results = [];
 try {
   for (let run = 0; run < Number(opts.runs); run++) {
     const path = join(dir, `app${run}.sock`);
-    const app = spawn(process.execPath, [opts.app, path], { env: { ...process.env, NODE_ENV: 'production' }, stdio: 'inherit' });
+    const app = spawn(process.execPath, [opts.app, path], {
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: 'inherit',
+    });
     try {
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        if (await readFile(path).then(() => true, (e) => e.code !== 'ENOENT')) break;
+        if (
+          await readFile(path).then(
+            () => true,
+            (e) => e.code !== 'ENOENT',
+          )
+        )
+          break;
       }
       const counter = { n: 0 };
       const state = { stop: false };
@@ -117,5 +140,7 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`median: ${med(results.map((r) => r.reqPerSec))} req/s, ${med(results.map((r) => r.usPerReq))} µs/request (app CPU)`);
+console.log(
+  `median: ${med(results.map((r) => r.reqPerSec))} req/s, ${med(results.map((r) => r.usPerReq))} µs/request (app CPU)`,
+);
 process.exit(0);

@@ -22,21 +22,26 @@ const PROCS = 4;
 const CONNS = 4;
 
 export function fcgidMissing() {
-  if (!existsSync(APACHE) || !existsSync(join(MODULES, 'mod_fcgid.so'))) return 'apache2 or libapache2-mod-fcgid is not installed';
+  if (!existsSync(APACHE) || !existsSync(join(MODULES, 'mod_fcgid.so')))
+    return 'apache2 or libapache2-mod-fcgid is not installed';
   return null;
 }
 
 /** Debian's www-data when we are root (Apache runs scripts as that user), else null. */
 function webUser() {
   if (process.getuid?.() !== 0) return null;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('www-data:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('www-data:'));
   const [, , uid, gid] = line.split(':');
   return { name: 'www-data', uid: Number(uid), gid: Number(gid) };
 }
 
 function config(dir, port, user) {
   const ipc = join(dir, 'fcgid');
-  const load = ['mpm_event', 'authz_core', 'mime', 'fcgid'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`).join('\n');
+  const load = ['mpm_event', 'authz_core', 'mime', 'fcgid']
+    .map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`)
+    .join('\n');
   const path = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
   return `ServerRoot ${dir}
 ServerName 127.0.0.1
@@ -71,7 +76,8 @@ async function get(url) {
   const res = await fetch(url);
   const body = await res.text();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (res.status !== 200 || !body.includes('Hello World')) throw new Error(`${url}: ${res.status} ${body.slice(0, 300)}`);
+  if (res.status !== 200 || !body.includes('Hello World'))
+    throw new Error(`${url}: ${res.status} ${body.slice(0, 300)}`);
   return ms;
 }
 
@@ -100,7 +106,10 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
     writeFileSync(join(dir, 'httpd.conf'), config(dir, port, user));
     apache = await startProcess(APACHE, ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
       // Its own process group: Apache signals its whole group on shutdown.
-      listen: port, detached: true, env: { PATH: '/usr/bin:/bin', LANG: 'C' }, graceMs: 10_000,
+      listen: port,
+      detached: true,
+      env: { PATH: '/usr/bin:/bin', LANG: 'C' },
+      graceMs: 10_000,
     });
     const base = `http://127.0.0.1:${port}`;
     await get(`${base}/static.txt`);
@@ -112,7 +121,8 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
         await sleep(300);
       }
     }
-    for (const name of Object.keys(APPS)) log(`  cold start ${name}: ${out[`cold-${name}`].times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    for (const name of Object.keys(APPS))
+      log(`  cold start ${name}: ${out[`cold-${name}`].times.map((t) => t.toFixed(0)).join(', ')} ms`);
     for (const name of Object.keys(APPS)) out[`tput-${name}`] = { runs: [] };
     for (let r = 1; r <= runs; r++) {
       for (const name of Object.keys(APPS)) {
@@ -121,7 +131,9 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
         if (warmup > 0) await wrk(url, { seconds: warmup, connections: CONNS });
         const m = await wrk(url, { seconds, connections: CONNS });
         out[`tput-${name}`].runs.push(m);
-        log(`  [${r}/${runs}] mod_fcgid ${name.padEnd(5)} ${Math.round(m.rps).toString().padStart(6)} req/s  p99 ${m.p99.toFixed(1)} ms${m.errors ? `  ${m.errors} errors` : ''}`);
+        log(
+          `  [${r}/${runs}] mod_fcgid ${name.padEnd(5)} ${Math.round(m.rps).toString().padStart(6)} req/s  p99 ${m.p99.toFixed(1)} ms${m.errors ? `  ${m.errors} errors` : ''}`,
+        );
       }
     }
     const floor = [];

@@ -12,10 +12,12 @@ import { address, cases, describe, peers } from './peers.mjs';
 const KEEPALIVE = 64;
 
 async function site(c, peer, dir) {
-  if (peer.front === 'return') return { app: null, site: { locations: '    location / { return 200 "Hello World\\n"; }\n' } };
+  if (peer.front === 'return')
+    return { app: null, site: { locations: '    location / { return 200 "Hello World\\n"; }\n' } };
   const addr = address(c.transport, dir, c.transport === 'tcp' ? await freePort() : 0);
   const app = await peer.start(addr, dir);
-  if (peer.front === 'proxy') return { app, site: { upstreams: upstream('app', addr.server, KEEPALIVE), locations: proxyLocation('/', 'app') } };
+  if (peer.front === 'proxy')
+    return { app, site: { upstreams: upstream('app', addr.server, KEEPALIVE), locations: proxyLocation('/', 'app') } };
   return {
     app,
     site: {
@@ -37,7 +39,8 @@ export async function measure(c, { seconds, warmup }) {
     const url = `http://127.0.0.1:${nginx.port}${c.path ?? '/'}`;
     const res = await fetch(url);
     const body = await res.text();
-    if (res.status !== 200 || !/Hello World|"hello"/.test(body)) throw new Error(`${url}: ${res.status} ${body.slice(0, 200)}`);
+    if (res.status !== 200 || !/Hello World|"hello"/.test(body))
+      throw new Error(`${url}: ${res.status} ${body.slice(0, 200)}`);
     if (warmup > 0) await wrk(url, { seconds: warmup });
     // CPU time per request of the app (with its worker processes) and of nginx: what each costs
     // whatever else the machine runs meanwhile.
@@ -73,7 +76,9 @@ export async function runHttp({ runs, seconds, warmup, only, log }) {
         const m = await measure(c, { seconds, warmup });
         out.runs.push(m);
         const cpu = `CPU/req: app ${m.appUs === null ? '-' : m.appUs.toFixed(0)} µs, nginx ${m.nginxUs.toFixed(0)} µs`;
-        log(`  [${r}/${runs}] ${c.id.padEnd(18)} ${Math.round(m.rps).toString().padStart(7)} req/s  p99 ${m.p99.toFixed(1)} ms  ${cpu}${m.errors ? `  ${m.errors} errors` : ''}`);
+        log(
+          `  [${r}/${runs}] ${c.id.padEnd(18)} ${Math.round(m.rps).toString().padStart(7)} req/s  p99 ${m.p99.toFixed(1)} ms  ${cpu}${m.errors ? `  ${m.errors} errors` : ''}`,
+        );
       } catch (e) {
         out.failed = String(e.message ?? e).slice(0, 500);
         log(`  [${r}/${runs}] ${c.id}: FAILED ${out.failed}`);

@@ -4,7 +4,13 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
-  RecordParser, RecordType, encodeBeginRequest, encodeEndRequest, encodeNameValues, encodeStream, decodeNameValues,
+  RecordParser,
+  RecordType,
+  encodeBeginRequest,
+  encodeEndRequest,
+  encodeNameValues,
+  encodeStream,
+  decodeNameValues,
 } from '@fcgi/core/protocol';
 
 const fcgiStream = createRequire(import.meta.url)('fastcgi-stream');
@@ -20,16 +26,34 @@ function chunks(buf) {
 /** What nginx sends for GET / with a few headers: BEGIN_REQUEST, PARAMS, empty PARAMS, empty STDIN. */
 function nginxRequest() {
   const params = {
-    QUERY_STRING: '', REQUEST_METHOD: 'GET', CONTENT_TYPE: '', CONTENT_LENGTH: '', SCRIPT_NAME: '/index',
-    REQUEST_URI: '/index?x=1', DOCUMENT_URI: '/index', DOCUMENT_ROOT: '/usr/share/nginx/html', SERVER_PROTOCOL: 'HTTP/1.1',
-    REQUEST_SCHEME: 'http', GATEWAY_INTERFACE: 'CGI/1.1', SERVER_SOFTWARE: 'nginx/1.22.1', REMOTE_ADDR: '127.0.0.1',
-    REMOTE_PORT: '51234', SERVER_ADDR: '127.0.0.1', SERVER_PORT: '8080', SERVER_NAME: 'localhost', REDIRECT_STATUS: '200',
-    HTTP_HOST: 'localhost', HTTP_USER_AGENT: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0',
-    HTTP_ACCEPT: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', HTTP_ACCEPT_LANGUAGE: 'en-US,en;q=0.5',
-    HTTP_ACCEPT_ENCODING: 'gzip, deflate, br', HTTP_COOKIE: 'session=abcdef0123456789; theme=dark',
+    QUERY_STRING: '',
+    REQUEST_METHOD: 'GET',
+    CONTENT_TYPE: '',
+    CONTENT_LENGTH: '',
+    SCRIPT_NAME: '/index',
+    REQUEST_URI: '/index?x=1',
+    DOCUMENT_URI: '/index',
+    DOCUMENT_ROOT: '/usr/share/nginx/html',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_SCHEME: 'http',
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_SOFTWARE: 'nginx/1.22.1',
+    REMOTE_ADDR: '127.0.0.1',
+    REMOTE_PORT: '51234',
+    SERVER_ADDR: '127.0.0.1',
+    SERVER_PORT: '8080',
+    SERVER_NAME: 'localhost',
+    REDIRECT_STATUS: '200',
+    HTTP_HOST: 'localhost',
+    HTTP_USER_AGENT: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0',
+    HTTP_ACCEPT: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+    HTTP_ACCEPT_LANGUAGE: 'en-US,en;q=0.5',
+    HTTP_ACCEPT_ENCODING: 'gzip, deflate, br',
+    HTTP_COOKIE: 'session=abcdef0123456789; theme=dark',
   };
   return Buffer.concat([
-    encodeBeginRequest(1, 1, true), encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)),
+    encodeBeginRequest(1, 1, true),
+    encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)),
     encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
   ]);
 }
@@ -40,8 +64,16 @@ function inputs() {
   const small = Buffer.alloc(100, 0x62);
   const req = nginxRequest();
   return {
-    large: { bytes: Buffer.concat(Array.from({ length: 256 }, () => encodeStream(RecordType.STDIN, 1, big, false))), records: 256, content: 256 * 65535 },
-    small: { bytes: Buffer.concat(Array.from({ length: 20_000 }, () => encodeStream(RecordType.STDIN, 1, small, false))), records: 20_000, content: 20_000 * 100 },
+    large: {
+      bytes: Buffer.concat(Array.from({ length: 256 }, () => encodeStream(RecordType.STDIN, 1, big, false))),
+      records: 256,
+      content: 256 * 65535,
+    },
+    small: {
+      bytes: Buffer.concat(Array.from({ length: 20_000 }, () => encodeStream(RecordType.STDIN, 1, small, false))),
+      records: 20_000,
+      content: 20_000 * 100,
+    },
     requests: { bytes: Buffer.concat(Array.from({ length: 5000 }, () => req)), records: 5000 * 4, requests: 5000 },
   };
 }
@@ -129,7 +161,8 @@ export function runMicro({ quick = false, log = () => {} } = {}) {
     // Both must have seen everything: every STDIN byte, every request's params.
     const want = { content: inp.content ?? 0, requests: inp.requests ?? 0 };
     for (const got of [a, b]) {
-      if (got.content !== want.content || got.requests !== want.requests) throw new Error(`${name}: parsed ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+      if (got.content !== want.content || got.requests !== want.requests)
+        throw new Error(`${name}: parsed ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
     rate(() => ourParse(list), ms / 3, 1); // warm-up
     rate(() => theirParse(list), ms / 3, 1);
@@ -142,11 +175,19 @@ export function runMicro({ quick = false, log = () => {} } = {}) {
     };
     if (name === 'large') {
       const copied = rate(() => ourParse(list, true), ms, runs);
-      out['parse-large-copy'] = { ours: { perSec: copied * inp.records, mbps: (copied * inp.content) / 1e6 }, unit: 'records/s' };
+      out['parse-large-copy'] = {
+        ours: { perSec: copied * inp.records, mbps: (copied * inp.content) / 1e6 },
+        unit: 'records/s',
+      };
     }
-    log(`  parse ${name}: ours ${fmt(ours * inp.records)} records/s, fastcgi-stream ${fmt(theirs * inp.records)} records/s`);
+    log(
+      `  parse ${name}: ours ${fmt(ours * inp.records)} records/s, fastcgi-stream ${fmt(theirs * inp.records)} records/s`,
+    );
   }
-  const bodies = { large: [Buffer.alloc(65535, 0x63), false], small: [Buffer.from('Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nHello World\n'), true] };
+  const bodies = {
+    large: [Buffer.alloc(65535, 0x63), false],
+    small: [Buffer.from('Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nHello World\n'), true],
+  };
   for (const [name, [body, whole]] of Object.entries(bodies)) {
     const records = whole ? 3 : 1;
     rate(() => ourEncode(body, whole), ms / 3, 1);
@@ -170,6 +211,12 @@ function fmt(n) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = runMicro({ quick: process.argv.includes('--quick'), log: console.log });
   for (const [k, v] of Object.entries(r)) {
-    console.log(k, `ours ${v.ours.mbps.toFixed(0)} MB/s`, v.theirs ? `fastcgi-stream ${v.theirs.mbps.toFixed(0)} MB/s x${(v.ours.perSec / v.theirs.perSec).toFixed(1)}` : '');
+    console.log(
+      k,
+      `ours ${v.ours.mbps.toFixed(0)} MB/s`,
+      v.theirs
+        ? `fastcgi-stream ${v.theirs.mbps.toFixed(0)} MB/s x${(v.ours.perSec / v.theirs.perSec).toFixed(1)}`
+        : '',
+    );
   }
 }

@@ -12,7 +12,9 @@ const APPS = join(ROOT, 'bench/apps');
 const GO = ['/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go'].find((p) => existsSync(p));
 const PHP_FPM = (() => {
   try {
-    const names = readdirSync('/usr/sbin').filter((n) => /^php-fpm\d+(\.\d+)?$/.test(n)).sort();
+    const names = readdirSync('/usr/sbin')
+      .filter((n) => /^php-fpm\d+(\.\d+)?$/.test(n))
+      .sort();
     return names.length ? join('/usr/sbin', names.at(-1)) : undefined;
   } catch {
     return undefined;
@@ -22,11 +24,13 @@ const NODE_ENV = { ...process.env, NODE_ENV: 'production' };
 
 /** `socket` in `dir` for 'unix', or 127.0.0.1:port. The string the app is given, and nginx's name for it. */
 export function address(transport, dir, port) {
-  if (transport === 'unix') return { arg: join(dir, 'app.sock'), listen: join(dir, 'app.sock'), server: `unix:${join(dir, 'app.sock')}` };
+  if (transport === 'unix')
+    return { arg: join(dir, 'app.sock'), listen: join(dir, 'app.sock'), server: `unix:${join(dir, 'app.sock')}` };
   return { arg: `127.0.0.1:${port}`, listen: port, server: `127.0.0.1:${port}` };
 }
 
-const node = (file) => (addr) => startProcess(process.execPath, [join(APPS, file), addr.arg], { listen: addr.listen, env: NODE_ENV, cwd: ROOT });
+const node = (file) => (addr) =>
+  startProcess(process.execPath, [join(APPS, file), addr.arg], { listen: addr.listen, env: NODE_ENV, cwd: ROOT });
 
 /** Go's net/http/fcgi hello, compiled once per run: GOPATH mode, standard library only, no network. */
 let goBinary;
@@ -36,8 +40,16 @@ async function buildGo() {
   await mkdir(cache, { recursive: true });
   const out = join(cache, 'bench-hello');
   const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cache, GO111MODULE: 'off', GOFLAGS: '', GOPROXY: 'off',
-    GOPATH: join(cache, 'gopath'), GOCACHE: join(cache, 'gocache'), GOENV: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: cache,
+    GO111MODULE: 'off',
+    GOFLAGS: '',
+    GOPROXY: 'off',
+    GOPATH: join(cache, 'gopath'),
+    GOCACHE: join(cache, 'gocache'),
+    GOENV: 'off',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
   };
   const r = await run(GO, ['build', '-o', out, join(APPS, 'hello.go')], { env, ms: 180_000 });
   if (r.code !== 0) throw new Error(`go build failed: ${r.stderr}`);
@@ -48,11 +60,21 @@ async function buildGo() {
 async function startPhpFpm(addr, dir, workers) {
   const root = process.getuid?.() === 0;
   const conf = join(dir, 'fpm.conf');
-  await writeFile(conf, [
-    '[global]', `pid = ${join(dir, 'fpm.pid')}`, `error_log = ${join(dir, 'fpm.log')}`, 'daemonize = no',
-    '[bench]', ...(root ? ['user = root', 'group = root'] : []), `listen = ${addr.arg}`,
-    'pm = static', `pm.max_children = ${workers}`, '',
-  ].join('\n'));
+  await writeFile(
+    conf,
+    [
+      '[global]',
+      `pid = ${join(dir, 'fpm.pid')}`,
+      `error_log = ${join(dir, 'fpm.log')}`,
+      'daemonize = no',
+      '[bench]',
+      ...(root ? ['user = root', 'group = root'] : []),
+      `listen = ${addr.arg}`,
+      'pm = static',
+      `pm.max_children = ${workers}`,
+      '',
+    ].join('\n'),
+  );
   return startProcess(PHP_FPM, ['-F', ...(root ? ['-R'] : []), '-y', conf], { listen: addr.listen });
 }
 
@@ -71,12 +93,37 @@ function hasWorkers() {
  */
 export const peers = {
   nginx: { label: 'nginx `return 200`', front: 'return', missing: () => null },
-  'node-http': { label: 'Node http server, nginx proxy_pass (keepalive)', front: 'proxy', start: node('node-http.mjs'), missing: () => null },
-  'fcgi-hello': { label: '@fcgi hello (createFcgiServer)', front: 'fastcgi', start: node('fcgi-hello.mjs'), missing: () => null },
-  'fcgi-app': { label: '@fcgi createApp() + @fcgi/router', front: 'fastcgi', start: node('fcgi-app.mjs'), missing: () => null },
-  'express-fcgi': { label: 'Express 5 over @fcgi', front: 'fastcgi', start: node('express-fcgi.mjs'), missing: () => null },
+  'node-http': {
+    label: 'Node http server, nginx proxy_pass (keepalive)',
+    front: 'proxy',
+    start: node('node-http.mjs'),
+    missing: () => null,
+  },
+  'fcgi-hello': {
+    label: '@fcgi hello (createFcgiServer)',
+    front: 'fastcgi',
+    start: node('fcgi-hello.mjs'),
+    missing: () => null,
+  },
+  'fcgi-app': {
+    label: '@fcgi createApp() + @fcgi/router',
+    front: 'fastcgi',
+    start: node('fcgi-app.mjs'),
+    missing: () => null,
+  },
+  'express-fcgi': {
+    label: 'Express 5 over @fcgi',
+    front: 'fastcgi',
+    start: node('express-fcgi.mjs'),
+    missing: () => null,
+  },
   nfc: { label: 'node-fastcgi 2.0 hello', front: 'fastcgi', start: node('nfc-hello.cjs'), missing: () => null },
-  'express-nfc': { label: 'Express 5 over node-fastcgi 2.0', front: 'fastcgi', start: node('express-nfc.cjs'), missing: () => null },
+  'express-nfc': {
+    label: 'Express 5 over node-fastcgi 2.0',
+    front: 'fastcgi',
+    start: node('express-nfc.cjs'),
+    missing: () => null,
+  },
   go: {
     label: 'Go net/http/fcgi',
     front: 'fastcgi',
@@ -95,9 +142,13 @@ export const peers = {
   'fcgi-workers': {
     label: '@fcgi hello, serve({ workers: 2 })',
     front: 'fastcgi',
-    start: (addr) => startProcess(process.execPath, [join(APPS, 'fcgi-workers.mjs'), addr.arg], {
-      listen: addr.listen, env: { ...NODE_ENV, BENCH_WORKERS: '2' }, cwd: ROOT, graceMs: 10_000,
-    }),
+    start: (addr) =>
+      startProcess(process.execPath, [join(APPS, 'fcgi-workers.mjs'), addr.arg], {
+        listen: addr.listen,
+        env: { ...NODE_ENV, BENCH_WORKERS: '2' },
+        cwd: ROOT,
+        graceMs: 10_000,
+      }),
     missing: () => (hasWorkers() ? null : '@fcgi/core has no `workers` option yet'),
   },
 };
@@ -108,8 +159,17 @@ export const peers = {
  */
 const BASELINE = process.env.BENCH_BASELINE;
 if (BASELINE) {
-  const base = (file) => (addr) => startProcess(process.execPath, [join(BASELINE, 'bench/apps', file), addr.arg], { listen: addr.listen, env: NODE_ENV, cwd: BASELINE });
-  for (const [id, file] of [['fcgi-hello', 'fcgi-hello.mjs'], ['fcgi-app', 'fcgi-app.mjs'], ['express-fcgi', 'express-fcgi.mjs']]) {
+  const base = (file) => (addr) =>
+    startProcess(process.execPath, [join(BASELINE, 'bench/apps', file), addr.arg], {
+      listen: addr.listen,
+      env: NODE_ENV,
+      cwd: BASELINE,
+    });
+  for (const [id, file] of [
+    ['fcgi-hello', 'fcgi-hello.mjs'],
+    ['fcgi-app', 'fcgi-app.mjs'],
+    ['express-fcgi', 'express-fcgi.mjs'],
+  ]) {
     peers[`${id}-base`] = { ...peers[id], label: `${peers[id].label} [baseline]`, start: base(file) };
   }
 }

@@ -30,9 +30,11 @@ export function summarise(profile, top = 25) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = ({ functionName, url, lineNumber }) => `${where(url)}:${functionName || '(anonymous)'}${url ? `:${lineNumber + 1}` : ''}`;
+  const label = ({ functionName, url, lineNumber }) =>
+    `${where(url)}:${functionName || '(anonymous)'}${url ? `:${lineNumber + 1}` : ''}`;
   const nearestOurs = (id) => {
-    for (let at = id; at !== undefined; at = parent.get(at)) if (ours(byId.get(at).callFrame.url)) return label(byId.get(at).callFrame);
+    for (let at = id; at !== undefined; at = parent.get(at))
+      if (ours(byId.get(at).callFrame.url)) return label(byId.get(at).callFrame);
     return '(outside our code)';
   };
   const attributed = new Map();
@@ -57,8 +59,17 @@ export function summarise(profile, top = 25) {
     files.set(file, (files.get(file) ?? 0) + us);
   }
   const pct = (us) => Math.round((1000 * us) / busy) / 10;
-  const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, pct: pct(us) }));
-  return { busyPct: Math.round((1000 * busy) / (busy + idle)) / 10, functions: sorted(fns), files: sorted(files), attributed: sorted(attributed) };
+  const sorted = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, pct: pct(us) }));
+  return {
+    busyPct: Math.round((1000 * busy) / (busy + idle)) / 10,
+    functions: sorted(fns),
+    files: sorted(files),
+    attributed: sorted(attributed),
+  };
 }
 
 export async function runProfile({ seconds, warmup, outDir, log, keepConn = true }) {
@@ -66,13 +77,31 @@ export async function runProfile({ seconds, warmup, outDir, log, keepConn = true
   await mkdir(outDir, { recursive: true });
   const before = new Set(await readdir(outDir));
   const socket = join(dir, 'app.sock');
-  const app = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', outDir, join(ROOT, 'bench/apps/fcgi-hello.mjs'), socket], {
-    listen: socket, cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, graceMs: 10_000,
-  });
+  const app = await startProcess(
+    process.execPath,
+    [
+      '--cpu-prof',
+      '--cpu-prof-interval',
+      '250',
+      '--cpu-prof-dir',
+      outDir,
+      join(ROOT, 'bench/apps/fcgi-hello.mjs'),
+      socket,
+    ],
+    {
+      listen: socket,
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+      graceMs: 10_000,
+    },
+  );
   let nginx = null;
   let m;
   try {
-    nginx = await startNginx({ upstreams: upstream('app', `unix:${socket}`, keepConn ? 64 : 0), locations: fastcgiLocation('/', 'app', { keepConn }) });
+    nginx = await startNginx({
+      upstreams: upstream('app', `unix:${socket}`, keepConn ? 64 : 0),
+      locations: fastcgiLocation('/', 'app', { keepConn }),
+    });
     const url = `http://127.0.0.1:${nginx.port}/`;
     if (warmup > 0) await wrk(url, { seconds: warmup });
     m = await wrk(url, { seconds });
@@ -83,7 +112,8 @@ export async function runProfile({ seconds, warmup, outDir, log, keepConn = true
     await rm(dir, { recursive: true, force: true });
   }
   const written = (await readdir(outDir)).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
-  if (written.length !== 1) throw new Error(`expected one new .cpuprofile in ${outDir}, found ${written.length}: ${app.output()}`);
+  if (written.length !== 1)
+    throw new Error(`expected one new .cpuprofile in ${outDir}, found ${written.length}: ${app.output()}`);
   const file = join(outDir, written[0]);
   return { file, rps: m.rps, ...summarise(JSON.parse(await readFile(file, 'utf8'))) };
 }
@@ -91,7 +121,10 @@ export async function runProfile({ seconds, warmup, outDir, log, keepConn = true
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--seconds');
   const r = await runProfile({
-    seconds: i > 0 ? Number(process.argv[i + 1]) : 10, warmup: 2, outDir: join(ROOT, '.tmp/bench'), log: console.log,
+    seconds: i > 0 ? Number(process.argv[i + 1]) : 10,
+    warmup: 2,
+    outDir: join(ROOT, '.tmp/bench'),
+    log: console.log,
     keepConn: !process.argv.includes('--keep-conn-off'),
   });
   console.log(`${r.file}\nbusy ${r.busyPct}% of the run`);

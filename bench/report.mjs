@@ -7,9 +7,15 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const num = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const num = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
 const rps = (row) => (row?.runs?.length ? median(row.runs.map((r) => r.rps)) : NaN);
-const range = (row) => (row?.runs?.length ? `${num(Math.min(...row.runs.map((r) => r.rps)))}–${num(Math.max(...row.runs.map((r) => r.rps)))}` : '');
+const range = (row) =>
+  row?.runs?.length
+    ? `${num(Math.min(...row.runs.map((r) => r.rps)))}–${num(Math.max(...row.runs.map((r) => r.rps)))}`
+    : '';
 const why = (row) => row?.skipped ?? (row?.failed ? `failed: ${row.failed}` : 'not run');
 const cpu = (row, key) => median(row?.runs?.map((r) => r[key]).filter((x) => Number.isFinite(x)) ?? []);
 
@@ -33,7 +39,9 @@ function httpTable(http) {
     else {
       const app = cpu(row, 'appUs');
       const r = ratio(base, row);
-      lines.push(`| ${row.label} | ${num(rps(row))} | ${range(row)} | ${Number.isFinite(r) ? `${num(r, 2)}×` : '—'} | ${Number.isFinite(app) ? `${num(app)} µs` : '—'} | ${num(cpu(row, 'nginxUs'))} µs |`);
+      lines.push(
+        `| ${row.label} | ${num(rps(row))} | ${range(row)} | ${Number.isFinite(r) ? `${num(r, 2)}×` : '—'} | ${Number.isFinite(app) ? `${num(app)} µs` : '—'} | ${num(cpu(row, 'nginxUs'))} µs |`,
+      );
     }
   }
   return lines.join('\n');
@@ -41,19 +49,27 @@ function httpTable(http) {
 
 /** Rows measured again with BENCH_BASELINE's checkout: after ÷ before, paired by round. */
 function baselineTable(http) {
-  const lines = ['| row | after req/s | before req/s | after ÷ before | app CPU/req after | before |', '|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| row | after req/s | before req/s | after ÷ before | app CPU/req after | before |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const [id, before] of Object.entries(http)) {
     if (!id.endsWith('-base')) continue;
     const after = http[id.slice(0, -'-base'.length)];
     if (!after?.runs?.length || !before.runs?.length) continue;
-    lines.push(`| ${after.label} | ${num(rps(after))} | ${num(rps(before))} | ${num(ratio(after, before), 2)}× | ${num(cpu(after, 'appUs'))} µs | ${num(cpu(before, 'appUs'))} µs |`);
+    lines.push(
+      `| ${after.label} | ${num(rps(after))} | ${num(rps(before))} | ${num(ratio(after, before), 2)}× | ${num(cpu(after, 'appUs'))} µs | ${num(cpu(before, 'appUs'))} µs |`,
+    );
   }
   return lines.length > 2 ? lines.join('\n') : '';
 }
 
 function bodiesTable(b) {
   const nginx = median(b['down-nginx']?.runs?.map((r) => r.mbps) ?? []);
-  const lines = [`| transfer (${b.sizes.downMiB} MiB down, ${b.sizes.upMiB} MiB up) | MB/s (median) | ÷ nginx static | app's peak RSS growth (max) |`, '|---|---:|---:|---:|'];
+  const lines = [
+    `| transfer (${b.sizes.downMiB} MiB down, ${b.sizes.upMiB} MiB up) | MB/s (median) | ÷ nginx static | app's peak RSS growth (max) |`,
+    '|---|---:|---:|---:|',
+  ];
   for (const [id, row] of Object.entries(b)) {
     if (id === 'sizes') continue;
     if (!row.runs?.length) {
@@ -61,18 +77,29 @@ function bodiesTable(b) {
       continue;
     }
     const mbps = median(row.runs.map((r) => r.mbps));
-    const rss = row.runs[0].rssGrowthMB === null ? '—' : `${num(Math.max(...row.runs.map((r) => r.rssGrowthMB)), 1)} MB`;
-    lines.push(`| ${row.label} | ${num(mbps)} | ${id.startsWith('down') ? `${num((100 * mbps) / nginx)} %` : ''} | ${rss} |`);
+    const rss =
+      row.runs[0].rssGrowthMB === null ? '—' : `${num(Math.max(...row.runs.map((r) => r.rssGrowthMB)), 1)} MB`;
+    lines.push(
+      `| ${row.label} | ${num(mbps)} | ${id.startsWith('down') ? `${num((100 * mbps) / nginx)} %` : ''} | ${rss} |`,
+    );
   }
   return lines.join('\n');
 }
 
 function fcgidTable(f) {
-  const lines = [`| bundled hello under mod_fcgid (max ${f.procs} processes, wrk -c${f.procs}) | req/s (median) | p99 (median) | cold start, median (min–max) |`, '|---|---:|---:|---:|'];
-  for (const [name, label] of [['fcgi', '@fcgi'], ['nfc', 'node-fastcgi 2.0']]) {
+  const lines = [
+    `| bundled hello under mod_fcgid (max ${f.procs} processes, wrk -c${f.procs}) | req/s (median) | p99 (median) | cold start, median (min–max) |`,
+    '|---|---:|---:|---:|',
+  ];
+  for (const [name, label] of [
+    ['fcgi', '@fcgi'],
+    ['nfc', 'node-fastcgi 2.0'],
+  ]) {
     const t = f[`tput-${name}`];
     const c = f[`cold-${name}`]?.times ?? [];
-    lines.push(`| ${label} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`);
+    lines.push(
+      `| ${label} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`,
+    );
   }
   const floor = f.nodeFloor?.times ?? [];
   lines.push(`| \`node -e 0\` (spawn to exit, for scale) | | | ${num(median(floor))} ms |`);
@@ -89,12 +116,17 @@ const MICRO = {
 };
 
 function microTable(m) {
-  const lines = ['| case | @fcgi records/s | @fcgi MB/s | fastcgi-stream records/s | fastcgi-stream MB/s | ratio |', '|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| case | @fcgi records/s | @fcgi MB/s | fastcgi-stream records/s | fastcgi-stream MB/s | ratio |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const [id, label] of Object.entries(MICRO)) {
     const r = m[id];
     if (!r) continue;
     const t = r.theirs;
-    lines.push(`| ${label} | ${num(r.ours.perSec)} | ${num(r.ours.mbps)} | ${t ? num(t.perSec) : ''} | ${t ? num(t.mbps) : ''} | ${t ? `${num(r.ours.perSec / t.perSec, 1)}×` : ''} |`);
+    lines.push(
+      `| ${label} | ${num(r.ours.perSec)} | ${num(r.ours.mbps)} | ${t ? num(t.perSec) : ''} | ${t ? num(t.mbps) : ''} | ${t ? `${num(r.ours.perSec / t.perSec, 1)}×` : ''} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -103,10 +135,22 @@ function microTable(m) {
 function targets(res) {
   const h = res.http ?? {};
   const has = (...ids) => ids.every((id) => h[id]?.runs?.length);
-  const hmiss = (...ids) => [...new Set(ids.map((id) => h[id]).filter((r) => !r?.runs?.length).map(why))].join('; ');
+  const hmiss = (...ids) =>
+    [
+      ...new Set(
+        ids
+          .map((id) => h[id])
+          .filter((r) => !r?.runs?.length)
+          .map(why),
+      ),
+    ].join('; ');
   // `cpu`: the same comparison by the app's CPU time per request (b's ÷ a's), less moved by load.
   const http = (name, a, b, need) => ({
-    name, need, unit: '×', value: has(a, b) ? ratio(h[a], h[b]) : null, missing: hmiss(a, b),
+    name,
+    need,
+    unit: '×',
+    value: has(a, b) ? ratio(h[a], h[b]) : null,
+    missing: hmiss(a, b),
     cpu: has(a, b) ? cpu(h[b], 'appUs') / cpu(h[a], 'appUs') : NaN,
   });
   const b = res.bodies ?? {};
@@ -123,21 +167,74 @@ function targets(res) {
     http('TCP ÷ unix socket (keep-conn on), within 15 %', 'fcgi-tcp-on', 'fcgi-on', 0.85),
     http('TCP ÷ unix socket (keep-conn off), within 15 %', 'fcgi-tcp-off', 'fcgi-off', 0.85),
     // The same ratios for peers, measured in the same run: what TCP itself costs through nginx.
-    { ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn on', 'go-tcp-on', 'go-on', 0), info: true },
-    { ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn off', 'go-tcp-off', 'go-off', 0), info: true },
-    { ...http("(for comparison) Node's http server: TCP ÷ unix socket, proxy_pass", 'node-http-tcp', 'node-http', 0), info: true },
+    {
+      ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn on', 'go-tcp-on', 'go-on', 0),
+      info: true,
+    },
+    {
+      ...http('(for comparison) Go net/http/fcgi: TCP ÷ unix socket, keep-conn off', 'go-tcp-off', 'go-off', 0),
+      info: true,
+    },
+    {
+      ...http("(for comparison) Node's http server: TCP ÷ unix socket, proxy_pass", 'node-http-tcp', 'node-http', 0),
+      info: true,
+    },
     http('app + router + JSON ÷ Express over node-fastcgi (JSON)', 'app-json', 'express-nfc-json', 3.0),
     http('Express over @fcgi ÷ Express over node-fastcgi (hello)', 'express-fcgi', 'express-nfc', 1.5),
     http('Express over @fcgi ÷ Express over node-fastcgi (JSON)', 'express-fcgi-json', 'express-nfc-json', 1.5),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 1.0),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn off)', 'workers-off', 'php-off', 1.0),
-    { name: 'cold start under mod_fcgid (median)', need: 150, below: true, unit: ' ms', value: orNull(median(f['cold-fcgi']?.times ?? [])), missing: 'mod_fcgid section not run' },
-    { name: "download ÷ nginx's own static file, streamed by the app", need: 0.7, unit: '×', value: orNull(bmed('down-fcgi') / bmed('down-nginx')), missing: 'big bodies not run' },
-    { name: "download ÷ nginx's own static file, res.sendFile with X-Accel-Redirect", need: 0.7, unit: '×', value: orNull(bmed('down-fcgi-accel') / bmed('down-nginx')), missing: 'big bodies not run' },
-    { name: 'peak RSS growth, download and upload', need: 64, below: true, unit: ' MB', value: orNull(rssMax('down-fcgi', 'up-fcgi')), missing: 'big bodies not run' },
-    { name: 'parser on 64 KiB STDIN records (content as views)', need: 1000, unit: ' MB/s', value: orNull(m['parse-large']?.ours.mbps), missing: 'micro not run' },
-    { name: 'parser on 64 KiB STDIN records, content copied', need: 1000, unit: ' MB/s', value: orNull(m['parse-large-copy']?.ours.mbps), missing: 'micro not run' },
-    { name: 'parser ÷ fastcgi-stream on small (100 B) records', need: 10, unit: '×', value: orNull(m['parse-small'] && m['parse-small'].ours.perSec / m['parse-small'].theirs.perSec), missing: 'micro not run' },
+    {
+      name: 'cold start under mod_fcgid (median)',
+      need: 150,
+      below: true,
+      unit: ' ms',
+      value: orNull(median(f['cold-fcgi']?.times ?? [])),
+      missing: 'mod_fcgid section not run',
+    },
+    {
+      name: "download ÷ nginx's own static file, streamed by the app",
+      need: 0.7,
+      unit: '×',
+      value: orNull(bmed('down-fcgi') / bmed('down-nginx')),
+      missing: 'big bodies not run',
+    },
+    {
+      name: "download ÷ nginx's own static file, res.sendFile with X-Accel-Redirect",
+      need: 0.7,
+      unit: '×',
+      value: orNull(bmed('down-fcgi-accel') / bmed('down-nginx')),
+      missing: 'big bodies not run',
+    },
+    {
+      name: 'peak RSS growth, download and upload',
+      need: 64,
+      below: true,
+      unit: ' MB',
+      value: orNull(rssMax('down-fcgi', 'up-fcgi')),
+      missing: 'big bodies not run',
+    },
+    {
+      name: 'parser on 64 KiB STDIN records (content as views)',
+      need: 1000,
+      unit: ' MB/s',
+      value: orNull(m['parse-large']?.ours.mbps),
+      missing: 'micro not run',
+    },
+    {
+      name: 'parser on 64 KiB STDIN records, content copied',
+      need: 1000,
+      unit: ' MB/s',
+      value: orNull(m['parse-large-copy']?.ours.mbps),
+      missing: 'micro not run',
+    },
+    {
+      name: 'parser ÷ fastcgi-stream on small (100 B) records',
+      need: 10,
+      unit: '×',
+      value: orNull(m['parse-small'] && m['parse-small'].ours.perSec / m['parse-small'].theirs.perSec),
+      missing: 'micro not run',
+    },
   ];
 }
 
@@ -152,7 +249,9 @@ function targetTable(res) {
       continue;
     }
     if (t.info) {
-      lines.push(`| ${t.name} | | ${fmt(t.value)} | for comparison | ${Number.isFinite(t.cpu) ? `${num(t.cpu, 2)}×` : ''} |`);
+      lines.push(
+        `| ${t.name} | | ${fmt(t.value)} | for comparison | ${Number.isFinite(t.cpu) ? `${num(t.cpu, 2)}×` : ''} |`,
+      );
       continue;
     }
     const met = t.below ? t.value < t.need : t.value >= t.need;
@@ -166,18 +265,44 @@ function targetTable(res) {
 /** The whole report as markdown: what ran, then a table per section and the targets. */
 export function report(res) {
   const out = [`Run ${res.meta.date} — \`${res.meta.command}\``, '', res.meta.machine, ''];
-  if (res.http) out.push(`### Through nginx: hello world, wrk -t1 -c50, median of ${res.meta.runs} × ${res.meta.seconds} s`, '', httpTable(res.http), '');
+  if (res.http)
+    out.push(
+      `### Through nginx: hello world, wrk -t1 -c50, median of ${res.meta.runs} × ${res.meta.seconds} s`,
+      '',
+      httpTable(res.http),
+      '',
+    );
   const before = res.http ? baselineTable(res.http) : '';
   if (before) out.push(`### Before and after (BENCH_BASELINE), same run, rounds interleaved`, '', before, '');
   if (res.bodies) out.push('### Big bodies through nginx (curl)', '', bodiesTable(res.bodies), '');
   if (res.fcgid) out.push('### Apache mod_fcgid', '', fcgidTable(res.fcgid), '');
   if (res.micro) out.push('### Parser and encoder, in process (64 KiB chunks)', '', microTable(res.micro), '');
   if (res.profile) {
-    out.push(`### Profile: @fcgi hello, keep-conn on (${num(res.profile.rps)} req/s while profiled; app busy ${res.profile.busyPct} % of the time)`, '');
-    out.push('| self time | function |', '|---:|---|', ...res.profile.functions.slice(0, 15).map((f) => `| ${f.pct} % | \`${f.name}\` |`), '');
-    out.push('| self time incl. native/node code it calls | our function |', '|---:|---|', ...res.profile.attributed.slice(0, 12).map((f) => `| ${f.pct} % | \`${f.name}\` |`), '');
+    out.push(
+      `### Profile: @fcgi hello, keep-conn on (${num(res.profile.rps)} req/s while profiled; app busy ${res.profile.busyPct} % of the time)`,
+      '',
+    );
+    out.push(
+      '| self time | function |',
+      '|---:|---|',
+      ...res.profile.functions.slice(0, 15).map((f) => `| ${f.pct} % | \`${f.name}\` |`),
+      '',
+    );
+    out.push(
+      '| self time incl. native/node code it calls | our function |',
+      '|---:|---|',
+      ...res.profile.attributed.slice(0, 12).map((f) => `| ${f.pct} % | \`${f.name}\` |`),
+      '',
+    );
   }
-  out.push('### Targets', '', 'Ratios of req/s are medians of per-round ratios; the last column compares the CPU time the apps spent per request instead (the peer\'s ÷ ours: how many times more it needs).', '', targetTable(res), '');
+  out.push(
+    '### Targets',
+    '',
+    "Ratios of req/s are medians of per-round ratios; the last column compares the CPU time the apps spent per request instead (the peer's ÷ ours: how many times more it needs).",
+    '',
+    targetTable(res),
+    '',
+  );
   return out.join('\n');
 }
 

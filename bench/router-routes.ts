@@ -161,21 +161,75 @@ GET /codes_of_conduct/:key
 
 // Resource families GitHub has many of; each gets list/create/get/update/delete and a sub-list.
 const FAMILIES = [
-  'actions/artifacts', 'actions/caches', 'actions/runners', 'actions/secrets', 'actions/variables',
-  'actions/workflows', 'actions/runs', 'actions/jobs', 'code-scanning/alerts', 'code-scanning/analyses',
-  'dependabot/alerts', 'dependabot/secrets', 'secret-scanning/alerts', 'pages/builds', 'pages/deployments',
-  'traffic/views', 'traffic/clones', 'check-suites', 'check-runs', 'codespaces', 'comments', 'compare',
-  'deploy-keys', 'keys', 'invitations', 'autolinks', 'rulesets', 'rules/branches', 'properties/values',
-  'security-advisories', 'attestations', 'interaction-limits', 'notifications', 'projects', 'topics',
-  'vulnerability-alerts', 'teams', 'merge-upstream', 'dispatches', 'import/authors', 'import/large_files',
-  'lfs/objects', 'packages/container', 'packages/npm', 'packages/maven', 'packages/docker', 'copilot/seats',
-  'custom-properties', 'outside_collaborators', 'credential-authorizations', 'audit-log', 'blocks',
-  'hooks/deliveries', 'installations', 'migrations', 'personal-access-tokens', 'settings/billing',
-  'team-sync/groups', 'failed_invitations', 'public_members', 'security-managers', 'organization-roles',
+  'actions/artifacts',
+  'actions/caches',
+  'actions/runners',
+  'actions/secrets',
+  'actions/variables',
+  'actions/workflows',
+  'actions/runs',
+  'actions/jobs',
+  'code-scanning/alerts',
+  'code-scanning/analyses',
+  'dependabot/alerts',
+  'dependabot/secrets',
+  'secret-scanning/alerts',
+  'pages/builds',
+  'pages/deployments',
+  'traffic/views',
+  'traffic/clones',
+  'check-suites',
+  'check-runs',
+  'codespaces',
+  'comments',
+  'compare',
+  'deploy-keys',
+  'keys',
+  'invitations',
+  'autolinks',
+  'rulesets',
+  'rules/branches',
+  'properties/values',
+  'security-advisories',
+  'attestations',
+  'interaction-limits',
+  'notifications',
+  'projects',
+  'topics',
+  'vulnerability-alerts',
+  'teams',
+  'merge-upstream',
+  'dispatches',
+  'import/authors',
+  'import/large_files',
+  'lfs/objects',
+  'packages/container',
+  'packages/npm',
+  'packages/maven',
+  'packages/docker',
+  'copilot/seats',
+  'custom-properties',
+  'outside_collaborators',
+  'credential-authorizations',
+  'audit-log',
+  'blocks',
+  'hooks/deliveries',
+  'installations',
+  'migrations',
+  'personal-access-tokens',
+  'settings/billing',
+  'team-sync/groups',
+  'failed_invitations',
+  'public_members',
+  'security-managers',
+  'organization-roles',
 ];
 
 function familyRoutes(prefix: string, family: string): RouteDef[] {
-  const id = `:${family.split('/').pop()!.replace(/[^a-z]/g, '_')}_id`;
+  const id = `:${family
+    .split('/')
+    .pop()!
+    .replace(/[^a-z]/g, '_')}_id`;
   const base = `${prefix}/${family}`;
   return [
     { method: 'GET', path: base },
@@ -189,10 +243,12 @@ function familyRoutes(prefix: string, family: string): RouteDef[] {
 
 /** The first `count` routes of the table (at most 1000). */
 export function githubRoutes(count: number): RouteDef[] {
-  const all: RouteDef[] = REAL.trim().split('\n').map((line) => {
-    const [method, path] = line.trim().split(' ');
-    return { method: method!, path: path! };
-  });
+  const all: RouteDef[] = REAL.trim()
+    .split('\n')
+    .map((line) => {
+      const [method, path] = line.trim().split(' ');
+      return { method: method!, path: path! };
+    });
   // Two routes that differ only in param names are one route (find-my-way refuses the second).
   const keyOf = (r: RouteDef) => `${r.method} ${r.path.replace(/:[A-Za-z_]+/g, ':')}`;
   const seen = new Set(all.map(keyOf));

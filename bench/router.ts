@@ -15,8 +15,17 @@ import FindMyWay from 'find-my-way';
 import { Router } from '@fcgi/router';
 import { githubRoutes, requestPath, type RouteDef } from './router-routes.js';
 
-interface FakeReq { method: string; url: string; headers: Record<string, string> }
-interface FakeRes { hit: number; end(): void; setHeader(): void; getHeader(): undefined }
+interface FakeReq {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+interface FakeRes {
+  hit: number;
+  end(): void;
+  setHeader(): void;
+  getHeader(): undefined;
+}
 
 type Dispatch = (req: FakeReq, res: FakeRes) => void;
 
@@ -38,16 +47,20 @@ const fail = (err?: unknown) => {
 function makeOurs(routes: RouteDef[]): Dispatch {
   const r = Router();
   routes.forEach((route, i) => {
-    (r as unknown as Record<string, (p: string, h: unknown) => void>)[route.method.toLowerCase()]!(route.path, (_req: unknown, res: FakeRes) => {
-      res.hit = i;
-      res.end();
-    });
+    (r as unknown as Record<string, (p: string, h: unknown) => void>)[route.method.toLowerCase()]!(
+      route.path,
+      (_req: unknown, res: FakeRes) => {
+        res.hit = i;
+        res.end();
+      },
+    );
   });
   return (req, res) => (r as unknown as (a: FakeReq, b: FakeRes, n: (e?: unknown) => void) => void)(req, res, fail);
 }
 
 function makeExpress(routes: RouteDef[]): Dispatch {
-  const r = new ExpressRouter() as unknown as Record<string, (p: string, h: unknown) => void> & ((a: FakeReq, b: FakeRes, n: (e?: unknown) => void) => void);
+  const r = new ExpressRouter() as unknown as Record<string, (p: string, h: unknown) => void> &
+    ((a: FakeReq, b: FakeRes, n: (e?: unknown) => void) => void);
   routes.forEach((route, i) => {
     r[route.method.toLowerCase()]!(route.path, (_req: unknown, res: FakeRes) => {
       res.hit = i;
@@ -122,7 +135,10 @@ for (const size of SIZES) {
   for (const [name, d] of dispatchers) {
     const got = answers(d, requests);
     const wrong = got.findIndex((h, i) => h !== reference[i]);
-    if (wrong >= 0) throw new Error(`${name} answered ${requests[wrong]!.method} ${requests[wrong]!.url} with route ${got[wrong]}, @fcgi/router with ${reference[wrong]}`);
+    if (wrong >= 0)
+      throw new Error(
+        `${name} answered ${requests[wrong]!.method} ${requests[wrong]!.url} with route ${got[wrong]}, @fcgi/router with ${reference[wrong]}`,
+      );
   }
   for (const [, d] of dispatchers) sample(d, requests); // warm-up
   const results = new Map<string, number[]>(dispatchers.map(([name]) => [name, []]));
@@ -132,11 +148,15 @@ for (const size of SIZES) {
   const ours = median(results.get('@fcgi/router')!);
   const express = median(results.get('router (Express 5)')!);
   const fmw = median(results.get('find-my-way')!);
-  rows.push(`| ${size} | ${fmt(ours)} | ${fmt(express)} | ${fmt(fmw)} | ${(ours / express).toFixed(2)}x | ${(ours / fmw).toFixed(2)}x |`);
+  rows.push(
+    `| ${size} | ${fmt(ours)} | ${fmt(express)} | ${fmt(fmw)} | ${(ours / express).toFixed(2)}x | ${(ours / fmw).toFixed(2)}x |`,
+  );
   console.error(`${size} routes done`);
 }
 
-console.log(`Node ${process.version}, ${PATHS} request paths per table, median of ${RUNS} runs of ${SAMPLE_MS} ms (ops/s)\n`);
+console.log(
+  `Node ${process.version}, ${PATHS} request paths per table, median of ${RUNS} runs of ${SAMPLE_MS} ms (ops/s)\n`,
+);
 console.log('| routes | @fcgi/router | router (Express 5) | find-my-way | ours / Express | ours / find-my-way |');
 console.log('|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);

@@ -18,8 +18,13 @@ const PNPM = 'pnpm@12.4.2';
 const SECTIONS = ['micro', 'http', 'bodies', 'fcgid', 'profile'];
 /** What the suite drives: the Debian package and a file that shows it is installed. */
 const SYSTEM = [
-  ['wrk', '/usr/bin/wrk'], ['nginx', '/usr/sbin/nginx'], ['curl', '/usr/bin/curl'], ['golang-go', '/usr/bin/go'],
-  ['php-fpm', '/usr/sbin/php-fpm8.2'], ['apache2', '/usr/sbin/apache2'], ['libapache2-mod-fcgid', '/usr/lib/apache2/modules/mod_fcgid.so'],
+  ['wrk', '/usr/bin/wrk'],
+  ['nginx', '/usr/sbin/nginx'],
+  ['curl', '/usr/bin/curl'],
+  ['golang-go', '/usr/bin/go'],
+  ['php-fpm', '/usr/sbin/php-fpm8.2'],
+  ['apache2', '/usr/sbin/apache2'],
+  ['libapache2-mod-fcgid', '/usr/lib/apache2/modules/mod_fcgid.so'],
 ];
 
 function args() {
@@ -45,9 +50,15 @@ function sh(cmd, argv, opts = {}) {
 
 function setup() {
   sh('npx', ['--yes', PNPM, 'install', '--frozen-lockfile', '--reporter=append-only']);
-  sh(join(ROOT, 'node_modules/.bin/tsc'), ['-b', ...readdirSync(join(ROOT, 'packages')).map((p) => join('packages', p))]);
+  sh(join(ROOT, 'node_modules/.bin/tsc'), [
+    '-b',
+    ...readdirSync(join(ROOT, 'packages')).map((p) => join('packages', p)),
+  ]);
   // PHP's binary carries its version: any php-fpm* in /usr/sbin will do.
-  const missing = SYSTEM.filter(([pkg, file]) => !existsSync(file) && !(pkg === 'php-fpm' && readdirSync('/usr/sbin').some((n) => /^php-fpm\d/.test(n))));
+  const missing = SYSTEM.filter(
+    ([pkg, file]) =>
+      !existsSync(file) && !(pkg === 'php-fpm' && readdirSync('/usr/sbin').some((n) => /^php-fpm\d/.test(n))),
+  );
   if (!missing.length) return;
   const names = missing.map(([pkg]) => pkg);
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
@@ -55,7 +66,9 @@ function setup() {
     sh('apt-get', ['update', '-qq'], { env });
     sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env });
   } else {
-    console.warn(`! missing ${names.join(', ')}: the rows that need them are skipped (apt-get install ${names.join(' ')})`);
+    console.warn(
+      `! missing ${names.join(', ')}: the rows that need them are skipped (apt-get install ${names.join(' ')})`,
+    );
   }
 }
 
@@ -66,20 +79,32 @@ function version(cmd, argv, re) {
 
 function machine(load0) {
   const v = [
-    `Node ${process.version.slice(1)}`, `nginx ${version('/usr/sbin/nginx', ['-v'], /nginx\/(\S+)/)}`,
-    `Go ${version('go', ['version'], /go(\d\S*)/)}`, `PHP ${version('php-fpm8.2', ['-v'], /PHP (\S+)/)}`,
-    `Apache ${version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/)}`, `wrk ${version('wrk', ['-v'], /wrk (\S+)/)}`,
+    `Node ${process.version.slice(1)}`,
+    `nginx ${version('/usr/sbin/nginx', ['-v'], /nginx\/(\S+)/)}`,
+    `Go ${version('go', ['version'], /go(\d\S*)/)}`,
+    `PHP ${version('php-fpm8.2', ['-v'], /PHP (\S+)/)}`,
+    `Apache ${version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/)}`,
+    `wrk ${version('wrk', ['-v'], /wrk (\S+)/)}`,
   ];
   const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
-  return `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; ${v.join(', ')}. ` +
-    `Load average (1/5/15 min) at the start ${load(load0)}, at the end ${load(loadavg())}.`;
+  return (
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; ${v.join(', ')}. ` +
+    `Load average (1/5/15 min) at the start ${load(load0)}, at the end ${load(loadavg())}.`
+  );
 }
 
 const opt = args();
 if (opt.setup) setup();
 const log = (s) => console.log(s);
 const load0 = loadavg();
-const results = { meta: { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), runs: opt.runs, seconds: opt.seconds } };
+const results = {
+  meta: {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    runs: opt.runs,
+    seconds: opt.seconds,
+  },
+};
 const outDir = join(ROOT, '.tmp/bench');
 mkdirSync(outDir, { recursive: true });
 // Imported after setup: they need the workspace installed and built.
@@ -104,7 +129,12 @@ if (opt.only.includes('fcgid')) {
 }
 if (opt.only.includes('profile')) {
   log('# CPU profile of @fcgi hello');
-  results.profile = await (await import('./profile.mjs')).runProfile({ seconds: opt.seconds, warmup: opt.warmup, outDir, log });
+  results.profile = await (await import('./profile.mjs')).runProfile({
+    seconds: opt.seconds,
+    warmup: opt.warmup,
+    outDir,
+    log,
+  });
 }
 results.meta.machine = machine(load0);
 const md = (await import('./report.mjs')).report(results);

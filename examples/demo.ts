@@ -15,9 +15,17 @@ app.set('cookie secret', process.env.DEMO_SECRET ?? 'demo secret: set DEMO_SECRE
 const escapeHtml = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function table(rows: Record<string, unknown>): string {
-  return '<table>' + Object.keys(rows).sort().map((k) =>
-    `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(Array.isArray(rows[k]) ? (rows[k] as unknown[]).join(', ') : rows[k])}</td></tr>`,
-  ).join('') + '</table>';
+  return (
+    '<table>' +
+    Object.keys(rows)
+      .sort()
+      .map(
+        (k) =>
+          `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(Array.isArray(rows[k]) ? (rows[k] as unknown[]).join(', ') : rows[k])}</td></tr>`,
+      )
+      .join('') +
+    '</table>'
+  );
 }
 
 // Middleware: a timing header on every response, set just before the headers go out.
@@ -39,7 +47,12 @@ app.use(json({ limit: '64kb' }));
 app.use((req, res, next) => {
   const seen = Number(req.signedCookies.visits) || 0;
   res.locals.visits = seen + 1;
-  res.cookie('visits', String(seen + 1), { signed: true, httpOnly: true, sameSite: 'lax', maxAge: 30 * 24 * 3600 * 1000 });
+  res.cookie('visits', String(seen + 1), {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    maxAge: 30 * 24 * 3600 * 1000,
+  });
   next();
 });
 

@@ -53,16 +53,22 @@ async function echo(req: FcgiRequest, res: FcgiResponse): Promise<void> {
   const status = Number(first(req.query.status) ?? 200);
   res.statusCode = status >= 200 && status <= 999 ? status : 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({
-    method: req.method,
-    url: req.url,
-    path: req.path,
-    query: req.query,
-    headers: req.headers,
-    environ: req.environ,
-    bodyLength,
-    bodySha256: hash.digest('hex'),
-  }, null, 2) + '\n');
+  res.end(
+    JSON.stringify(
+      {
+        method: req.method,
+        url: req.url,
+        path: req.path,
+        query: req.query,
+        headers: req.headers,
+        environ: req.environ,
+        bodyLength,
+        bodySha256: hash.digest('hex'),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 // serve(): FastCGI on fd 0 or FCGI_LISTEN, one request in a CGI environment, else the dev gateway.

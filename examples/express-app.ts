@@ -43,7 +43,13 @@ app.use('/api', api);
 
 // What Express knows about the client: from the web server's params, via req.socket.
 app.get('/whoami', (req, res) => {
-  res.json({ ip: req.ip, protocol: req.protocol, secure: req.secure, hostname: req.hostname, userAgent: req.get('user-agent') ?? null });
+  res.json({
+    ip: req.ip,
+    protocol: req.protocol,
+    secure: req.secure,
+    hostname: req.hostname,
+    userAgent: req.get('user-agent') ?? null,
+  });
 });
 app.get('/visit', (req, res) => {
   const visits = Number(/(?:^|; )visits=(\d+)/.exec(req.get('cookie') ?? '')?.[1] ?? 0) + 1;

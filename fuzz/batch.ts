@@ -34,7 +34,15 @@ export function makeCase(seed: number, index: number): FuzzCase {
     if (kind === 'valid') bytes = Buffer.concat(valid.records);
     else ({ bytes, applied } = mutate(valid.records, rng));
   }
-  return { index, kind, valid, bytes, applied, chunks: chunking(rng, bytes.length), fin: rng.chance(0.5) ? 'now' : 'quiet' };
+  return {
+    index,
+    kind,
+    valid,
+    bytes,
+    applied,
+    chunks: chunking(rng, bytes.length),
+    fin: rng.chance(0.5) ? 'now' : 'quiet',
+  };
 }
 
 export function emptyResult(): BatchResult {
@@ -55,8 +63,11 @@ export function addResult(into: BatchResult, r: BatchResult): void {
  * `progress` hears the count of inputs done every 500.
  */
 export async function runBatch(
-  path: string, seed: number, range: { from: number; to: number; stride?: number; deadline?: number },
-  concurrency: number, progress?: (inputs: number) => void,
+  path: string,
+  seed: number,
+  range: { from: number; to: number; stride?: number; deadline?: number },
+  concurrency: number,
+  progress?: (inputs: number) => void,
 ): Promise<BatchResult> {
   const out = emptyResult();
   const stride = range.stride ?? 1;

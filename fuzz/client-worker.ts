@@ -3,7 +3,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runBatch } from './batch.js';
 
 const { path, seed, concurrency, range } = workerData as {
-  path: string; seed: number; concurrency: number; range: { from: number; to: number; stride: number; deadline: number };
+  path: string;
+  seed: number;
+  concurrency: number;
+  range: { from: number; to: number; stride: number; deadline: number };
 };
-const result = await runBatch(path, seed, range, concurrency, (inputs) => parentPort!.postMessage({ progress: inputs }));
+const result = await runBatch(path, seed, range, concurrency, (inputs) =>
+  parentPort!.postMessage({ progress: inputs }),
+);
 parentPort!.postMessage({ result });

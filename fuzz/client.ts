@@ -106,7 +106,8 @@ export async function runCase(path: string, c: FuzzCase): Promise<CaseResult> {
     if (c.kind === 'valid') {
       const v = c.valid!;
       const done = () => v.requests.every((r) => got.get(r.id)?.end) && management >= v.management;
-      if (!(await until(() => done() || closed, 15_000))) return { error: `valid input not answered in 15 s (${describe(got, v)})`, answered: answered() };
+      if (!(await until(() => done() || closed, 15_000)))
+        return { error: `valid input not answered in 15 s (${describe(got, v)})`, answered: answered() };
       if (!done()) return { error: `connection closed before every reply (${describe(got, v)})`, answered: answered() };
       if (v.requests.length === 1 && !v.requests[0]!.keepConn && !(await until(() => ended || closed, 3000))) {
         return { error: 'without KEEP_CONN the server did not close after END_REQUEST', answered: answered() };
@@ -129,7 +130,9 @@ export async function runCase(path: string, c: FuzzCase): Promise<CaseResult> {
 }
 
 function describe(got: Map<number, Got>, v: ValidStream): string {
-  return v.requests.map((r) => `${r.id} ${r.method} ${r.route}${r.aborted ? ' +abort' : ''}: ${got.get(r.id)?.end ? 'ended' : 'open'}`).join(', ');
+  return v.requests
+    .map((r) => `${r.id} ${r.method} ${r.route}${r.aborted ? ' +abort' : ''}: ${got.get(r.id)?.end ? 'ended' : 'open'}`)
+    .join(', ');
 }
 
 function split(stdout: Buffer): { status: number; body: Buffer } {
@@ -149,21 +152,34 @@ function check(r: PlannedRequest, g: Got, elapsed: number): string | null {
   // A valid input sent slowly (byte by byte, under load) may rightly outlast the server's timeouts.
   if (status === 503 && body.toString() === 'Request timed out\n' && elapsed >= FUZZ_LIMITS.requestTimeout) return null;
   if (status === 408 && elapsed >= FUZZ_LIMITS.bodyTimeout) return null;
-  if (r.oversize) return status === 431 ? null : `${what}: params over ${FUZZ_LIMITS.maxParamsBytes} bytes got ${status}, not 431`;
+  if (r.oversize)
+    return status === 431 ? null : `${what}: params over ${FUZZ_LIMITS.maxParamsBytes} bytes got ${status}, not 431`;
   const head = r.method === 'HEAD';
   const expect = (s: number, len?: number, text?: string | null): string | null => {
     if (status !== s) return `${what}: status ${status}, expected ${s}`;
-    if (len !== undefined && body.length !== (head ? 0 : len)) return `${what}: ${body.length} body bytes, expected ${len}`;
-    if (text != null && body.toString('utf8') !== text) return `${what}: body ${JSON.stringify(body.subarray(0, 80).toString())}, expected ${JSON.stringify(text.slice(0, 80))}`;
+    if (len !== undefined && body.length !== (head ? 0 : len))
+      return `${what}: ${body.length} body bytes, expected ${len}`;
+    if (text != null && body.toString('utf8') !== text)
+      return `${what}: body ${JSON.stringify(body.subarray(0, 80).toString())}, expected ${JSON.stringify(text.slice(0, 80))}`;
     return null;
   };
   switch (r.route) {
-    case '/echo': case '/hello': case '/json': return expect(200, undefined, expectedBody(r));
-    case '/stream': return expect(200, r.chunks * 1000);
-    case '/big': return expect(200, 300 * 1024);
-    case '/slow': return expect(200, undefined, head ? '' : 'slow');
-    case '/throw': case '/reject': return expect(500);
-    case '/never': return expect(503, undefined, 'Request timed out\n');
-    case '/late-throw': return g.end!.appStatus === 1 ? null : `${what}: appStatus ${g.end!.appStatus}, expected 1 (cut)`;
+    case '/echo':
+    case '/hello':
+    case '/json':
+      return expect(200, undefined, expectedBody(r));
+    case '/stream':
+      return expect(200, r.chunks * 1000);
+    case '/big':
+      return expect(200, 300 * 1024);
+    case '/slow':
+      return expect(200, undefined, head ? '' : 'slow');
+    case '/throw':
+    case '/reject':
+      return expect(500);
+    case '/never':
+      return expect(503, undefined, 'Request timed out\n');
+    case '/late-throw':
+      return g.end!.appStatus === 1 ? null : `${what}: appStatus ${g.end!.appStatus}, expected 1 (cut)`;
   }
 }

@@ -66,7 +66,8 @@ export async function runConnectionFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const concurrency = o.concurrency ?? 256;
   const gc = getGc();
   const failures: FuzzFailure[] = [];
-  const uncaught = (err: unknown) => failures.push({ index: -1, kind: 'process', applied: [], error: `uncaught: ${(err as Error)?.stack ?? err}` });
+  const uncaught = (err: unknown) =>
+    failures.push({ index: -1, kind: 'process', applied: [], error: `uncaught: ${(err as Error)?.stack ?? err}` });
   process.on('uncaughtException', uncaught);
   process.on('unhandledRejection', uncaught);
   const app = await startFuzzServer();
@@ -74,7 +75,7 @@ export async function runConnectionFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const deadline = o.seconds === undefined ? Infinity : started + o.seconds * 1000;
   const from = o.only ?? 0;
   const to = o.only === undefined ? o.inputs : o.only + 1;
-  const workers = o.only !== undefined ? 0 : o.workers ?? 1;
+  const workers = o.only !== undefined ? 0 : (o.workers ?? 1);
   let lastLog = started;
   let heapStart = -1;
   const done = new Array<number>(Math.max(1, workers)).fill(0);
@@ -89,7 +90,9 @@ export async function runConnectionFuzz(o: FuzzOptions): Promise<FuzzReport> {
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
       const sec = (lastLog - started) / 1000;
-      log(`${sum} inputs in ${sec.toFixed(0)} s (${(sum / sec).toFixed(0)}/s), rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB`);
+      log(
+        `${sum} inputs in ${sec.toFixed(0)} s (${(sum / sec).toFixed(0)}/s), rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB`,
+      );
     }
   };
   const threads: Worker[] = [];
@@ -100,15 +103,26 @@ export async function runConnectionFuzz(o: FuzzOptions): Promise<FuzzReport> {
       addResult(total, await runBatch(app.path, o.seed, { from, to, deadline }, concurrency, (n) => progress(0, n)));
     } else {
       // Worker k runs inputs k, k + workers, ...: each index still means the same input.
-      const results = await Promise.all(Array.from({ length: workers }, (_, k) => new Promise<BatchResult>((resolve, reject) => {
-        const w = startWorker({ path: app.path, seed: o.seed, concurrency: Math.ceil(concurrency / workers), range: { from: from + k, to, stride: workers, deadline } });
-        threads.push(w);
-        w.on('error', reject);
-        w.on('message', (m: { progress?: number; result?: BatchResult }) => {
-          if (m.progress !== undefined) progress(k, m.progress);
-          if (m.result) resolve(m.result);
-        });
-      })));
+      const results = await Promise.all(
+        Array.from(
+          { length: workers },
+          (_, k) =>
+            new Promise<BatchResult>((resolve, reject) => {
+              const w = startWorker({
+                path: app.path,
+                seed: o.seed,
+                concurrency: Math.ceil(concurrency / workers),
+                range: { from: from + k, to, stride: workers, deadline },
+              });
+              threads.push(w);
+              w.on('error', reject);
+              w.on('message', (m: { progress?: number; result?: BatchResult }) => {
+                if (m.progress !== undefined) progress(k, m.progress);
+                if (m.result) resolve(m.result);
+              });
+            }),
+        ),
+      );
       for (const r of results) addResult(total, r);
     }
     total.failures.push(...failures);
@@ -122,13 +136,19 @@ export async function runConnectionFuzz(o: FuzzOptions): Promise<FuzzReport> {
     gc();
     const heapEnd = process.memoryUsage().heapUsed;
     const proto = Object.prototype as Record<string, unknown>;
-    if (proto.x !== undefined || proto.y !== undefined) total.failures.push({ index: -1, kind: 'process', applied: [], error: 'Object.prototype was polluted' });
+    if (proto.x !== undefined || proto.y !== undefined)
+      total.failures.push({ index: -1, kind: 'process', applied: [], error: 'Object.prototype was polluted' });
     report = {
-      ...total, seed: o.seed, seconds,
-      protocolErrors: app.protocolErrors, handlerErrors: app.handlerErrors,
-      heapStartMB: (heapStart < 0 ? heapEnd : heapStart) / MB, heapEndMB: heapEnd / MB,
+      ...total,
+      seed: o.seed,
+      seconds,
+      protocolErrors: app.protocolErrors,
+      handlerErrors: app.handlerErrors,
+      heapStartMB: (heapStart < 0 ? heapEnd : heapStart) / MB,
+      heapEndMB: heapEnd / MB,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
-      leftConnections: app.server.connections, leftRequests: app.server.activeRequests,
+      leftConnections: app.server.connections,
+      leftRequests: app.server.activeRequests,
     };
   } finally {
     for (const w of threads) await w.terminate();
@@ -147,8 +167,13 @@ export function formatReport(r: FuzzReport): string {
     `heapUsed after GC: ${r.heapStartMB.toFixed(1)} MB after warm-up, ${r.heapEndMB.toFixed(1)} MB at the end; peak RSS ${r.peakRssMB.toFixed(0)} MB`,
     `left on the server: ${r.leftConnections} connections, ${r.leftRequests} requests`,
   ];
-  for (const f of r.failures) lines.push(`FAIL input ${f.index} (${f.kind}${f.applied.length ? `: ${f.applied.join(', ')}` : ''}): ${f.error}` +
-    (f.index >= 0 ? `\n  reproduce: FUZZ_SEED=${r.seed} FUZZ_INDEX=${f.index} node --import tsx fuzz/connection-fuzz.ts` : ''));
+  for (const f of r.failures)
+    lines.push(
+      `FAIL input ${f.index} (${f.kind}${f.applied.length ? `: ${f.applied.join(', ')}` : ''}): ${f.error}` +
+        (f.index >= 0
+          ? `\n  reproduce: FUZZ_SEED=${r.seed} FUZZ_INDEX=${f.index} node --import tsx fuzz/connection-fuzz.ts`
+          : ''),
+    );
   return lines.join('\n');
 }
 
@@ -164,7 +189,8 @@ async function main(): Promise<void> {
   const seconds = arg('seconds');
   console.log(`connection fuzz: FUZZ_SEED=${seed}${onlyText ? ` FUZZ_INDEX=${onlyText}` : ''}, up to ${inputs} inputs`);
   const report = await runConnectionFuzz({
-    seed, inputs,
+    seed,
+    inputs,
     ...(seconds ? { seconds: Number(seconds) } : {}),
     ...(arg('concurrency') ? { concurrency: Number(arg('concurrency')) } : {}),
     ...(arg('workers') ? { workers: Number(arg('workers')) } : {}),

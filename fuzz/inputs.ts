@@ -1,13 +1,22 @@
 // Valid FastCGI request streams, as records, with what a correct server must answer: the seed
 // material the mutator then breaks. Record boundaries, padding and interleaving vary at random.
 import { createHash } from 'node:crypto';
-import {
-  RecordType as Rec, encodeBeginRequest, encodeNameValues, paddingFor, writeHeader,
-} from '@fcgi/core/protocol';
+import { RecordType as Rec, encodeBeginRequest, encodeNameValues, paddingFor, writeHeader } from '@fcgi/core/protocol';
 import type { Rng } from './rng.js';
 
 /** What the fuzz app does for each URI (see server.ts). */
-export const ROUTES = ['/echo', '/hello', '/stream', '/big', '/json', '/throw', '/reject', '/late-throw', '/slow', '/never'] as const;
+export const ROUTES = [
+  '/echo',
+  '/hello',
+  '/stream',
+  '/big',
+  '/json',
+  '/throw',
+  '/reject',
+  '/late-throw',
+  '/slow',
+  '/never',
+] as const;
 export type Route = (typeof ROUTES)[number];
 
 /** Limits the fuzz server runs with (small, so the limit paths are hit often). */
@@ -85,7 +94,10 @@ function randomJson(rng: Rng, depth = 0): unknown {
   const o: Record<string, unknown> = {};
   for (let i = rng.int(4); i > 0; i--) {
     Object.defineProperty(o, rng.pick(['__proto__', 'constructor', 'prototype', 'k', randomText(rng, 3)]), {
-      value: randomJson(rng, depth + 1), enumerable: true, configurable: true, writable: true,
+      value: randomJson(rng, depth + 1),
+      enumerable: true,
+      configurable: true,
+      writable: true,
     });
   }
   return o;
@@ -105,7 +117,14 @@ function paramsFor(rng: Rng, r: PlannedRequest): [string, string][] {
     ['HTTP_X_CHUNKS', String(chunks)],
   ];
   for (let i = rng.int(12); i > 0; i--) {
-    const name = rng.pick(['HTTP_COOKIE', 'HTTP_X_A', '__proto__', 'constructor', 'HTTP_ACCEPT', randomText(rng, rng.size(200))]);
+    const name = rng.pick([
+      'HTTP_COOKIE',
+      'HTTP_X_A',
+      '__proto__',
+      'constructor',
+      'HTTP_ACCEPT',
+      randomText(rng, rng.size(200)),
+    ]);
     pairs.push([name, randomText(rng, rng.size(1000))]);
   }
   if (oversize) pairs.push(['HTTP_X_HUGE', 'h'.repeat(FUZZ_LIMITS.maxParamsBytes + 1)]);
@@ -121,7 +140,10 @@ function planRequest(rng: Rng, id: number, keepConn: boolean, multiplexed: boole
   if (route === '/json') body = Buffer.from(JSON.stringify(randomJson(rng)) ?? 'null');
   else if (rng.chance(0.6)) body = rng.bytes(rng.size(most));
   return {
-    id, route, keepConn, body,
+    id,
+    route,
+    keepConn,
+    body,
     method: body.length ? 'POST' : rng.pick(['GET', 'HEAD', 'DELETE']),
     oversize: rng.chance(0.03),
     aborted: (route === '/slow' || route === '/never') && rng.chance(0.4),
@@ -142,7 +164,9 @@ function requestRecords(rng: Rng, r: PlannedRequest): Buffer[] {
 /** A management record: GET_VALUES (known and unknown names) or an unknown type on id 0. */
 function managementRecord(rng: Rng): Buffer {
   if (rng.chance(0.6)) {
-    const names = ['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS', 'NOPE', '__proto__'].filter(() => rng.chance(0.6));
+    const names = ['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS', 'NOPE', '__proto__'].filter(() =>
+      rng.chance(0.6),
+    );
     return record(Rec.GET_VALUES, 0, encodeNameValues(names.map((n) => [n, ''] as [string, string])), 0, rng);
   }
   return record(rng.pick([0, 12, 13, 100, 255]), 0, rng.bytes(rng.int(16)), 0, rng);
@@ -151,7 +175,12 @@ function managementRecord(rng: Rng): Buffer {
 /** One to three requests (several are multiplexed: their records interleaved), plus management records. */
 export function validStream(rng: Rng): ValidStream {
   const n = rng.chance(0.75) ? 1 : rng.range(2, 3);
-  const ids = rng.pick([[1, 2, 3], [3, 2, 1], [65535, 1, 2], [7, 8, 9]]);
+  const ids = rng.pick([
+    [1, 2, 3],
+    [3, 2, 1],
+    [65535, 1, 2],
+    [7, 8, 9],
+  ]);
   // Without KEEP_CONN the server may close once the first request ends: only a lone request may say so.
   const requests = ids.slice(0, n).map((id) => planRequest(rng, id, n > 1 ? true : rng.chance(0.5), n > 1));
   const queues = requests.map((r) => requestRecords(rng, r));
@@ -173,9 +202,13 @@ export function validStream(rng: Rng): ValidStream {
 export function expectedBody(r: PlannedRequest): string | null {
   if (r.method === 'HEAD') return '';
   switch (r.route) {
-    case '/echo': return `${r.body.length} ${createHash('sha1').update(r.body).digest('hex')}`;
-    case '/hello': return 'hello';
-    case '/json': return JSON.stringify(JSON.parse(r.body.toString('utf8')));
-    default: return null;
+    case '/echo':
+      return `${r.body.length} ${createHash('sha1').update(r.body).digest('hex')}`;
+    case '/hello':
+      return 'hello';
+    case '/json':
+      return JSON.stringify(JSON.parse(r.body.toString('utf8')));
+    default:
+      return null;
   }
 }

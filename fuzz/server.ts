@@ -20,7 +20,6 @@ export interface FuzzServer {
 const CHUNK = Buffer.alloc(1000, '0123456789');
 const BIG = Buffer.alloc(300 * 1024, 'abcdefgh');
 
-
 async function handle(req: FcgiRequest, res: FcgiResponse): Promise<void> {
   const route = req.path;
   res.setHeader('Content-Type', 'text/plain');
@@ -94,8 +93,12 @@ export async function startFuzzServer(): Promise<FuzzServer> {
   return {
     server,
     path,
-    get protocolErrors() { return state.protocolErrors; },
-    get handlerErrors() { return state.handlerErrors; },
+    get protocolErrors() {
+      return state.protocolErrors;
+    },
+    get handlerErrors() {
+      return state.handlerErrors;
+    },
     async stop() {
       await server.close();
       await rm(dir, { recursive: true, force: true });

@@ -38,7 +38,10 @@ function entryPoints() {
     for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
       const types = typeof target === 'object' ? target.types : undefined;
       if (typeof types !== 'string') continue; // ./package.json and the like
-      entries.push({ specifier: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, file: join(root, 'packages', dir, types) });
+      entries.push({
+        specifier: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`,
+        file: join(root, 'packages', dir, types),
+      });
     }
     out.push({ dir, name: pkg.name, entries });
   }
@@ -47,7 +50,10 @@ function entryPoints() {
 
 /** Declaration text without the export/declare modifiers, so that the same shape prints the same. */
 function tidy(text) {
-  return text.replace(/^export\s+/, '').replace(/^declare\s+/, '').replace(/;\s*$/, '');
+  return text
+    .replace(/^export\s+/, '')
+    .replace(/^declare\s+/, '')
+    .replace(/;\s*$/, '');
 }
 
 function describe(project, symbol) {
@@ -60,7 +66,9 @@ function describe(project, symbol) {
     if (!node) continue;
     if (node.kind === SyntaxKind.VariableDeclaration) {
       const type = checker.getTypeOfSymbol(target);
-      parts.push(`const ${target.name}: ${type ? checker.typeToString(type, undefined, NodeBuilderFlags.NoTruncation) : 'unknown'}`);
+      parts.push(
+        `const ${target.name}: ${type ? checker.typeToString(type, undefined, NodeBuilderFlags.NoTruncation) : 'unknown'}`,
+      );
     } else {
       parts.push(tidy(emitter.printNode(node)));
     }
@@ -88,7 +96,12 @@ function report(pkg, project) {
     for (const symbol of symbols) {
       const { kind, text } = describe(project, symbol);
       lines.push(`// ${symbol.name}: ${kind}`, text, '');
-      const global = project.checker.resolveName(symbol.name, SymbolFlags.Value | SymbolFlags.Type | SymbolFlags.Namespace, undefined, false);
+      const global = project.checker.resolveName(
+        symbol.name,
+        SymbolFlags.Value | SymbolFlags.Type | SymbolFlags.Namespace,
+        undefined,
+        false,
+      );
       if (global) shadows.push(`${entry.specifier} exports ${symbol.name}, which shadows the global ${symbol.name}`);
     }
     if (lines.at(-1) === '') lines.pop();
@@ -110,15 +123,25 @@ function main() {
   const dir = mkdtempSync(join(tmpdir(), 'api-report-'));
   const configs = packages.map((pkg) => {
     const config = join(dir, `tsconfig.${pkg.dir}.json`);
-    writeFileSync(config, JSON.stringify({
-      compilerOptions: {
-        module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, noEmit: true,
-        // The globals an app sees on Node: the ES library and @types/node (its fetch globals included),
-        // not the browser's DOM (window.status, name...).
-        lib: ['es2023'], types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
-      },
-      files: pkg.entries.map((e) => e.file),
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          // The globals an app sees on Node: the ES library and @types/node (its fetch globals included),
+          // not the browser's DOM (window.status, name...).
+          lib: ['es2023'],
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+        },
+        files: pkg.entries.map((e) => e.file),
+      }),
+    );
     return config;
   });
   const api = new API({ cwd: root });
@@ -139,7 +162,9 @@ function main() {
         console.log(`api-report: wrote ${relative(root, path)}`);
       } else {
         failed = true;
-        console.error(`api-report: the public API of ${pkg.name} changed; if meant, run node scripts/api-report.mjs --update and commit ${relative(root, path)}`);
+        console.error(
+          `api-report: the public API of ${pkg.name} changed; if meant, run node scripts/api-report.mjs --update and commit ${relative(root, path)}`,
+        );
         console.error(diff(old, text));
       }
     });
@@ -159,7 +184,8 @@ function diff(a, b) {
   const n = y.length;
   const lcs = Array.from({ length: m + 1 }, () => new Uint32Array(n + 1));
   for (let i = m - 1; i >= 0; i--) {
-    for (let j = n - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    for (let j = n - 1; j >= 0; j--)
+      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   }
   const out = [];
   let i = 0;

@@ -53,7 +53,7 @@ export const CORE_LAYERS = {
   },
   client: {
     may: ['http', 'connection', 'protocol', 'errors.ts'],
-    why: 'the FastCGI client speaks the protocol (and reads CGI heads with http\'s rules), never an app',
+    why: "the FastCGI client speaks the protocol (and reads CGI heads with http's rules), never an app",
   },
   gateway: {
     may: ['client', 'http', 'semantics', 'connection', 'protocol', 'errors.ts'],
@@ -68,7 +68,19 @@ export const CORE_LAYERS = {
     why: 'the CGI transport: on top, runs one request from stdin to stdout',
   },
   'serve.ts': {
-    may: ['server', 'cgi', 'gateway', 'client', 'app', 'send', 'http', 'connection', 'protocol', 'semantics', 'errors.ts'],
+    may: [
+      'server',
+      'cgi',
+      'gateway',
+      'client',
+      'app',
+      'send',
+      'http',
+      'connection',
+      'protocol',
+      'semantics',
+      'errors.ts',
+    ],
     why: 'serve(): picks a transport (socket, stdin listener, CGI, the development gateway) for a handler',
   },
   'create-app.ts': {
@@ -76,7 +88,20 @@ export const CORE_LAYERS = {
     why: 'createApp(): the app of the app layer with listen(), which serves it (serve() sits above the app)',
   },
   'cli.ts': {
-    may: ['serve.ts', 'server', 'cgi', 'client', 'gateway', 'app', 'send', 'http', 'connection', 'protocol', 'semantics', 'errors.ts'],
+    may: [
+      'serve.ts',
+      'server',
+      'cgi',
+      'client',
+      'gateway',
+      'app',
+      'send',
+      'http',
+      'connection',
+      'protocol',
+      'semantics',
+      'errors.ts',
+    ],
     why: 'the fcgi command: the very top',
   },
   'index.ts': {
@@ -88,7 +113,18 @@ export const CORE_LAYERS = {
 /** Node built-ins a layer must not import, each with why. */
 export const FORBIDDEN_BUILTINS = {
   protocol: {
-    names: ['net', 'tls', 'dgram', 'timers', 'timers/promises', 'child_process', 'cluster', 'http', 'fs', 'fs/promises'],
+    names: [
+      'net',
+      'tls',
+      'dgram',
+      'timers',
+      'timers/promises',
+      'child_process',
+      'cluster',
+      'http',
+      'fs',
+      'fs/promises',
+    ],
     why: 'the protocol is bytes only: no sockets, timers, files or processes (tests feed it buffers)',
   },
   semantics: {
@@ -114,7 +150,12 @@ function walk(dir, out) {
     if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
     const p = join(dir, entry.name);
     if (entry.isDirectory()) walk(p, out);
-    else if (/\.(m|c)?tsx?$/.test(entry.name) && !/\.test\.(m|c)?tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(p);
+    else if (
+      /\.(m|c)?tsx?$/.test(entry.name) &&
+      !/\.test\.(m|c)?tsx?$/.test(entry.name) &&
+      !entry.name.endsWith('.d.ts')
+    )
+      out.push(p);
   }
   return out;
 }
@@ -128,7 +169,11 @@ function readPackages(root) {
     if (!entry.isDirectory() || !existsSync(join(base, entry.name, 'src'))) continue;
     const manifest = join(base, entry.name, 'package.json');
     const json = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};
-    pkgs.set(entry.name, { dir: entry.name, name: json.name ?? `@fcgi/${entry.name}`, exports: json.exports ?? { '.': './dist/index.js' } });
+    pkgs.set(entry.name, {
+      dir: entry.name,
+      name: json.name ?? `@fcgi/${entry.name}`,
+      exports: json.exports ?? { '.': './dist/index.js' },
+    });
   }
   return pkgs;
 }
@@ -137,7 +182,10 @@ function readPackages(root) {
 function readImports(files) {
   const dir = mkdtempSync(join(tmpdir(), 'check-layers-'));
   const config = join(dir, 'tsconfig.json');
-  writeFileSync(config, JSON.stringify({ compilerOptions: { noResolve: true, noLib: true, types: [], allowJs: true }, files }));
+  writeFileSync(
+    config,
+    JSON.stringify({ compilerOptions: { noResolve: true, noLib: true, types: [], allowJs: true }, files }),
+  );
   const api = new API({ cwd: dir });
   try {
     const project = api.updateSnapshot({ openProject: config }).getProjects()[0];
@@ -156,13 +204,16 @@ function readImports(files) {
         }
         return lo + 1;
       };
-      result.set(file, (sf?.imports ?? []).map((node) => ({
-        spec: node.text,
-        line: lineOf(skipTrivia(text, node.pos)),
-        typeOnly: isTypeOnly(node),
-        // `export * from`: re-exports whatever the target holds, now and later.
-        star: node.parent?.kind === SyntaxKind.ExportDeclaration && !node.parent.exportClause,
-      })));
+      result.set(
+        file,
+        (sf?.imports ?? []).map((node) => ({
+          spec: node.text,
+          line: lineOf(skipTrivia(text, node.pos)),
+          typeOnly: isTypeOnly(node),
+          // `export * from`: re-exports whatever the target holds, now and later.
+          star: node.parent?.kind === SyntaxKind.ExportDeclaration && !node.parent.exportClause,
+        })),
+      );
     }
     return result;
   } finally {
@@ -184,7 +235,12 @@ export function coreLayerOf(relToSrc) {
   return relToSrc.split('/')[0];
 }
 
-const TS_FOR_JS = [['.js', '.ts'], ['.mjs', '.mts'], ['.cjs', '.cts'], ['.jsx', '.tsx']];
+const TS_FOR_JS = [
+  ['.js', '.ts'],
+  ['.mjs', '.mts'],
+  ['.cjs', '.cts'],
+  ['.jsx', '.tsx'],
+];
 
 /** The source file a relative specifier names, or undefined when there is none. */
 function resolveRelative(fromFile, spec) {
@@ -199,9 +255,12 @@ function resolveRelative(fromFile, spec) {
 function resolvePackage(root, pkg, subpath) {
   const entry = pkg.exports[subpath === '' ? '.' : `./${subpath}`];
   if (entry === undefined) return undefined;
-  const target = typeof entry === 'string' ? entry : entry.types ?? entry.import ?? entry.default;
+  const target = typeof entry === 'string' ? entry : (entry.types ?? entry.import ?? entry.default);
   if (typeof target !== 'string') return undefined;
-  const src = target.replace(/^\.\/dist\//, './src/').replace(/\.d\.ts$/, '.ts').replace(/\.js$/, '.ts');
+  const src = target
+    .replace(/^\.\/dist\//, './src/')
+    .replace(/\.d\.ts$/, '.ts')
+    .replace(/\.js$/, '.ts');
   const file = join(root, 'packages', pkg.dir, src);
   return existsSync(file) ? file : undefined;
 }
@@ -227,7 +286,8 @@ export function checkLayers(root) {
     const layer = pkgDir === 'core' ? coreLayerOf(inSrc) : undefined;
     const rule = layer === undefined ? undefined : CORE_LAYERS[layer];
     const report = (line, message) => problems.push({ file: rel(file), line, message });
-    if (pkgDir === 'core' && rule === undefined) report(1, `core/src/${layer} is in no layer: add it to CORE_LAYERS in scripts/check-layers.mjs`);
+    if (pkgDir === 'core' && rule === undefined)
+      report(1, `core/src/${layer} is in no layer: add it to CORE_LAYERS in scripts/check-layers.mjs`);
 
     for (const { spec, line, star } of imports.get(file)) {
       if (star) report(line, `export * from '${spec}': name each export, so that what is public is a decision`);
@@ -244,7 +304,10 @@ export function checkLayers(root) {
         if (top !== 'packages' || targetPkg !== pkgDir) {
           const to = top === 'packages' ? targetPkg : top;
           const pkgName = pkgs.get(targetPkg)?.name ?? to;
-          report(line, `${pkgDir} imports ${rel(target)} by a relative path: import ${pkgName} through its package exports`);
+          report(
+            line,
+            `${pkgDir} imports ${rel(target)} by a relative path: import ${pkgName} through its package exports`,
+          );
           if (top !== 'packages' || !pkgs.has(targetPkg)) continue;
         }
       } else {
@@ -258,7 +321,10 @@ export function checkLayers(root) {
         }
         const allowed = PACKAGE_RULES[pkgDir]?.may ?? [];
         if (!allowed.includes(pkg.dir)) {
-          report(line, `${pkgDir} imports ${spec}: ${PACKAGE_RULES[pkgDir]?.why ?? `${pkgDir} is not in PACKAGE_RULES`}`);
+          report(
+            line,
+            `${pkgDir} imports ${spec}: ${PACKAGE_RULES[pkgDir]?.why ?? `${pkgDir} is not in PACKAGE_RULES`}`,
+          );
         }
         target = resolvePackage(root, pkg, subpath);
         if (target === undefined) {
@@ -271,7 +337,9 @@ export function checkLayers(root) {
       if (pkgDir === 'core' && targetPkg === 'core' && rule !== undefined) {
         const targetLayer = coreLayerOf(targetRest.join('/'));
         if (targetLayer !== layer && !rule.may.includes('*') && !rule.may.includes(targetLayer)) {
-          const why = CORE_LAYERS[targetLayer] ? `${layer} may import only ${rule.may.join(', ') || 'nothing'} (${rule.why})` : `${targetLayer} is in no layer`;
+          const why = CORE_LAYERS[targetLayer]
+            ? `${layer} may import only ${rule.may.join(', ') || 'nothing'} (${rule.why})`
+            : `${targetLayer} is in no layer`;
           report(line, `${layer} -> ${targetLayer} (${spec}): ${why}`);
         }
       }
@@ -282,7 +350,11 @@ export function checkLayers(root) {
     const arrows = cycle.map(({ from, to, line }) => `${rel(from)}:${line} -> ${rel(to)}`);
     const others = [...group].filter((f) => !cycle.some((a) => a.from === f)).map(rel);
     const more = others.length > 0 ? ` (the same knot also holds ${others.join(', ')})` : '';
-    problems.push({ file: rel(cycle[0].from), line: cycle[0].line, message: `import cycle: ${arrows.join(', ')}${more}` });
+    problems.push({
+      file: rel(cycle[0].from),
+      line: cycle[0].line,
+      message: `import cycle: ${arrows.join(', ')}${more}`,
+    });
   }
   return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }

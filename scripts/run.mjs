@@ -41,7 +41,9 @@ function installSystemDeps() {
       if (addPolicy) rmSync(policy, { force: true });
     }
   } else {
-    console.warn(`! missing ${names.join(', ')}: the tests that need them will fail (install them, e.g. apt-get install ${names.join(' ')})`);
+    console.warn(
+      `! missing ${names.join(', ')}: the tests that need them will fail (install them, e.g. apt-get install ${names.join(' ')})`,
+    );
   }
 }
 

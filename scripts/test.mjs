@@ -46,7 +46,9 @@ step(process.execPath, ['scripts/api-report.mjs']);
 // A full run (CI's) also lints and checks the formatting (Biome).
 if (filters.length === 0) step(process.execPath, [join(root, 'scripts/lint.mjs')]);
 
-const r = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files,
-], { stdio: 'inherit', cwd: root });
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', cwd: root },
+);
 process.exit(r.status ?? 1);

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createApp, createFcgiServer, multipart, parseMultipart, type FcgiServer, type UploadedFile } from '@fcgi/core';
-import { RecordType, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import {
+  RecordType,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
+} from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request, splitCgi } from './helpers/http-harness.js';
 
@@ -60,7 +67,13 @@ describe('multipart over FastCGI', () => {
         seenPaths.push(f.path!);
         // Read in the handler: the file is there while the request runs.
         const data = readFileSync(f.path!);
-        return { fieldname: f.fieldname, originalname: f.originalname, size: f.size, sha: sha(data), inDest: f.path!.startsWith(uploads) };
+        return {
+          fieldname: f.fieldname,
+          originalname: f.originalname,
+          size: f.size,
+          sha: sha(data),
+          inDest: f.path!.startsWith(uploads),
+        };
       });
       res.end(JSON.stringify({ body: req.body, files, rss: process.memoryUsage().rss }));
     });
@@ -73,7 +86,13 @@ describe('multipart over FastCGI', () => {
           bytes += (c as Buffer).length;
           hash.update(c as Buffer);
         }
-        seen.push({ name: part.name, ...(part.filename === undefined ? {} : { filename: part.filename }), type: part.contentType, bytes, sha: hash.digest('hex') });
+        seen.push({
+          name: part.name,
+          ...(part.filename === undefined ? {} : { filename: part.filename }),
+          type: part.contentType,
+          bytes,
+          sha: hash.digest('hex'),
+        });
       }
       res.end(JSON.stringify(seen));
     });
@@ -86,7 +105,9 @@ describe('multipart over FastCGI', () => {
     app.use((req, res) => {
       res.setHeader('Content-Type', 'application/json');
       const files = (req.files ?? []).map((f: UploadedFile) => ({ ...f, buffer: f.buffer?.toString() }));
-      res.end(JSON.stringify({ body: req.body, proto: req.body ? Object.getPrototypeOf(req.body) === null : null, files }));
+      res.end(
+        JSON.stringify({ body: req.body, proto: req.body ? Object.getPrototypeOf(req.body) === null : null, files }),
+      );
     });
     app.use((err: any, _req: unknown, res: any, _next: unknown) => {
       res.statusCode = err.status ?? 500;
@@ -100,28 +121,60 @@ describe('multipart over FastCGI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function post(uri: string, body: Buffer, type = `multipart/form-data; boundary=${B}`, extra: Record<string, string> = {}) {
-    const r = await request(sock, nginxParams({
-      REQUEST_METHOD: 'POST', REQUEST_URI: uri, SCRIPT_NAME: uri, CONTENT_TYPE: type, CONTENT_LENGTH: String(body.length), ...extra,
-    }), body, 20_000);
+  async function post(
+    uri: string,
+    body: Buffer,
+    type = `multipart/form-data; boundary=${B}`,
+    extra: Record<string, string> = {},
+  ) {
+    const r = await request(
+      sock,
+      nginxParams({
+        REQUEST_METHOD: 'POST',
+        REQUEST_URI: uri,
+        SCRIPT_NAME: uri,
+        CONTENT_TYPE: type,
+        CONTENT_LENGTH: String(body.length),
+        ...extra,
+      }),
+      body,
+      20_000,
+    );
     return { status: r.status, json: JSON.parse(r.body.toString()) };
   }
 
   it('memory storage: fields (repeated names as arrays) in req.body, files as Buffers in req.files', T, async () => {
-    const r = await post('/mem', form([
-      { name: 'title', data: 'Grüße' },
-      { name: 'tag', data: 'a' },
-      { name: 'tag', data: 'b' },
-      { name: '__proto__', data: 'dropped' },
-      { name: 'doc', filename: 'notes.txt', type: 'text/plain', data: 'line 1\r\nline 2' },
-      { name: 'blob', filename: 'x.bin', data: 'raw' },
-    ]));
+    const r = await post(
+      '/mem',
+      form([
+        { name: 'title', data: 'Grüße' },
+        { name: 'tag', data: 'a' },
+        { name: 'tag', data: 'b' },
+        { name: '__proto__', data: 'dropped' },
+        { name: 'doc', filename: 'notes.txt', type: 'text/plain', data: 'line 1\r\nline 2' },
+        { name: 'blob', filename: 'x.bin', data: 'raw' },
+      ]),
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.body, { title: 'Grüße', tag: ['a', 'b'] });
     assert.equal(r.json.proto, true);
     assert.deepEqual(r.json.files, [
-      { fieldname: 'doc', originalname: 'notes.txt', encoding: '7bit', mimetype: 'text/plain', size: 14, buffer: 'line 1\r\nline 2' },
-      { fieldname: 'blob', originalname: 'x.bin', encoding: '7bit', mimetype: 'application/octet-stream', size: 3, buffer: 'raw' },
+      {
+        fieldname: 'doc',
+        originalname: 'notes.txt',
+        encoding: '7bit',
+        mimetype: 'text/plain',
+        size: 14,
+        buffer: 'line 1\r\nline 2',
+      },
+      {
+        fieldname: 'blob',
+        originalname: 'x.bin',
+        encoding: '7bit',
+        mimetype: 'application/octet-stream',
+        size: 3,
+        buffer: 'raw',
+      },
     ]);
     assert.equal(({} as Record<string, unknown>).x, undefined);
   });
@@ -151,10 +204,18 @@ describe('multipart over FastCGI', () => {
   it('disk storage: files are in a temp dir while the request runs and removed after the response', T, async () => {
     const data = Buffer.alloc(300_000);
     for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
-    const r = await post('/disk', form([{ name: 'note', data: 'hi' }, { name: 'up', filename: 'data.bin', data }]));
+    const r = await post(
+      '/disk',
+      form([
+        { name: 'note', data: 'hi' },
+        { name: 'up', filename: 'data.bin', data },
+      ]),
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.body, { note: 'hi' });
-    assert.deepEqual(r.json.files, [{ fieldname: 'up', originalname: 'data.bin', size: data.length, sha: sha(data), inDest: true }]);
+    assert.deepEqual(r.json.files, [
+      { fieldname: 'up', originalname: 'data.bin', size: data.length, sha: sha(data), inDest: true },
+    ]);
     const path = seenPaths.at(-1)!;
     await emptied(uploads);
     assert.equal(existsSync(path), false, 'the upload was removed');
@@ -170,7 +231,9 @@ describe('multipart over FastCGI', () => {
     };
     const SIZE = 20 * 1024 * 1024;
     const CHUNK = 60_000;
-    const head = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="big"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const head = Buffer.from(
+      `--${B}\r\nContent-Disposition: form-data; name="big"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${B}--\r\n`);
     const piece = (n: number) => {
       const p = Buffer.alloc(Math.min(CHUNK, SIZE - n * CHUNK), n & 0xff);
@@ -191,8 +254,11 @@ describe('multipart over FastCGI', () => {
     const client = await RawClient.connect(sock);
     try {
       const params = nginxParams({
-        REQUEST_METHOD: 'POST', REQUEST_URI: '/disk', SCRIPT_NAME: '/disk',
-        CONTENT_TYPE: `multipart/form-data; boundary=${B}`, CONTENT_LENGTH: String(head.length + SIZE + tail.length),
+        REQUEST_METHOD: 'POST',
+        REQUEST_URI: '/disk',
+        SCRIPT_NAME: '/disk',
+        CONTENT_TYPE: `multipart/form-data; boundary=${B}`,
+        CONTENT_LENGTH: String(head.length + SIZE + tail.length),
       });
       client.write(encodeBeginRequest(1, 1, false));
       client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)));
@@ -213,7 +279,10 @@ describe('multipart over FastCGI', () => {
       const reply = splitCgi((await client.reply(1, 50_000)).stdout);
       assert.equal(reply.status, 200, reply.body.toString());
       const got = JSON.parse(reply.body.toString());
-      assert.deepEqual(got.files.map((f: any) => [f.size, f.sha]), [[SIZE, expected]]);
+      assert.deepEqual(
+        got.files.map((f: any) => [f.size, f.sha]),
+        [[SIZE, expected]],
+      );
     } finally {
       client.close();
     }
@@ -223,7 +292,14 @@ describe('multipart over FastCGI', () => {
 
   it('parseMultipart in a handler streams each part; non-multipart bodies pass multipart() untouched', T, async () => {
     const big = Buffer.alloc(700_000, 0x5a);
-    const r = await post('/stream', form([{ name: 'a', data: 'one' }, { name: 'f', filename: 'z.bin', type: 'image/x-z', data: big }, { name: 'b', data: '' }]));
+    const r = await post(
+      '/stream',
+      form([
+        { name: 'a', data: 'one' },
+        { name: 'f', filename: 'z.bin', type: 'image/x-z', data: big },
+        { name: 'b', data: '' },
+      ]),
+    );
     assert.deepEqual(r.json, [
       { name: 'a', type: 'text/plain', bytes: 3, sha: sha(Buffer.from('one')) },
       { name: 'f', filename: 'z.bin', type: 'image/x-z', bytes: big.length, sha: sha(big) },
@@ -238,14 +314,33 @@ describe('multipart over FastCGI', () => {
     const client = await RawClient.connect(sock);
     try {
       client.write(encodeBeginRequest(1, 1, false));
-      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({
-        REQUEST_METHOD: 'POST', REQUEST_URI: '/disk', SCRIPT_NAME: '/disk',
-        CONTENT_TYPE: `multipart/form-data; boundary=${B}`, CONTENT_LENGTH: '10000000',
-      }))));
-      client.write(encodeStream(RecordType.STDIN, 1, Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n`), false));
+      client.write(
+        encodeStream(
+          RecordType.PARAMS,
+          1,
+          encodeNameValues(
+            nginxParams({
+              REQUEST_METHOD: 'POST',
+              REQUEST_URI: '/disk',
+              SCRIPT_NAME: '/disk',
+              CONTENT_TYPE: `multipart/form-data; boundary=${B}`,
+              CONTENT_LENGTH: '10000000',
+            }),
+          ),
+        ),
+      );
+      client.write(
+        encodeStream(
+          RecordType.STDIN,
+          1,
+          Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n`),
+          false,
+        ),
+      );
       client.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(200_000, 1), false));
       // Wait until the upload is being written.
-      for (let i = 0; i < 100 && (await readdir(uploads)).length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 100 && (await readdir(uploads)).length === 0; i++)
+        await new Promise((res) => setTimeout(res, 10));
       assert.equal((await readdir(uploads)).length, 1, 'a temp dir exists while the upload runs');
       client.write(encodeAbortRequest(1));
       await client.reply(1, 5000);

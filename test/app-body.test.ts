@@ -7,7 +7,13 @@ import { createApp, createFcgiServer, json, raw, text, urlencoded, type FcgiServ
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeStream, RecordType } from '@fcgi/core/protocol';
+import {
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeStream,
+  RecordType,
+} from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 import { nginxParams, request } from './helpers/http-harness.js';
 
@@ -23,11 +29,14 @@ function buildApp() {
   app.use('/json-small', json({ limit: '1kb' }));
   app.use('/json-plain', json({ inflate: false }));
   app.use('/json-api', json({ type: ['+json', 'application/csp-report'] }));
-  app.use('/verify', json({
-    verify: (_req, _res, buf, encoding) => {
-      if (buf.includes('forbidden')) throw new Error(`rejected ${encoding} body`);
-    },
-  }));
+  app.use(
+    '/verify',
+    json({
+      verify: (_req, _res, buf, encoding) => {
+        if (buf.includes('forbidden')) throw new Error(`rejected ${encoding} body`);
+      },
+    }),
+  );
   app.use('/form', urlencoded());
   app.use('/ext', urlencoded({ extended: true, parameterLimit: 10, depth: 3 }));
   app.use('/text', text());
@@ -42,20 +51,28 @@ function buildApp() {
   app.use((req, res) => {
     const body = req.body;
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({
-      kind: Buffer.isBuffer(body) ? 'buffer' : body === undefined ? 'undefined' : typeof body,
-      body: Buffer.isBuffer(body) ? body.toString('hex') : body,
-      // Checked in the server process itself: a polluted prototype shows here.
-      polluted: ({} as Record<string, unknown>).x !== undefined || ({} as Record<string, unknown>).y !== undefined,
-      proto: body && typeof body === 'object' && !Buffer.isBuffer(body) && !Array.isArray(body)
-        ? (Object.getPrototypeOf(body) === null ? 'null' : 'object') : null,
-    }));
+    res.end(
+      JSON.stringify({
+        kind: Buffer.isBuffer(body) ? 'buffer' : body === undefined ? 'undefined' : typeof body,
+        body: Buffer.isBuffer(body) ? body.toString('hex') : body,
+        // Checked in the server process itself: a polluted prototype shows here.
+        polluted: ({} as Record<string, unknown>).x !== undefined || ({} as Record<string, unknown>).y !== undefined,
+        proto:
+          body && typeof body === 'object' && !Buffer.isBuffer(body) && !Array.isArray(body)
+            ? Object.getPrototypeOf(body) === null
+              ? 'null'
+              : 'object'
+            : null,
+      }),
+    );
   });
   app.use((err: any, _req: unknown, res: any, _next: unknown) => {
     seenErrors.push(err.type);
     res.statusCode = err.status ?? 500;
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({ status: err.status, type: err.type, message: err.message, syntax: err instanceof SyntaxError }));
+    res.end(
+      JSON.stringify({ status: err.status, type: err.type, message: err.message, syntax: err instanceof SyntaxError }),
+    );
   });
   return app;
 }
@@ -75,17 +92,34 @@ describe('body parsers over FastCGI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function post(uri: string, type: string | undefined, body: Buffer | string, extra: Record<string, string | undefined> = {}) {
+  async function post(
+    uri: string,
+    type: string | undefined,
+    body: Buffer | string,
+    extra: Record<string, string | undefined> = {},
+  ) {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    const r = await request(sock, nginxParams({
-      REQUEST_METHOD: 'POST', REQUEST_URI: uri, SCRIPT_NAME: uri, CONTENT_TYPE: type ?? '', CONTENT_LENGTH: String(buf.length), ...extra,
-    }), buf);
+    const r = await request(
+      sock,
+      nginxParams({
+        REQUEST_METHOD: 'POST',
+        REQUEST_URI: uri,
+        SCRIPT_NAME: uri,
+        CONTENT_TYPE: type ?? '',
+        CONTENT_LENGTH: String(buf.length),
+        ...extra,
+      }),
+      buf,
+    );
     return { status: r.status, json: JSON.parse(r.body.toString()) };
   }
 
   it('json(): objects, unicode, utf-16, empty body, types, strict off with a reviver', T, async () => {
     let r = await post('/json', 'application/json', JSON.stringify({ a: [1, 'ü'], b: null }));
-    assert.deepEqual(r, { status: 200, json: { kind: 'object', body: { a: [1, 'ü'], b: null }, polluted: false, proto: 'object' } });
+    assert.deepEqual(r, {
+      status: 200,
+      json: { kind: 'object', body: { a: [1, 'ü'], b: null }, polluted: false, proto: 'object' },
+    });
     r = await post('/json', 'application/json; charset=utf-16le', Buffer.from('{"s":"日本"}', 'utf16le'));
     assert.deepEqual(r.json.body, { s: '日本' });
     r = await post('/json', 'application/json', '');
@@ -101,16 +135,20 @@ describe('body parsers over FastCGI', () => {
     assert.deepEqual(r.json.body, { n: 42 });
   });
 
-  it('json(): malformed and non-strict bodies are 400 entity.parse.failed SyntaxErrors with a clear message', T, async () => {
-    let r = await post('/json', 'application/json', '{"a": 1,}');
-    assert.equal(r.status, 400);
-    assert.equal(r.json.type, 'entity.parse.failed');
-    assert.equal(r.json.syntax, true);
-    assert.match(r.json.message, /^Invalid JSON body: /);
-    r = await post('/json', 'application/json', '  true');
-    assert.equal(r.status, 400);
-    assert.match(r.json.message, /must be an object or an array \(strict mode\)/);
-  });
+  it(
+    'json(): malformed and non-strict bodies are 400 entity.parse.failed SyntaxErrors with a clear message',
+    T,
+    async () => {
+      let r = await post('/json', 'application/json', '{"a": 1,}');
+      assert.equal(r.status, 400);
+      assert.equal(r.json.type, 'entity.parse.failed');
+      assert.equal(r.json.syntax, true);
+      assert.match(r.json.message, /^Invalid JSON body: /);
+      r = await post('/json', 'application/json', '  true');
+      assert.equal(r.status, 400);
+      assert.match(r.json.message, /must be an object or an array \(strict mode\)/);
+    },
+  );
 
   it('413 entity.too.large: from CONTENT_LENGTH up front, and while inflating', T, async () => {
     let r = await post('/json-small', 'application/json', JSON.stringify({ pad: 'x'.repeat(2000) }));
@@ -129,7 +167,11 @@ describe('body parsers over FastCGI', () => {
 
   it('gzip, deflate and br bodies are inflated; unknown encodings and inflate:false are 415', T, async () => {
     const doc = JSON.stringify({ zipped: 'yes', list: [1, 2, 3] });
-    for (const [enc, data] of [['gzip', gzipSync(doc)], ['deflate', deflateSync(doc)], ['br', brotliCompressSync(doc)]] as const) {
+    for (const [enc, data] of [
+      ['gzip', gzipSync(doc)],
+      ['deflate', deflateSync(doc)],
+      ['br', brotliCompressSync(doc)],
+    ] as const) {
       const r = await post('/json', 'application/json', data, { HTTP_CONTENT_ENCODING: enc });
       assert.deepEqual(r.json.body, { zipped: 'yes', list: [1, 2, 3] }, enc);
     }
@@ -201,7 +243,11 @@ describe('body parsers over FastCGI', () => {
     let r = await post('/json', 'application/json', '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}}}');
     assert.equal(r.status, 200);
     assert.equal(r.json.polluted, false);
-    r = await post('/ext', 'application/x-www-form-urlencoded', '__proto__[x]=1&constructor[prototype][y]=1&a[__proto__][x]=1');
+    r = await post(
+      '/ext',
+      'application/x-www-form-urlencoded',
+      '__proto__[x]=1&constructor[prototype][y]=1&a[__proto__][x]=1',
+    );
     assert.equal(r.status, 200);
     assert.equal(r.json.polluted, false);
     assert.deepEqual(r.json.body, { constructor: { prototype: { y: '1' } } });
@@ -230,7 +276,10 @@ describe('body parsers over FastCGI', () => {
     r = await post('/stream', undefined, png);
     assert.deepEqual(r.json, { bodyDefined: false, read: png.toString('hex') });
     // A GET without a body (nginx sends CONTENT_LENGTH empty): nothing parsed, empty stream.
-    const g = await request(sock, nginxParams({ REQUEST_URI: '/stream', SCRIPT_NAME: '/stream', CONTENT_TYPE: 'application/json' }));
+    const g = await request(
+      sock,
+      nginxParams({ REQUEST_URI: '/stream', SCRIPT_NAME: '/stream', CONTENT_TYPE: 'application/json' }),
+    );
     assert.deepEqual(JSON.parse(g.body.toString()), { bodyDefined: false, read: '' });
     // The first parser that applies takes the body; the others step aside.
     r = await post('/stream', 'text/plain', 'hi');
@@ -242,9 +291,21 @@ describe('body parsers over FastCGI', () => {
     const client = await RawClient.connect(sock);
     try {
       client.write(encodeBeginRequest(1, 1, false));
-      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({
-        REQUEST_METHOD: 'POST', REQUEST_URI: '/json', SCRIPT_NAME: '/json', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: '5000',
-      }))));
+      client.write(
+        encodeStream(
+          RecordType.PARAMS,
+          1,
+          encodeNameValues(
+            nginxParams({
+              REQUEST_METHOD: 'POST',
+              REQUEST_URI: '/json',
+              SCRIPT_NAME: '/json',
+              CONTENT_TYPE: 'application/json',
+              CONTENT_LENGTH: '5000',
+            }),
+          ),
+        ),
+      );
       client.write(encodeStream(RecordType.STDIN, 1, Buffer.from('{"partial": "'), false));
       await new Promise((res) => setTimeout(res, 50));
       client.write(encodeAbortRequest(1));

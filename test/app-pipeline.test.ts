@@ -4,7 +4,7 @@
 // error renderer answers by Accept.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FcgiError, Router, createApp, httpError, type App, type Handler } from '@fcgi/core';
+import { type FcgiError, Router, createApp, httpError, type App, type Handler } from '@fcgi/core';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
 function get(path: string, uri: string, extra: Record<string, string> = {}) {
@@ -48,7 +48,9 @@ describe('one dispatcher', () => {
     });
   });
 
-  it('a promise rejected without a reason is an error, in middleware and in routes alike', { timeout: 10_000 }, async () => {
+  it('a promise rejected without a reason is an error, in middleware and in routes alike', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.use('/mw', () => Promise.reject(undefined));
     app.get('/route', () => Promise.reject(null));
@@ -79,13 +81,18 @@ describe('one dispatcher', () => {
     api.get('/status', (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url }));
     app.use('/api', api);
     await serveApp(app, async (path) => {
-      assert.deepEqual(JSON.parse((await get(path, '/api/status?x=1')).body.toString()), { baseUrl: '/api', url: '/status?x=1' });
+      assert.deepEqual(JSON.parse((await get(path, '/api/status?x=1')).body.toString()), {
+        baseUrl: '/api',
+        url: '/status?x=1',
+      });
     });
   });
 });
 
 describe('the chain end: hooks and the one error renderer', () => {
-  it('app.notFound() answers what nothing answered; app.onError() answers unhandled errors after they were logged', { timeout: 10_000 }, async () => {
+  it('app.notFound() answers what nothing answered; app.onError() answers unhandled errors after they were logged', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.get('/boom', () => {
       throw httpError(409, 'taken');
@@ -112,7 +119,9 @@ describe('the chain end: hooks and the one error renderer', () => {
     });
   });
 
-  it('a 405 goes through onError with its Allow header; a hook that fails falls back to the default answer', { timeout: 10_000 }, async () => {
+  it('a 405 goes through onError with its Allow header; a hook that fails falls back to the default answer', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.get('/only-get', (_req, res) => res.send('got'));
     app.get('/fails', () => {

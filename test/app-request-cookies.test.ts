@@ -30,12 +30,17 @@ const good = `s:${sign('alice', 'k1')}`;
 // Same signature, value changed: what a client editing its cookie sends.
 const tampered = `s:${sign('alice', 'k1').replace(/^alice/, 'admin')}`;
 const cookieHeader = [
-  'plain=hello%20world', `user=${encodeURIComponent(good)}`, `forged=${encodeURIComponent(tampered)}`,
-  `prefs=${encodeURIComponent('j:{"theme":"dark"}')}`, 'bad=j:{oops',
+  'plain=hello%20world',
+  `user=${encodeURIComponent(good)}`,
+  `forged=${encodeURIComponent(tampered)}`,
+  `prefs=${encodeURIComponent('j:{"theme":"dark"}')}`,
+  'bad=j:{oops',
 ].join('; ');
 
 describe('app request: cookies', () => {
-  it('parses the Cookie header; signed values verify with the cookie secret, tampered ones are false', { timeout: 10_000 }, async () => {
+  it('parses the Cookie header; signed values verify with the cookie secret, tampered ones are false', {
+    timeout: 10_000,
+  }, async () => {
     const app = cookieApp();
     app.set('cookie secret', 'k1');
     await serveApp(app, async (path) => {
@@ -65,7 +70,9 @@ describe('app request: cookies', () => {
     });
   });
 
-  it('req.secret, cookies and signedCookies are assignable, as cookie-parser assigns them', { timeout: 10_000 }, async () => {
+  it('req.secret, cookies and signedCookies are assignable, as cookie-parser assigns them', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.set('cookie parser', true);
     app.use((req, _res, next) => {
@@ -99,28 +106,46 @@ describe('app request: cookies', () => {
       assert.deepEqual(body.signed, { user: 'alice', forged: false });
       assert.deepEqual(body.cookies, { plain: 'hello world', prefs: { theme: 'dark' }, bad: 'j:{oops' });
       assert.equal(body.secret, 'k1');
-      assert.match(String(r.headers['set-cookie']), new RegExp(`^next=${encodeURIComponent(`s:${sign('bob', 'k1')}`)};`));
+      assert.match(
+        String(r.headers['set-cookie']),
+        new RegExp(`^next=${encodeURIComponent(`s:${sign('bob', 'k1')}`)};`),
+      );
     });
   });
 
-  it('parses nothing until a helper is read, then once: the results become own data properties', { timeout: 10_000 }, async () => {
+  it('parses nothing until a helper is read, then once: the results become own data properties', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.set('cookie parser', true);
     app.use((req, res) => {
       const before = Object.hasOwn(req, 'cookies') || Object.hasOwn(req, 'signedCookies');
       const first = req.cookies;
       const own = Object.getOwnPropertyDescriptor(req, 'cookies');
-      res.end(JSON.stringify({
-        before, value: first.a, same: req.cookies === first, dataProperty: own !== undefined && 'value' in own,
-        signedOwn: Object.hasOwn(req, 'signedCookies'),
-      }));
+      res.end(
+        JSON.stringify({
+          before,
+          value: first.a,
+          same: req.cookies === first,
+          dataProperty: own !== undefined && 'value' in own,
+          signedOwn: Object.hasOwn(req, 'signedCookies'),
+        }),
+      );
     });
     await serveApp(app, async (path) => {
-      assert.deepEqual(await ask(path, { HTTP_COOKIE: 'a=1' }), { before: false, value: '1', same: true, dataProperty: true, signedOwn: true });
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: 'a=1' }), {
+        before: false,
+        value: '1',
+        same: true,
+        dataProperty: true,
+        signedOwn: true,
+      });
     });
   });
 
-  it('with neither setting, req.cookies is undefined as under Express; cookie-parser fills it', { timeout: 10_000 }, async () => {
+  it('with neither setting, req.cookies is undefined as under Express; cookie-parser fills it', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.use('/parsed', cookieParser() as unknown as Middleware);
     app.use((req, res) => res.end(JSON.stringify({ cookies: req.cookies ?? null, signed: req.signedCookies ?? null })));
@@ -140,17 +165,24 @@ describe('app request: cookies', () => {
     });
   });
 
-  it('cookie-parser works whatever it is called through (nothing looks at the caller)', { timeout: 10_000 }, async () => {
+  it('cookie-parser works whatever it is called through (nothing looks at the caller)', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     const parser = cookieParser('k1') as unknown as Middleware;
     app.use((req, res, next) => parser(req, res, next));
     app.use((req, res) => res.end(JSON.stringify({ signed: req.signedCookies, secret: req.secret })));
     await serveApp(app, async (path) => {
-      assert.deepEqual(await ask(path, { HTTP_COOKIE: cookieHeader }), { signed: { user: 'alice', forged: false }, secret: 'k1' });
+      assert.deepEqual(await ask(path, { HTTP_COOKIE: cookieHeader }), {
+        signed: { user: 'alice', forged: false },
+        secret: 'k1',
+      });
     });
   });
 
-  it("with the app's parsing on, a cookie-parser after it finds req.cookies set and changes nothing", { timeout: 10_000 }, async () => {
+  it("with the app's parsing on, a cookie-parser after it finds req.cookies set and changes nothing", {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.set('cookie secret', 'k1');
     app.use(cookieParser('other') as unknown as Middleware);
@@ -164,27 +196,42 @@ describe('app request: cookies', () => {
 });
 
 describe('app request: mounted apps and upgraded requests', () => {
-  it('path and query are relative to the mount point; settings come from the parent app', { timeout: 10_000 }, async () => {
+  it('path and query are relative to the mount point; settings come from the parent app', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     const api = createApp();
     app.set('subdomain offset', 3);
     app.set('cookie secret', 'k1');
     api.use('/v1', (req, res) => {
-      res.end(JSON.stringify({
-        path: req.path, query: req.query, baseUrl: req.baseUrl, originalUrl: req.originalUrl,
-        subdomains: req.subdomains, signed: req.signedCookies,
-      }));
+      res.end(
+        JSON.stringify({
+          path: req.path,
+          query: req.query,
+          baseUrl: req.baseUrl,
+          originalUrl: req.originalUrl,
+          subdomains: req.subdomains,
+          signed: req.signedCookies,
+        }),
+      );
     });
     app.use('/api', api);
     await serveApp(app, async (path) => {
       const uri = '/api/v1/users/7?sort=name&tag=a&tag=b';
       const r = await ask(path, {
-        REQUEST_URI: uri, SCRIPT_NAME: '/api/v1/users/7', QUERY_STRING: 'sort=name&tag=a&tag=b',
-        HTTP_HOST: 'tobi.ferrets.example.com', HTTP_COOKIE: cookieHeader,
+        REQUEST_URI: uri,
+        SCRIPT_NAME: '/api/v1/users/7',
+        QUERY_STRING: 'sort=name&tag=a&tag=b',
+        HTTP_HOST: 'tobi.ferrets.example.com',
+        HTTP_COOKIE: cookieHeader,
       });
       assert.deepEqual(r, {
-        path: '/users/7', query: { sort: 'name', tag: ['a', 'b'] }, baseUrl: '/api/v1', originalUrl: uri,
-        subdomains: ['tobi'], signed: { user: 'alice', forged: false },
+        path: '/users/7',
+        query: { sort: 'name', tag: ['a', 'b'] },
+        baseUrl: '/api/v1',
+        originalUrl: uri,
+        subdomains: ['tobi'],
+        signed: { user: 'alice', forged: false },
       });
     });
   });
@@ -208,9 +255,15 @@ describe('app request: mounted apps and upgraded requests', () => {
     app.set('trust proxy', 'loopback');
     app.set('cookie parser', true);
     app.use((req, res) => {
-      res.end(JSON.stringify({
-        ip: req.ip, protocol: req.protocol, cookies: req.cookies, type: req.accepts('json', 'html'), upgraded: req instanceof AppRequest,
-      }));
+      res.end(
+        JSON.stringify({
+          ip: req.ip,
+          protocol: req.protocol,
+          cookies: req.cookies,
+          type: req.accepts('json', 'html'),
+          upgraded: req instanceof AppRequest,
+        }),
+      );
     });
     let wasPlain = false;
     // A plain handler: the server makes core requests, and the app upgrades them.
@@ -220,7 +273,10 @@ describe('app request: mounted apps and upgraded requests', () => {
     };
     await serveApp(handler, async (path) => {
       const r = await ask(path, {
-        HTTP_COOKIE: 'a=1', HTTP_ACCEPT: 'application/json', HTTP_X_FORWARDED_FOR: '198.51.100.4', HTTP_X_FORWARDED_PROTO: 'https',
+        HTTP_COOKIE: 'a=1',
+        HTTP_ACCEPT: 'application/json',
+        HTTP_X_FORWARDED_FOR: '198.51.100.4',
+        HTTP_X_FORWARDED_PROTO: 'https',
       });
       assert.equal(wasPlain, true);
       assert.deepEqual(r, { ip: '198.51.100.4', protocol: 'https', cookies: { a: '1' }, type: 'json', upgraded: true });

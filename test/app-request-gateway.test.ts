@@ -24,10 +24,19 @@ describe('app request behind the gateway', () => {
   const app = createApp();
   app.set('cookie secret', 'gateway-secret');
   app.use((req, res) => {
-    res.end(JSON.stringify({
-      ip: req.ip, ips: req.ips, protocol: req.protocol, secure: req.secure, host: req.host, hostname: req.hostname,
-      remote: req.environ.REMOTE_ADDR, cookies: req.cookies, signed: req.signedCookies,
-    }));
+    res.end(
+      JSON.stringify({
+        ip: req.ip,
+        ips: req.ips,
+        protocol: req.protocol,
+        secure: req.secure,
+        host: req.host,
+        hostname: req.hostname,
+        remote: req.environ.REMOTE_ADDR,
+        cookies: req.cookies,
+        signed: req.signedCookies,
+      }),
+    );
   });
   let serving: Serving & { mode: 'gateway' };
 
@@ -57,7 +66,9 @@ describe('app request behind the gateway', () => {
     );
   });
 
-  it("trusts the gateway's 127.0.0.1 with 'loopback', and stops at the first untrusted hop", { timeout: 10_000 }, async () => {
+  it("trusts the gateway's 127.0.0.1 with 'loopback', and stops at the first untrusted hop", {
+    timeout: 10_000,
+  }, async () => {
     app.set('trust proxy', 'loopback');
     const { json } = await get(`${serving.url}/`, forwarded);
     assert.deepEqual(

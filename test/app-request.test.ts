@@ -36,39 +36,77 @@ describe('app request: headers and body type', () => {
         thrown = (e as Error).name;
       }
       return {
-        type: req.get('Content-Type'), referrer: req.get('Referrer'), referer: req.header('REFERER'),
-        missing: req.get('X-None') ?? 'absent', thrown, xhr: req.xhr,
-        json: req.is('json'), appStar: req.is('application/*'), suffix: req.is('+json'), html: req.is('html'),
-        list: req.is(['html', 'json']), bare: req.is(),
+        type: req.get('Content-Type'),
+        referrer: req.get('Referrer'),
+        referer: req.header('REFERER'),
+        missing: req.get('X-None') ?? 'absent',
+        thrown,
+        xhr: req.xhr,
+        json: req.is('json'),
+        appStar: req.is('application/*'),
+        suffix: req.is('+json'),
+        html: req.is('html'),
+        list: req.is(['html', 'json']),
+        bare: req.is(),
       };
     });
     await serveApp(app, async (path) => {
-      const post = await ask(path, {
-        REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json; charset=utf-8', CONTENT_LENGTH: '7',
-        HTTP_REFERER: 'http://example.com/from', HTTP_X_REQUESTED_WITH: 'XMLHttpRequest',
-      }, '{"a":1}');
+      const post = await ask(
+        path,
+        {
+          REQUEST_METHOD: 'POST',
+          CONTENT_TYPE: 'application/json; charset=utf-8',
+          CONTENT_LENGTH: '7',
+          HTTP_REFERER: 'http://example.com/from',
+          HTTP_X_REQUESTED_WITH: 'XMLHttpRequest',
+        },
+        '{"a":1}',
+      );
       assert.deepEqual(post, {
-        type: 'application/json; charset=utf-8', referrer: 'http://example.com/from', referer: 'http://example.com/from',
-        missing: 'absent', thrown: 'TypeError', xhr: true,
-        json: 'json', appStar: 'application/json', suffix: false, html: false, list: 'json', bare: 'application/json',
+        type: 'application/json; charset=utf-8',
+        referrer: 'http://example.com/from',
+        referer: 'http://example.com/from',
+        missing: 'absent',
+        thrown: 'TypeError',
+        xhr: true,
+        json: 'json',
+        appStar: 'application/json',
+        suffix: false,
+        html: false,
+        list: 'json',
+        bare: 'application/json',
       });
       // nginx sends empty CONTENT_TYPE/CONTENT_LENGTH for a GET: no body, so is() is null.
       const get = await ask(path, {});
       assert.equal(get.json, null);
       assert.equal(get.xhr, false);
-      const ld = await ask(path, { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/ld+json', CONTENT_LENGTH: '2' }, '{}');
+      const ld = await ask(
+        path,
+        { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/ld+json', CONTENT_LENGTH: '2' },
+        '{}',
+      );
       assert.equal(ld.suffix, 'application/ld+json');
     });
   });
 });
 
 describe('app request: negotiation', () => {
-  it('accepts, acceptsEncodings, acceptsCharsets, acceptsLanguages from real headers', { timeout: 10_000 }, async () => {
+  it('accepts, acceptsEncodings, acceptsCharsets, acceptsLanguages from real headers', {
+    timeout: 10_000,
+  }, async () => {
     const app = probeApp((req) => ({
-      type: req.accepts('html', 'json'), types: req.accepts(), none: req.accepts('png'), arr: req.accepts(['text', 'json']),
-      enc: req.acceptsEncodings('deflate', 'gzip', 'br'), encs: req.acceptsEncodings(), noEnc: req.acceptsEncodings('zstd'),
-      cs: req.acceptsCharsets('iso-8859-1', 'utf-8'), css: req.acceptsCharsets(),
-      lang: req.acceptsLanguages('en', 'fr'), langs: req.acceptsLanguages(), noLang: req.acceptsLanguages('de'),
+      type: req.accepts('html', 'json'),
+      types: req.accepts(),
+      none: req.accepts('png'),
+      arr: req.accepts(['text', 'json']),
+      enc: req.acceptsEncodings('deflate', 'gzip', 'br'),
+      encs: req.acceptsEncodings(),
+      noEnc: req.acceptsEncodings('zstd'),
+      cs: req.acceptsCharsets('iso-8859-1', 'utf-8'),
+      css: req.acceptsCharsets(),
+      lang: req.acceptsLanguages('en', 'fr'),
+      langs: req.acceptsLanguages(),
+      noLang: req.acceptsLanguages('de'),
     }));
     await serveApp(app, async (path) => {
       const r = await ask(path, {
@@ -78,10 +116,18 @@ describe('app request: negotiation', () => {
         HTTP_ACCEPT_LANGUAGE: 'fr-CH, fr;q=0.9, en;q=0.8',
       });
       assert.deepEqual(r, {
-        type: 'json', types: ['application/json', 'text/html'], none: false, arr: 'json',
-        enc: 'gzip', encs: ['gzip', 'br', 'identity'], noEnc: false,
-        cs: 'utf-8', css: ['utf-8', 'iso-8859-1'],
-        lang: 'fr', langs: ['fr-CH', 'fr', 'en'], noLang: false,
+        type: 'json',
+        types: ['application/json', 'text/html'],
+        none: false,
+        arr: 'json',
+        enc: 'gzip',
+        encs: ['gzip', 'br', 'identity'],
+        noEnc: false,
+        cs: 'utf-8',
+        css: ['utf-8', 'iso-8859-1'],
+        lang: 'fr',
+        langs: ['fr-CH', 'fr', 'en'],
+        noLang: false,
       });
       // No Accept-* headers: the first type, any charset/language, identity only.
       const bare = await ask(path, {});
@@ -96,11 +142,18 @@ describe('app request: negotiation', () => {
 describe('app request: host, protocol, subdomains', () => {
   it('reads Host, HTTPS and REQUEST_SCHEME; subdomain offset applies', { timeout: 10_000 }, async () => {
     const app = probeApp((req) => ({
-      host: req.host, hostname: req.hostname, protocol: req.protocol, secure: req.secure, subdomains: req.subdomains,
+      host: req.host,
+      hostname: req.hostname,
+      protocol: req.protocol,
+      secure: req.secure,
+      subdomains: req.subdomains,
     }));
     await serveApp(app, async (path) => {
       assert.deepEqual(await ask(path, { HTTP_HOST: 'tobi.ferrets.example.com:8080' }), {
-        host: 'tobi.ferrets.example.com:8080', hostname: 'tobi.ferrets.example.com', protocol: 'http', secure: false,
+        host: 'tobi.ferrets.example.com:8080',
+        hostname: 'tobi.ferrets.example.com',
+        protocol: 'http',
+        secure: false,
         subdomains: ['ferrets', 'tobi'],
       });
       assert.equal((await ask(path, { HTTPS: 'on' })).protocol, 'https');
@@ -114,7 +167,11 @@ describe('app request: host, protocol, subdomains', () => {
       assert.deepEqual((await ask(path, { HTTP_HOST: 'tobi.ferrets.example.com' })).subdomains, ['tobi']);
       // X-Forwarded-* are ignored while the peer is not trusted.
       app.set('subdomain offset', 2);
-      const spoof = await ask(path, { HTTP_HOST: 'a.example.com', HTTP_X_FORWARDED_HOST: 'evil.test', HTTP_X_FORWARDED_PROTO: 'https' });
+      const spoof = await ask(path, {
+        HTTP_HOST: 'a.example.com',
+        HTTP_X_FORWARDED_HOST: 'evil.test',
+        HTTP_X_FORWARDED_PROTO: 'https',
+      });
       assert.deepEqual([spoof.hostname, spoof.protocol], ['a.example.com', 'http']);
     });
   });
@@ -144,11 +201,16 @@ describe('app request: ip and trust proxy', () => {
       // IPv6 peers, and a peer outside the trusted ranges.
       app.set('trust proxy', 'loopback');
       assert.equal((await ask(path, { REMOTE_ADDR: '::1', HTTP_X_FORWARDED_FOR: '2001:db8::5' })).ip, '2001:db8::5');
-      assert.equal((await ask(path, { REMOTE_ADDR: '198.51.100.2', HTTP_X_FORWARDED_FOR: '1.2.3.4' })).ip, '198.51.100.2');
+      assert.equal(
+        (await ask(path, { REMOTE_ADDR: '198.51.100.2', HTTP_X_FORWARDED_FOR: '1.2.3.4' })).ip,
+        '198.51.100.2',
+      );
       // Trusted peer: X-Forwarded-Proto and X-Forwarded-Host (first values) win.
       const fwd = await ask(path, {
-        REMOTE_ADDR: '127.0.0.1', HTTP_HOST: 'internal:9000',
-        HTTP_X_FORWARDED_PROTO: 'https, http', HTTP_X_FORWARDED_HOST: 'shop.example.com:8443, other',
+        REMOTE_ADDR: '127.0.0.1',
+        HTTP_HOST: 'internal:9000',
+        HTTP_X_FORWARDED_PROTO: 'https, http',
+        HTTP_X_FORWARDED_HOST: 'shop.example.com:8443, other',
       });
       assert.deepEqual([fwd.protocol, fwd.host], ['https', 'shop.example.com:8443']);
     });

@@ -17,10 +17,20 @@ const routes: Record<string, (req: any, res: Res) => void> = {
   '/json': (_q, res) => res.json({ a: '<&>', list: [1, null, true] }),
   '/num': (_q, res) => res.send(7),
   '/null': (_q, res) => res.send(null),
-  '/typed': (_q, res) => { res.set('Content-Type', 'text/plain; foo=bar'); res.send('typed'); },
-  '/png': (_q, res) => { res.set('Content-Type', 'image/png'); res.send('not really'); },
+  '/typed': (_q, res) => {
+    res.set('Content-Type', 'text/plain; foo=bar');
+    res.send('typed');
+  },
+  '/png': (_q, res) => {
+    res.set('Content-Type', 'image/png');
+    res.send('not really');
+  },
   '/headers': (_q, res) => {
-    res.set('X-One', 1).set({ 'X-Two': ['a', 'b'] }).append('X-Two', 'c').append('X-Three', 'solo');
+    res
+      .set('X-One', 1)
+      .set({ 'X-Two': ['a', 'b'] })
+      .append('X-Two', 'c')
+      .append('X-Three', 'solo');
     res.type('json').vary('Accept').vary('origin, Accept').vary(['User-Agent']);
     res.links({ next: '/n?p=2', pages: ['/1', '/2'] }).links({ last: '/9' });
     res.send('{}');
@@ -37,18 +47,27 @@ const routes: Record<string, (req: any, res: Res) => void> = {
   '/attach-bare': (_q, res) => res.attachment().send('y'),
   '/cookies': (_q, res) => {
     res.cookie('plain', 'a b;c');
-    res.cookie('obj', { x: [1, 2] }, { httpOnly: true, secure: true, sameSite: 'lax', expires: new Date(Date.UTC(2030, 0, 2)) });
+    res.cookie(
+      'obj',
+      { x: [1, 2] },
+      { httpOnly: true, secure: true, sameSite: 'lax', expires: new Date(Date.UTC(2030, 0, 2)) },
+    );
     res.cookie('sig', 'v+/=', { signed: true, path: '/p', domain: 'example.com' });
     res.clearCookie('old', { path: '/admin' });
     res.send('ok');
   },
-  '/format': (_q, res) => res.format({
-    text: () => res.send('text'),
-    'application/json': () => res.send({ json: true }),
-    html: () => res.send('<i>html</i>'),
-  }),
-  '/format-default': (_q, res) => res.format({ json: () => res.json(1), default: () => res.status(200).send('fallback') }),
-  '/last-modified': (_q, res) => { res.set('Last-Modified', 'Wed, 21 Oct 2015 07:28:00 GMT'); res.send('lm'); },
+  '/format': (_q, res) =>
+    res.format({
+      text: () => res.send('text'),
+      'application/json': () => res.send({ json: true }),
+      html: () => res.send('<i>html</i>'),
+    }),
+  '/format-default': (_q, res) =>
+    res.format({ json: () => res.json(1), default: () => res.status(200).send('fallback') }),
+  '/last-modified': (_q, res) => {
+    res.set('Last-Modified', 'Wed, 21 Oct 2015 07:28:00 GMT');
+    res.send('lm');
+  },
 };
 
 /** [method, path, request headers] */
@@ -101,7 +120,11 @@ async function viaFastCgi(path: string, method: string, uri: string, headers: Re
   for (const [k, v] of Object.entries(headers)) extra[`HTTP_${k.toUpperCase().replace(/-/g, '_')}`] = v;
   const r = await request(path, nginxParams(extra));
   const end = r.stdout.indexOf('\r\n\r\n');
-  const lines = r.stdout.subarray(0, end).toString('latin1').split('\r\n').filter((l) => !/^Status:/i.test(l));
+  const lines = r.stdout
+    .subarray(0, end)
+    .toString('latin1')
+    .split('\r\n')
+    .filter((l) => !/^Status:/i.test(l));
   return { status: r.status, headers: lines, body: r.stdout.subarray(end + 4).toString('latin1') };
 }
 

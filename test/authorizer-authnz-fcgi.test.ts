@@ -29,22 +29,24 @@ describe('a generic Authorizer behind mod_authnz_fcgi', { skip, timeout: 90_000 
   let app: AppChild | undefined;
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !ready) throw new Error(`Apache modules missing: ${MODULES.filter((m) => !hasApacheModule(m)).join(', ')}`);
-    const port = await freePort();
-    app = await startAppChild({ listen: `127.0.0.1:${port}`, options: { roles: ['authorizer'] } });
-    deploy = await createDeployDir('fcgi-authnz-fcgi-');
-    const www = deploy.mkdir('www');
-    const prot = deploy.mkdir('www/protected');
-    deploy.mkdir('cgid', user);
-    writeFileSync(join(prot, 'env.cgi'), SCRIPT);
-    chmodSync(join(prot, 'env.cgi'), 0o755);
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: MODULES,
-      docRoot: www,
-      user,
-      extra: `ScriptSock ${join(deploy.path, 'cgid', 'cgid.sock')}
+  before(
+    async () => {
+      if (IN_CI && !ready)
+        throw new Error(`Apache modules missing: ${MODULES.filter((m) => !hasApacheModule(m)).join(', ')}`);
+      const port = await freePort();
+      app = await startAppChild({ listen: `127.0.0.1:${port}`, options: { roles: ['authorizer'] } });
+      deploy = await createDeployDir('fcgi-authnz-fcgi-');
+      const www = deploy.mkdir('www');
+      const prot = deploy.mkdir('www/protected');
+      deploy.mkdir('cgid', user);
+      writeFileSync(join(prot, 'env.cgi'), SCRIPT);
+      chmodSync(join(prot, 'env.cgi'), 0o755);
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: MODULES,
+        docRoot: www,
+        user,
+        extra: `ScriptSock ${join(deploy.path, 'cgid', 'cgid.sock')}
 AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
 <Directory ${prot}>
   Options +ExecCGI
@@ -55,16 +57,23 @@ AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
   Require AppAuthz
 </Directory>
 `,
-    });
-  }, { timeout: 60_000 });
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await app?.kill();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await app?.kill();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
-  it('allowed: the CGI script runs with the Variable-* values and the user the app named', { timeout: 20_000 }, async () => {
+  it('allowed: the CGI script runs with the Variable-* values and the user the app named', {
+    timeout: 20_000,
+  }, async () => {
     const r = await get(apache!.port, '/protected/env.cgi', { 'X-Token': 'good' });
     assert.equal(r.status, 200, `${r.body}${apache!.errorLog()}`);
     const text = r.body.toString();
@@ -73,7 +82,9 @@ AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
     assert.match(text, /^REMOTE_USER=alice$/m);
   });
 
-  it('refused: the client gets the app\'s own status and body; the script does not run', { timeout: 20_000 }, async () => {
+  it("refused: the client gets the app's own status and body; the script does not run", {
+    timeout: 20_000,
+  }, async () => {
     const r = await get(apache!.port, '/protected/env.cgi', { 'X-Token': 'bad' });
     assert.equal(r.status, 403);
     assert.equal(r.body.toString(), 'denied by the app\n');

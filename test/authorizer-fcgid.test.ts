@@ -31,27 +31,33 @@ describe('FcgidAuthenticator + FcgidAuthorizer with the bundled app', { skip, ti
   let apache: Apache | undefined;
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !ready) throw new Error(`Apache modules missing: ${MODULES.filter((m) => !hasApacheModule(m)).join(', ')}`);
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-authz-fcgid-');
-    const www = deploy.mkdir('www');
-    const prot = deploy.mkdir('www/protected');
-    const bin = deploy.mkdir('bin');
-    const home = deploy.mkdir('home', user);
-    const ipc = deploy.mkdir('fcgid', user);
-    deploy.mkdir('cgid', user);
-    const auth = join(bin, 'auth.fcgi');
-    const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/lifecycle-app.ts', auth], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`bundle failed: ${r.stderr}${r.stdout}`);
-    writeFileSync(join(prot, 'env.cgi'), SCRIPT);
-    chmodSync(join(prot, 'env.cgi'), 0o755);
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: MODULES,
-      docRoot: www,
-      user,
-      extra: `FcgidIPCDir ${ipc}
+  before(
+    async () => {
+      if (IN_CI && !ready)
+        throw new Error(`Apache modules missing: ${MODULES.filter((m) => !hasApacheModule(m)).join(', ')}`);
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-authz-fcgid-');
+      const www = deploy.mkdir('www');
+      const prot = deploy.mkdir('www/protected');
+      const bin = deploy.mkdir('bin');
+      const home = deploy.mkdir('home', user);
+      const ipc = deploy.mkdir('fcgid', user);
+      deploy.mkdir('cgid', user);
+      const auth = join(bin, 'auth.fcgi');
+      const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/lifecycle-app.ts', auth], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      if (r.status !== 0) throw new Error(`bundle failed: ${r.stderr}${r.stdout}`);
+      writeFileSync(join(prot, 'env.cgi'), SCRIPT);
+      chmodSync(join(prot, 'env.cgi'), 0o755);
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: MODULES,
+        docRoot: www,
+        user,
+        extra: `FcgidIPCDir ${ipc}
 FcgidProcessTableFile ${join(ipc, 'shm')}
 ScriptSock ${join(deploy.path, 'cgid', 'cgid.sock')}
 FcgidInitialEnv PATH ${APP_PATH}
@@ -67,15 +73,22 @@ FcgidInitialEnv LIFECYCLE_APP_OPTIONS {"roles":["responder","authorizer"]}
   Require valid-user
 </Directory>
 `,
-    });
-  }, { timeout: 90_000 });
+      });
+    },
+    { timeout: 90_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
-  it('allowed by both: the CGI script runs and sees the Variable-* values as environment variables', { timeout: 30_000 }, async () => {
+  it('allowed by both: the CGI script runs and sees the Variable-* values as environment variables', {
+    timeout: 30_000,
+  }, async () => {
     const r = await get(apache!.port, '/protected/env.cgi', { Authorization: basic('bob', 'good'), 'X-Token': 'good' });
     assert.equal(r.status, 200, r.body.toString());
     const text = r.body.toString();
@@ -87,17 +100,25 @@ FcgidInitialEnv LIFECYCLE_APP_OPTIONS {"roles":["responder","authorizer"]}
     assert.equal(r.headers['variable-auth_via'], 'AUTHENTICATOR, AUTHORIZER');
   });
 
-  it('refused by the authorizer (no X-Token): mod_fcgid answers 401 itself; the script does not run', { timeout: 30_000 }, async () => {
+  it('refused by the authorizer (no X-Token): mod_fcgid answers 401 itself; the script does not run', {
+    timeout: 30_000,
+  }, async () => {
     const r = await get(apache!.port, '/protected/env.cgi', { Authorization: basic('bob', 'good') });
     assert.equal(r.status, 401);
     assert.doesNotMatch(r.body.toString(), /AUTH_USER=|denied by the app/);
-    assert.match(apache!.errorLog(), /Authorization of user bob to access \/protected\/env\.cgi failed, reason: script returned status 403/);
+    assert.match(
+      apache!.errorLog(),
+      /Authorization of user bob to access \/protected\/env\.cgi failed, reason: script returned status 403/,
+    );
   });
 
   it('refused by the authenticator (a wrong password): 401, the script does not run', { timeout: 30_000 }, async () => {
     const r = await get(apache!.port, '/protected/env.cgi', { Authorization: basic('bob', 'bad'), 'X-Token': 'good' });
     assert.equal(r.status, 401);
     assert.doesNotMatch(r.body.toString(), /AUTH_USER=/);
-    assert.match(apache!.errorLog(), /Authentication of user bob to access \/protected\/env\.cgi failed, reason: script returned status 403/);
+    assert.match(
+      apache!.errorLog(),
+      /Authentication of user bob to access \/protected\/env\.cgi failed, reason: script returned status 403/,
+    );
   });
 });

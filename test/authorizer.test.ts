@@ -35,17 +35,32 @@ async function ask(path: string, role: number, params: Record<string, string>) {
   const c = await RawClient.connect(path);
   clients.push(c);
   c.write(encodeBeginRequest(1, role, false));
-  c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({
-    GATEWAY_INTERFACE: 'CGI/1.1', SERVER_PROTOCOL: 'HTTP/1.1', REQUEST_METHOD: 'GET', ...params,
-  })));
+  c.write(
+    encodeStream(
+      RecordType.PARAMS,
+      1,
+      encodeNameValues({
+        GATEWAY_INTERFACE: 'CGI/1.1',
+        SERVER_PROTOCOL: 'HTTP/1.1',
+        REQUEST_METHOD: 'GET',
+        ...params,
+      }),
+    ),
+  );
   c.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)));
   return c.reply(1);
 }
 
 describe('the Authorizer role', { timeout: 30_000 }, () => {
-  it('a server with roles [responder, authorizer]: a yes is 200 with Variable-* headers, a no is the client\'s answer', { timeout: 10_000 }, async () => {
+  it("a server with roles [responder, authorizer]: a yes is 200 with Variable-* headers, a no is the client's answer", {
+    timeout: 10_000,
+  }, async () => {
     const path = await listen('both', createFcgiServer(app, { roles: ['responder', 'authorizer'] }));
-    const yes = await ask(path, Role.AUTHORIZER, { REQUEST_URI: '/private/doc', HTTP_X_TOKEN: 'good', FCGI_APACHE_ROLE: 'AUTHORIZER' });
+    const yes = await ask(path, Role.AUTHORIZER, {
+      REQUEST_URI: '/private/doc',
+      HTTP_X_TOKEN: 'good',
+      FCGI_APACHE_ROLE: 'AUTHORIZER',
+    });
     assert.equal(yes.protocolStatus, Status.REQUEST_COMPLETE);
     const granted = parseCgi(yes.stdout);
     assert.equal(granted.status, 200);
@@ -66,11 +81,19 @@ describe('the Authorizer role', { timeout: 30_000 }, () => {
   });
 
   it('req.role is "authorizer" in the handler', { timeout: 10_000 }, async () => {
-    const path = await listen('role', createFcgiServer((req, res) => res.end(req.role), { roles: ['authorizer'] }));
-    assert.equal(parseCgi((await ask(path, Role.AUTHORIZER, { REQUEST_URI: '/' })).stdout).body.toString(), 'authorizer');
+    const path = await listen(
+      'role',
+      createFcgiServer((req, res) => res.end(req.role), { roles: ['authorizer'] }),
+    );
+    assert.equal(
+      parseCgi((await ask(path, Role.AUTHORIZER, { REQUEST_URI: '/' })).stdout).body.toString(),
+      'authorizer',
+    );
   });
 
-  it('a default server answers an Authorizer request with UNKNOWN_ROLE and no output', { timeout: 10_000 }, async () => {
+  it('a default server answers an Authorizer request with UNKNOWN_ROLE and no output', {
+    timeout: 10_000,
+  }, async () => {
     const path = await listen('default', createFcgiServer(app));
     const r = await ask(path, Role.AUTHORIZER, { REQUEST_URI: '/private', HTTP_X_TOKEN: 'good' });
     assert.equal(r.protocolStatus, Status.UNKNOWN_ROLE);
@@ -83,7 +106,9 @@ describe('the Authorizer role', { timeout: 30_000 }, () => {
     assert.equal((await ask(path, Role.FILTER, { REQUEST_URI: '/echo' })).protocolStatus, Status.UNKNOWN_ROLE);
   });
 
-  it('authorizer() as the whole handler: a Responder request gets 404; a throw refuses with 500', { timeout: 10_000 }, async () => {
+  it('authorizer() as the whole handler: a Responder request gets 404; a throw refuses with 500', {
+    timeout: 10_000,
+  }, async () => {
     const handler = authorizer((req) => {
       if (req.headers['x-token'] === 'boom') throw new Error('authorizer failed');
       return { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } };

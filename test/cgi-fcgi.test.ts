@@ -19,7 +19,12 @@ interface Run {
 }
 
 /** Runs `cgi-fcgi -bind -connect socket` with exactly `env` (no inherited variables) and `stdin`. */
-function cgiFcgi(socket: string, env: Record<string, string>, stdin: Buffer = Buffer.alloc(0), ms = 15_000): Promise<Run> {
+function cgiFcgi(
+  socket: string,
+  env: Record<string, string>,
+  stdin: Buffer = Buffer.alloc(0),
+  ms = 15_000,
+): Promise<Run> {
   if (!CGI_FCGI) return Promise.reject(new Error('cgi-fcgi is not installed (apt-get install libfcgi-bin)'));
   return new Promise((resolve, reject) => {
     const child = spawn(CGI_FCGI, ['-bind', '-connect', socket], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -83,19 +88,30 @@ function echoOf(run: Run): { status: number; echo: Echo } {
 
 describe('cgi-fcgi against examples/hello.ts', { skip, timeout: 60_000 }, () => {
   let app: AppProcess | undefined;
-  before(async () => {
-    if (!CGI_FCGI) throw new Error('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
-    app = await startApp('examples/hello.ts');
-  }, { timeout: 30_000 });
-  after(async () => {
-    await app?.stop();
-  }, { timeout: 10_000 });
+  before(
+    async () => {
+      if (!CGI_FCGI) throw new Error('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
+      app = await startApp('examples/hello.ts');
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      await app?.stop();
+    },
+    { timeout: 10_000 },
+  );
 
-  it('answers exactly "Hello World\\n" as text/plain, three times over fresh connections', { timeout: 30_000 }, async () => {
+  it('answers exactly "Hello World\\n" as text/plain, three times over fresh connections', {
+    timeout: 30_000,
+  }, async () => {
     for (let i = 0; i < 3; i++) {
       const run = await cgiFcgi(app!.socket, cgiEnv('GET', `/hello?i=${i}`));
       assert.equal(run.code, 0, run.stderr);
-      assert.equal(run.stdout.toString('latin1'), 'Content-Type: text/plain\r\nContent-Length: 12\r\n\r\nHello World\n');
+      assert.equal(
+        run.stdout.toString('latin1'),
+        'Content-Type: text/plain\r\nContent-Length: 12\r\n\r\nHello World\n',
+      );
       const { status, headers, body } = parseCgi(run.stdout);
       assert.equal(status, 200);
       assert.equal(headers['content-type'], 'text/plain');
@@ -106,13 +122,19 @@ describe('cgi-fcgi against examples/hello.ts', { skip, timeout: 60_000 }, () => 
 
 describe('cgi-fcgi against examples/echo.ts', { skip, timeout: 60_000 }, () => {
   let app: AppProcess | undefined;
-  before(async () => {
-    if (!CGI_FCGI) throw new Error('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
-    app = await startApp('examples/echo.ts');
-  }, { timeout: 30_000 });
-  after(async () => {
-    await app?.stop();
-  }, { timeout: 10_000 });
+  before(
+    async () => {
+      if (!CGI_FCGI) throw new Error('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
+      app = await startApp('examples/echo.ts');
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      await app?.stop();
+    },
+    { timeout: 10_000 },
+  );
 
   it('GET with a query: url, path, query, headers, and the environment passed whole', { timeout: 15_000 }, async () => {
     const env = cgiEnv('GET', '/echo/p?x=1&x=2&y=%E2%98%83', { HTTP_ACCEPT: 'text/plain', HTTP_X_NAME: 'Zoë' });
@@ -140,7 +162,10 @@ describe('cgi-fcgi against examples/echo.ts', { skip, timeout: 60_000 }, () => {
 
   it('POST of 100 kB on stdin: length and SHA-256 match', { timeout: 15_000 }, async () => {
     const body = randomBytes(100 * 1024);
-    const env = cgiEnv('POST', '/upload', { CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
+    const env = cgiEnv('POST', '/upload', {
+      CONTENT_LENGTH: String(body.length),
+      CONTENT_TYPE: 'application/octet-stream',
+    });
     const { status, echo } = echoOf(await cgiFcgi(app!.socket, env, body));
     assert.equal(status, 200);
     assert.equal(echo.method, 'POST');
@@ -159,7 +184,10 @@ describe('cgi-fcgi against examples/echo.ts', { skip, timeout: 60_000 }, () => {
   });
 
   it('the app logged nothing unexpected on its stderr', { timeout: 5_000 }, () => {
-    const lines = app!.stderr().split('\n').filter((l) => l && !l.startsWith('echo: listening on'));
+    const lines = app!
+      .stderr()
+      .split('\n')
+      .filter((l) => l && !l.startsWith('echo: listening on'));
     assert.deepEqual(lines, []);
   });
 });

@@ -36,8 +36,18 @@ interface CgiRun {
  * whole, then ended unless `hold` keeps the pipe open like a server that never closes it.
  * Fails when the child has not exited by itself within `ms`.
  */
-async function runCgi(args: string[], env: Record<string, string>, stdin: Buffer = Buffer.alloc(0), hold = false, ms = 15_000): Promise<CgiRun> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+async function runCgi(
+  args: string[],
+  env: Record<string, string>,
+  stdin: Buffer = Buffer.alloc(0),
+  hold = false,
+  ms = 15_000,
+): Promise<CgiRun> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   let err = '';
   child.stdout!.on('data', (c: Buffer) => out.push(c));
@@ -60,7 +70,10 @@ async function runCgi(args: string[], env: Record<string, string>, stdin: Buffer
   const crlf = stdout.indexOf('\r\n\r\n');
   const lf = stdout.indexOf('\n\n');
   const [end, skip] = crlf >= 0 && (lf < 0 || crlf < lf) ? [crlf, 4] : [lf, 2];
-  assert.ok(end > 0, `no CGI header block on stdout: ${JSON.stringify(stdout.toString().slice(0, 300))}; stderr: ${err}`);
+  assert.ok(
+    end > 0,
+    `no CGI header block on stdout: ${JSON.stringify(stdout.toString().slice(0, 300))}; stderr: ${err}`,
+  );
   return {
     code: child.exitCode,
     headers: stdout.subarray(0, end).toString('latin1').split(/\r?\n/),
@@ -73,15 +86,27 @@ async function runCgi(args: string[], env: Record<string, string>, stdin: Buffer
 function cgiEnv(method: string, uri: string, extra: Record<string, string> = {}): Record<string, string> {
   const q = uri.indexOf('?');
   return {
-    GATEWAY_INTERFACE: 'CGI/1.1', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_SOFTWARE: 'Apache/2.4 (test)',
-    REQUEST_METHOD: method, REQUEST_URI: uri, SCRIPT_NAME: q < 0 ? uri : uri.slice(0, q),
-    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1), SERVER_NAME: 'localhost', SERVER_PORT: '80',
-    REMOTE_ADDR: '127.0.0.1', HTTP_HOST: 'localhost', HTTP_USER_AGENT: 'cgi-test/1', ...extra,
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    SERVER_SOFTWARE: 'Apache/2.4 (test)',
+    REQUEST_METHOD: method,
+    REQUEST_URI: uri,
+    SCRIPT_NAME: q < 0 ? uri : uri.slice(0, q),
+    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1),
+    SERVER_NAME: 'localhost',
+    SERVER_PORT: '80',
+    REMOTE_ADDR: '127.0.0.1',
+    HTTP_HOST: 'localhost',
+    HTTP_USER_AGENT: 'cgi-test/1',
+    ...extra,
   };
 }
 
 const header = (r: CgiRun, name: string) =>
-  r.headers.find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'))?.slice(name.length + 1).trim();
+  r.headers
+    .find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'))
+    ?.slice(name.length + 1)
+    .trim();
 
 /** The body is exactly what Content-Length says: one response, nothing after it. */
 function assertOneResponse(r: CgiRun): void {
@@ -93,7 +118,9 @@ function assertOneResponse(r: CgiRun): void {
 describe('CGI mode: examples/demo.ts', { timeout: 90_000 }, () => {
   const demo = ['--import', 'tsx', 'examples/demo.ts'];
 
-  it('GET /hello?name=x: one HTML response with the query and the CGI environ, exit 0', { timeout: 20_000 }, async () => {
+  it('GET /hello?name=x: one HTML response with the query and the CGI environ, exit 0', {
+    timeout: 20_000,
+  }, async () => {
     const r = await runCgi(demo, cgiEnv('GET', '/hello?name=x'));
     assertOneResponse(r);
     assert.equal(header(r, 'Content-Type'), 'text/html; charset=utf-8');
@@ -103,14 +130,25 @@ describe('CGI mode: examples/demo.ts', { timeout: 90_000 }, () => {
     assert.match(html, /<tr><th>SERVER_SOFTWARE<\/th><td>Apache\/2\.4 \(test\)<\/td><\/tr>/);
   });
 
-  it('a form POST with CONTENT_LENGTH shorter than stdin reads only CONTENT_LENGTH bytes', { timeout: 20_000 }, async () => {
+  it('a form POST with CONTENT_LENGTH shorter than stdin reads only CONTENT_LENGTH bytes', {
+    timeout: 20_000,
+  }, async () => {
     const form = 'name=Zo%C3%AB&message=hi';
-    const r = await runCgi(demo, cgiEnv('POST', '/form', {
-      CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: String(form.length),
-    }), Buffer.from(form + '&extra=MUST-NOT-BE-READ'), true);
+    const r = await runCgi(
+      demo,
+      cgiEnv('POST', '/form', {
+        CONTENT_TYPE: 'application/x-www-form-urlencoded',
+        CONTENT_LENGTH: String(form.length),
+      }),
+      Buffer.from(form + '&extra=MUST-NOT-BE-READ'),
+      true,
+    );
     assertOneResponse(r);
     const html = r.body.toString('utf8');
-    assert.match(html, /<h2>You posted<\/h2><table><tr><th>message<\/th><td>hi<\/td><\/tr><tr><th>name<\/th><td>Zoë<\/td><\/tr><\/table>/);
+    assert.match(
+      html,
+      /<h2>You posted<\/h2><table><tr><th>message<\/th><td>hi<\/td><\/tr><tr><th>name<\/th><td>Zoë<\/td><\/tr><\/table>/,
+    );
     assert.doesNotMatch(html, /MUST-NOT-BE-READ/);
   });
 
@@ -126,15 +164,29 @@ describe('CGI mode: examples/demo.ts', { timeout: 90_000 }, () => {
 describe('CGI mode: an echo app on serve()', { timeout: 90_000 }, () => {
   const echo = ['--input-type=module', '-e', ECHO_ON_SERVE];
 
-  it('a 1 MB POST: the digest of exactly CONTENT_LENGTH bytes, the env as environ, headers from HTTP_*', { timeout: 20_000 }, async () => {
+  it('a 1 MB POST: the digest of exactly CONTENT_LENGTH bytes, the env as environ, headers from HTTP_*', {
+    timeout: 20_000,
+  }, async () => {
     const body = randomBytes(1024 * 1024);
-    const r = await runCgi(echo, cgiEnv('POST', '/up?a=1&a=2', {
-      CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: String(body.length), HTTP_X_NAME: 'Zoë',
-    }), Buffer.concat([body, Buffer.from('trailing bytes past CONTENT_LENGTH')]), true);
+    const r = await runCgi(
+      echo,
+      cgiEnv('POST', '/up?a=1&a=2', {
+        CONTENT_TYPE: 'application/octet-stream',
+        CONTENT_LENGTH: String(body.length),
+        HTTP_X_NAME: 'Zoë',
+      }),
+      Buffer.concat([body, Buffer.from('trailing bytes past CONTENT_LENGTH')]),
+      true,
+    );
     assertOneResponse(r);
     const e = JSON.parse(r.body.toString()) as {
-      method: string; url: string; query: Record<string, unknown>; headers: Record<string, string>;
-      environ: Record<string, string>; bodyLength: number; bodySha256: string;
+      method: string;
+      url: string;
+      query: Record<string, unknown>;
+      headers: Record<string, string>;
+      environ: Record<string, string>;
+      bodyLength: number;
+      bodySha256: string;
     };
     assert.equal(e.method, 'POST');
     assert.equal(e.url, '/up?a=1&a=2');
@@ -146,7 +198,9 @@ describe('CGI mode: an echo app on serve()', { timeout: 90_000 }, () => {
     assert.equal(e.environ.REQUEST_URI, '/up?a=1&a=2');
   });
 
-  it('stdin that ends before CONTENT_LENGTH: the body is what came, and the process still exits', { timeout: 20_000 }, async () => {
+  it('stdin that ends before CONTENT_LENGTH: the body is what came, and the process still exits', {
+    timeout: 20_000,
+  }, async () => {
     const r = await runCgi(echo, cgiEnv('POST', '/short', { CONTENT_LENGTH: '100' }), Buffer.from('only ten!!'));
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.body.toString()) as { bodyLength: number }).bodyLength, 10);

@@ -37,7 +37,9 @@ interface Gw {
 /** `fcgi gateway --to <to> --port <free> [...extra]`; resolves once it printed its address. */
 async function startGateway(to: string, extra: string[] = []): Promise<Gw> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'gateway', '--to', to, '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'gateway', '--to', to, '--port', String(port), ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -60,12 +62,20 @@ interface Res {
   body: string;
 }
 
-function http(port: number, method: string, path: string, headers: Record<string, string | string[]> = {}, body?: string): Promise<Res> {
+function http(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]> = {},
+  body?: string,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 10_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (s: string) => (text += s));
-      res.on('end', () => resolve({ status: res.statusCode!, reason: res.statusMessage!, headers: res.headers, body: text }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, reason: res.statusMessage!, headers: res.headers, body: text }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
@@ -77,14 +87,20 @@ describe('`fcgi gateway` in front of PHP-FPM', { skip: phpFpmSkip(), timeout: 60
   let fpm: PhpFpm | undefined;
   let gw: Gw | undefined;
 
-  before(async () => {
-    fpm = await startPhpFpm({ 't.php': PHP_ECHO });
-    gw = await startGateway(fpm.socket, ['--root', dirname(fpm.script('t.php'))]);
-  }, { timeout: 30_000 });
-  after(async () => {
-    if (gw) await stopChild(gw.child);
-    await fpm?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      fpm = await startPhpFpm({ 't.php': PHP_ECHO });
+      gw = await startGateway(fpm.socket, ['--root', dirname(fpm.script('t.php'))]);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      if (gw) await stopChild(gw.child);
+      await fpm?.stop();
+    },
+    { timeout: 20_000 },
+  );
 
   it('GET with a query: $_GET, REQUEST_URI and SCRIPT_FILENAME under --root', { timeout: 10_000 }, async () => {
     const r = await http(gw!.port, 'GET', '/t.php?a=1&b=two%20words', { 'X-Custom': 'hi' });
@@ -128,14 +144,20 @@ describe('`fcgi gateway` in front of examples/echo.ts', { timeout: 60_000 }, () 
   let app: AppProcess | undefined;
   let gw: Gw | undefined;
 
-  before(async () => {
-    app = await startApp('examples/echo.ts');
-    gw = await startGateway(app.socket, ['--root', '/srv/www/']);
-  }, { timeout: 30_000 });
-  after(async () => {
-    if (gw) await stopChild(gw.child);
-    await app?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      app = await startApp('examples/echo.ts');
+      gw = await startGateway(app.socket, ['--root', '/srv/www/']);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      if (gw) await stopChild(gw.child);
+      await app?.stop();
+    },
+    { timeout: 20_000 },
+  );
 
   it('GET and POST reach the app with the params nginx would send', { timeout: 10_000 }, async () => {
     const r = await http(gw!.port, 'GET', '/p/q?x=1', { 'X-Test': 'yes' });

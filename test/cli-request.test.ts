@@ -58,14 +58,20 @@ describe('`fcgi request` against examples/echo.ts', { timeout: 60_000 }, () => {
   let app: AppProcess | undefined;
   let dir = '';
 
-  before(async () => {
-    app = await startApp('examples/echo.ts');
-    dir = await mkdtemp(join(tmpdir(), 'fcgi-cli-'));
-  }, { timeout: 30_000 });
-  after(async () => {
-    await app?.stop();
-    await rm(dir, { recursive: true, force: true });
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      app = await startApp('examples/echo.ts');
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-cli-'));
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      await app?.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 20_000 },
+  );
 
   it('GET /path?x=1 prints the body; exit 0', { timeout: 20_000 }, async () => {
     const r = await fcgi(['request', '--to', app!.socket, 'GET', '/path?x=1']);
@@ -89,9 +95,23 @@ describe('`fcgi request` against examples/echo.ts', { timeout: 60_000 }, () => {
     assert.equal(JSON.parse(out.body).url, '/i');
   });
 
-  it('-d DATA and -d @FILE send a body (POST by default), -H and -p add headers and params', { timeout: 20_000 }, async () => {
-    const r = await fcgi(['request', '--to', app!.socket, '-d', 'hello=world', '-H', 'Content-Type: application/x-www-form-urlencoded',
-      '-H', 'X-Custom: one two', '-p', 'MY_PARAM=yes', '/form']);
+  it('-d DATA and -d @FILE send a body (POST by default), -H and -p add headers and params', {
+    timeout: 20_000,
+  }, async () => {
+    const r = await fcgi([
+      'request',
+      '--to',
+      app!.socket,
+      '-d',
+      'hello=world',
+      '-H',
+      'Content-Type: application/x-www-form-urlencoded',
+      '-H',
+      'X-Custom: one two',
+      '-p',
+      'MY_PARAM=yes',
+      '/form',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout);
     assert.equal(e.method, 'POST');
@@ -123,7 +143,9 @@ describe('`fcgi request` against examples/echo.ts', { timeout: 60_000 }, () => {
     assert.match(ok.stdout, /^302 Found\n/);
   });
 
-  it('no app at --to: a message on stderr, exit 1; a bad command line: usage, exit 2', { timeout: 20_000 }, async () => {
+  it('no app at --to: a message on stderr, exit 1; a bad command line: usage, exit 2', {
+    timeout: 20_000,
+  }, async () => {
     const down = await fcgi(['request', '--to', join(dir, 'nobody.sock'), '/']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^fcgi: .*(ENOENT|ECONNREFUSED)/m);
@@ -139,12 +161,18 @@ describe('`fcgi request` against examples/echo.ts', { timeout: 60_000 }, () => {
 describe('`fcgi request` against PHP-FPM', { skip: phpFpmSkip(), timeout: 60_000 }, () => {
   let fpm: PhpFpm | undefined;
 
-  before(async () => {
-    fpm = await startPhpFpm({ 'r.php': PHP });
-  }, { timeout: 30_000 });
-  after(async () => {
-    await fpm?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      fpm = await startPhpFpm({ 'r.php': PHP });
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      await fpm?.stop();
+    },
+    { timeout: 20_000 },
+  );
 
   // SCRIPT_FILENAME is the working directory + the path: run in the scripts' directory.
   const inFpm = (args: string[]) => fcgi(['request', '--to', fpm!.socket, ...args], dirname(fpm!.script('r.php')));
@@ -154,7 +182,10 @@ describe('`fcgi request` against PHP-FPM', { skip: phpFpmSkip(), timeout: 60_000
     assert.equal(r.code, 0, `${r.stderr}\n${fpm!.log()}`);
     const out = included(r.stdout);
     assert.equal(out.status, '200 OK');
-    assert.deepEqual(out.headers.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: first=one', 'Set-Cookie: second=two']);
+    assert.deepEqual(
+      out.headers.filter((h) => h.startsWith('Set-Cookie:')),
+      ['Set-Cookie: first=one', 'Set-Cookie: second=two'],
+    );
     const j = JSON.parse(out.body);
     assert.equal(j.method, 'GET');
     assert.deepEqual(j.query, { x: '1', y: 'two' });
@@ -171,7 +202,7 @@ describe('`fcgi request` against PHP-FPM', { skip: phpFpmSkip(), timeout: 60_000
     assert.equal(j.md5, createHash('md5').update('raw body bytes').digest('hex'));
   });
 
-  it('a 4xx from PHP exits 1; a missing script is PHP-FPM\'s 404, exit 1', { timeout: 20_000 }, async () => {
+  it("a 4xx from PHP exits 1; a missing script is PHP-FPM's 404, exit 1", { timeout: 20_000 }, async () => {
     const r = await inFpm(['-i', '/r.php?code=418']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^418 /);

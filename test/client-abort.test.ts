@@ -10,7 +10,12 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
 import {
-  RecordType, RecordParser, Status, decodeNameValues, encodeEndRequest, encodeStream,
+  RecordType,
+  RecordParser,
+  Status,
+  decodeNameValues,
+  encodeEndRequest,
+  encodeStream,
 } from '@fcgi/core/protocol';
 import { FcgiClient, type FcgiClientOptions } from '@fcgi/core';
 import { listenForTest } from './helpers/raw-client.js';
@@ -109,13 +114,21 @@ async function rawPeer(behave: (uri: string, sock: Socket, nth: number) => void)
 }
 
 function answer(sock: Socket, text: string, protocolStatus: number = Status.REQUEST_COMPLETE): void {
-  sock.write(Buffer.concat([text ? encodeStream(RecordType.STDOUT, 1, Buffer.from(text)) : Buffer.alloc(0), encodeEndRequest(1, 0, protocolStatus)]));
+  sock.write(
+    Buffer.concat([
+      text ? encodeStream(RecordType.STDOUT, 1, Buffer.from(text)) : Buffer.alloc(0),
+      encodeEndRequest(1, 0, protocolStatus),
+    ]),
+  );
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, sleep(ms).then(() => {
-    throw new Error(`${what}: not within ${ms} ms`);
-  })]);
+  return Promise.race([
+    p,
+    sleep(ms).then(() => {
+      throw new Error(`${what}: not within ${ms} ms`);
+    }),
+  ]);
 }
 
 /** A handler that sends its headers and a first piece, then waits for the abort; `aborted` resolves then. */
@@ -140,8 +153,11 @@ async function untilTrue(pred: () => boolean, ms: number): Promise<void> {
   }
 }
 
-async function withProxyClient(handler: Handler, options: Partial<FcgiClientOptions>,
-  fn: (client: FcgiClient, p: Awaited<ReturnType<typeof serveRecorded>>) => Promise<void>) {
+async function withProxyClient(
+  handler: Handler,
+  options: Partial<FcgiClientOptions>,
+  fn: (client: FcgiClient, p: Awaited<ReturnType<typeof serveRecorded>>) => Promise<void>,
+) {
   const p = await serveRecorded(handler);
   const client = new FcgiClient({ target: p.target, ...options });
   try {
@@ -152,7 +168,9 @@ async function withProxyClient(handler: Handler, options: Partial<FcgiClientOpti
   }
 }
 
-test('abort mid-response: one ABORT_REQUEST, the handler sees it, one END_REQUEST, then a new connection', { timeout: 10_000 }, async () => {
+test('abort mid-response: one ABORT_REQUEST, the handler sees it, one END_REQUEST, then a new connection', {
+  timeout: 10_000,
+}, async () => {
   const { handler, aborted } = hangingHandler();
   await withProxyClient(handler, {}, async (client, p) => {
     const ac = new AbortController();
@@ -185,11 +203,16 @@ test('destroying the response body aborts the request', { timeout: 10_000 }, asy
   });
 });
 
-test('timeout before and after the header block: TimeoutError, and the handler is aborted', { timeout: 10_000 }, async () => {
+test('timeout before and after the header block: TimeoutError, and the handler is aborted', {
+  timeout: 10_000,
+}, async () => {
   const first = hangingHandler();
   await withProxyClient(first.handler, {}, async (client) => {
     const t0 = Date.now();
-    await assert.rejects(client.request({ params: { REQUEST_URI: '/silent' }, timeout: 300 }), { name: 'TimeoutError', code: 'ERR_FCGI_CLIENT_TIMEOUT' });
+    await assert.rejects(client.request({ params: { REQUEST_URI: '/silent' }, timeout: 300 }), {
+      name: 'TimeoutError',
+      code: 'ERR_FCGI_CLIENT_TIMEOUT',
+    });
     const took = Date.now() - t0;
     assert.ok(took >= 280 && took < 2000, `timed out after ${took} ms`);
     await within(first.aborted, 2000, "the handler's req.signal");
@@ -205,50 +228,65 @@ test('timeout before and after the header block: TimeoutError, and the handler i
 
 test('abort while waiting for a connection, and with a signal aborted already', { timeout: 10_000 }, async () => {
   let started = 0;
-  await withProxyClient(async (_req, res) => {
-    started++;
-    await sleep(200);
-    res.end('done');
-  }, { maxConnections: 1 }, async (client, p) => {
-    const busy = client.request({ params: {} });
-    const ac = new AbortController();
-    const queued = client.request({ params: {}, signal: ac.signal });
-    await sleep(30);
-    assert.equal(client.stats.queued, 1);
-    ac.abort(new Error('changed my mind'));
-    await assert.rejects(queued, (err: Error) => err.name === 'AbortError' && (err.cause as Error).message === 'changed my mind');
-    assert.equal(client.stats.queued, 0);
-    await assert.rejects(client.request({ params: {}, signal: AbortSignal.abort() }), { name: 'AbortError' });
-    assert.equal(await (await busy).text(), 'done');
-    assert.equal(started, 1);
-    assert.equal(p.count(p.toApp, RecordType.BEGIN_REQUEST), 1);
-  });
+  await withProxyClient(
+    async (_req, res) => {
+      started++;
+      await sleep(200);
+      res.end('done');
+    },
+    { maxConnections: 1 },
+    async (client, p) => {
+      const busy = client.request({ params: {} });
+      const ac = new AbortController();
+      const queued = client.request({ params: {}, signal: ac.signal });
+      await sleep(30);
+      assert.equal(client.stats.queued, 1);
+      ac.abort(new Error('changed my mind'));
+      await assert.rejects(
+        queued,
+        (err: Error) => err.name === 'AbortError' && (err.cause as Error).message === 'changed my mind',
+      );
+      assert.equal(client.stats.queued, 0);
+      await assert.rejects(client.request({ params: {}, signal: AbortSignal.abort() }), { name: 'AbortError' });
+      assert.equal(await (await busy).text(), 'done');
+      assert.equal(started, 1);
+      assert.equal(p.count(p.toApp, RecordType.BEGIN_REQUEST), 1);
+    },
+  );
 });
 
-test('a body stream that fails mid-way fails the request with its error and aborts the handler', { timeout: 10_000 }, async () => {
+test('a body stream that fails mid-way fails the request with its error and aborts the handler', {
+  timeout: 10_000,
+}, async () => {
   let fired!: () => void;
   const aborted = new Promise<void>((resolve) => (fired = resolve));
-  await withProxyClient(async (req, res) => {
-    req.signal.addEventListener('abort', () => fired());
-    req.on('error', noop);
-    await aborted;
-    res.end('never seen');
-  }, {}, async (client, p) => {
-    let n = 0;
-    const body = new Readable({
-      read() {
-        if (++n > 3) return void this.destroy(new Error('disk on fire'));
-        this.push(Buffer.alloc(10_000, n));
-      },
-    });
-    await assert.rejects(client.request({ params: { REQUEST_METHOD: 'POST' }, body }), { message: 'disk on fire' });
-    await within(aborted, 2000, "the handler's req.signal");
-    await untilTrue(() => p.count(p.toClient, RecordType.END_REQUEST) === 1, 2000);
-    assert.equal(p.count(p.toApp, RecordType.ABORT_REQUEST), 1);
-  });
+  await withProxyClient(
+    async (req, res) => {
+      req.signal.addEventListener('abort', () => fired());
+      req.on('error', noop);
+      await aborted;
+      res.end('never seen');
+    },
+    {},
+    async (client, p) => {
+      let n = 0;
+      const body = new Readable({
+        read() {
+          if (++n > 3) return void this.destroy(new Error('disk on fire'));
+          this.push(Buffer.alloc(10_000, n));
+        },
+      });
+      await assert.rejects(client.request({ params: { REQUEST_METHOD: 'POST' }, body }), { message: 'disk on fire' });
+      await within(aborted, 2000, "the handler's req.signal");
+      await untilTrue(() => p.count(p.toClient, RecordType.END_REQUEST) === 1, 2000);
+      assert.equal(p.count(p.toApp, RecordType.ABORT_REQUEST), 1);
+    },
+  );
 });
 
-test('an application that ignores ABORT_REQUEST: the connection is destroyed after abortTimeout', { timeout: 10_000 }, async () => {
+test('an application that ignores ABORT_REQUEST: the connection is destroyed after abortTimeout', {
+  timeout: 10_000,
+}, async () => {
   const peer = await rawPeer((uri, sock) => {
     if (uri === '/ok') answer(sock, 'Content-Type: text/plain\r\n\r\nfine');
     else sock.write(encodeStream(RecordType.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\nstart'), false));
@@ -273,16 +311,23 @@ test('an application that ignores ABORT_REQUEST: the connection is destroyed aft
 test('protocol errors, hang-ups and bad header blocks fail that request only', { timeout: 10_000 }, async () => {
   const peer = await rawPeer((uri, sock) => {
     switch (uri) {
-      case '/ok': return void setTimeout(() => answer(sock, 'Content-Type: text/plain\r\n\r\nfine'), 100);
-      case '/garbage': return void sock.write(Buffer.from([2, 6, 0, 1, 0, 0, 0, 0]));
+      case '/ok':
+        return void setTimeout(() => answer(sock, 'Content-Type: text/plain\r\n\r\nfine'), 100);
+      case '/garbage':
+        return void sock.write(Buffer.from([2, 6, 0, 1, 0, 0, 0, 0]));
       case '/cut':
         sock.write(encodeStream(RecordType.STDOUT, 1, Buffer.from('Content-Type: text/plain\r\n\r\npartial'), false));
         return void setTimeout(() => sock.destroy(), 20);
-      case '/no-head': return answer(sock, '');
-      case '/half-head': return answer(sock, 'Content-Type: text/plain\r\n');
-      case '/overloaded': return answer(sock, '', Status.OVERLOADED);
-      case '/bad-line': return answer(sock, 'this is not a header\r\n\r\n');
-      case '/huge-head': return answer(sock, `X-Big: ${'a'.repeat(70_000)}\r\n\r\n`);
+      case '/no-head':
+        return answer(sock, '');
+      case '/half-head':
+        return answer(sock, 'Content-Type: text/plain\r\n');
+      case '/overloaded':
+        return answer(sock, '', Status.OVERLOADED);
+      case '/bad-line':
+        return answer(sock, 'this is not a header\r\n\r\n');
+      case '/huge-head':
+        return answer(sock, `X-Big: ${'a'.repeat(70_000)}\r\n\r\n`);
     }
   });
   const client = new FcgiClient({ target: peer.target, maxConnections: 2 });
@@ -296,9 +341,15 @@ test('protocol errors, hang-ups and bad header blocks fail that request only', {
     await assert.rejects(cut.text(), { code: 'ERR_FCGI_CLIENT_CONNECTION_LOST' });
     await assert.rejects(cut.done, { code: 'ERR_FCGI_CLIENT_CONNECTION_LOST' });
     for (const uri of ['/no-head', '/half-head', '/bad-line', '/huge-head']) {
-      await assert.rejects(client.request({ params: { REQUEST_URI: uri } }), { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' }, uri);
+      await assert.rejects(
+        client.request({ params: { REQUEST_URI: uri } }),
+        { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' },
+        uri,
+      );
     }
-    await assert.rejects(client.request({ params: { REQUEST_URI: '/overloaded' } }), { code: 'ERR_FCGI_CLIENT_REJECTED' });
+    await assert.rejects(client.request({ params: { REQUEST_URI: '/overloaded' } }), {
+      code: 'ERR_FCGI_CLIENT_REJECTED',
+    });
     assert.equal(await (await client.request({ params: { REQUEST_URI: '/ok' } })).text(), 'fine');
   } finally {
     await client.close();
@@ -306,7 +357,9 @@ test('protocol errors, hang-ups and bad header blocks fail that request only', {
   }
 });
 
-test('a kept connection the application dropped is detected and the request sent again on a new one', { timeout: 10_000 }, async () => {
+test('a kept connection the application dropped is detected and the request sent again on a new one', {
+  timeout: 10_000,
+}, async () => {
   // The peer hangs up without a word on the second request of each connection (an app that died).
   const peer = await rawPeer((uri, sock, nth) => {
     if (nth === 2) return void sock.destroy();

@@ -7,13 +7,25 @@ import { FcgiClient } from '@fcgi/core';
 import { goSkip, startGoFcgi, type GoFcgi } from './helpers/go-fcgi.js';
 
 function parseLines(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 function params(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    REQUEST_METHOD: 'GET', SERVER_PROTOCOL: 'HTTP/1.1', REQUEST_URI: '/go/path?x=1', QUERY_STRING: 'x=1',
-    SCRIPT_NAME: '/go/path', HTTP_HOST: 'localhost', REMOTE_ADDR: '127.0.0.1', SERVER_NAME: 'localhost', SERVER_PORT: '80',
+    REQUEST_METHOD: 'GET',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_URI: '/go/path?x=1',
+    QUERY_STRING: 'x=1',
+    SCRIPT_NAME: '/go/path',
+    HTTP_HOST: 'localhost',
+    REMOTE_ADDR: '127.0.0.1',
+    SERVER_NAME: 'localhost',
+    SERVER_PORT: '80',
     ...extra,
   };
 }
@@ -22,17 +34,25 @@ describe('client against Go net/http/fcgi', { skip: goSkip() }, () => {
   let app: GoFcgi;
   let client: FcgiClient;
 
-  before(async () => {
-    app = await startGoFcgi(120_000);
-    client = new FcgiClient({ target: app.socket, timeout: 10_000 });
-  }, { timeout: 150_000 });
+  before(
+    async () => {
+      app = await startGoFcgi(120_000);
+      client = new FcgiClient({ target: app.socket, timeout: 10_000 });
+    },
+    { timeout: 150_000 },
+  );
 
-  after(async () => {
-    await client?.close();
-    await app?.stop();
-  }, { timeout: 10_000 });
+  after(
+    async () => {
+      await client?.close();
+      await app?.stop();
+    },
+    { timeout: 10_000 },
+  );
 
-  test('GET: params reach the Go handler; its status, header and two cookies come back', { timeout: 10_000 }, async () => {
+  test('GET: params reach the Go handler; its status, header and two cookies come back', {
+    timeout: 10_000,
+  }, async () => {
     const res = await client.request({ params: params({ HTTP_X_CUSTOM: 'from-node', EXTRA_PARAM: 'extra' }) });
     assert.equal(res.status, 202, app.output());
     assert.equal(res.statusText, 'Accepted');
@@ -58,10 +78,14 @@ describe('client against Go net/http/fcgi', { skip: goSkip() }, () => {
     assert.equal(got.len, String(body.length));
     assert.equal(got.md5, md5);
 
-    const stream = Readable.from((function* () {
-      for (let at = 0; at < body.length; at += 40_000) yield body.subarray(at, at + 40_000);
-    })());
-    const got2 = parseLines(await (await client.request({ params: { ...post, CONTENT_LENGTH: String(body.length) }, body: stream })).text());
+    const stream = Readable.from(
+      (function* () {
+        for (let at = 0; at < body.length; at += 40_000) yield body.subarray(at, at + 40_000);
+      })(),
+    );
+    const got2 = parseLines(
+      await (await client.request({ params: { ...post, CONTENT_LENGTH: String(body.length) }, body: stream })).text(),
+    );
     assert.equal(got2.len, String(body.length));
     assert.equal(got2.md5, md5);
   });

@@ -3,7 +3,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { RecordType, Status, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import {
+  RecordType,
+  Status,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
+} from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 /** What a handler that waits for its abort saw. */
@@ -70,7 +78,10 @@ for (const kind of ['unix', 'tcp'] as const) {
         await aborted;
         await c.until(() => ofId(c, 1).some((r) => r.type === RecordType.END_REQUEST));
         await sleep(300); // long enough for a second END_REQUEST or late output to show up
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
+        assert.deepEqual(
+          ofId(c, 1).map((r) => r.type),
+          [RecordType.END_REQUEST],
+        );
         assert.equal(c.replyOf(1).protocolStatus, Status.REQUEST_COMPLETE);
         assert.deepEqual(
           { signal: s.seen.signalAborted, req: s.seen.reqAborted, res: s.seen.resClosed },
@@ -101,7 +112,10 @@ for (const kind of ['unix', 'tcp'] as const) {
         const reply = await c.reply(2);
         await c.until(() => ofId(c, 1).some((r) => r.type === RecordType.END_REQUEST));
         assert.equal(parseCgi(reply.stdout).body.toString(), 'served /other');
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
+        assert.deepEqual(
+          ofId(c, 1).map((r) => r.type),
+          [RecordType.END_REQUEST],
+        );
         assert.equal(s.seen.signalAborted, true);
       } finally {
         await s.l.stop();
@@ -123,7 +137,10 @@ for (const kind of ['unix', 'tcp'] as const) {
         c.write(encodeRecord(RecordType.STDIN, 1));
         c.write(encodeAbortRequest(1));
         await sleep(300);
-        assert.deepEqual(ofId(c, 1).map((r) => r.type), [RecordType.END_REQUEST]);
+        assert.deepEqual(
+          ofId(c, 1).map((r) => r.type),
+          [RecordType.END_REQUEST],
+        );
         assert.equal(s.seen.started, 0);
         assert.equal(c.closed, false);
         await servedOnNewConnection(s.l);
@@ -172,18 +189,26 @@ for (const kind of ['unix', 'tcp'] as const) {
   });
 }
 
-test('ABORT_REQUEST while the handler writes through res.stdout: the stream is destroyed quietly, the server serves on', { timeout: 5000 }, async () => {
+test('ABORT_REQUEST while the handler writes through res.stdout: the stream is destroyed quietly, the server serves on', {
+  timeout: 5000,
+}, async () => {
   let closed: () => void;
   const stdoutClosed = new Promise<void>((resolve) => (closed = resolve));
   let started: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
-  const l = await listenForTest(createFcgiServer((req: FcgiRequest, res: FcgiResponse) => {
-    if (req.url !== '/raw') return void res.end(`served ${req.url}`);
-    res.stdout.write('Content-Type: text/plain\r\n\r\npart');
-    // No 'error' listener on res.stdout: an abort emitted as 'error' would crash the process.
-    res.stdout.on('close', () => closed());
-    started();
-  }, { onConnectionError: () => {} }), 'unix');
+  const l = await listenForTest(
+    createFcgiServer(
+      (req: FcgiRequest, res: FcgiResponse) => {
+        if (req.url !== '/raw') return void res.end(`served ${req.url}`);
+        res.stdout.write('Content-Type: text/plain\r\n\r\npart');
+        // No 'error' listener on res.stdout: an abort emitted as 'error' would crash the process.
+        res.stdout.on('close', () => closed());
+        started();
+      },
+      { onConnectionError: () => {} },
+    ),
+    'unix',
+  );
   const c = await l.connect();
   try {
     c.sendRequest(1, { REQUEST_URI: '/raw' }, Buffer.alloc(0), true);

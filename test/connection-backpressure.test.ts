@@ -30,18 +30,21 @@ for (const kind of ['unix', 'tcp'] as const) {
     test('a handler not reading its body pauses the socket; 20 MB still arrive', { timeout: 20000 }, async () => {
       const release = gate();
       let started = false;
-      const server = createFcgiServer(async (req: FcgiRequest, res: FcgiResponse) => {
-        started = true;
-        await release.opened;
-        const h = createHash('sha256');
-        let n = 0;
-        for await (const chunk of req as AsyncIterable<Buffer>) {
-          h.update(chunk);
-          n += chunk.length;
-        }
-        res.setHeader('Content-Type', 'text/plain');
-        res.end(`${h.digest('hex')} ${n}`);
-      }, { onConnectionError: () => {} });
+      const server = createFcgiServer(
+        async (req: FcgiRequest, res: FcgiResponse) => {
+          started = true;
+          await release.opened;
+          const h = createHash('sha256');
+          let n = 0;
+          for await (const chunk of req as AsyncIterable<Buffer>) {
+            h.update(chunk);
+            n += chunk.length;
+          }
+          res.setHeader('Content-Type', 'text/plain');
+          res.end(`${h.digest('hex')} ${n}`);
+        },
+        { onConnectionError: () => {} },
+      );
       const serverSockets: Socket[] = [];
       server.net.on('connection', (s: Socket) => serverSockets.push(s));
       const l = await listenForTest(server, kind);
@@ -77,20 +80,23 @@ for (const kind of ['unix', 'tcp'] as const) {
       const TOTAL = 50 * MB;
       const CHUNK = 64 * 1024;
       const state = { written: 0, refused: 0, waiting: false };
-      const server = createFcgiServer(async (_req: FcgiRequest, res: FcgiResponse) => {
-        res.setHeader('Content-Type', 'application/octet-stream');
-        for (let i = 0, at = 0; at < TOTAL; i++, at += CHUNK) {
-          const ok = res.write(Buffer.alloc(Math.min(CHUNK, TOTAL - at), i % 251));
-          state.written += Math.min(CHUNK, TOTAL - at);
-          if (!ok) {
-            state.refused++;
-            state.waiting = true;
-            await new Promise((resolve) => res.once('drain', resolve));
-            state.waiting = false;
+      const server = createFcgiServer(
+        async (_req: FcgiRequest, res: FcgiResponse) => {
+          res.setHeader('Content-Type', 'application/octet-stream');
+          for (let i = 0, at = 0; at < TOTAL; i++, at += CHUNK) {
+            const ok = res.write(Buffer.alloc(Math.min(CHUNK, TOTAL - at), i % 251));
+            state.written += Math.min(CHUNK, TOTAL - at);
+            if (!ok) {
+              state.refused++;
+              state.waiting = true;
+              await new Promise((resolve) => res.once('drain', resolve));
+              state.waiting = false;
+            }
           }
-        }
-        res.end();
-      }, { onConnectionError: () => {} });
+          res.end();
+        },
+        { onConnectionError: () => {} },
+      );
       const serverSockets: Socket[] = [];
       server.net.on('connection', (s: Socket) => serverSockets.push(s));
       const l = await listenForTest(server, kind);
@@ -115,16 +121,21 @@ for (const kind of ['unix', 'tcp'] as const) {
 
     test('an unread body is drained before the server closes: no reset, whole reply', { timeout: 15000 }, async () => {
       let bodyRead = -1;
-      const server = createFcgiServer((req: FcgiRequest, res: FcgiResponse) => {
-        bodyRead = req.readableLength;
-        res.setHeader('Content-Type', 'text/plain');
-        res.end('answered without reading\n'.repeat(1000));
-      }, { onConnectionError: () => {} });
+      const server = createFcgiServer(
+        (req: FcgiRequest, res: FcgiResponse) => {
+          bodyRead = req.readableLength;
+          res.setHeader('Content-Type', 'text/plain');
+          res.end('answered without reading\n'.repeat(1000));
+        },
+        { onConnectionError: () => {} },
+      );
       const l = await listenForTest(server, kind);
       try {
         const c = await l.connect({ allowHalfOpen: true }); // keeps sending after the server's FIN
         c.write(encodeBeginRequest(1, 1, false));
-        c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/quick', REQUEST_METHOD: 'POST' })));
+        c.write(
+          encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/quick', REQUEST_METHOD: 'POST' })),
+        );
         // The body keeps coming after the reply: 2 MB in 64 KiB records, a few at a time.
         const piece = Buffer.alloc(65528, 0x42);
         let sentAfterReply = 0;

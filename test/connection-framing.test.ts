@@ -67,7 +67,12 @@ for (const kind of ['unix', 'tcp'] as const) {
         const c = await l.connect();
         const bytes = Buffer.concat([
           encodeBeginRequest(1, 1, false),
-          encodeRecordPadded(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' }), 3),
+          encodeRecordPadded(
+            RecordType.PARAMS,
+            1,
+            encodeNameValues({ REQUEST_URI: '/echo', REQUEST_METHOD: 'POST' }),
+            3,
+          ),
           encodeRecord(RecordType.PARAMS, 1),
           encodeRecordPadded(RecordType.STDIN, 1, Buffer.from('trickle'), 2),
           encodeRecord(RecordType.STDIN, 1),
@@ -136,7 +141,9 @@ for (const kind of ['unix', 'tcp'] as const) {
     });
 
     for (const how of ['one', 'many'] as const) {
-      test(`a 3 MB response (${how === 'one' ? 'one res.end(buffer)' : 'many res.write()'}) is framed correctly`, { timeout: 15000 }, async () => {
+      test(`a 3 MB response (${how === 'one' ? 'one res.end(buffer)' : 'many res.write()'}) is framed correctly`, {
+        timeout: 15000,
+      }, async () => {
         const l = await serve();
         try {
           const c = await l.connect();
@@ -161,7 +168,10 @@ for (const kind of ['unix', 'tcp'] as const) {
           const empties = out.filter((f) => f.contentLength === 0);
           assert.equal(empties.length, 1, 'exactly one empty STDOUT record');
           assert.equal(frames.at(-2), empties[0], 'the empty STDOUT record comes right before END_REQUEST');
-          assert.ok(log.frames.every((f) => f.requestId === 1), 'nothing on other ids');
+          assert.ok(
+            log.frames.every((f) => f.requestId === 1),
+            'nothing on other ids',
+          );
         } finally {
           await l.stop();
         }

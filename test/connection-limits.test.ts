@@ -4,7 +4,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type ServerOptions } from '@fcgi/core';
-import { RecordType, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import {
+  RecordType,
+  Status,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
+} from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
 
 /** A server whose /hold requests wait for release(); others answer at once. */
@@ -12,12 +19,15 @@ async function start(kind: 'unix' | 'tcp', options: ServerOptions) {
   let open!: () => void;
   const released = new Promise<void>((resolve) => (open = resolve));
   const calls: string[] = [];
-  const server = createFcgiServer(async (req: FcgiRequest, res: FcgiResponse) => {
-    calls.push(req.url);
-    if (req.url.startsWith('/hold')) await released;
-    res.setHeader('Content-Type', 'text/plain');
-    res.end(`done ${req.url}`);
-  }, { onConnectionError: () => {}, ...options });
+  const server = createFcgiServer(
+    async (req: FcgiRequest, res: FcgiResponse) => {
+      calls.push(req.url);
+      if (req.url.startsWith('/hold')) await released;
+      res.setHeader('Content-Type', 'text/plain');
+      res.end(`done ${req.url}`);
+    },
+    { onConnectionError: () => {}, ...options },
+  );
   const l = await listenForTest(server, kind);
   return { server, l, calls, release: open };
 }
@@ -28,21 +38,28 @@ const idsOf = (c: RawClient, id: number) => c.records.filter((r) => r.requestId 
 
 for (const kind of ['unix', 'tcp'] as const) {
   describe(`limits over ${kind}`, () => {
-    test('params over maxParamsBytes get 431, without the handler; the connection serves on', { timeout: 5000 }, async () => {
+    test('params over maxParamsBytes get 431, without the handler; the connection serves on', {
+      timeout: 5000,
+    }, async () => {
       const s = await start(kind, { maxParamsBytes: 1024 });
       try {
         const c = await s.l.connect();
         // Over the limit in several records, then the rest of the request as a web server would send it.
         const params = encodeNameValues({ REQUEST_URI: '/big', HTTP_COOKIE: 'c'.repeat(2000) });
         c.write(encodeBeginRequest(1, 1, true));
-        for (let at = 0; at < params.length; at += 500) c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(at, at + 500)));
+        for (let at = 0; at < params.length; at += 500)
+          c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(at, at + 500)));
         c.write(encodeRecord(RecordType.PARAMS, 1));
         c.write(encodeStream(RecordType.STDIN, 1, Buffer.from('body')));
         const reply = await c.reply(1);
         assert.equal(statusOf(c, 1), 431);
         assert.equal(reply.protocolStatus, Status.REQUEST_COMPLETE);
         await sleep(100);
-        assert.deepEqual(idsOf(c, 1).slice(-2), [RecordType.STDOUT, RecordType.END_REQUEST], 'nothing after END_REQUEST');
+        assert.deepEqual(
+          idsOf(c, 1).slice(-2),
+          [RecordType.STDOUT, RecordType.END_REQUEST],
+          'nothing after END_REQUEST',
+        );
         // Just under the limit is fine, on the same connection.
         c.clear();
         c.sendRequest(2, { REQUEST_URI: '/fits', HTTP_COOKIE: 'c'.repeat(900) }, Buffer.alloc(0), true);
@@ -58,7 +75,11 @@ for (const kind of ['unix', 'tcp'] as const) {
       const s = await start(kind, { maxParams: 10 });
       try {
         const c = await s.l.connect();
-        const many = (n: number) => Object.fromEntries([['REQUEST_URI', `/n${n}`], ...Array.from({ length: n - 1 }, (_, i) => [`HTTP_X_${i}`, 'v'])]);
+        const many = (n: number) =>
+          Object.fromEntries([
+            ['REQUEST_URI', `/n${n}`],
+            ...Array.from({ length: n - 1 }, (_, i) => [`HTTP_X_${i}`, 'v']),
+          ]);
         c.sendRequest(1, many(11), Buffer.alloc(0), true);
         await c.reply(1);
         assert.equal(statusOf(c, 1), 431);
@@ -72,7 +93,9 @@ for (const kind of ['unix', 'tcp'] as const) {
       }
     });
 
-    test('a request past maxRequestsPerConnection gets OVERLOADED and a 503; the others complete', { timeout: 5000 }, async () => {
+    test('a request past maxRequestsPerConnection gets OVERLOADED and a 503; the others complete', {
+      timeout: 5000,
+    }, async () => {
       const s = await start(kind, { maxRequestsPerConnection: 2 });
       try {
         const c = await s.l.connect();
@@ -82,7 +105,11 @@ for (const kind of ['unix', 'tcp'] as const) {
         const third = await c.reply(3);
         assert.equal(third.protocolStatus, Status.OVERLOADED);
         assert.equal(statusOf(c, 3), 503);
-        assert.equal(c.records.some((r) => r.requestId !== 3), false, 'the first two are still running');
+        assert.equal(
+          c.records.some((r) => r.requestId !== 3),
+          false,
+          'the first two are still running',
+        );
         s.release();
         await c.reply(1);
         await c.reply(2);
@@ -102,7 +129,9 @@ for (const kind of ['unix', 'tcp'] as const) {
       }
     });
 
-    test('a request past the server-wide maxRequests gets OVERLOADED and a 503; the others complete', { timeout: 5000 }, async () => {
+    test('a request past the server-wide maxRequests gets OVERLOADED and a 503; the others complete', {
+      timeout: 5000,
+    }, async () => {
       const s = await start(kind, { maxRequests: 2 });
       try {
         const a = await s.l.connect();

@@ -22,14 +22,36 @@ const begin = (id: number) => encodeBeginRequest(id, 1, true);
 /** Bytes that break the protocol, each sent on a fresh connection. */
 const cases: [name: string, bytes: Buffer, message: RegExp][] = [
   ['a version 2 header', Buffer.concat([header(2, RecordType.BEGIN_REQUEST, 1, 8), Buffer.alloc(8)]), /version/],
-  ['BEGIN_REQUEST on request id 0', Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 0, 8), Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])]), /id 0/],
-  ['a BEGIN_REQUEST body of 3 bytes', Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 1, 3, 5), Buffer.alloc(8)]), /BEGIN_REQUEST/],
+  [
+    'BEGIN_REQUEST on request id 0',
+    Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 0, 8), Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])]),
+    /id 0/,
+  ],
+  [
+    'a BEGIN_REQUEST body of 3 bytes',
+    Buffer.concat([header(1, RecordType.BEGIN_REQUEST, 1, 3, 5), Buffer.alloc(8)]),
+    /BEGIN_REQUEST/,
+  ],
   ['BEGIN_REQUEST for an active id', Buffer.concat([begin(1), begin(1)]), /active/],
   // Name length 5, value length 3, but only "ab" follows before the stream ends.
-  ['a truncated name-value pair in PARAMS',
-    Buffer.concat([begin(1), encodeRecord(RecordType.PARAMS, 1, Buffer.from([5, 3, 0x61, 0x62])), encodeRecord(RecordType.PARAMS, 1)]), /name-value/],
-  ['a truncated 4-byte length in PARAMS',
-    Buffer.concat([begin(1), encodeRecord(RecordType.PARAMS, 1, Buffer.from([0x80, 0])), encodeRecord(RecordType.PARAMS, 1)]), /truncated/],
+  [
+    'a truncated name-value pair in PARAMS',
+    Buffer.concat([
+      begin(1),
+      encodeRecord(RecordType.PARAMS, 1, Buffer.from([5, 3, 0x61, 0x62])),
+      encodeRecord(RecordType.PARAMS, 1),
+    ]),
+    /name-value/,
+  ],
+  [
+    'a truncated 4-byte length in PARAMS',
+    Buffer.concat([
+      begin(1),
+      encodeRecord(RecordType.PARAMS, 1, Buffer.from([0x80, 0])),
+      encodeRecord(RecordType.PARAMS, 1),
+    ]),
+    /truncated/,
+  ],
   ['garbage bytes (HTTP to a FastCGI port)', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /version/],
 ];
 
@@ -45,16 +67,21 @@ for (const kind of ['unix', 'tcp'] as const) {
       test(`${name} closes only that connection`, { timeout: 5000 }, async () => {
         const errors: Error[] = [];
         let handled = 0;
-        const server = createFcgiServer(async (req, res) => {
-          handled++;
-          await echo(req, res);
-        }, { onConnectionError: (err) => errors.push(err) });
+        const server = createFcgiServer(
+          async (req, res) => {
+            handled++;
+            await echo(req, res);
+          },
+          { onConnectionError: (err) => errors.push(err) },
+        );
         const l = await listenForTest(server, kind);
         try {
           // A bystander with a request half sent, open at the same time.
           const other = await l.connect();
           other.write(begin(7));
-          other.write(encodeRecord(RecordType.PARAMS, 7, encodeNameValues({ REQUEST_URI: '/bystander', REQUEST_METHOD: 'POST' })));
+          other.write(
+            encodeRecord(RecordType.PARAMS, 7, encodeNameValues({ REQUEST_URI: '/bystander', REQUEST_METHOD: 'POST' })),
+          );
           const bad = await l.connect();
           await sleep(20);
           assert.equal(server.connections, 2);
@@ -89,10 +116,13 @@ for (const kind of ['unix', 'tcp'] as const) {
       let aborted = false;
       let started!: () => void;
       const running = new Promise<void>((resolve) => (started = resolve));
-      const server = createFcgiServer((req) => {
-        req.signal.addEventListener('abort', () => (aborted = true));
-        started();
-      }, { onConnectionError: (err) => errors.push(err) });
+      const server = createFcgiServer(
+        (req) => {
+          req.signal.addEventListener('abort', () => (aborted = true));
+          started();
+        },
+        { onConnectionError: (err) => errors.push(err) },
+      );
       const l = await listenForTest(server, kind);
       try {
         const c = await l.connect();

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type ServerOptions } from '@fcgi/core';
 import {
-  RecordType, Status, decodeNameValues, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
+  RecordType,
+  Status,
+  decodeNameValues,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
 } from '@fcgi/core/protocol';
 import { FrameLog, listenForTest, parseCgi, type RawClient, type TestListen } from './helpers/raw-client.js';
 
@@ -118,16 +124,26 @@ for (const kind of ['unix', 'tcp'] as const) {
       }
     });
 
-    test('GET_VALUES answers the configured limits in one record and omits unknown names', { timeout: 5000 }, async () => {
+    test('GET_VALUES answers the configured limits in one record and omits unknown names', {
+      timeout: 5000,
+    }, async () => {
       const l = await serve(kind, echo, { maxConnections: 7, maxRequests: 13 });
       try {
         const c = await l.connect();
         const frames = new FrameLog(c.socket);
-        const ask = encodeNameValues({ FCGI_MAX_CONNS: '', FCGI_NO_SUCH_NAME: '', FCGI_MAX_REQS: '', FCGI_MPXS_CONNS: '' });
+        const ask = encodeNameValues({
+          FCGI_MAX_CONNS: '',
+          FCGI_NO_SUCH_NAME: '',
+          FCGI_MAX_REQS: '',
+          FCGI_MPXS_CONNS: '',
+        });
         c.write(encodeRecord(RecordType.GET_VALUES, 0, ask));
         await c.until(() => c.records.some((r) => r.type === RecordType.GET_VALUES_RESULT));
         await sleep(100); // nothing else should follow
-        assert.deepEqual(frames.frames.map((f) => [f.type, f.requestId]), [[RecordType.GET_VALUES_RESULT, 0]]);
+        assert.deepEqual(
+          frames.frames.map((f) => [f.type, f.requestId]),
+          [[RecordType.GET_VALUES_RESULT, 0]],
+        );
         const got = decodeNameValues(c.records[0]!.content);
         assert.deepEqual({ ...got }, { FCGI_MAX_CONNS: '7', FCGI_MAX_REQS: '13', FCGI_MPXS_CONNS: '1' });
 
@@ -150,7 +166,9 @@ for (const kind of ['unix', 'tcp'] as const) {
       }
     });
 
-    test('an unknown management type gets UNKNOWN_TYPE and the connection keeps working', { timeout: 5000 }, async () => {
+    test('an unknown management type gets UNKNOWN_TYPE and the connection keeps working', {
+      timeout: 5000,
+    }, async () => {
       const l = await serve(kind, echo);
       try {
         const c = await l.connect();
@@ -179,7 +197,10 @@ for (const kind of ['unix', 'tcp'] as const) {
       });
       try {
         const c = await l.connect();
-        for (const [id, role] of [[3, 2], [4, 77]] as const) {
+        for (const [id, role] of [
+          [3, 2],
+          [4, 77],
+        ] as const) {
           c.write(encodeBeginRequest(id, role, true));
           c.write(encodeStream(RecordType.PARAMS, id, encodeNameValues({ REQUEST_URI: '/role' })));
           c.write(encodeStream(RecordType.STDIN, id, Buffer.from('ignored')));
@@ -190,7 +211,10 @@ for (const kind of ['unix', 'tcp'] as const) {
         await sleep(100);
         for (const id of [3, 4]) {
           assert.equal(c.replyOf(id).protocolStatus, Status.UNKNOWN_ROLE);
-          assert.deepEqual(c.records.filter((r) => r.requestId === id).map((r) => r.type), [RecordType.END_REQUEST]);
+          assert.deepEqual(
+            c.records.filter((r) => r.requestId === id).map((r) => r.type),
+            [RecordType.END_REQUEST],
+          );
         }
         assert.equal(body(c, 1), '1 /responder fine');
         assert.equal(calls, 1, 'the handler runs only for the Responder request');

@@ -8,7 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
 import {
-  bundleMatrixApp, checkNodeRunnableBy, createDeployDir, installCopy, webUser, type DeployDir,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  installCopy,
+  webUser,
+  type DeployDir,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw } from './helpers/nginx.js';
@@ -28,30 +33,36 @@ describe('Apache mod_cgi running the bundled app as a CGI script', { skip, timeo
   let apache: Apache | undefined;
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !CGI) throw new Error('mod_cgi is missing (apt-get install apache2)');
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-deploy-cgi-');
-    const www = deploy.mkdir('www');
-    deploy.mkdir('www/sub');
-    bundleMatrixApp(join(www, 'app.cgi'));
-    installCopy(join(www, 'app.cgi'), join(www, 'sub', 'app.cgi'));
-    writeFileSync(join(www, '.htaccess'), HTACCESS);
-    writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
-    apache = await startApache(deploy, {
-      mpm: 'prefork',
-      modules: ['rewrite', 'cgi'],
-      docRoot: www,
-      user,
-      // Enough children for the 50-request burst without waiting for prefork's slow ramp-up.
-      extra: 'StartServers 20\nMinSpareServers 20\nMaxSpareServers 60\nMaxRequestWorkers 100\n',
-    });
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      if (IN_CI && !CGI) throw new Error('mod_cgi is missing (apt-get install apache2)');
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-deploy-cgi-');
+      const www = deploy.mkdir('www');
+      deploy.mkdir('www/sub');
+      bundleMatrixApp(join(www, 'app.cgi'));
+      installCopy(join(www, 'app.cgi'), join(www, 'sub', 'app.cgi'));
+      writeFileSync(join(www, '.htaccess'), HTACCESS);
+      writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
+      apache = await startApache(deploy, {
+        mpm: 'prefork',
+        modules: ['rewrite', 'cgi'],
+        docRoot: www,
+        user,
+        // Enough children for the 50-request burst without waiting for prefork's slow ramp-up.
+        extra: 'StartServers 20\nMinSpareServers 20\nMaxSpareServers 60\nMaxRequestWorkers 100\n',
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   // Everything works as CGI; the costs are a Node start per request (~50-100 ms of CPU) and, for
   // the download, Apache re-framing the body as chunked (the app's Content-Length is not passed
@@ -63,7 +74,9 @@ describe('Apache mod_cgi running the bundled app as a CGI script', { skip, timeo
     { base: '/sub/app.cgi', how: 'the script URL itself', burst: 10 },
   ]);
 
-  it('each request is its own process: the CGI environment carries the process variables too', { timeout: 15_000 }, async () => {
+  it('each request is its own process: the CGI environment carries the process variables too', {
+    timeout: 15_000,
+  }, async () => {
     const r = await fetchRaw(apache!.port, '/sub/echo?x=1');
     const e = JSON.parse(r.body.toString()) as { environ: Record<string, string> };
     assert.equal(e.environ.GATEWAY_INTERFACE, 'CGI/1.1');

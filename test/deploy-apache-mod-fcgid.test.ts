@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
 import {
-  APP_PATH, bundleMatrixApp, checkNodeRunnableBy, createDeployDir, installCopy, webUser, type DeployDir,
+  APP_PATH,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  installCopy,
+  webUser,
+  type DeployDir,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
@@ -31,30 +37,31 @@ describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, tim
   let smallPort = 0;
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-deploy-fcgid-');
-    const www = deploy.mkdir('www');
-    deploy.mkdir('www/sub');
-    deploy.mkdir('www/restart');
-    const home = deploy.mkdir('home', user);
-    const ipc = deploy.mkdir('fcgid', user);
-    smallPort = await freePort();
-    bundleMatrixApp(join(www, 'app.fcgi'));
-    installCopy(join(www, 'app.fcgi'), join(www, 'sub', 'app.fcgi'));
-    installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
-    writeFileSync(join(www, 'restart', '.htaccess'), HTACCESS);
-    writeFileSync(join(www, '.htaccess'), HTACCESS);
-    writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: ['rewrite', 'fcgid'],
-      docRoot: www,
-      user,
-      // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
-      // environment (only PATH and these reach it), and the upload limit (default 128 KiB).
-      extra: `FcgidIPCDir ${ipc}
+  before(
+    async () => {
+      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-deploy-fcgid-');
+      const www = deploy.mkdir('www');
+      deploy.mkdir('www/sub');
+      deploy.mkdir('www/restart');
+      const home = deploy.mkdir('home', user);
+      const ipc = deploy.mkdir('fcgid', user);
+      smallPort = await freePort();
+      bundleMatrixApp(join(www, 'app.fcgi'));
+      installCopy(join(www, 'app.fcgi'), join(www, 'sub', 'app.fcgi'));
+      installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
+      writeFileSync(join(www, 'restart', '.htaccess'), HTACCESS);
+      writeFileSync(join(www, '.htaccess'), HTACCESS);
+      writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: ['rewrite', 'fcgid'],
+        docRoot: www,
+        user,
+        // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
+        // environment (only PATH and these reach it), and the upload limit (default 128 KiB).
+        extra: `FcgidIPCDir ${ipc}
 FcgidProcessTableFile ${join(ipc, 'shm')}
 FcgidInitialEnv PATH ${APP_PATH}
 FcgidInitialEnv HOME ${home}
@@ -67,13 +74,18 @@ Listen 127.0.0.1:${smallPort}
   FcgidMaxRequestLen 131072
 </VirtualHost>
 `,
-    });
-  }, { timeout: 60_000 });
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
     { base: '', how: '.htaccess rewrite to app.fcgi/$1' },
@@ -90,7 +102,9 @@ Listen 127.0.0.1:${smallPort}
     assert.doesNotMatch(apache!.errorLog(), /Permission denied|communication error|premature end/i);
   });
 
-  it('FcgidMaxRequestLen: the default 128 KiB refuses a 300 kB upload (500), the raised limit takes it', { timeout: 20_000 }, async () => {
+  it('FcgidMaxRequestLen: the default 128 KiB refuses a 300 kB upload (500), the raised limit takes it', {
+    timeout: 20_000,
+  }, async () => {
     const body = randomBytes(300_000);
     const headers = { 'Content-Type': 'application/octet-stream' };
     const small = await fetchRaw(smallPort, '/echo', { method: 'POST', body, headers });
@@ -101,7 +115,9 @@ Listen 127.0.0.1:${smallPort}
     assert.equal((JSON.parse(big.body.toString()) as { bodyLength: number }).bodyLength, body.length);
   });
 
-  it('a new upload is picked up when renamed over the old file, not when overwritten in place', { timeout: 20_000 }, async () => {
+  it('a new upload is picked up when renamed over the old file, not when overwritten in place', {
+    timeout: 20_000,
+  }, async () => {
     const www = join(deploy!.path, 'www');
     const pid = async () => {
       const r = await fetchRaw(apache!.port, '/restart/echo');

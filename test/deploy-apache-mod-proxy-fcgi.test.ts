@@ -7,7 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
 import {
-  bundleMatrixApp, checkNodeRunnableBy, createDeployDir, startBundledApp, webUser, type DeployDir, type RunningApp,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  startBundledApp,
+  webUser,
+  type DeployDir,
+  type RunningApp,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
@@ -34,33 +40,39 @@ describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP',
   const apps: RunningApp[] = [];
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !PROXY) throw new Error('mod_proxy_fcgi is missing (apt-get install apache2)');
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-deploy-proxy-');
-    const www = deploy.mkdir('www');
-    // The app's own dir: it creates its socket there, as the user Apache connects as.
-    const appDir = deploy.mkdir('app', user);
-    const file = join(appDir, 'app.fcgi');
-    bundleMatrixApp(file);
-    const socket = join(appDir, 'app.sock');
-    const tcpPort = await freePort();
-    apps.push(await startBundledApp(file, socket, user, appDir));
-    apps.push(await startBundledApp(file, `127.0.0.1:${tcpPort}`, user, appDir));
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: ['setenvif', 'proxy', 'proxy_fcgi'],
-      docRoot: www,
-      user,
-      extra: proxyConfig(socket, tcpPort),
-    });
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      if (IN_CI && !PROXY) throw new Error('mod_proxy_fcgi is missing (apt-get install apache2)');
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-deploy-proxy-');
+      const www = deploy.mkdir('www');
+      // The app's own dir: it creates its socket there, as the user Apache connects as.
+      const appDir = deploy.mkdir('app', user);
+      const file = join(appDir, 'app.fcgi');
+      bundleMatrixApp(file);
+      const socket = join(appDir, 'app.sock');
+      const tcpPort = await freePort();
+      apps.push(await startBundledApp(file, socket, user, appDir));
+      apps.push(await startBundledApp(file, `127.0.0.1:${tcpPort}`, user, appDir));
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: ['setenvif', 'proxy', 'proxy_fcgi'],
+        docRoot: www,
+        user,
+        extra: proxyConfig(socket, tcpPort),
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    for (const app of apps) await app.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      for (const app of apps) await app.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
     { base: '', how: 'ProxyPass / unix socket' },
@@ -68,11 +80,17 @@ describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP',
     { base: '/tcp', how: 'ProxyPass /tcp/ TCP + proxy-fcgi-pathinfo' },
   ]);
 
-  it('the params: SCRIPT_NAME is the path at /, the prefix under /sub/ with PATH_INFO below it', { timeout: 15_000 }, async () => {
-    const root = JSON.parse((await fetchRaw(apache!.port, '/echo?x=1')).body.toString()) as { environ: Record<string, string> };
+  it('the params: SCRIPT_NAME is the path at /, the prefix under /sub/ with PATH_INFO below it', {
+    timeout: 15_000,
+  }, async () => {
+    const root = JSON.parse((await fetchRaw(apache!.port, '/echo?x=1')).body.toString()) as {
+      environ: Record<string, string>;
+    };
     assert.equal(root.environ.SCRIPT_NAME, '/echo');
     assert.equal(root.environ.PATH_INFO, undefined);
-    const sub = JSON.parse((await fetchRaw(apache!.port, '/sub/echo?x=1')).body.toString()) as { environ: Record<string, string> };
+    const sub = JSON.parse((await fetchRaw(apache!.port, '/sub/echo?x=1')).body.toString()) as {
+      environ: Record<string, string>;
+    };
     assert.equal(sub.environ.SCRIPT_NAME, '/sub');
     assert.equal(sub.environ.PATH_INFO, '/echo');
     assert.equal(sub.environ.REQUEST_URI, '/sub/echo?x=1');

@@ -9,11 +9,20 @@ import { ROOT } from './helpers/app-process.js';
 import { bundleMatrixApp, createDeployDir, type DeployDir } from './helpers/deploy-app.js';
 
 /** Runs `file` as a CGI script for one request; resolves with its stdout. */
-function runCgi(file: string, env: Record<string, string>, body = Buffer.alloc(0)): Promise<{ code: number | null; out: Buffer; err: string }> {
+function runCgi(
+  file: string,
+  env: Record<string, string>,
+  body = Buffer.alloc(0),
+): Promise<{ code: number | null; out: Buffer; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, [], {
       cwd: '/', // nowhere near a node_modules
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GATEWAY_INTERFACE: 'CGI/1.1', SERVER_PROTOCOL: 'HTTP/1.1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        GATEWAY_INTERFACE: 'CGI/1.1',
+        SERVER_PROTOCOL: 'HTTP/1.1',
+        ...env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -31,18 +40,25 @@ function runCgi(file: string, env: Record<string, string>, body = Buffer.alloc(0
 }
 
 function bundle(entry: string, out: string) {
-  return spawnSync(process.execPath, ['scripts/bundle.mjs', entry, out], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['scripts/bundle.mjs', entry, out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 describe('scripts/bundle.mjs', { timeout: 60_000 }, () => {
   let dir: DeployDir | undefined;
   let file = '';
 
-  before(async () => {
-    dir = await createDeployDir('fcgi-bundle-');
-    file = join(dir.path, 'app.cgi');
-    bundleMatrixApp(file);
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      dir = await createDeployDir('fcgi-bundle-');
+      file = join(dir.path, 'app.cgi');
+      bundleMatrixApp(file);
+    },
+    { timeout: 60_000 },
+  );
   after(async () => {
     await dir?.remove();
   });
@@ -57,10 +73,19 @@ describe('scripts/bundle.mjs', { timeout: 60_000 }, () => {
 
   it('runs as a CGI script from anywhere: a POST echoed back', { timeout: 20_000 }, async () => {
     const body = Buffer.from('{"a":[1,2]}');
-    const r = await runCgi(file, {
-      REQUEST_METHOD: 'POST', REQUEST_URI: '/sub/echo?q=1', SCRIPT_NAME: '/sub/app.cgi', PATH_INFO: '/echo',
-      QUERY_STRING: 'q=1', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length),
-    }, body);
+    const r = await runCgi(
+      file,
+      {
+        REQUEST_METHOD: 'POST',
+        REQUEST_URI: '/sub/echo?q=1',
+        SCRIPT_NAME: '/sub/app.cgi',
+        PATH_INFO: '/echo',
+        QUERY_STRING: 'q=1',
+        CONTENT_TYPE: 'application/json',
+        CONTENT_LENGTH: String(body.length),
+      },
+      body,
+    );
     assert.equal(r.code, 0, r.err);
     const text = r.out.toString('utf8');
     const split = text.indexOf('\r\n\r\n');
@@ -84,7 +109,9 @@ describe('scripts/bundle.mjs', { timeout: 60_000 }, () => {
     assert.equal(spawnSync(out, [], { encoding: 'utf8' }).stdout, '42\n');
   });
 
-  it('refuses a top-level await in the entry with esbuild\'s message (the bundle is CommonJS)', { timeout: 30_000 }, () => {
+  it("refuses a top-level await in the entry with esbuild's message (the bundle is CommonJS)", {
+    timeout: 30_000,
+  }, () => {
     const entry = join(dir!.path, 'tla.ts');
     writeFileSync(entry, 'await Promise.resolve(1);\nexport {};\n');
     const r = bundle(entry, join(dir!.path, 'tla.js'));

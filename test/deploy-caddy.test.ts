@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
 import { CADDY, startCaddy, type Caddy } from './helpers/caddy.js';
 import {
-  bundleMatrixApp, checkNodeRunnableBy, createDeployDir, startBundledApp, webUser, type DeployDir, type RunningApp,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  startBundledApp,
+  webUser,
+  type DeployDir,
+  type RunningApp,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw } from './helpers/nginx.js';
@@ -23,7 +29,11 @@ export function caddySite(socket: string): string {
 		capture_stderr
 	}
 }`;
-  const indent = (s: string) => s.split('\n').map((l) => `\t${l}`).join('\n');
+  const indent = (s: string) =>
+    s
+      .split('\n')
+      .map((l) => `\t${l}`)
+      .join('\n');
   return `handle_path /sub/* {
 ${indent(proxy)}
 }
@@ -33,46 +43,63 @@ ${indent(proxy)}
 `;
 }
 
-describe('Caddy reverse_proxy + fastcgi transport to the bundled app on a unix socket', { skip, timeout: 90_000 }, () => {
+describe('Caddy reverse_proxy + fastcgi transport to the bundled app on a unix socket', {
+  skip,
+  timeout: 90_000,
+}, () => {
   let deploy: DeployDir | undefined;
   let caddy: Caddy | undefined;
   let app: RunningApp | undefined;
   const user = webUser();
 
-  before(async () => {
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-deploy-caddy-');
-    const appDir = deploy.mkdir('app', user);
-    const file = join(appDir, 'app.fcgi');
-    bundleMatrixApp(file);
-    const socket = join(appDir, 'app.sock');
-    app = await startBundledApp(file, socket, user, appDir);
-    caddy = await startCaddy(deploy, caddySite(socket));
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-deploy-caddy-');
+      const appDir = deploy.mkdir('app', user);
+      const file = join(appDir, 'app.fcgi');
+      bundleMatrixApp(file);
+      const socket = join(appDir, 'app.sock');
+      app = await startBundledApp(file, socket, user, appDir);
+      caddy = await startCaddy(deploy, caddySite(socket));
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await caddy?.stop();
-    await app?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await caddy?.stop();
+      await app?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
-  matrixTests({ port: () => caddy!.port, log: () => caddy!.log() }, [
-    { base: '', how: 'reverse_proxy unix socket' },
-    { base: '/sub', how: 'handle_path /sub/*' },
-  ], {
-    // Seen with Debian's Caddy 2.6.2: `capture_stderr` is accepted but nothing reaches the log;
-    // the message is in the app's FCGI_STDERR all the same (the other fronts log it).
-    stderrNotLogged: 'Caddy 2.6.2 drops it, even with capture_stderr',
-  });
+  matrixTests(
+    { port: () => caddy!.port, log: () => caddy!.log() },
+    [
+      { base: '', how: 'reverse_proxy unix socket' },
+      { base: '/sub', how: 'handle_path /sub/*' },
+    ],
+    {
+      // Seen with Debian's Caddy 2.6.2: `capture_stderr` is accepted but nothing reaches the log;
+      // the message is in the app's FCGI_STDERR all the same (the other fronts log it).
+      stderrNotLogged: 'Caddy 2.6.2 drops it, even with capture_stderr',
+    },
+  );
 
   it('the params: SCRIPT_NAME "", PATH_INFO the path below the handle_path prefix', { timeout: 15_000 }, async () => {
-    const sub = JSON.parse((await fetchRaw(caddy!.port, '/sub/echo?x=1')).body.toString()) as { environ: Record<string, string> };
+    const sub = JSON.parse((await fetchRaw(caddy!.port, '/sub/echo?x=1')).body.toString()) as {
+      environ: Record<string, string>;
+    };
     assert.equal(sub.environ.SCRIPT_NAME, '');
     assert.equal(sub.environ.PATH_INFO, '/echo');
     assert.equal(sub.environ.REQUEST_URI, '/sub/echo?x=1');
   });
 
-  it('the status line is the app\'s; Caddy 2.6 also echoes the CGI Status line as a header', { timeout: 15_000 }, async () => {
+  it("the status line is the app's; Caddy 2.6 also echoes the CGI Status line as a header", {
+    timeout: 15_000,
+  }, async () => {
     const r = await fetchRaw(caddy!.port, '/redirect/relative');
     assert.equal(r.status, 302);
     // Harmless, documented in docs/deploy/caddy.md; absent in a Caddy that strips it.

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
 import {
-  APP_PATH, bundleMatrixApp, checkNodeRunnableBy, createDeployDir, startBundledApp, webUser, type DeployDir,
+  APP_PATH,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  startBundledApp,
+  webUser,
+  type DeployDir,
   type RunningApp,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
@@ -46,44 +52,56 @@ describe('lighttpd mod_fastcgi: a spawned app (bin-path) and a running one (sock
   let running: RunningApp | undefined;
   const user = webUser();
 
-  before(async () => {
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-deploy-lighttpd-');
-    const www = deploy.mkdir('www');
-    // Owned by the web user: lighttpd (as www-data) creates the spawn socket here.
-    const appDir = deploy.mkdir('app', user);
-    const file = join(appDir, 'app.fcgi');
-    bundleMatrixApp(file);
-    const runningSocket = join(appDir, 'running.sock');
-    running = await startBundledApp(file, runningSocket, user, appDir);
-    lighttpd = await startLighttpd(deploy, {
-      docRoot: www,
-      user,
-      extra: fastcgiServer(file, join(appDir, 'spawned.sock'), runningSocket, appDir),
-    });
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-deploy-lighttpd-');
+      const www = deploy.mkdir('www');
+      // Owned by the web user: lighttpd (as www-data) creates the spawn socket here.
+      const appDir = deploy.mkdir('app', user);
+      const file = join(appDir, 'app.fcgi');
+      bundleMatrixApp(file);
+      const runningSocket = join(appDir, 'running.sock');
+      running = await startBundledApp(file, runningSocket, user, appDir);
+      lighttpd = await startLighttpd(deploy, {
+        docRoot: www,
+        user,
+        extra: fastcgiServer(file, join(appDir, 'spawned.sock'), runningSocket, appDir),
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await lighttpd?.stop();
-    await running?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await lighttpd?.stop();
+      await running?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   matrixTests({ port: () => lighttpd!.port, log: () => lighttpd!.errorLog() }, [
     { base: '', how: 'bin-path: lighttpd spawns the app' },
     { base: '/sub', how: 'socket: an app already running' },
   ]);
 
-  it('the params: SCRIPT_NAME "" at / (fix-root-scriptname), /sub below it, PATH_INFO the rest', { timeout: 15_000 }, async () => {
-    const root = JSON.parse((await fetchRaw(lighttpd!.port, '/echo?x=1')).body.toString()) as { environ: Record<string, string> };
+  it('the params: SCRIPT_NAME "" at / (fix-root-scriptname), /sub below it, PATH_INFO the rest', {
+    timeout: 15_000,
+  }, async () => {
+    const root = JSON.parse((await fetchRaw(lighttpd!.port, '/echo?x=1')).body.toString()) as {
+      environ: Record<string, string>;
+    };
     assert.equal(root.environ.SCRIPT_NAME, '');
     assert.equal(root.environ.PATH_INFO, '/echo');
-    const sub = JSON.parse((await fetchRaw(lighttpd!.port, '/sub/echo?x=1')).body.toString()) as { environ: Record<string, string> };
+    const sub = JSON.parse((await fetchRaw(lighttpd!.port, '/sub/echo?x=1')).body.toString()) as {
+      environ: Record<string, string>;
+    };
     assert.equal(sub.environ.SCRIPT_NAME, '/sub');
     assert.equal(sub.environ.PATH_INFO, '/echo');
   });
 
-  it('the spawned app is lighttpd\'s child, serving on the socket lighttpd gave it as fd 0', { timeout: 5_000 }, () => {
+  it("the spawned app is lighttpd's child, serving on the socket lighttpd gave it as fd 0", { timeout: 5_000 }, () => {
     const apps = descendants(lighttpd!.child.pid).filter(({ pid }) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('app.fcgi');

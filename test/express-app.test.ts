@@ -34,7 +34,13 @@ function buildApp(root: string): express.Express {
   });
   app.use('/api', api);
   app.get('/who', (req, res) => {
-    res.json({ ip: req.ip, protocol: req.protocol, secure: req.secure, hostname: req.hostname, port: req.socket.remotePort });
+    res.json({
+      ip: req.ip,
+      protocol: req.protocol,
+      secure: req.secure,
+      hostname: req.hostname,
+      port: req.socket.remotePort,
+    });
   });
   app.get('/login', (_req, res) => {
     res.cookie('sid', 'abc123', { httpOnly: true, maxAge: 60_000 }).cookie('theme', 'dark').send('logged in');
@@ -102,12 +108,21 @@ describe('an unmodified Express 5 app over raw FastCGI', { timeout: 60_000 }, ()
     assert.match(String(r.headers.etag), /^W\/"/);
     assert.deepEqual(JSON.parse(r.body.toString()), { items: ['a', 'b'], q: 'x' });
     const one = await get('/api/items/42');
-    assert.deepEqual(JSON.parse(one.body.toString()), { id: '42', baseUrl: '/api', originalUrl: '/api/items/42', path: '/items/42' });
+    assert.deepEqual(JSON.parse(one.body.toString()), {
+      id: '42',
+      baseUrl: '/api',
+      originalUrl: '/api/items/42',
+      path: '/items/42',
+    });
   });
 
   it('express.json() parses a POST body; res.status(201).location()', T, async () => {
     const body = Buffer.from(JSON.stringify({ name: 'pen', n: 2 }));
-    const r = await get('/api/items', { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length) }, body);
+    const r = await get(
+      '/api/items',
+      { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length) },
+      body,
+    );
     assert.equal(r.status, 201);
     assert.equal(r.headers.location, '/api/items/pen');
     assert.deepEqual(JSON.parse(r.body.toString()), { created: { name: 'pen', n: 2 } });
@@ -189,14 +204,20 @@ describe('an unmodified Express 5 app over raw FastCGI', { timeout: 60_000 }, ()
 describe('an unmodified Express 5 app through nginx', { skip: skipUnless(NGINX, 'nginx'), timeout: 90_000 }, () => {
   let f: Fixture | undefined;
   let nginx: Nginx | undefined;
-  before(async () => {
-    f = await startFixture();
-    nginx = await startNginx(f.socket);
-  }, { timeout: 30_000 });
-  after(async () => {
-    await nginx?.stop();
-    await stopFixture(f);
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      f = await startFixture();
+      nginx = await startNginx(f.socket);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      await nginx?.stop();
+      await stopFixture(f);
+    },
+    { timeout: 20_000 },
+  );
   const fetch = (path: string, options: Parameters<typeof fetchRaw>[2] = {}) => fetchRaw(nginx!.port, path, options);
 
   it('router + res.json, express.json() POST, req.ip/protocol', T, async () => {
@@ -205,7 +226,11 @@ describe('an unmodified Express 5 app through nginx', { skip: skipUnless(NGINX, 
     assert.equal(list.headers['x-powered-by'], 'Express');
     assert.deepEqual(JSON.parse(list.body.toString()), { items: ['a', 'b'], q: 'n' });
     const body = Buffer.from(JSON.stringify({ name: 'cup' }));
-    const made = await fetch('/api/items', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': body.length }, body });
+    const made = await fetch('/api/items', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': body.length },
+      body,
+    });
     assert.equal(made.status, 201);
     assert.deepEqual(JSON.parse(made.body.toString()), { created: { name: 'cup' } });
     const who = JSON.parse((await fetch('/who')).body.toString());
@@ -236,6 +261,13 @@ describe('an unmodified Express 5 app through nginx', { skip: skipUnless(NGINX, 
     const range = await fetch('/static/hello.txt', { headers: { Range: 'bytes=6-9' } });
     assert.equal(range.status, 206);
     assert.equal(range.body.toString(), 'from');
-    assert.equal(nginx!.errorLog().split('\n').filter((l) => /upstream/.test(l)).length, 0, nginx!.errorLog());
+    assert.equal(
+      nginx!
+        .errorLog()
+        .split('\n')
+        .filter((l) => /upstream/.test(l)).length,
+      0,
+      nginx!.errorLog(),
+    );
   });
 });

@@ -13,18 +13,28 @@ const T = { timeout: 15_000 };
 describe('examples/express-app.ts behind nginx', { skip: skipUnless(NGINX, 'nginx'), timeout: 120_000 }, () => {
   let app: AppProcess | undefined;
   let nginx: Nginx | undefined;
-  before(async () => {
-    app = await startApp('examples/express-app.ts');
-    nginx = await startNginx(app.socket);
-  }, { timeout: 40_000 });
-  after(async () => {
-    await nginx?.stop();
-    await app?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      app = await startApp('examples/express-app.ts');
+      nginx = await startNginx(app.socket);
+    },
+    { timeout: 40_000 },
+  );
+  after(
+    async () => {
+      await nginx?.stop();
+      await app?.stop();
+    },
+    { timeout: 20_000 },
+  );
   const get = (path: string, options: Parameters<typeof fetchRaw>[2] = {}) => fetchRaw(nginx!.port, path, options);
   const postJson = (path: string, value: unknown) => {
     const body = Buffer.from(JSON.stringify(value));
-    return get(path, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': body.length }, body });
+    return get(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': body.length },
+      body,
+    });
   };
 
   it('the home page, from Express (X-Powered-By)', T, async () => {
@@ -46,13 +56,25 @@ describe('examples/express-app.ts behind nginx', { skip: skipUnless(NGINX, 'ngin
     assert.equal(missing.status, 404);
     assert.deepEqual(JSON.parse(missing.body.toString()), { error: 'no route for GET /api/notes/99' });
     assert.equal((await postJson('/api/notes', { text: '' })).status, 400);
-    const malformed = await get('/api/notes', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': 5 }, body: Buffer.from('{oops') });
+    const malformed = await get('/api/notes', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': 5 },
+      body: Buffer.from('{oops'),
+    });
     assert.equal(malformed.status, 400, 'express.json() rejects it and the error handler answers');
   });
 
   it('whoami: req.ip and req.protocol from the web server; a cookie counter; a 301', T, async () => {
-    const who = JSON.parse((await get('/whoami', { headers: { 'User-Agent': 'express-example-test' } })).body.toString());
-    assert.deepEqual(who, { ip: '127.0.0.1', protocol: 'http', secure: false, hostname: '127.0.0.1', userAgent: 'express-example-test' });
+    const who = JSON.parse(
+      (await get('/whoami', { headers: { 'User-Agent': 'express-example-test' } })).body.toString(),
+    );
+    assert.deepEqual(who, {
+      ip: '127.0.0.1',
+      protocol: 'http',
+      secure: false,
+      hostname: '127.0.0.1',
+      userAgent: 'express-example-test',
+    });
     const first = await get('/visit');
     assert.equal(first.body.toString(), 'visit number 1\n');
     const cookie = String(first.headers['set-cookie']).split(';')[0]!;

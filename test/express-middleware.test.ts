@@ -32,12 +32,22 @@ const npm = (fn: unknown) => fn as Middleware;
 
 function buildApp(log: string[]) {
   const app = createApp();
-  app.use(npm(morgan(':method :url :status :res[content-length] :response-time ms', { stream: { write: (line: string) => void log.push(line) } })));
+  app.use(
+    npm(
+      morgan(':method :url :status :res[content-length] :response-time ms', {
+        stream: { write: (line: string) => void log.push(line) },
+      }),
+    ),
+  );
   app.use(npm(helmet()));
   app.use('/cors', npm(cors({ origin: 'http://allowed.test', credentials: true, methods: ['GET', 'PUT'] })));
   app.use(npm(compression({ threshold: 1024 })));
   app.use(npm(cookieParser('cookie-secret')));
-  app.use(npm(session({ secret: 'session-secret', resave: false, saveUninitialized: false, store: new session.MemoryStore() })));
+  app.use(
+    npm(
+      session({ secret: 'session-secret', resave: false, saveUninitialized: false, store: new session.MemoryStore() }),
+    ),
+  );
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 1024 * 1024 } });
   app.use('/upload', npm(upload.fields([{ name: 'doc', maxCount: 1 }, { name: 'title' }])));
 
@@ -64,10 +74,18 @@ function buildApp(log: string[]) {
     const r = req as unknown as { files: Record<string, Express.Multer.File[]>; body: Record<string, unknown> };
     const doc = r.files.doc![0]!;
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({
-      body: { ...r.body },
-      file: { field: doc.fieldname, name: doc.originalname, type: doc.mimetype, size: doc.size, sha: sha256(doc.buffer) },
-    }));
+    res.end(
+      JSON.stringify({
+        body: { ...r.body },
+        file: {
+          field: doc.fieldname,
+          name: doc.originalname,
+          type: doc.mimetype,
+          size: doc.size,
+          sha: sha256(doc.buffer),
+        },
+      }),
+    );
   });
   return app;
 }
@@ -113,13 +131,19 @@ const transports: Transport[] = [
 ];
 
 for (const transport of transports) {
-  describe(`npm middleware in createApp(), behind ${transport.name}`, { skip: transport.skip ?? false, timeout: 90_000 }, () => {
+  describe(`npm middleware in createApp(), behind ${transport.name}`, {
+    skip: transport.skip ?? false,
+    timeout: 90_000,
+  }, () => {
     const log: string[] = [];
     let base = '';
     let stop: (() => Promise<void>) | undefined;
-    before(async () => {
-      ({ base, stop } = await transport.start(buildApp(log)));
-    }, { timeout: 30_000 });
+    before(
+      async () => {
+        ({ base, stop } = await transport.start(buildApp(log)));
+      },
+      { timeout: 30_000 },
+    );
     after(() => stop?.(), { timeout: 20_000 });
     const port = () => Number(new URL(base).port);
 
@@ -130,7 +154,8 @@ for (const transport of transports) {
       assert.equal(simple.headers.get('access-control-allow-credentials'), 'true');
       assert.match(simple.headers.get('vary') ?? '', /Origin/);
       const pre = await fetch(`${base}/cors/data`, {
-        method: 'OPTIONS', headers: { Origin: 'http://allowed.test', 'Access-Control-Request-Method': 'PUT' },
+        method: 'OPTIONS',
+        headers: { Origin: 'http://allowed.test', 'Access-Control-Request-Method': 'PUT' },
       });
       assert.equal(pre.status, 204);
       assert.equal(pre.headers.get('access-control-allow-methods'), 'GET,PUT');
@@ -147,16 +172,20 @@ for (const transport of transports) {
       assert.match(r.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
     });
 
-    it('morgan: one log line with method, url, status, length and a response time (it wraps res.writeHead)', T, async () => {
-      const r = await fetch(`${base}/text?small&morgan=${transport.name.length}`);
-      assert.equal(await r.text(), 'small');
-      let line: string | undefined;
-      for (let i = 0; i < 50 && !line; i++) {
-        line = log.find((l) => l.includes(`morgan=${transport.name.length}`));
-        if (!line) await sleep(10);
-      }
-      assert.match(line ?? '', /^GET \/text\?small&morgan=\d+ 200 5 \d+\.\d{3} ms\n$/);
-    });
+    it(
+      'morgan: one log line with method, url, status, length and a response time (it wraps res.writeHead)',
+      T,
+      async () => {
+        const r = await fetch(`${base}/text?small&morgan=${transport.name.length}`);
+        assert.equal(await r.text(), 'small');
+        let line: string | undefined;
+        for (let i = 0; i < 50 && !line; i++) {
+          line = log.find((l) => l.includes(`morgan=${transport.name.length}`));
+          if (!line) await sleep(10);
+        }
+        assert.match(line ?? '', /^GET \/text\?small&morgan=\d+ 200 5 \d+\.\d{3} ms\n$/);
+      },
+    );
 
     it('compression: gzip when asked and the body is large; identity when not asked or small', T, async () => {
       const gz = await fetchRaw(port(), '/text', { headers: { 'Accept-Encoding': 'gzip' } });
@@ -182,8 +211,13 @@ for (const transport of transports) {
       const mac = (v: string) => createHmac('sha256', 'cookie-secret').update(v).digest('base64').replace(/=+$/, '');
       const good = encodeURIComponent(`s:alice.${mac('alice')}`);
       const bad = encodeURIComponent(`s:mallory.${mac('alice')}`);
-      const r = await fetch(`${base}/cookies`, { headers: { Cookie: `plain=1; j=${encodeURIComponent('j:{"a":2}')}; user=${good}; forged=${bad}` } });
-      assert.deepEqual(await r.json(), { cookies: { plain: '1', j: { a: 2 } }, signed: { user: 'alice', forged: false } });
+      const r = await fetch(`${base}/cookies`, {
+        headers: { Cookie: `plain=1; j=${encodeURIComponent('j:{"a":2}')}; user=${good}; forged=${bad}` },
+      });
+      assert.deepEqual(await r.json(), {
+        cookies: { plain: '1', j: { a: 2 } },
+        signed: { user: 'alice', forged: false },
+      });
     });
 
     it('express-session (memory store): a counter kept across requests by the session cookie', T, async () => {

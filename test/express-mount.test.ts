@@ -22,9 +22,19 @@ it('app.use(path, expressApp): Express handles its routes, ours resume after', {
   await withServer(app as unknown as Handler, async ({ path }) => {
     const a = await request(path, uri('/legacy/hello'));
     assert.equal(a.status, 200);
-    assert.deepEqual(JSON.parse(a.body.toString()), { from: 'express', baseUrl: '/legacy', url: '/hello', ip: '127.0.0.1' });
+    assert.deepEqual(JSON.parse(a.body.toString()), {
+      from: 'express',
+      baseUrl: '/legacy',
+      url: '/hello',
+      ip: '127.0.0.1',
+    });
     assert.match(a.headers.etag as string, /^"/); // strong ETag: the sub-app's own setting
     const b = await request(path, uri('/legacy/other?x=1'));
-    assert.deepEqual(JSON.parse(b.body.toString()), { from: 'fcgi', url: '/legacy/other?x=1', originalUrl: '/legacy/other?x=1', hasSignedCookies: true });
+    assert.deepEqual(JSON.parse(b.body.toString()), {
+      from: 'fcgi',
+      url: '/legacy/other?x=1',
+      originalUrl: '/legacy/other?x=1',
+      hasSignedCookies: true,
+    });
   });
 });

@@ -15,7 +15,9 @@ describe('failover between two app processes', { skip: skipUnless(NGINX, 'nginx'
     for (const a of apps) await a.kill();
   });
 
-  it('SIGKILL to one of two upstreams mid-load: every GET still succeeds, served by the other', { timeout: 60_000 }, async () => {
+  it('SIGKILL to one of two upstreams mid-load: every GET still succeeds, served by the other', {
+    timeout: 60_000,
+  }, async () => {
     const addrs = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     for (const listen of addrs) apps.push(await startAppChild({ listen }));
     const [a, b] = apps as [AppChild, AppChild];
@@ -26,18 +28,20 @@ describe('failover between two app processes', { skip: skipUnless(NGINX, 'nginx'
     let sent = 0;
     let killedAt = -1;
     const results: { status: number; pid: number; n: number }[] = [];
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (sent < total) {
-        const n = sent++;
-        if (n === 150) {
-          killedAt = n;
-          signalPid(a.pid, 'SIGKILL');
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (sent < total) {
+          const n = sent++;
+          if (n === 150) {
+            killedAt = n;
+            signalPid(a.pid, 'SIGKILL');
+          }
+          // Small and slow enough that requests are in flight on the killed process when it dies.
+          const r = await getJson<{ pid: number }>(nginx!.port, n % 2 ? '/echo' : '/slow?ms=15');
+          results.push({ status: r.status, pid: r.body.pid, n });
         }
-        // Small and slow enough that requests are in flight on the killed process when it dies.
-        const r = await getJson<{ pid: number }>(nginx!.port, n % 2 ? '/echo' : '/slow?ms=15');
-        results.push({ status: r.status, pid: r.body.pid, n });
-      }
-    }));
+      }),
+    );
     assert.equal(killedAt, 150);
     assert.deepEqual(await a.exit, { code: null, signal: 'SIGKILL' });
     const failed = results.filter((r) => r.status !== 200);
@@ -48,6 +52,9 @@ describe('failover between two app processes', { skip: skipUnless(NGINX, 'nginx'
     const late = new Set(results.filter((r) => r.n > 200).map((r) => r.pid));
     assert.deepEqual([...late], [b.pid], 'only the survivor after it');
     // nginx saw the failure and moved on (the log says so), without answering any client with it.
-    assert.match(nginx.errorLog(), /connect\(\) failed \(111: Connection refused\)|upstream prematurely closed|reset by peer/);
+    assert.match(
+      nginx.errorLog(),
+      /connect\(\) failed \(111: Connection refused\)|upstream prematurely closed|reset by peer/,
+    );
   });
 });

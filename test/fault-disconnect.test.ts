@@ -6,7 +6,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFcgiServer, type FcgiRequest, type FcgiResponse, type FcgiServer } from '@fcgi/core';
 import {
-  RecordType, encodeAbortRequest, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream,
+  RecordType,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
 } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient, type TestListen } from './helpers/raw-client.js';
 import { drainOrClose } from './helpers/drain.js';
@@ -22,29 +27,34 @@ interface Seen {
 const CHUNK = Buffer.alloc(64 * 1024, 'r');
 const BODY = Buffer.alloc(1024 * 1024, 'b');
 
-
 /** Reads the whole body, then streams output (respecting backpressure) until the client goes away. */
 function makeServer(seen: Map<string, Seen>): FcgiServer {
-  return createFcgiServer(async (req: FcgiRequest, res: FcgiResponse) => {
-    const tag = req.headers['x-tag'] ?? '';
-    if (tag === 'ping') return void res.end('pong');
-    const s: Seen = { aborted: null, bodyBytes: 0, bodyError: null, resClosed: false, sent: 0 };
-    seen.set(tag, s);
-    req.signal.addEventListener('abort', () => (s.aborted = (req.signal.reason as { code?: string }).code ?? 'abort'));
-    res.on('close', () => (s.resClosed = true));
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) s.bodyBytes += chunk.length;
-    } catch (err) {
-      s.bodyError = (err as { code?: string }).code ?? String(err);
-      return;
-    }
-    res.setHeader('Content-Type', 'application/octet-stream');
-    while (!res.destroyed && s.sent < 1024 * 1024 * 1024) {
-      s.sent += CHUNK.length;
-      if (!res.write(CHUNK)) await drainOrClose(res);
-    }
-    res.end();
-  }, { onConnectionError: () => {} });
+  return createFcgiServer(
+    async (req: FcgiRequest, res: FcgiResponse) => {
+      const tag = req.headers['x-tag'] ?? '';
+      if (tag === 'ping') return void res.end('pong');
+      const s: Seen = { aborted: null, bodyBytes: 0, bodyError: null, resClosed: false, sent: 0 };
+      seen.set(tag, s);
+      req.signal.addEventListener(
+        'abort',
+        () => (s.aborted = (req.signal.reason as { code?: string }).code ?? 'abort'),
+      );
+      res.on('close', () => (s.resClosed = true));
+      try {
+        for await (const chunk of req as AsyncIterable<Buffer>) s.bodyBytes += chunk.length;
+      } catch (err) {
+        s.bodyError = (err as { code?: string }).code ?? String(err);
+        return;
+      }
+      res.setHeader('Content-Type', 'application/octet-stream');
+      while (!res.destroyed && s.sent < 1024 * 1024 * 1024) {
+        s.sent += CHUNK.length;
+        if (!res.write(CHUNK)) await drainOrClose(res);
+      }
+      res.end();
+    },
+    { onConnectionError: () => {} },
+  );
 }
 
 async function waitUntil(what: string, pred: () => boolean, ms = 3000): Promise<void> {
@@ -55,9 +65,13 @@ async function waitUntil(what: string, pred: () => boolean, ms = 3000): Promise<
   }
 }
 
-const params = (tag: string) => encodeNameValues({
-  REQUEST_METHOD: 'POST', REQUEST_URI: '/work', CONTENT_LENGTH: String(BODY.length), HTTP_X_TAG: tag,
-});
+const params = (tag: string) =>
+  encodeNameValues({
+    REQUEST_METHOD: 'POST',
+    REQUEST_URI: '/work',
+    CONTENT_LENGTH: String(BODY.length),
+    HTTP_X_TAG: tag,
+  });
 
 interface Stage {
   name: string;
@@ -69,45 +83,76 @@ interface Stage {
   midRecord?: boolean;
 }
 
-const stdoutBytes = (c: RawClient) => c.records.filter((r) => r.type === RecordType.STDOUT && r.requestId === 1).reduce((n, r) => n + r.content.length, 0);
+const stdoutBytes = (c: RawClient) =>
+  c.records.filter((r) => r.type === RecordType.STDOUT && r.requestId === 1).reduce((n, r) => n + r.content.length, 0);
 
 const STAGES: Stage[] = [
-  { name: 'after BEGIN_REQUEST', started: false, async reach(c) {
-    c.write(encodeBeginRequest(1, 1, true));
-  } },
-  { name: 'mid-PARAMS (whole records)', started: false, async reach(c, tag) {
-    const p = params(tag);
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeRecord(RecordType.PARAMS, 1, p.subarray(0, 20)));
-  } },
-  { name: 'mid-PARAMS (inside a record)', started: false, midRecord: true, async reach(c, tag) {
-    const rec = encodeRecord(RecordType.PARAMS, 1, params(tag));
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(rec.subarray(0, 13));
-  } },
-  { name: 'params complete, no body yet', started: true, async reach(c, tag, seen) {
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
-    await waitUntil('handler started', () => seen.has(tag));
-  } },
-  { name: 'mid-STDIN', started: true, async reach(c, tag, seen) {
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
-    c.write(encodeStream(RecordType.STDIN, 1, BODY.subarray(0, 200_000), false));
-    await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) >= 200_000);
-  } },
-  { name: 'mid-STDIN (inside a record)', started: true, midRecord: true, async reach(c, tag, seen) {
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
-    c.write(encodeRecord(RecordType.STDIN, 1, BODY.subarray(0, 60_000)).subarray(0, 30_000));
-    await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) > 0);
-  } },
-  { name: 'mid-response', started: true, async reach(c, tag) {
-    c.write(encodeBeginRequest(1, 1, true));
-    c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
-    c.write(encodeStream(RecordType.STDIN, 1, BODY));
-    await c.until(() => stdoutBytes(c) > 512 * 1024, 5000);
-  } },
+  {
+    name: 'after BEGIN_REQUEST',
+    started: false,
+    async reach(c) {
+      c.write(encodeBeginRequest(1, 1, true));
+    },
+  },
+  {
+    name: 'mid-PARAMS (whole records)',
+    started: false,
+    async reach(c, tag) {
+      const p = params(tag);
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(encodeRecord(RecordType.PARAMS, 1, p.subarray(0, 20)));
+    },
+  },
+  {
+    name: 'mid-PARAMS (inside a record)',
+    started: false,
+    midRecord: true,
+    async reach(c, tag) {
+      const rec = encodeRecord(RecordType.PARAMS, 1, params(tag));
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(rec.subarray(0, 13));
+    },
+  },
+  {
+    name: 'params complete, no body yet',
+    started: true,
+    async reach(c, tag, seen) {
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+      await waitUntil('handler started', () => seen.has(tag));
+    },
+  },
+  {
+    name: 'mid-STDIN',
+    started: true,
+    async reach(c, tag, seen) {
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+      c.write(encodeStream(RecordType.STDIN, 1, BODY.subarray(0, 200_000), false));
+      await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) >= 200_000);
+    },
+  },
+  {
+    name: 'mid-STDIN (inside a record)',
+    started: true,
+    midRecord: true,
+    async reach(c, tag, seen) {
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+      c.write(encodeRecord(RecordType.STDIN, 1, BODY.subarray(0, 60_000)).subarray(0, 30_000));
+      await waitUntil('body arriving', () => (seen.get(tag)?.bodyBytes ?? 0) > 0);
+    },
+  },
+  {
+    name: 'mid-response',
+    started: true,
+    async reach(c, tag) {
+      c.write(encodeBeginRequest(1, 1, true));
+      c.write(encodeStream(RecordType.PARAMS, 1, params(tag)));
+      c.write(encodeStream(RecordType.STDIN, 1, BODY));
+      await c.until(() => stdoutBytes(c) > 512 * 1024, 5000);
+    },
+  },
 ];
 
 async function assertRecovered(server: FcgiServer, l: TestListen, connections: number): Promise<void> {
@@ -158,7 +203,9 @@ for (const kind of ['unix', 'tcp'] as const) {
 
 describe('ABORT_REQUEST at every stage', () => {
   for (const stage of STAGES.filter((s) => !s.midRecord)) {
-    test(`ABORT_REQUEST ${stage.name}: one END_REQUEST, nothing after it, the connection serves on`, { timeout: 10_000 }, async () => {
+    test(`ABORT_REQUEST ${stage.name}: one END_REQUEST, nothing after it, the connection serves on`, {
+      timeout: 10_000,
+    }, async () => {
       const seen = new Map<string, Seen>();
       const server = makeServer(seen);
       const l = await listenForTest(server, 'unix');

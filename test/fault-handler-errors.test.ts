@@ -46,7 +46,9 @@ const handler = async (req: FcgiRequest, res: FcgiResponse) => {
   }
 };
 
-test('errors after the headers: the response is cut (appStatus 1), the error on STDERR, the server serves on', { timeout: 10_000 }, async () => {
+test('errors after the headers: the response is cut (appStatus 1), the error on STDERR, the server serves on', {
+  timeout: 10_000,
+}, async () => {
   const server = createFcgiServer(handler, { onConnectionError: () => {} });
   const l = await listenForTest(server, 'unix');
   try {
@@ -81,19 +83,24 @@ test('errors after the headers: the response is cut (appStatus 1), the error on 
 });
 
 for (const kind of ['unix', 'tcp'] as const) {
-  test(`an app ignoring backpressure writes 50 MB while the web server resets, over ${kind}: no crash, memory freed`, { timeout: 20_000 }, async () => {
+  test(`an app ignoring backpressure writes 50 MB while the web server resets, over ${kind}: no crash, memory freed`, {
+    timeout: 20_000,
+  }, async () => {
     let writes = 0;
     let closed = false;
-    const server = createFcgiServer((_req, res) => {
-      res.on('close', () => (closed = true));
-      const chunk = Buffer.alloc(MB, 'w');
-      // No waiting for 'drain': everything queues in the socket until the peer goes away.
-      for (let i = 0; i < 50; i++) {
-        res.write(chunk);
-        writes++;
-      }
-      res.end();
-    }, { onConnectionError: () => {} });
+    const server = createFcgiServer(
+      (_req, res) => {
+        res.on('close', () => (closed = true));
+        const chunk = Buffer.alloc(MB, 'w');
+        // No waiting for 'drain': everything queues in the socket until the peer goes away.
+        for (let i = 0; i < 50; i++) {
+          res.write(chunk);
+          writes++;
+        }
+        res.end();
+      },
+      { onConnectionError: () => {} },
+    );
     const l = await listenForTest(server, kind);
     try {
       gc();

@@ -20,23 +20,34 @@ import { getParams, listenForTest, parseCgi, type RawClient } from './helpers/ra
 const slow = (ms: number) => (_req: FcgiRequest, res: FcgiResponse) => void setTimeout(() => res.end('ok'), ms);
 
 describe('over the limits, raw FastCGI', () => {
-  test('300 connections against maxConnections=50: the excess is closed unanswered, the rest served; then all serve again', { timeout: 20_000 }, async () => {
+  test('300 connections against maxConnections=50: the excess is closed unanswered, the rest served; then all serve again', {
+    timeout: 20_000,
+  }, async () => {
     const server = createFcgiServer(slow(300), { maxConnections: 50, onConnectionError: () => {} });
     const l = await listenForTest(server, 'unix');
     try {
       const clients = await Promise.all(Array.from({ length: 300 }, () => l.connect()));
       for (const c of clients) c.sendRequest(1, getParams('/x'));
-      const outcomes = await Promise.all(clients.map(async (c: RawClient) => {
-        try {
-          const r = await c.reply(1, 5000);
-          return parseCgi(r.stdout).status === 200 ? 'served' : 'other';
-        } catch {
-          return c.closed && c.records.length === 0 ? 'refused' : 'broken';
-        }
-      }));
+      const outcomes = await Promise.all(
+        clients.map(async (c: RawClient) => {
+          try {
+            const r = await c.reply(1, 5000);
+            return parseCgi(r.stdout).status === 200 ? 'served' : 'other';
+          } catch {
+            return c.closed && c.records.length === 0 ? 'refused' : 'broken';
+          }
+        }),
+      );
       const count = (k: string) => outcomes.filter((o) => o === k).length;
-      assert.equal(count('served') + count('refused'), 300, `outcomes: ${JSON.stringify({ served: count('served'), refused: count('refused'), other: count('other'), broken: count('broken') })}`);
-      assert.ok(count('served') >= 50 && count('refused') >= 1, `served ${count('served')}, refused ${count('refused')}`);
+      assert.equal(
+        count('served') + count('refused'),
+        300,
+        `outcomes: ${JSON.stringify({ served: count('served'), refused: count('refused'), other: count('other'), broken: count('broken') })}`,
+      );
+      assert.ok(
+        count('served') >= 50 && count('refused') >= 1,
+        `served ${count('served')}, refused ${count('refused')}`,
+      );
       for (const c of clients) c.close();
       // Once they are gone, the full 50 are available again.
       const again = await Promise.all(Array.from({ length: 50 }, () => l.connect()));
@@ -48,15 +59,21 @@ describe('over the limits, raw FastCGI', () => {
     }
   });
 
-  test('400 requests against maxRequests=100: the excess gets OVERLOADED and a 503 at once, the rest 200', { timeout: 20_000 }, async () => {
+  test('400 requests against maxRequests=100: the excess gets OVERLOADED and a 503 at once, the rest 200', {
+    timeout: 20_000,
+  }, async () => {
     const server = createFcgiServer(slow(500), { maxRequests: 100, onConnectionError: () => {} });
     const l = await listenForTest(server, 'unix');
     try {
       const clients = await Promise.all(Array.from({ length: 400 }, () => l.connect()));
       for (const c of clients) c.sendRequest(1, getParams('/x'));
       const replies = await Promise.all(clients.map((c) => c.reply(1, 5000)));
-      const ok = replies.filter((r) => parseCgi(r.stdout).status === 200 && r.protocolStatus === Status.REQUEST_COMPLETE).length;
-      const overloaded = replies.filter((r) => parseCgi(r.stdout).status === 503 && r.protocolStatus === Status.OVERLOADED).length;
+      const ok = replies.filter(
+        (r) => parseCgi(r.stdout).status === 200 && r.protocolStatus === Status.REQUEST_COMPLETE,
+      ).length;
+      const overloaded = replies.filter(
+        (r) => parseCgi(r.stdout).status === 503 && r.protocolStatus === Status.OVERLOADED,
+      ).length;
       assert.equal(ok, 100);
       assert.equal(overloaded, 300);
       assert.equal(server.activeRequests, 0);
@@ -73,7 +90,9 @@ const CONCURRENT = 2000;
 /** nginx's test config with room for thousands of connections (the shared helper's allows 256). */
 function bigConfig(dir: string, port: number, socket: string): string {
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${join(dir, k)};`).join('\n');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((k) => `  ${k}_temp_path ${join(dir, k)};`)
+    .join('\n');
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -122,7 +141,10 @@ function get(port: number, path: string): Promise<number | string> {
 
 // Relies on the server's default listen backlog (2048): with Node's 511, nginx got EAGAIN from
 // connect() for the 512th connection of the burst and answered 502.
-describe(`${CONCURRENT} concurrent connections through nginx`, { skip: skipUnless(NGINX, 'nginx'), timeout: 90_000 }, () => {
+describe(`${CONCURRENT} concurrent connections through nginx`, {
+  skip: skipUnless(NGINX, 'nginx'),
+  timeout: 90_000,
+}, () => {
   const concurrent = Math.min(CONCURRENT, Math.floor((openFileLimit() - 200) / 2));
   let dir = '';
   let nginx: ChildProcess | null = null;
@@ -132,11 +154,17 @@ describe(`${CONCURRENT} concurrent connections through nginx`, { skip: skipUnles
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fcgi-overload-'));
     const socket = join(dir, 'app.sock');
-    server = createFcgiServer((_req, res) => void setTimeout(() => res.end('ok'), 200), { maxConnections: 4096, maxRequests: 4096, onConnectionError: () => {} });
+    server = createFcgiServer((_req, res) => void setTimeout(() => res.end('ok'), 200), {
+      maxConnections: 4096,
+      maxRequests: 4096,
+      onConnectionError: () => {},
+    });
     await server.listenOn({ kind: 'unix', path: socket });
     port = await freePort();
     await writeFile(join(dir, 'nginx.conf'), bigConfig(dir, port, socket));
-    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+      stdio: 'ignore',
+    });
     await waitForListener(port, 10_000, () => (nginx!.exitCode !== null ? 'nginx exited' : null));
   });
 
@@ -159,7 +187,9 @@ describe(`${CONCURRENT} concurrent connections through nginx`, { skip: skipUnles
     assert.equal(server!.activeRequests, 0);
   });
 
-  test(`${CONCURRENT} at once against maxConnections=300: answered 200 or refused cleanly (502/503), no crash`, { timeout: 60_000 }, async (t) => {
+  test(`${CONCURRENT} at once against maxConnections=300: answered 200 or refused cleanly (502/503), no crash`, {
+    timeout: 60_000,
+  }, async (t) => {
     // net.Server reads maxConnections at each accept: tighten it on the live server.
     server!.net.maxConnections = 300;
     const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => get(port, `/busy/${i}`)));

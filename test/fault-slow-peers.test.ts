@@ -65,7 +65,7 @@ function throttle(stream: Socket | FcgiRequest, rate: number, take: (n: number) 
   stream.on('data', (chunk: Buffer) => {
     got += chunk.length;
     take(chunk.length);
-    const ahead = got / rate * 1000 - (Date.now() - start);
+    const ahead = (got / rate) * 1000 - (Date.now() - start);
     if (ahead > 5) {
       stream.pause();
       setTimeout(() => stream.resume(), ahead);
@@ -73,20 +73,27 @@ function throttle(stream: Socket | FcgiRequest, rate: number, take: (n: number) 
   });
 }
 
-test(`slow reader: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${SECONDS} s; the app is held back, memory bounded`, { timeout: 30_000 }, async (t) => {
+test(`slow reader: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${SECONDS} s; the app is held back, memory bounded`, {
+  timeout: 30_000,
+}, async (t) => {
   let produced = 0;
   let outcome: string | null = null;
-  const server = createFcgiServer((_req: FcgiRequest, res: FcgiResponse) => {
-    const chunk = Buffer.alloc(64 * 1024, 'z');
-    const source = Readable.from((function* () {
-      while (produced < OFFERED) {
-        produced += chunk.length;
-        yield chunk;
-      }
-    })());
-    res.setHeader('Content-Type', 'application/octet-stream');
-    pipeline(source, res, (err) => (outcome = err ? (err as { code?: string }).code ?? err.message : 'finished'));
-  }, { onConnectionError: () => {} });
+  const server = createFcgiServer(
+    (_req: FcgiRequest, res: FcgiResponse) => {
+      const chunk = Buffer.alloc(64 * 1024, 'z');
+      const source = Readable.from(
+        (function* () {
+          while (produced < OFFERED) {
+            produced += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
+      res.setHeader('Content-Type', 'application/octet-stream');
+      pipeline(source, res, (err) => (outcome = err ? ((err as { code?: string }).code ?? err.message) : 'finished'));
+    },
+    { onConnectionError: () => {} },
+  );
   const l = await listenForTest(server, 'unix');
   try {
     const watch = memoryWatch();
@@ -95,12 +102,20 @@ test(`slow reader: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${S
     await new Promise((r) => socket.once('connect', r));
     let received = 0;
     throttle(socket, RATE, (n) => (received += n));
-    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/big' })), encodeStream(RecordType.STDIN, 1, Buffer.alloc(0))]));
+    socket.write(
+      Buffer.concat([
+        encodeBeginRequest(1, 1, false),
+        encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/big' })),
+        encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
+      ]),
+    );
     await sleep(SECONDS * 1000);
     const lead = produced - received;
     const mem = await watch.stop();
     socket.destroy();
-    t.diagnostic(`received ${(received / MB).toFixed(1)} MB, produced ${(produced / MB).toFixed(1)} MB; buffers: peak growth ${mem.buffersMB.toFixed(1)} MB, retained ${mem.retainedMB.toFixed(1)} MB; rss peak growth ${mem.rssMB.toFixed(1)} MB`);
+    t.diagnostic(
+      `received ${(received / MB).toFixed(1)} MB, produced ${(produced / MB).toFixed(1)} MB; buffers: peak growth ${mem.buffersMB.toFixed(1)} MB, retained ${mem.retainedMB.toFixed(1)} MB; rss peak growth ${mem.rssMB.toFixed(1)} MB`,
+    );
     assert.ok(received > RATE * SECONDS * 0.5 && received < RATE * SECONDS * 1.3, `read ${received} bytes`);
     assert.ok(lead < 16 * MB, `the app ran ${(lead / MB).toFixed(1)} MB ahead of the reader`);
     assert.ok(mem.retainedMB < RETAINED_MB, `buffers retained ${mem.retainedMB.toFixed(1)} MB`);
@@ -116,32 +131,49 @@ test(`slow reader: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${S
   }
 });
 
-test(`fast upload, slow handler: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${SECONDS} s; the socket is paused, memory bounded`, { timeout: 30_000 }, async (t) => {
+test(`fast upload, slow handler: ${OFFERED / MB} MB offered, read at ${RATE / MB} MB/s for ${SECONDS} s; the socket is paused, memory bounded`, {
+  timeout: 30_000,
+}, async (t) => {
   let consumed = 0;
-  const server = createFcgiServer((req: FcgiRequest, res: FcgiResponse) => {
-    throttle(req, RATE, (n) => (consumed += n));
-    req.on('error', () => {});
-    res.on('close', () => req.destroy());
-  }, { onConnectionError: () => {} });
+  const server = createFcgiServer(
+    (req: FcgiRequest, res: FcgiResponse) => {
+      throttle(req, RATE, (n) => (consumed += n));
+      req.on('error', () => {});
+      res.on('close', () => req.destroy());
+    },
+    { onConnectionError: () => {} },
+  );
   const l = await listenForTest(server, 'unix');
   try {
     const watch = memoryWatch();
     const socket = connect(l.target as string);
     socket.on('error', () => {});
     await new Promise((r) => socket.once('connect', r));
-    socket.write(Buffer.concat([encodeBeginRequest(1, 1, false), encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/up', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(OFFERED) }))]));
+    socket.write(
+      Buffer.concat([
+        encodeBeginRequest(1, 1, false),
+        encodeStream(
+          RecordType.PARAMS,
+          1,
+          encodeNameValues({ REQUEST_URI: '/up', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(OFFERED) }),
+        ),
+      ]),
+    );
     // The client writes as fast as the server lets it: only its own socket's backpressure stops it.
     const piece = encodeRecord(RecordType.STDIN, 1, Buffer.alloc(65528, 'u'));
     let written = 0;
     const stopAt = Date.now() + SECONDS * 1000;
     while (Date.now() < stopAt && written < OFFERED) {
       written += 65528;
-      if (!socket.write(piece)) await Promise.race([new Promise((r) => socket.once('drain', r)), sleep(stopAt - Date.now())]);
+      if (!socket.write(piece))
+        await Promise.race([new Promise((r) => socket.once('drain', r)), sleep(stopAt - Date.now())]);
     }
     const lead = written - consumed;
     const mem = await watch.stop();
     socket.destroy();
-    t.diagnostic(`written ${(written / MB).toFixed(1)} MB, consumed ${(consumed / MB).toFixed(1)} MB; buffers: peak growth ${mem.buffersMB.toFixed(1)} MB, retained ${mem.retainedMB.toFixed(1)} MB; rss peak growth ${mem.rssMB.toFixed(1)} MB`);
+    t.diagnostic(
+      `written ${(written / MB).toFixed(1)} MB, consumed ${(consumed / MB).toFixed(1)} MB; buffers: peak growth ${mem.buffersMB.toFixed(1)} MB, retained ${mem.retainedMB.toFixed(1)} MB; rss peak growth ${mem.rssMB.toFixed(1)} MB`,
+    );
     assert.ok(consumed > RATE * SECONDS * 0.5, `consumed ${consumed} bytes`);
     assert.ok(lead < 16 * MB, `the upload ran ${(lead / MB).toFixed(1)} MB ahead of the handler`);
     assert.ok(mem.retainedMB < RETAINED_MB, `buffers retained ${mem.retainedMB.toFixed(1)} MB`);
@@ -154,12 +186,17 @@ test(`fast upload, slow handler: ${OFFERED / MB} MB offered, read at ${RATE / MB
   }
 });
 
-test('200 uploads trickling in at once (100 bytes every 50 ms for 2 s): all served whole, memory bounded', { timeout: 30_000 }, async (t) => {
-  const server = createFcgiServer(async (req: FcgiRequest, res: FcgiResponse) => {
-    const hash = createHash('sha1');
-    for await (const chunk of req as AsyncIterable<Buffer>) hash.update(chunk);
-    res.end(hash.digest('hex'));
-  }, { onConnectionError: () => {}, bodyTimeout: 1000 });
+test('200 uploads trickling in at once (100 bytes every 50 ms for 2 s): all served whole, memory bounded', {
+  timeout: 30_000,
+}, async (t) => {
+  const server = createFcgiServer(
+    async (req: FcgiRequest, res: FcgiResponse) => {
+      const hash = createHash('sha1');
+      for await (const chunk of req as AsyncIterable<Buffer>) hash.update(chunk);
+      res.end(hash.digest('hex'));
+    },
+    { onConnectionError: () => {}, bodyTimeout: 1000 },
+  );
   const l = await listenForTest(server, 'unix');
   try {
     const watch = memoryWatch();
@@ -167,7 +204,9 @@ test('200 uploads trickling in at once (100 bytes every 50 ms for 2 s): all serv
     const bodies = clients.map((_, i) => Buffer.alloc(4000, String(i % 10)));
     for (const c of clients) {
       c.write(encodeBeginRequest(1, 1, false));
-      c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/trickle', REQUEST_METHOD: 'POST' })));
+      c.write(
+        encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/trickle', REQUEST_METHOD: 'POST' })),
+      );
     }
     for (let at = 0; at < 4000; at += 100) {
       clients.forEach((c, i) => c.write(encodeRecord(RecordType.STDIN, 1, bodies[i]!.subarray(at, at + 100))));
@@ -177,7 +216,9 @@ test('200 uploads trickling in at once (100 bytes every 50 ms for 2 s): all serv
     const replies = await Promise.all(clients.map((c) => c.reply(1, 10_000)));
     const mem = await watch.stop();
     t.diagnostic(`with 200 open uploads: buffers ${mem.buffersMB.toFixed(1)} MB, rss ${mem.rssMB.toFixed(1)} MB`);
-    replies.forEach((r, i) => assert.equal(parseCgi(r.stdout).body.toString(), createHash('sha1').update(bodies[i]!).digest('hex')));
+    replies.forEach((r, i) =>
+      assert.equal(parseCgi(r.stdout).body.toString(), createHash('sha1').update(bodies[i]!).digest('hex')),
+    );
     assert.ok(mem.retainedMB < RETAINED_MB, `buffers retained ${mem.retainedMB.toFixed(1)} MB`);
     assert.ok(mem.buffersMB < PEAK_MB, `buffers peaked ${mem.buffersMB.toFixed(1)} MB above the start`);
     assert.equal(server.activeRequests, 0);

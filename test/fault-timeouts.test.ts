@@ -5,9 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createFcgiServer, FcgiError, type FcgiRequest, type FcgiResponse, type ServerOptions,
-} from '@fcgi/core';
+import { createFcgiServer, FcgiError, type FcgiRequest, type FcgiResponse, type ServerOptions } from '@fcgi/core';
 import { defaultConnectionLimits } from '../packages/core/src/connection/limits.js';
 import { RecordType, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
 import { listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
@@ -60,7 +58,9 @@ test('the defaults: requestTimeout off, bodyTimeout 120 s', () => {
   assert.equal(defaultConnectionLimits.bodyTimeout, 120_000);
 });
 
-test('requestTimeout, nothing sent yet: a 503, END_REQUEST, req.signal aborted, later writes dropped', { timeout: 10_000 }, async () => {
+test('requestTimeout, nothing sent yet: a 503, END_REQUEST, req.signal aborted, later writes dropped', {
+  timeout: 10_000,
+}, async () => {
   const { server, l, seen } = await start({ requestTimeout: 300 });
   try {
     const c = await l.connect();
@@ -91,7 +91,9 @@ test('requestTimeout, nothing sent yet: a 503, END_REQUEST, req.signal aborted, 
   }
 });
 
-test('requestTimeout after output started: the response is cut (appStatus 1), the handler aborted', { timeout: 10_000 }, async () => {
+test('requestTimeout after output started: the response is cut (appStatus 1), the handler aborted', {
+  timeout: 10_000,
+}, async () => {
   const { server, l, seen } = await start({ requestTimeout: 300 });
   try {
     const c = await l.connect();
@@ -123,7 +125,9 @@ test('requestTimeout: a request that ends in time is not touched by the timer', 
   }
 });
 
-test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error; the connection serves on', { timeout: 10_000 }, async () => {
+test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error; the connection serves on', {
+  timeout: 10_000,
+}, async () => {
   const { server, l, seen } = await start({ bodyTimeout: 300 });
   try {
     const c = await l.connect();
@@ -143,7 +147,12 @@ test('bodyTimeout: STDIN that stalls gets a 408 and the reading handler an error
     c.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(900, 'a')));
     c.clear();
     c.sendRequest(1, { REQUEST_URI: '/read' }, Buffer.from('ok'), true);
-    assert.equal(parseCgi((await c.reply(1)).stdout).body.toString().split(' ')[0], '2');
+    assert.equal(
+      parseCgi((await c.reply(1)).stdout)
+        .body.toString()
+        .split(' ')[0],
+      '2',
+    );
   } finally {
     await l.stop();
   }
@@ -166,7 +175,9 @@ test('bodyTimeout: PARAMS that stall get a 408 without running the handler', { t
   }
 });
 
-test('bodyTimeout: a body trickling in slower than the bound in total, but never stalling, is served', { timeout: 10_000 }, async () => {
+test('bodyTimeout: a body trickling in slower than the bound in total, but never stalling, is served', {
+  timeout: 10_000,
+}, async () => {
   const { l, seen } = await start({ bodyTimeout: 300 });
   try {
     const c = await l.connect();

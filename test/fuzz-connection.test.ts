@@ -10,7 +10,9 @@ const seconds = Number(process.env.FUZZ_SECONDS ?? 12);
 /** heapUsed of the server's thread after GC, end vs after warm-up. */
 const HEAP_GROWTH_MB = 8;
 
-test(`live connection fuzz for ${seconds} s (FUZZ_SEED=${seed}): no crash, no hang, right answers, flat memory`, { timeout: (seconds + 60) * 1000 }, async (t) => {
+test(`live connection fuzz for ${seconds} s (FUZZ_SEED=${seed}): no crash, no hang, right answers, flat memory`, {
+  timeout: (seconds + 60) * 1000,
+}, async (t) => {
   const report = await runConnectionFuzz({ seed, inputs: 10_000_000, seconds, concurrency: 128 });
   t.diagnostic(formatReport(report));
   assert.deepEqual(report.failures, [], formatReport(report));

@@ -8,7 +8,9 @@ import { listenForTest, parseCgi } from './helpers/raw-client.js';
 // Found by fuzz/connection-fuzz.ts (seed 1, input 154): GET_VALUES asking for "__proto__" made the
 // lookup return Object.prototype, encoding it threw a TypeError, and the connection was dropped
 // with the requests on it. Now only own string values answer.
-test('GET_VALUES asking for __proto__, constructor, toString: answered with the known names only, the connection serves on', { timeout: 5000 }, async () => {
+test('GET_VALUES asking for __proto__, constructor, toString: answered with the known names only, the connection serves on', {
+  timeout: 5000,
+}, async () => {
   let errors = 0;
   const server = createFcgiServer((_req, res) => res.end('served'), { onConnectionError: () => void errors++ });
   const l = await listenForTest(server, 'unix');

@@ -83,36 +83,44 @@ describe('a client that disconnects mid-download', { timeout: 90_000 }, () => {
   let port = 0;
   const downloads: Download[] = [];
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fcgi-gw-abort-'));
-    app = createFcgiServer(async (req, res) => {
-      if (req.path === '/ok') return void res.end('ok\n');
-      const d: Download = { written: 0, signalAborted: false, abortedEvent: false, stopped: false };
-      downloads.push(d);
-      req.signal.addEventListener('abort', () => (d.signalAborted = true));
-      req.on('aborted', () => (d.abortedEvent = true));
-      const total = Number(req.query.bytes);
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', total);
-      while (d.written < total && !req.signal.aborted && !res.destroyed) {
-        d.written += CHUNK.length;
-        if (!res.write(CHUNK)) await drainOrClose(res);
-      }
-      d.stopped = true;
-    });
-    await app.listenOn({ kind: 'unix', path: join(dir, 'app.sock') });
-    gw = spawn(process.execPath, [CLI, 'gateway', '--to', join(dir, 'app.sock'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    gw.stderr!.setEncoding('utf8').on('data', (s: string) => (gwErr = (gwErr + s).slice(-100_000)));
-    let out = '';
-    gw.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    await until('the gateway prints its address', () => /:(\d+) -> /.test(out) || gw!.exitCode !== null, 10_000);
-    port = Number(/:(\d+) -> /.exec(out)?.[1] ?? assert.fail(`gateway did not start: ${gwErr}`));
-  }, { timeout: 20_000 });
-  after(async () => {
-    if (gw) await stopChild(gw);
-    await Promise.race([app?.close(), sleep(5000, undefined, { ref: false })]);
-    await rm(dir, { recursive: true, force: true });
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-gw-abort-'));
+      app = createFcgiServer(async (req, res) => {
+        if (req.path === '/ok') return void res.end('ok\n');
+        const d: Download = { written: 0, signalAborted: false, abortedEvent: false, stopped: false };
+        downloads.push(d);
+        req.signal.addEventListener('abort', () => (d.signalAborted = true));
+        req.on('aborted', () => (d.abortedEvent = true));
+        const total = Number(req.query.bytes);
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.setHeader('Content-Length', total);
+        while (d.written < total && !req.signal.aborted && !res.destroyed) {
+          d.written += CHUNK.length;
+          if (!res.write(CHUNK)) await drainOrClose(res);
+        }
+        d.stopped = true;
+      });
+      await app.listenOn({ kind: 'unix', path: join(dir, 'app.sock') });
+      gw = spawn(process.execPath, [CLI, 'gateway', '--to', join(dir, 'app.sock'), '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      gw.stderr!.setEncoding('utf8').on('data', (s: string) => (gwErr = (gwErr + s).slice(-100_000)));
+      let out = '';
+      gw.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      await until('the gateway prints its address', () => /:(\d+) -> /.test(out) || gw!.exitCode !== null, 10_000);
+      port = Number(/:(\d+) -> /.exec(out)?.[1] ?? assert.fail(`gateway did not start: ${gwErr}`));
+    },
+    { timeout: 20_000 },
+  );
+  after(
+    async () => {
+      if (gw) await stopChild(gw);
+      await Promise.race([app?.close(), sleep(5000, undefined, { ref: false })]);
+      await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 20_000 },
+  );
 
   it('the app sees the abort and stops writing; the gateway serves on', { timeout: 30_000 }, async () => {
     const got = await disconnectAfter(port, '/big?bytes=200000000', 1024 * 1024);
@@ -127,11 +135,20 @@ describe('a client that disconnects mid-download', { timeout: 90_000 }, () => {
     assert.equal(gw!.exitCode, null, 'the gateway process still runs');
   });
 
-  it('ten aborts in a row leave no connection stuck: more requests than the pool holds still pass', { timeout: 60_000 }, async () => {
+  it('ten aborts in a row leave no connection stuck: more requests than the pool holds still pass', {
+    timeout: 60_000,
+  }, async () => {
     for (let i = 0; i < 10; i++) await disconnectAfter(port, `/big?n=${i}&bytes=200000000`, 256 * 1024);
-    await until('every download aborted', () => downloads.length === 11 && downloads.every((d) => d.signalAborted), 10_000);
+    await until(
+      'every download aborted',
+      () => downloads.length === 11 && downloads.every((d) => d.signalAborted),
+      10_000,
+    );
     const results = await Promise.all(Array.from({ length: 20 }, () => get(port, '/ok')));
-    assert.ok(results.every((r) => r.status === 200 && r.body === 'ok\n'), JSON.stringify(results));
+    assert.ok(
+      results.every((r) => r.status === 200 && r.body === 'ok\n'),
+      JSON.stringify(results),
+    );
     assert.equal(gw!.exitCode, null);
     assert.doesNotMatch(gwErr, /Error|at .*\.js:\d+/, 'nothing thrown in the gateway');
   });

@@ -83,20 +83,26 @@ interface Case {
 
 const REQUESTS: Record<string, Case> = {
   'GET with a query': {
-    request: 'GET /some/path?a=1&a=2&b=%C3%A9&c= HTTP/1.1\r\nHost: {HOST}\r\nAccept: */*\r\nX-Test: yes\r\nConnection: close\r\n\r\n',
+    request:
+      'GET /some/path?a=1&a=2&b=%C3%A9&c= HTTP/1.1\r\nHost: {HOST}\r\nAccept: */*\r\nX-Test: yes\r\nConnection: close\r\n\r\n',
     expect: { QUERY_STRING: 'a=1&a=2&b=%C3%A9&c=', REQUEST_METHOD: 'GET', HTTP_X_TEST: 'yes', CONTENT_LENGTH: '' },
   },
   'POST form': {
     request: `POST /form?x=1 HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${FORM.length}\r\nConnection: close\r\n\r\n`,
     body: Buffer.from(FORM),
-    expect: { CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: String(FORM.length), REQUEST_METHOD: 'POST' },
+    expect: {
+      CONTENT_TYPE: 'application/x-www-form-urlencoded',
+      CONTENT_LENGTH: String(FORM.length),
+      REQUEST_METHOD: 'POST',
+    },
   },
   'a UTF-8 header': {
     request: `GET /utf8 HTTP/1.1\r\nHost: {HOST}\r\nX-Name: ${utf8AsLatin1('Zoë ☃')}\r\nConnection: close\r\n\r\n`,
     expect: { HTTP_X_NAME: 'Zoë ☃' },
   },
   'two Cookie lines and a repeated header': {
-    request: 'GET /cookies HTTP/1.1\r\nHost: {HOST}\r\nCookie: a=1\r\nCookie: b=two\r\nX-Rep: 1\r\nX-Rep: 2\r\nConnection: close\r\n\r\n',
+    request:
+      'GET /cookies HTTP/1.1\r\nHost: {HOST}\r\nCookie: a=1\r\nCookie: b=two\r\nX-Rep: 1\r\nX-Rep: 2\r\nConnection: close\r\n\r\n',
     expect: { HTTP_COOKIE: 'a=1; b=two', HTTP_X_REP: '1, 2' },
   },
   'a path to normalize, percent-encoded': {
@@ -104,11 +110,13 @@ const REQUESTS: Record<string, Case> = {
     expect: { SCRIPT_NAME: '/a/b/d e/x', DOCUMENT_URI: '/a/b/d e/x', REQUEST_URI: '/a//b/./c/../d%20e%2Fx?q=%2F' },
   },
   'a header name with an underscore, Basic credentials': {
-    request: 'GET /auth HTTP/1.1\r\nHost: {HOST}\r\nX_Forwarded_User: admin\r\nAuthorization: Basic dXNlcjpwYXNz\r\nConnection: close\r\n\r\n',
+    request:
+      'GET /auth HTTP/1.1\r\nHost: {HOST}\r\nX_Forwarded_User: admin\r\nAuthorization: Basic dXNlcjpwYXNz\r\nConnection: close\r\n\r\n',
     expect: { REMOTE_USER: 'user', HTTP_X_FORWARDED_USER: undefined, HTTP_AUTHORIZATION: 'Basic dXNlcjpwYXNz' },
   },
   'chunked POST': {
-    request: 'POST /chunked HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+    request:
+      'POST /chunked HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
     expect: { CONTENT_LENGTH: '11', HTTP_TRANSFER_ENCODING: 'chunked' },
   },
   'absolute-form target': {
@@ -135,18 +143,24 @@ describe('gateway and nginx in front of examples/echo.ts give the same environ',
   let gw: Gateway | undefined;
   let gwPort = 0;
 
-  before(async () => {
-    app = await startApp('examples/echo.ts');
-    nginx = await startNginx(app.socket);
-    gw = createGateway({ to: app.socket });
-    await new Promise<void>((resolve) => gw!.server.listen(0, '127.0.0.1', resolve));
-    gwPort = (gw.server.address() as { port: number }).port;
-  }, { timeout: 40_000 });
-  after(async () => {
-    await gw?.close();
-    await nginx?.stop();
-    await app?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      app = await startApp('examples/echo.ts');
+      nginx = await startNginx(app.socket);
+      gw = createGateway({ to: app.socket });
+      await new Promise<void>((resolve) => gw!.server.listen(0, '127.0.0.1', resolve));
+      gwPort = (gw.server.address() as { port: number }).port;
+    },
+    { timeout: 40_000 },
+  );
+  after(
+    async () => {
+      await gw?.close();
+      await nginx?.stop();
+      await app?.stop();
+    },
+    { timeout: 20_000 },
+  );
 
   for (const [name, { request, body, allow = {}, expect = {} }] of Object.entries(REQUESTS)) {
     it(name, { timeout: 15_000 }, async () => {
@@ -169,7 +183,8 @@ describe('gateway and nginx in front of examples/echo.ts give the same environ',
         .map((k) => `${k}: nginx ${JSON.stringify(a[k])} gateway ${JSON.stringify(b[k])}`);
       assert.deepEqual(differ, [], 'params that differ and are not in the allow-list');
       for (const [k, want] of Object.entries(allow)) assert.equal(b[k], want, `the gateway's ${k}`);
-      for (const k of Object.keys(ALLOWED)) if (!(k in allow)) assert.equal(k in a, k in b, `${k} sent by both or neither`);
+      for (const k of Object.keys(ALLOWED))
+        if (!(k in allow)) assert.equal(k in a, k in b, `${k} sent by both or neither`);
       // HTTP_HOST differs by the port only.
       if (!('HTTP_HOST' in allow)) assert.equal(b.HTTP_HOST?.replace(/:\d+$/, ''), a.HTTP_HOST);
       assert.equal(a.SERVER_PORT, String(nginx!.port));
@@ -192,8 +207,11 @@ describe('gateway and nginx in front of examples/echo.ts give the same environ',
       // The app wrote its JSON for HEAD too (naming the method twice: one byte longer each time than
       // for GET); the front dropped the bytes.
       const get = await exchange(port, head.replace('HEAD', 'GET'));
-      assert.deepEqual(h, { status: 200, type: 'application/json; charset=utf-8', length: get.body.length + 2, body: 0 },
-        `port ${port === gwPort ? 'gateway' : 'nginx'}`);
+      assert.deepEqual(
+        h,
+        { status: 200, type: 'application/json; charset=utf-8', length: get.body.length + 2, body: 0 },
+        `port ${port === gwPort ? 'gateway' : 'nginx'}`,
+      );
     }
   });
 

@@ -11,13 +11,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFcgiServer, createGateway, type FcgiServer, type Gateway } from '@fcgi/core';
 import {
-  RecordType, RecordParser, decodeBeginRequest, decodeNameValues, encodeEndRequest, encodeStream,
+  RecordType,
+  RecordParser,
+  decodeBeginRequest,
+  decodeNameValues,
+  encodeEndRequest,
+  encodeStream,
 } from '@fcgi/core/protocol';
 
 /** Raw CGI output by REQUEST_URI: what no FcgiResponse would write (it drops hop-by-hop itself). */
 const CANNED: { [uri: string]: string } = {
   '/location': 'Location: /elsewhere\r\nContent-Type: text/plain\r\n\r\nmoved',
-  '/hop': 'Connection: close\r\nKeep-Alive: timeout=1\r\nTransfer-Encoding: chunked\r\nUpgrade: h2c\r\n' +
+  '/hop':
+    'Connection: close\r\nKeep-Alive: timeout=1\r\nTransfer-Encoding: chunked\r\nUpgrade: h2c\r\n' +
     'Trailer: X-T\r\nX-Accel-Redirect: /internal/file\r\nX-Accel-Buffering: no\r\nX-Kept: yes\r\n' +
     'Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello',
   '/lf': 'Status: 418 Short And Stout\nContent-Type: text/plain\nSet-Cookie: a=1\nSet-Cookie: b=2; HttpOnly\n\nteapot',
@@ -36,7 +42,9 @@ function rawApp(socket: Socket): void {
       else if (type === RecordType.STDIN && content.length === 0) {
         const env = decodeNameValues(Buffer.concat(params));
         const out = CANNED[env.REQUEST_URI!] ?? 'Status: 404 Not Found\r\n\r\n';
-        socket.write(Buffer.concat([encodeStream(RecordType.STDOUT, id, Buffer.from(out, 'latin1')), encodeEndRequest(id, 0, 0)]));
+        socket.write(
+          Buffer.concat([encodeStream(RecordType.STDOUT, id, Buffer.from(out, 'latin1')), encodeEndRequest(id, 0, 0)]),
+        );
         if (!keepConn) socket.end();
       }
     },
@@ -181,13 +189,20 @@ describe('gateway response mapping', { timeout: 60_000 }, () => {
 
   it('several Set-Cookie stay separate lines', { timeout: 10_000 }, async () => {
     const r = await one(appPort, GET('/cookies'));
-    assert.deepEqual(r.head.split('\r\n').filter((l) => /^set-cookie:/i.test(l)),
-      ['Set-Cookie: one=1; Path=/', 'Set-Cookie: two=2; HttpOnly', 'Set-Cookie: three=3']);
+    assert.deepEqual(
+      r.head.split('\r\n').filter((l) => /^set-cookie:/i.test(l)),
+      ['Set-Cookie: one=1; Path=/', 'Set-Cookie: two=2; HttpOnly', 'Set-Cookie: three=3'],
+    );
     const lf = await one(rawPort, GET('/lf'));
-    assert.deepEqual(lf.head.split('\r\n').filter((l) => /^set-cookie:/i.test(l)), ['Set-Cookie: a=1', 'Set-Cookie: b=2; HttpOnly']);
+    assert.deepEqual(
+      lf.head.split('\r\n').filter((l) => /^set-cookie:/i.test(l)),
+      ['Set-Cookie: a=1', 'Set-Cookie: b=2; HttpOnly'],
+    );
   });
 
-  it("the app's hop-by-hop and X-Accel-* headers stay behind; the connection lives on", { timeout: 10_000 }, async () => {
+  it("the app's hop-by-hop and X-Accel-* headers stay behind; the connection lives on", {
+    timeout: 10_000,
+  }, async () => {
     // Two requests on one connection: an app's "Connection: close" passed on would end it after one.
     const text = await converse(rawPort, [GET('/hop'), GET('/hop')], (t) => responses(t, 2) !== null);
     const [a, b] = responses(text, 2) ?? assert.fail(`two responses expected: ${JSON.stringify(text)}`);
@@ -205,17 +220,25 @@ describe('gateway response mapping', { timeout: 60_000 }, () => {
   });
 
   it('HEAD: headers only, with the Content-Length a GET gets', { timeout: 10_000 }, async () => {
-    const text = await converse(appPort, [
-      'HEAD /h HTTP/1.1\r\nHost: localhost\r\n\r\n', GET('/h'),
-    ], (t) => (t.match(/HTTP\/1\.1 /g)?.length ?? 0) === 2 && t.endsWith('GET /h\n'));
+    const text = await converse(
+      appPort,
+      ['HEAD /h HTTP/1.1\r\nHost: localhost\r\n\r\n', GET('/h')],
+      (t) => (t.match(/HTTP\/1\.1 /g)?.length ?? 0) === 2 && t.endsWith('GET /h\n'),
+    );
     const head = responses(text, 1, true)![0]!;
     assert.equal(head.status, 200);
-    assert.match(head.head, /\r\nContent-Length: 8\r\n/, 'the length of "HEAD /h\\n" the app wrote and the gateway dropped');
+    assert.match(
+      head.head,
+      /\r\nContent-Length: 8\r\n/,
+      'the length of "HEAD /h\\n" the app wrote and the gateway dropped',
+    );
     // Right after HEAD's empty line comes the next response: not one body byte in between.
     assert.match(text.slice(head.head.length + 4), /^HTTP\/1\.1 200 OK\r\n/);
   });
 
-  it('a chunked upload reaches the app whole with its CONTENT_LENGTH; the temp file is gone after', { timeout: 20_000 }, async () => {
+  it('a chunked upload reaches the app whole with its CONTENT_LENGTH; the temp file is gone after', {
+    timeout: 20_000,
+  }, async () => {
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = join(dir, 'spool');
     await mkdir(process.env.TMPDIR);
@@ -226,7 +249,8 @@ describe('gateway response mapping', { timeout: 60_000 }, () => {
         const part = body.subarray(at, at + 100_000);
         chunks.push(`${part.length.toString(16)}\r\n${part.toString('latin1')}\r\n`);
       }
-      const request = 'POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n' + chunks.join('') + '0\r\n\r\n';
+      const request =
+        'POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n' + chunks.join('') + '0\r\n\r\n';
       const r = await one(appPort, request);
       assert.equal(r.status, 200);
       assert.equal(r.body, `${body.length} ${body.length} ${createHash('sha256').update(body).digest('hex')}`);
@@ -247,8 +271,10 @@ describe('gateway response mapping', { timeout: 60_000 }, () => {
       const r = await one(port, request);
       assert.equal(r.status, 413);
       assert.equal(appCalls, calls);
-      const small = await one(port,
-        'POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+      const small = await one(
+        port,
+        'POST /len HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      );
       assert.match(small.body, /^3 3 /);
     } finally {
       await gw.close();

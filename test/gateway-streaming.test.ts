@@ -31,7 +31,8 @@ const PATTERN = Buffer.alloc(64 * 1024).map((_, i) => (i * 7) % 251);
 
 function patternSha256(total: number): string {
   const h = createHash('sha256');
-  for (let left = total; left > 0; left -= PATTERN.length) h.update(left >= PATTERN.length ? PATTERN : PATTERN.subarray(0, left));
+  for (let left = total; left > 0; left -= PATTERN.length)
+    h.update(left >= PATTERN.length ? PATTERN : PATTERN.subarray(0, left));
   return h.digest('hex');
 }
 
@@ -58,46 +59,56 @@ describe('`fcgi gateway` streams bodies both ways with backpressure', { timeout:
   let appRead = 0;
   let appWritten = 0;
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fcgi-gw-stream-'));
-    app = createFcgiServer(async (req, res) => {
-      if (req.method === 'POST') {
-        await sleep(Number(req.query.wait ?? 0));
-        const hash = createHash('sha256');
-        appRead = 0;
-        for await (const chunk of req as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          appRead += chunk.length;
+  before(
+    async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-gw-stream-'));
+      app = createFcgiServer(async (req, res) => {
+        if (req.method === 'POST') {
+          await sleep(Number(req.query.wait ?? 0));
+          const hash = createHash('sha256');
+          appRead = 0;
+          for await (const chunk of req as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            appRead += chunk.length;
+          }
+          return void res.end(
+            JSON.stringify({ length: appRead, sha256: hash.digest('hex'), contentLength: req.environ.CONTENT_LENGTH }),
+          );
         }
-        return void res.end(JSON.stringify({ length: appRead, sha256: hash.digest('hex'), contentLength: req.environ.CONTENT_LENGTH }));
+        const total = Number(req.query.bytes);
+        res.setHeader('Content-Length', total);
+        appWritten = 0;
+        while (appWritten < total && !res.destroyed) {
+          const n = Math.min(PATTERN.length, total - appWritten);
+          appWritten += n;
+          if (!res.write(n === PATTERN.length ? PATTERN : PATTERN.subarray(0, n))) await drainOrClose(res);
+        }
+        res.end();
+      });
+      await app.listenOn({ kind: 'unix', path: join(dir, 'app.sock') });
+      gw = spawn(process.execPath, [CLI, 'gateway', '--to', join(dir, 'app.sock'), '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      gw.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      for (let i = 0; i < 200 && !/:(\d+) -> /.test(out) && gw.exitCode === null; i++) await sleep(50);
+      port = Number(/:(\d+) -> /.exec(out)?.[1] ?? assert.fail(`the gateway printed no address: ${out}`));
+      // Warm up code paths and the pool, so the growth measured below is the transfer's.
+      for (let i = 0; i < 5; i++) {
+        await send('POST', '/warm', Buffer.alloc(256 * 1024));
+        await send('GET', `/warm?bytes=${256 * 1024}`);
       }
-      const total = Number(req.query.bytes);
-      res.setHeader('Content-Length', total);
-      appWritten = 0;
-      while (appWritten < total && !res.destroyed) {
-        const n = Math.min(PATTERN.length, total - appWritten);
-        appWritten += n;
-        if (!res.write(n === PATTERN.length ? PATTERN : PATTERN.subarray(0, n))) await drainOrClose(res);
-      }
-      res.end();
-    });
-    await app.listenOn({ kind: 'unix', path: join(dir, 'app.sock') });
-    gw = spawn(process.execPath, [CLI, 'gateway', '--to', join(dir, 'app.sock'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    gw.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    for (let i = 0; i < 200 && !/:(\d+) -> /.test(out) && gw.exitCode === null; i++) await sleep(50);
-    port = Number(/:(\d+) -> /.exec(out)?.[1] ?? assert.fail(`the gateway printed no address: ${out}`));
-    // Warm up code paths and the pool, so the growth measured below is the transfer's.
-    for (let i = 0; i < 5; i++) {
-      await send('POST', '/warm', Buffer.alloc(256 * 1024));
-      await send('GET', `/warm?bytes=${256 * 1024}`);
-    }
-  }, { timeout: 30_000 });
-  after(async () => {
-    if (gw) await stopChild(gw);
-    await Promise.race([app?.close(), sleep(5000, undefined, { ref: false })]);
-    await rm(dir, { recursive: true, force: true });
-  }, { timeout: 20_000 });
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      if (gw) await stopChild(gw);
+      await Promise.race([app?.close(), sleep(5000, undefined, { ref: false })]);
+      await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 20_000 },
+  );
 
   interface Sent {
     status: number;
@@ -149,7 +160,9 @@ describe('`fcgi gateway` streams bodies both ways with backpressure', { timeout:
     });
   }
 
-  it('a 20 MB download to a client that stops reading for 1.5 s: held back at the app, then whole', { timeout: 60_000 }, async () => {
+  it('a 20 MB download to a client that stops reading for 1.5 s: held back at the app, then whole', {
+    timeout: 60_000,
+  }, async () => {
     const before = rssKb(gw!.pid!);
     let probe: { written: number; grew: number } | undefined;
     const r = await send('GET', `/download?bytes=${TOTAL}`, undefined, () => {
@@ -160,12 +173,17 @@ describe('`fcgi gateway` streams bodies both ways with backpressure', { timeout:
     assert.equal(r.sha256, patternSha256(TOTAL));
     assert.ok(probe, 'probed during the stall');
     // Without backpressure the app's 20 MB would have gone into the gateway during the stall.
-    assert.ok(probe.written < IN_FLIGHT_MAX, `the app had written ${probe.written} bytes while the client did not read`);
+    assert.ok(
+      probe.written < IN_FLIGHT_MAX,
+      `the app had written ${probe.written} bytes while the client did not read`,
+    );
     assert.ok(probe.grew < 12 * 1024, `the gateway's RSS grew by ${probe.grew} kB during the stall`);
     assert.equal(gw!.exitCode, null);
   });
 
-  it('a 20 MB upload to an app that waits 1.5 s before reading: held back at the client, then whole', { timeout: 60_000 }, async () => {
+  it('a 20 MB upload to an app that waits 1.5 s before reading: held back at the client, then whole', {
+    timeout: 60_000,
+  }, async () => {
     const before = rssKb(gw!.pid!);
     const sent = { n: 0 };
     let probe: { sent: number; grew: number } | undefined;

@@ -10,24 +10,33 @@ const T = { timeout: 10_000 };
 
 /** Answers with a JSON view of the request. */
 function echo(req: FcgiRequest, res: { end(s: string): unknown }): void {
-  res.end(JSON.stringify({
-    environ: Object.entries(req.environ),
-    environProto: inheritsNothing(req.environ),
-    method: req.method,
-    url: req.url,
-    path: req.path,
-    query: req.query,
-    headers: req.headers,
-    httpVersion: req.httpVersion,
-    major: req.httpVersionMajor,
-    minor: req.httpVersionMinor,
-  }));
+  res.end(
+    JSON.stringify({
+      environ: Object.entries(req.environ),
+      environProto: inheritsNothing(req.environ),
+      method: req.method,
+      url: req.url,
+      path: req.path,
+      query: req.query,
+      headers: req.headers,
+      httpVersion: req.httpVersion,
+      major: req.httpVersionMajor,
+      minor: req.httpVersionMinor,
+    }),
+  );
 }
 
 type Echo = {
-  environ: [string, string][]; environProto: boolean; method: string; url: string; path: string;
-  query: Record<string, string | string[]>; headers: Record<string, string>; httpVersion: string;
-  major: number; minor: number;
+  environ: [string, string][];
+  environProto: boolean;
+  method: string;
+  url: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  httpVersion: string;
+  major: number;
+  minor: number;
 };
 
 async function ask(path: string, params: Record<string, string>): Promise<Echo> {
@@ -72,10 +81,26 @@ test('method comes from REQUEST_METHOD (GET when missing); httpVersion from SERV
 
 // Field notes: what each front sends for GET /echo/p?q=1.
 const FRONTS: [string, Record<string, string | undefined>, string][] = [
-  ['nginx + Debian fastcgi_params', { SCRIPT_NAME: '/echo/p', PATH_INFO: undefined, REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '' }, '/echo/p'],
-  ['mod_fcgid, AliasMatch', { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' }, '/echo/p'],
-  ['mod_fcgid, /app.fcgi/echo/p', { SCRIPT_NAME: '/app.fcgi', PATH_INFO: '/echo/p', REQUEST_URI: '/app.fcgi/echo/p?q=1', CONTENT_LENGTH: undefined }, '/app.fcgi/echo/p'],
-  ['lighttpd, prefix /', { SCRIPT_NAME: '/echo', PATH_INFO: '/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' }, '/echo/p'],
+  [
+    'nginx + Debian fastcgi_params',
+    { SCRIPT_NAME: '/echo/p', PATH_INFO: undefined, REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '' },
+    '/echo/p',
+  ],
+  [
+    'mod_fcgid, AliasMatch',
+    { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' },
+    '/echo/p',
+  ],
+  [
+    'mod_fcgid, /app.fcgi/echo/p',
+    { SCRIPT_NAME: '/app.fcgi', PATH_INFO: '/echo/p', REQUEST_URI: '/app.fcgi/echo/p?q=1', CONTENT_LENGTH: undefined },
+    '/app.fcgi/echo/p',
+  ],
+  [
+    'lighttpd, prefix /',
+    { SCRIPT_NAME: '/echo', PATH_INFO: '/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' },
+    '/echo/p',
+  ],
   ['Caddy 2.6', { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' }, '/echo/p'],
 ];
 
@@ -87,7 +112,10 @@ test('url is REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING, for ever
       assert.equal(e.url, wantUrl, front);
       assert.equal(e.path, wantPath, front);
       assert.deepEqual(e.query, { q: '1' }, front);
-      e = await ask(path, nginxParams({ ...params, REQUEST_URI: undefined, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }));
+      e = await ask(
+        path,
+        nginxParams({ ...params, REQUEST_URI: undefined, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }),
+      );
       assert.equal(e.url, wantUrl, `${front} without REQUEST_URI`);
       assert.equal(e.path, wantPath, `${front} without REQUEST_URI`);
     }
@@ -113,17 +141,33 @@ test('query: repeated keys become arrays, QUERY_STRING preferred over the URL', 
 test('headers: HTTP_* lower-cased with -, content-type/length from CONTENT_*, empty ones absent', T, async () => {
   await withServer(echo, async ({ path }) => {
     // nginx GET: empty CONTENT_TYPE and CONTENT_LENGTH mean no such headers.
-    let e = await ask(path, nginxParams({
-      HTTP_USER_AGENT: 'curl/8', HTTP_ACCEPT_ENCODING: 'gzip, br', HTTP_COOKIE: 'a=1; b=2', HTTP_X_REAL_IP: '10.1.2.3',
-    }));
+    let e = await ask(
+      path,
+      nginxParams({
+        HTTP_USER_AGENT: 'curl/8',
+        HTTP_ACCEPT_ENCODING: 'gzip, br',
+        HTTP_COOKIE: 'a=1; b=2',
+        HTTP_X_REAL_IP: '10.1.2.3',
+      }),
+    );
     assert.deepEqual(e.headers, {
-      host: 'localhost', 'user-agent': 'curl/8', 'accept-encoding': 'gzip, br', cookie: 'a=1; b=2', 'x-real-ip': '10.1.2.3',
+      host: 'localhost',
+      'user-agent': 'curl/8',
+      'accept-encoding': 'gzip, br',
+      cookie: 'a=1; b=2',
+      'x-real-ip': '10.1.2.3',
     });
     // nginx POST: CONTENT_* plus their HTTP_ copies; Apache: CONTENT_* only.
-    e = await ask(path, nginxParams({
-      REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: '0',
-      HTTP_CONTENT_TYPE: 'application/json', HTTP_CONTENT_LENGTH: '0',
-    }));
+    e = await ask(
+      path,
+      nginxParams({
+        REQUEST_METHOD: 'POST',
+        CONTENT_TYPE: 'application/json',
+        CONTENT_LENGTH: '0',
+        HTTP_CONTENT_TYPE: 'application/json',
+        HTTP_CONTENT_LENGTH: '0',
+      }),
+    );
     assert.equal(e.headers['content-type'], 'application/json');
     assert.equal(e.headers['content-length'], '0');
     e = await ask(path, { REQUEST_METHOD: 'POST', REQUEST_URI: '/', CONTENT_TYPE: 'text/plain', CONTENT_LENGTH: '0' });

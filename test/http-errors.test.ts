@@ -11,7 +11,11 @@ const T = { timeout: 10_000 };
 type Route = (req: FcgiRequest, res: FcgiResponse) => unknown;
 
 class Boom extends Error {
-  constructor(message: string, readonly status?: number, readonly expose?: boolean) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly expose?: boolean,
+  ) {
     super(message);
   }
 }
@@ -64,9 +68,13 @@ const routes: Record<string, Route> = {
 const handlerErrors: string[] = [];
 
 function serve(fn: (path: string) => Promise<void>): Promise<void> {
-  return withServer((req, res) => routes[req.path]!(req, res), ({ path }) => fn(path), {
-    onHandlerError: (err, req) => handlerErrors.push(`${req.url}: ${err.message}`),
-  });
+  return withServer(
+    (req, res) => routes[req.path]!(req, res),
+    ({ path }) => fn(path),
+    {
+      onHandlerError: (err, req) => handlerErrors.push(`${req.url}: ${err.message}`),
+    },
+  );
 }
 
 const get = (path: string, uri: string) => request(path, nginxParams({ REQUEST_URI: uri }));
@@ -91,7 +99,11 @@ test('a handler that throws synchronously: 500, stack on STDERR, END_REQUEST; th
 
 test('an async handler that rejects (or a rejecting thenable, or a thrown non-Error): the same', T, async () => {
   await serve(async (path) => {
-    for (const [uri, message] of [['/async', 'async failure'], ['/thenable', 'thenable failure'], ['/not-an-error', 'a string']]) {
+    for (const [uri, message] of [
+      ['/async', 'async failure'],
+      ['/thenable', 'thenable failure'],
+      ['/not-an-error', 'a string'],
+    ]) {
       const r = await get(path, uri!);
       assert.equal(r.status, 500, uri);
       assert.equal(r.headers['x-before-throw'], undefined, uri);
@@ -123,7 +135,11 @@ test('an error after the headers were sent cuts the response (appStatus 1); the 
     for (const uri of ['/after-headers', '/after-headers-sync']) {
       const r = await get(path, uri);
       assert.equal(r.appStatus, 1, uri);
-      assert.match(r.stdout.toString(), /^Content-Type: text\/plain\r\n\r\npartial $|^Status: 200 OK\r\n\r\npartial$/, uri);
+      assert.match(
+        r.stdout.toString(),
+        /^Content-Type: text\/plain\r\n\r\npartial $|^Status: 200 OK\r\n\r\npartial$/,
+        uri,
+      );
       assert.match(r.stderr.toString(), /failed mid-body/, uri);
     }
     assert.equal((await get(path, '/ok')).body.toString(), 'ok /ok');
@@ -139,7 +155,10 @@ test('after failed requests a kept connection still serves the next one', T, asy
         client.sendRequest(i + 1, nginxParams({ REQUEST_URI: uris[i]! }), undefined, true);
         await client.reply(i + 1);
       }
-      assert.deepEqual(uris.map((_u, i) => client.replyOf(i + 1).appStatus), [0, 1, 0, 0]);
+      assert.deepEqual(
+        uris.map((_u, i) => client.replyOf(i + 1).appStatus),
+        [0, 1, 0, 0],
+      );
       assert.equal(splitCgi(client.replyOf(1).stdout).status, 500);
       assert.equal(splitCgi(client.replyOf(4).stdout).body.toString(), 'ok /ok');
       assert.equal(client.closed, false);

@@ -29,7 +29,9 @@ async function start(name: string, options: Record<string, unknown> = {}) {
   const client = new FcgiClient({ target: socket });
   clients.push(client);
   const get = async (uri: string) => {
-    const res = await client.request({ params: { REQUEST_METHOD: 'GET', REQUEST_URI: uri, SERVER_PROTOCOL: 'HTTP/1.1' } });
+    const res = await client.request({
+      params: { REQUEST_METHOD: 'GET', REQUEST_URI: uri, SERVER_PROTOCOL: 'HTTP/1.1' },
+    });
     return { status: res.status, body: JSON.parse(await res.text()) as { pid: number; waited?: number } };
   };
   return { app, get };
@@ -40,7 +42,10 @@ describe('errors outside requests', { timeout: 60_000 }, () => {
     const { app, get } = await start('reject');
     assert.equal((await get('/reject-later')).status, 200);
     await until(() => app.stderr().includes('unhandled promise rejection'), 5000, 'the log line');
-    assert.match(app.stderr(), /fcgi: unhandled promise rejection \(serving on\): Error: lifecycle-app: rejected, nobody handles it/);
+    assert.match(
+      app.stderr(),
+      /fcgi: unhandled promise rejection \(serving on\): Error: lifecycle-app: rejected, nobody handles it/,
+    );
     for (let i = 0; i < 3; i++) {
       const r = await get('/echo');
       assert.equal(r.status, 200);
@@ -49,7 +54,9 @@ describe('errors outside requests', { timeout: 60_000 }, () => {
     assert.equal(app.child.exitCode, null, 'still running');
   });
 
-  it('default: an uncaught exception is logged, the request in flight completes, then exit 1', { timeout: 20_000 }, async () => {
+  it('default: an uncaught exception is logged, the request in flight completes, then exit 1', {
+    timeout: 20_000,
+  }, async () => {
     const { app, get } = await start('throw');
     const slow = get('/slow?ms=800');
     await new Promise((r) => setTimeout(r, 150));
@@ -58,12 +65,20 @@ describe('errors outside requests', { timeout: 60_000 }, () => {
     assert.equal(r.status, 200, 'the request in flight when the exception came completed');
     assert.equal(r.body.waited, 800);
     assert.deepEqual(await app.exit, { code: 1, signal: null });
-    assert.match(app.stderr(), /fcgi: uncaught exception \(finishing the requests in flight, then exiting\): Error: lifecycle-app: thrown outside any request/);
+    assert.match(
+      app.stderr(),
+      /fcgi: uncaught exception \(finishing the requests in flight, then exiting\): Error: lifecycle-app: thrown outside any request/,
+    );
   });
 
-  it('handleErrors: false: an unhandled rejection kills the process at once, with the request in flight', { timeout: 20_000 }, async () => {
+  it('handleErrors: false: an unhandled rejection kills the process at once, with the request in flight', {
+    timeout: 20_000,
+  }, async () => {
     const { app, get } = await start('node-default', { handleErrors: false });
-    const slow = get('/slow?ms=3000').then(() => 'completed', (e: Error) => `failed: ${e.message}`);
+    const slow = get('/slow?ms=3000').then(
+      () => 'completed',
+      (e: Error) => `failed: ${e.message}`,
+    );
     await new Promise((r) => setTimeout(r, 150));
     await get('/reject-later').catch(() => undefined);
     const end = await app.exit;

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import { APP_PATH, bundleMatrixApp, checkNodeRunnableBy, createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
+import {
+  APP_PATH,
+  bundleMatrixApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  webUser,
+  type DeployDir,
+} from './helpers/deploy-app.js';
 import { getJson, until } from './helpers/lifecycle.js';
 import { freePort } from './helpers/nginx.js';
 
@@ -31,30 +38,31 @@ describe('process replacement under Apache mod_fcgid', { skip, timeout: 180_000 
   const ports = {} as Record<Site, number>;
   const user = webUser();
 
-  before(async () => {
-    if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-    checkNodeRunnableBy(user);
-    deploy = await createDeployDir('fcgi-lc-fcgid-');
-    const www = deploy.mkdir('www');
-    const home = deploy.mkdir('home', user);
-    const ipc = deploy.mkdir('fcgid', user);
-    bundleMatrixApp(join(www, 'app.fcgi'));
-    writeFileSync(join(www, '.htaccess'), HTACCESS);
-    for (const site of ['ownMax', 'fcgidIdle', 'ownIdle'] as const) ports[site] = await freePort();
-    const env = `  FcgidInitialEnv PATH ${APP_PATH}\n  FcgidInitialEnv HOME ${home}\n`;
-    const vhost = (site: Site, lines: string) => `Listen 127.0.0.1:${ports[site]}
+  before(
+    async () => {
+      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-lc-fcgid-');
+      const www = deploy.mkdir('www');
+      const home = deploy.mkdir('home', user);
+      const ipc = deploy.mkdir('fcgid', user);
+      bundleMatrixApp(join(www, 'app.fcgi'));
+      writeFileSync(join(www, '.htaccess'), HTACCESS);
+      for (const site of ['ownMax', 'fcgidIdle', 'ownIdle'] as const) ports[site] = await freePort();
+      const env = `  FcgidInitialEnv PATH ${APP_PATH}\n  FcgidInitialEnv HOME ${home}\n`;
+      const vhost = (site: Site, lines: string) => `Listen 127.0.0.1:${ports[site]}
 <VirtualHost 127.0.0.1:${ports[site]}>
   DocumentRoot ${www}
 ${env}${lines}</VirtualHost>
 `;
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: ['rewrite', 'fcgid'],
-      docRoot: www,
-      user,
-      // Scans every second, no minimum of idle processes kept, and no spawn throttling, so the
-      // replacements happen within the test's time.
-      extra: `FcgidIPCDir ${ipc}
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: ['rewrite', 'fcgid'],
+        docRoot: www,
+        user,
+        // Scans every second, no minimum of idle processes kept, and no spawn throttling, so the
+        // replacements happen within the test's time.
+        extra: `FcgidIPCDir ${ipc}
 FcgidProcessTableFile ${join(ipc, 'shm')}
 ${env}FcgidIdleScanInterval 1
 FcgidErrorScanInterval 1
@@ -67,46 +75,62 @@ ${vhost('ownMax', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_MAX_RE
 ${vhost('fcgidIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidIdleTimeout 1\n')}
 ${vhost('ownIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_IDLE_TIMEOUT 500\n')}
 `,
-    });
-    ports.fcgidMax = apache.port;
-  }, { timeout: 60_000 });
+      });
+      ports.fcgidMax = apache.port;
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   /** `streams` clients each sending `each` GET /echo one after another; every pid seen. */
   async function stream(port: number, streams: number, each: number): Promise<Set<number>> {
     const pids = new Set<number>();
-    await Promise.all(Array.from({ length: streams }, async (_, s) => {
-      for (let i = 0; i < each; i++) {
-        const r = await getJson<{ pid: number }>(port, `/echo?s=${s}&i=${i}`);
-        assert.equal(r.status, 200, `stream ${s}, request ${i}: ${r.raw.slice(0, 300)}`);
-        pids.add(r.body.pid);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: streams }, async (_, s) => {
+        for (let i = 0; i < each; i++) {
+          const r = await getJson<{ pid: number }>(port, `/echo?s=${s}&i=${i}`);
+          assert.equal(r.status, 200, `stream ${s}, request ${i}: ${r.raw.slice(0, 300)}`);
+          pids.add(r.body.pid);
+        }
+      }),
+    );
     return pids;
   }
 
   const gone = (pid: number) => !existsSync(`/proc/${pid}`);
   // What a request lost to a process going away looks like in Apache's log.
-  const noErrors = () => assert.doesNotMatch(apache!.errorLog(),
-    /Connection reset by peer|End of script output before headers|premature end|can't apply process slot|Permission denied/);
+  const noErrors = () =>
+    assert.doesNotMatch(
+      apache!.errorLog(),
+      /Connection reset by peer|End of script output before headers|premature end|can't apply process slot|Permission denied/,
+    );
 
-  it('FcgidMaxRequestsPerProcess 3: 2 streams of 8 requests, no failure, the processes replaced', { timeout: 60_000 }, async () => {
+  it('FcgidMaxRequestsPerProcess 3: 2 streams of 8 requests, no failure, the processes replaced', {
+    timeout: 60_000,
+  }, async () => {
     const pids = await stream(ports.fcgidMax, 2, 8);
     assert.ok(pids.size >= 4, `16 requests at most 3 per process: ${pids.size} pids`);
     noErrors();
   });
 
-  it('the app\'s own FCGI_MAX_REQUESTS_PER_PROCESS=3: no failure, the processes replaced', { timeout: 60_000 }, async () => {
+  it("the app's own FCGI_MAX_REQUESTS_PER_PROCESS=3: no failure, the processes replaced", {
+    timeout: 60_000,
+  }, async () => {
     const pids = await stream(ports.ownMax, 2, 8);
     assert.ok(pids.size >= 4, `16 requests at most 3 per process: ${pids.size} pids`);
     noErrors();
   });
 
-  it('FcgidIdleTimeout 1: the idle process gets SIGTERM and exits; the next request gets a new one', { timeout: 30_000 }, async () => {
+  it('FcgidIdleTimeout 1: the idle process gets SIGTERM and exits; the next request gets a new one', {
+    timeout: 30_000,
+  }, async () => {
     const first = await getJson<{ pid: number }>(ports.fcgidIdle, '/echo');
     assert.equal(first.status, 200);
     await until(() => gone(first.body.pid), 15_000, `pid ${first.body.pid} to be retired`);
@@ -116,12 +140,14 @@ ${vhost('ownIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_IDLE_
     noErrors();
   });
 
-  it('the app\'s own FCGI_IDLE_TIMEOUT=500: it exits by itself; the next request gets a new one', { timeout: 30_000 }, async () => {
+  it("the app's own FCGI_IDLE_TIMEOUT=500: it exits by itself; the next request gets a new one", {
+    timeout: 30_000,
+  }, async () => {
     const first = await getJson<{ pid: number }>(ports.ownIdle, '/echo');
     assert.equal(first.status, 200);
     const t0 = Date.now();
     await until(() => gone(first.body.pid), 10_000, `pid ${first.body.pid} to exit`);
-    assert.ok(Date.now() - t0 < 5000, 'by itself, long before mod_fcgid\'s default idle timeout (300 s)');
+    assert.ok(Date.now() - t0 < 5000, "by itself, long before mod_fcgid's default idle timeout (300 s)");
     const next = await getJson<{ pid: number }>(ports.ownIdle, '/echo');
     assert.equal(next.status, 200);
     assert.notEqual(next.body.pid, first.body.pid);

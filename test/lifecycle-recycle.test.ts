@@ -28,14 +28,18 @@ async function start(name: string, env: Record<string, string>) {
   const client = new FcgiClient({ target: socket });
   clients.push(client);
   const get = async (uri: string) => {
-    const res = await client.request({ params: { REQUEST_METHOD: 'GET', REQUEST_URI: uri, SERVER_PROTOCOL: 'HTTP/1.1' } });
+    const res = await client.request({
+      params: { REQUEST_METHOD: 'GET', REQUEST_URI: uri, SERVER_PROTOCOL: 'HTTP/1.1' },
+    });
     return { status: res.status, body: JSON.parse(await res.text()) as { pid: number } };
   };
   return { app, get };
 }
 
 describe('recycling and idle exit', { timeout: 60_000 }, () => {
-  it('FCGI_MAX_REQUESTS_PER_PROCESS=3: three requests are served, then the process exits 0 and refuses more', { timeout: 20_000 }, async () => {
+  it('FCGI_MAX_REQUESTS_PER_PROCESS=3: three requests are served, then the process exits 0 and refuses more', {
+    timeout: 20_000,
+  }, async () => {
     const { app, get } = await start('max', { FCGI_MAX_REQUESTS_PER_PROCESS: '3' });
     for (let i = 0; i < 2; i++) assert.equal((await get('/echo')).status, 200);
     assert.equal(app.child.exitCode, null, 'alive after two');
@@ -47,7 +51,9 @@ describe('recycling and idle exit', { timeout: 60_000 }, () => {
     await assert.rejects(get('/echo'), 'nothing listens any more');
   });
 
-  it('FCGI_IDLE_TIMEOUT=500: requests keep it alive; 500 ms after the last one it exits 0', { timeout: 20_000 }, async () => {
+  it('FCGI_IDLE_TIMEOUT=500: requests keep it alive; 500 ms after the last one it exits 0', {
+    timeout: 20_000,
+  }, async () => {
     const { app, get } = await start('idle', { FCGI_IDLE_TIMEOUT: '500' });
     for (let i = 0; i < 6; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 250));

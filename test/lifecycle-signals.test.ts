@@ -24,7 +24,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function app(name: string, options: Record<string, unknown> = {}): Promise<{ app: AppChild; socket: string; client: FcgiClient }> {
+async function app(
+  name: string,
+  options: Record<string, unknown> = {},
+): Promise<{ app: AppChild; socket: string; client: FcgiClient }> {
   const socket = join(dir, `${name}.sock`);
   const a = await startAppChild({ listen: socket, options });
   apps.push(a);
@@ -43,7 +46,9 @@ describe('SIGTERM during a burst, through a real nginx', { skip: skipUnless(NGIN
     await nginx?.stop();
   });
 
-  it('every request in flight completes; requests after it are refused (502) at once; exit code 0', { timeout: 40_000 }, async () => {
+  it('every request in flight completes; requests after it are refused (502) at once; exit code 0', {
+    timeout: 40_000,
+  }, async () => {
     const { app: a, socket } = await app('burst');
     nginx = await startNginxFront([`unix:${socket}`]);
     const port = nginx.port;
@@ -51,9 +56,15 @@ describe('SIGTERM during a burst, through a real nginx', { skip: skipUnless(NGIN
 
     const N = 24;
     let finished = 0;
-    const burst = Array.from({ length: N }, () => getJson<{ pid: number; waited: number }>(port, '/slow?ms=1500').finally(() => finished++));
+    const burst = Array.from({ length: N }, () =>
+      getJson<{ pid: number; waited: number }>(port, '/slow?ms=1500').finally(() => finished++),
+    );
     // The status request itself is one of the requests in flight.
-    await until(async () => ((await getJson<{ active: number }>(port, '/status?json')).body.active ?? 0) >= N + 1, 10_000, 'the burst in flight');
+    await until(
+      async () => ((await getJson<{ active: number }>(port, '/status?json')).body.active ?? 0) >= N + 1,
+      10_000,
+      'the burst in flight',
+    );
 
     const sentAt = Date.now();
     signalPid(a.pid, 'SIGTERM');
@@ -109,7 +120,10 @@ describe('signals without a web server (a FastCGI client on the socket)', { time
     const took = Date.now() - t0;
     assert.deepEqual(end, { code: 1, signal: null });
     assert.ok(took >= 350 && took < 3000, `exited ${took} ms after SIGTERM`);
-    assert.match(a.stderr(), /requests still in flight after gracefulTimeout \(400 ms\): exiting now \(1 request\(s\) cut\)/);
+    assert.match(
+      a.stderr(),
+      /requests still in flight after gracefulTimeout \(400 ms\): exiting now \(1 request\(s\) cut\)/,
+    );
     const r = await pending;
     assert.equal(r.ok && r.status === 200 && r.text.includes('waited'), false, 'the long request did not complete');
   });

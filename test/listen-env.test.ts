@@ -69,14 +69,18 @@ test('FCGI_LISTEN=127.0.0.1:port: hello.ts listens on that TCP port', { timeout:
   await child.stop();
 });
 
-test('FCGI_LISTEN that cannot be read: the child fails with ERR_FCGI_INVALID_LISTEN_TARGET', { timeout: 30000 }, async () => {
+test('FCGI_LISTEN that cannot be read: the child fails with ERR_FCGI_INVALID_LISTEN_TARGET', {
+  timeout: 30000,
+}, async () => {
   const child = hello('abc');
   const code = await child.exited;
   assert.notEqual(code, 0);
   assert.match(child.stderr, /ERR_FCGI_INVALID_LISTEN_TARGET/);
 });
 
-test('listen(target) in-process without FCGI_LISTEN: unix path, port object, host:port string', { timeout: 10000 }, async () => {
+test('listen(target) in-process without FCGI_LISTEN: unix path, port object, host:port string', {
+  timeout: 10000,
+}, async () => {
   const sock = join(dir, 'inproc.sock');
   const a = server();
   assert.deepEqual(await a.listen(sock), { kind: 'unix', path: sock });
@@ -111,12 +115,20 @@ test('FCGI_LISTEN wins over the target given to listen()', { timeout: 10000 }, a
 
 test('listen() with no fd 0 socket, no FCGI_LISTEN and no target rejects', { timeout: 10000 }, async () => {
   const s = server();
-  await assert.rejects(s.listen(), (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET);
-  await assert.rejects(s.listen('abc'), (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET);
+  await assert.rejects(
+    s.listen(),
+    (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET,
+  );
+  await assert.rejects(
+    s.listen('abc'),
+    (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET,
+  );
   assert.equal(s.net.listening, false);
 });
 
-test('listen() on a TCP port in use rejects with EADDRINUSE instead of crashing the process', { timeout: 10000 }, async () => {
+test('listen() on a TCP port in use rejects with EADDRINUSE instead of crashing the process', {
+  timeout: 10000,
+}, async () => {
   const a = server();
   const where = await a.listen({ port: 0 });
   assert.equal(where.kind, 'tcp');

@@ -33,7 +33,13 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs the reference C client (libfcgi's cgi-fcgi) for one GET; resolves with its stdout. */
 function cgiFcgi(connect: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const e = { PATH: process.env.PATH ?? '/usr/bin:/bin', REQUEST_METHOD: 'GET', REQUEST_URI: '/', SCRIPT_NAME: '/', SERVER_PROTOCOL: 'HTTP/1.1' };
+    const e = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      REQUEST_METHOD: 'GET',
+      REQUEST_URI: '/',
+      SCRIPT_NAME: '/',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+    };
     execFile('cgi-fcgi', ['-bind', '-connect', connect], { env: e, timeout: 10000 }, (err, stdout) => {
       if (err) reject(err);
       else resolve(stdout);
@@ -43,11 +49,15 @@ function cgiFcgi(connect: string): Promise<string> {
 
 const hello = ['--import', 'tsx', 'examples/hello.ts'];
 
-test('spawn-fcgi -s: hello.ts serves on the unix socket it got as fd 0, ignoring FCGI_LISTEN', { timeout: 30000 }, async () => {
+test('spawn-fcgi -s: hello.ts serves on the unix socket it got as fd 0, ignoring FCGI_LISTEN', {
+  timeout: 30000,
+}, async () => {
   const sock = join(dir, 'spawn.sock');
   const decoy = join(dir, 'decoy.sock');
   // -n: spawn-fcgi execs the app in place, so the pid we hold is the app's.
-  const child = start('spawn-fcgi', ['-n', '-s', sock, '--', process.execPath, ...hello], { env: env({ FCGI_LISTEN: decoy }) });
+  const child = start('spawn-fcgi', ['-n', '-s', sock, '--', process.execPath, ...hello], {
+    env: env({ FCGI_LISTEN: decoy }),
+  });
   const m = await child.waitFor(/hello: listening on (.*)\n/);
   assert.deepEqual(JSON.parse(m[1]!), { kind: 'fd', fd: 0 });
   assert.ok(lstatSync(sock).isSocket());
@@ -63,7 +73,9 @@ test('spawn-fcgi -s: hello.ts serves on the unix socket it got as fd 0, ignoring
 
 test('spawn-fcgi -a -p: hello.ts serves on the TCP socket it got as fd 0', { timeout: 30000 }, async () => {
   const port = await freePort();
-  const child = start('spawn-fcgi', ['-n', '-a', '127.0.0.1', '-p', String(port), '--', process.execPath, ...hello], { env: env() });
+  const child = start('spawn-fcgi', ['-n', '-a', '127.0.0.1', '-p', String(port), '--', process.execPath, ...hello], {
+    env: env(),
+  });
   const m = await child.waitFor(/hello: listening on (.*)\n/);
   assert.deepEqual(JSON.parse(m[1]!), { kind: 'fd', fd: 0 });
 
@@ -91,11 +103,19 @@ process.stdin.setEncoding('utf8').on('data', (s) => (stdin += s)).on('end', () =
 });
 `;
 
-const stdins: { name: string; isSocket: boolean; stdio: () => ['pipe' | 'ignore' | number, 'pipe', 'pipe']; feed?: string; expect: string }[] = [
+const stdins: {
+  name: string;
+  isSocket: boolean;
+  stdio: () => ['pipe' | 'ignore' | number, 'pipe', 'pipe'];
+  feed?: string;
+  expect: string;
+}[] = [
   // Node's stdio 'pipe' is a socketpair on Linux: a socket, but a connected one.
   { name: 'a socketpair', isSocket: true, stdio: () => ['pipe', 'pipe', 'pipe'], feed: 'ping\n', expect: 'ping\n' },
   {
-    name: 'a regular file', isSocket: false, expect: 'from a file\n',
+    name: 'a regular file',
+    isSocket: false,
+    expect: 'from a file\n',
     stdio: () => {
       const file = join(dir, 'stdin.txt');
       writeFileSync(file, 'from a file\n');
@@ -106,10 +126,15 @@ const stdins: { name: string; isSocket: boolean; stdio: () => ['pipe' | 'ignore'
 ];
 
 for (const s of stdins) {
-  test(`stdin is ${s.name}: no listening socket on fd 0, FCGI_LISTEN is used, stdin stays readable`, { timeout: 30000 }, async () => {
+  test(`stdin is ${s.name}: no listening socket on fd 0, FCGI_LISTEN is used, stdin stays readable`, {
+    timeout: 30000,
+  }, async () => {
     const sock = join(dir, `probe-${stdins.indexOf(s)}.sock`);
     const stdio = s.stdio();
-    const child = start(process.execPath, ['--input-type=module', '-e', probe], { env: env({ FCGI_LISTEN: sock }), stdio });
+    const child = start(process.execPath, ['--input-type=module', '-e', probe], {
+      env: env({ FCGI_LISTEN: sock }),
+      stdio,
+    });
     if (typeof stdio[0] === 'number') closeSync(stdio[0]);
     const m = await child.waitFor(/listening (.*)\n/);
     assert.deepEqual(JSON.parse(m[1]!), { fd0: false, socket: s.isSocket, where: { kind: 'unix', path: sock } });

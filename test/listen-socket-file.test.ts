@@ -77,7 +77,9 @@ test('a live socket fails with EADDRINUSE and keeps serving its owner', { timeou
   assert.ok(accepted > before, 'the other server still accepts on its path');
 });
 
-test('a live socket whose backlog is full (connect gives EAGAIN) is not taken for stale', { timeout: 20000 }, async () => {
+test('a live socket whose backlog is full (connect gives EAGAIN) is not taken for stale', {
+  timeout: 20000,
+}, async () => {
   const path = join(dir, 'busy.sock');
   const busy = await childListener(path);
   // A stopped process accepts nothing: fill its backlog until connecting fails with EAGAIN.
@@ -87,7 +89,10 @@ test('a live socket whose backlog is full (connect gives EAGAIN) is not taken fo
   cleanups.push(() => held.forEach((h) => h.destroy()));
   let refusal: NodeJS.ErrnoException | null = null;
   for (let i = 0; i < 20 && !refusal; i++) {
-    const r = await tryConnect(path).then((sock) => sock, (err: NodeJS.ErrnoException) => err);
+    const r = await tryConnect(path).then(
+      (sock) => sock,
+      (err: NodeJS.ErrnoException) => err,
+    );
     if (r instanceof Error) refusal = r;
     else held.push(r);
   }
@@ -102,7 +107,10 @@ test('a regular file at the path is refused and not deleted', { timeout: 10000 }
   const path = join(dir, 'not-a-socket');
   writeFileSync(path, 'keep me\n');
   const s = server();
-  await assert.rejects(s.listen(path), (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET);
+  await assert.rejects(
+    s.listen(path),
+    (err: unknown) => err instanceof FcgiError && err.code === ErrorCode.INVALID_LISTEN_TARGET,
+  );
   assert.equal(readFileSync(path, 'utf8'), 'keep me\n');
   assert.equal(s.net.listening, false);
 });

@@ -29,7 +29,9 @@ interface Echo {
 
 /** Lines of the error log that say the upstream (our app) misbehaved. */
 function upstreamErrors(log: string): string[] {
-  return log.split('\n').filter((l) => /upstream sent|upstream prematurely|upstream timed out|connect\(\) (to|failed)/.test(l));
+  return log
+    .split('\n')
+    .filter((l) => /upstream sent|upstream prematurely|upstream timed out|connect\(\) (to|failed)/.test(l));
 }
 
 /** Everything nginx sends on one raw connection for `request`, until it closes. */
@@ -55,14 +57,20 @@ describe('nginx in front of examples/echo.ts', { skip, timeout: 120_000 }, () =>
     return JSON.parse(r.body.toString('utf8')) as Echo;
   };
 
-  before(async () => {
-    app = await startApp('examples/echo.ts');
-    nginx = await startNginx(app.socket);
-  }, { timeout: 40_000 });
-  after(async () => {
-    await nginx?.stop();
-    await app?.stop();
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      app = await startApp('examples/echo.ts');
+      nginx = await startNginx(app.socket);
+    },
+    { timeout: 40_000 },
+  );
+  after(
+    async () => {
+      await nginx?.stop();
+      await app?.stop();
+    },
+    { timeout: 20_000 },
+  );
 
   it('GET with a query: method, url, path, query, headers and the CGI environ', { timeout: 15_000 }, async () => {
     const e = await get('/some/path?a=1&a=2&b=%C3%A9', { 'X-Test': 'yes' });
@@ -93,7 +101,9 @@ describe('nginx in front of examples/echo.ts', { skip, timeout: 120_000 }, () =>
   it('POST of 5 MB random bytes arrives whole (length and SHA-256)', { timeout: 30_000 }, async () => {
     const body = randomBytes(5 * 1024 * 1024);
     const r = await fetchRaw(nginx!.port, '/upload', {
-      method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' },
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
     });
     assert.equal(r.status, 200);
     const e = JSON.parse(r.body.toString()) as Echo;
@@ -119,8 +129,10 @@ describe('nginx in front of examples/echo.ts', { skip, timeout: 120_000 }, () =>
   });
 
   it('two Cookie lines both reach the app (nginx 1.22 sends HTTP_COOKIE twice)', { timeout: 15_000 }, async () => {
-    const raw = await rawExchange(nginx!.port,
-      'GET /two HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: b=2\r\nX-Rep: 1\r\nX-Rep: 2\r\nConnection: close\r\n\r\n');
+    const raw = await rawExchange(
+      nginx!.port,
+      'GET /two HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: b=2\r\nX-Rep: 1\r\nX-Rep: 2\r\nConnection: close\r\n\r\n',
+    );
     const e = JSON.parse(raw.subarray(raw.indexOf('\r\n\r\n') + 4).toString()) as Echo;
     assert.equal(e.headers.cookie, 'a=1; b=2');
     assert.equal(e.headers['x-rep'], '1, 2');
@@ -133,10 +145,14 @@ describe('nginx in front of examples/echo.ts', { skip, timeout: 120_000 }, () =>
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(text, /\r\nContent-Type: application\/json; charset=utf-8\r\n/);
     assert.ok(end > 0, 'a complete header block');
-    assert.equal(raw.length, end + 4, `nothing after the header block: ${JSON.stringify(text.slice(end + 4, end + 100))}`);
+    assert.equal(
+      raw.length,
+      end + 4,
+      `nothing after the header block: ${JSON.stringify(text.slice(end + 4, end + 100))}`,
+    );
   });
 
-  it('?status=404 passes through with the app\'s body', { timeout: 15_000 }, async () => {
+  it("?status=404 passes through with the app's body", { timeout: 15_000 }, async () => {
     const r = await fetchRaw(nginx!.port, '/missing?status=404');
     assert.equal(r.status, 404);
     assert.equal((JSON.parse(r.body.toString()) as Echo).path, '/missing');
@@ -163,37 +179,45 @@ describe('nginx reuses FastCGI connections to an app in this process', { skip, t
   let accepted = 0;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fcgi-nginx-app-'));
-    server = createFcgiServer(async (req, res) => {
-      if (req.path === '/log') {
-        res.err(String(req.query.msg));
-        res.end('logged\n');
-        return;
-      }
-      if (req.path === '/set-cookies') {
-        res.appendHeader('Set-Cookie', 'a=1; Path=/');
-        res.appendHeader('Set-Cookie', 'b=2; HttpOnly');
-        res.end('two cookies\n');
-        return;
-      }
-      const body = await req.content();
-      res.setHeader('Content-Type', 'text/plain');
-      res.end(`${req.method} ${req.url} ${body.length} ${sha256(body).slice(0, 16)}`);
-    });
-    server.net.on('connection', () => accepted++);
-    const socket = join(dir, 'app.sock');
-    await server.listenOn({ kind: 'unix', path: socket });
-    nginx = await startNginx(socket);
-  }, { timeout: 30_000 });
-  after(async () => {
-    agent.destroy();
-    await nginx?.stop();
-    await Promise.race([server?.close(), new Promise((r) => setTimeout(r, 5000))]);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-nginx-app-'));
+      server = createFcgiServer(async (req, res) => {
+        if (req.path === '/log') {
+          res.err(String(req.query.msg));
+          res.end('logged\n');
+          return;
+        }
+        if (req.path === '/set-cookies') {
+          res.appendHeader('Set-Cookie', 'a=1; Path=/');
+          res.appendHeader('Set-Cookie', 'b=2; HttpOnly');
+          res.end('two cookies\n');
+          return;
+        }
+        const body = await req.content();
+        res.setHeader('Content-Type', 'text/plain');
+        res.end(`${req.method} ${req.url} ${body.length} ${sha256(body).slice(0, 16)}`);
+      });
+      server.net.on('connection', () => accepted++);
+      const socket = join(dir, 'app.sock');
+      await server.listenOn({ kind: 'unix', path: socket });
+      nginx = await startNginx(socket);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      agent.destroy();
+      await nginx?.stop();
+      await Promise.race([server?.close(), new Promise((r) => setTimeout(r, 5000))]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 20_000 },
+  );
 
-  it('1000 sequential requests over one HTTP connection, all right, over <= 8 FastCGI connections', { timeout: 120_000 }, async () => {
+  it('1000 sequential requests over one HTTP connection, all right, over <= 8 FastCGI connections', {
+    timeout: 120_000,
+  }, async () => {
     const sockets = new Set<object>();
     for (let i = 0; i < 1000; i++) {
       // Every tenth a POST, so request bodies (STDIN) take part in connection reuse too.
@@ -209,7 +233,7 @@ describe('nginx reuses FastCGI connections to an app in this process', { skip, t
     assert.ok(server!.connections <= 8, `${server!.connections} FastCGI connections open`);
   });
 
-  it('FCGI_STDERR lands in nginx\'s error log and the connection is still reused', { timeout: 20_000 }, async () => {
+  it("FCGI_STDERR lands in nginx's error log and the connection is still reused", { timeout: 20_000 }, async () => {
     const before = accepted;
     const msg = `note-from-app-${randomBytes(6).toString('hex')}`;
     const r = await fetchRaw(nginx!.port, `/log?msg=${msg}`, { agent });

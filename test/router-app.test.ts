@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
-import { createApp, serve, type App, type AppRequest, type AppResponse, type NextFunction, type Serving } from '@fcgi/core';
+import {
+  createApp,
+  serve,
+  type App,
+  type AppRequest,
+  type AppResponse,
+  type NextFunction,
+  type Serving,
+} from '@fcgi/core';
 import { allowedMethods } from '@fcgi/core';
 import { Router, patterns } from '@fcgi/router';
 
@@ -15,7 +23,9 @@ function call(base: string, method: string, path: string): Promise<{ status: num
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, text: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, text: Buffer.concat(chunks).toString() }),
+      );
     });
     req.setTimeout(5_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
@@ -24,7 +34,7 @@ function call(base: string, method: string, path: string): Promise<{ status: num
 }
 
 async function withApp(app: App, fn: (url: string) => Promise<void>): Promise<void> {
-  const s = await serve(app, { port: 0, announce: false }) as Serving & { mode: 'gateway' };
+  const s = (await serve(app, { port: 0, announce: false })) as Serving & { mode: 'gateway' };
   try {
     await fn(s.url);
   } finally {
@@ -35,7 +45,7 @@ async function withApp(app: App, fn: (url: string) => Promise<void>): Promise<vo
 const say = (text: string) => (_req: AppRequest, res: AppResponse) => res.send(text);
 
 describe('app routing over FastCGI', { timeout: 60_000 }, () => {
-  it('app.param runs once per value across the app\'s routers', { timeout: 10_000 }, async () => {
+  it("app.param runs once per value across the app's routers", { timeout: 10_000 }, async () => {
     const app = createApp({ matcher: patterns });
     let calls = 0;
     app.param('id', (_req, _res, next) => {
@@ -51,7 +61,9 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
     });
   });
 
-  it('app.use() with :params and RegExps mounts like Express; sub-apps see their mount', { timeout: 10_000 }, async () => {
+  it('app.use() with :params and RegExps mounts like Express; sub-apps see their mount', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp({ matcher: patterns });
     const repos = Router({ mergeParams: true });
     repos.get('/issues', (req, res) => res.json({ params: req.params, baseUrl: req.baseUrl, url: req.url }));
@@ -62,16 +74,22 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
     app.use(/^\/v\d+/, (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url }));
     await withApp(app, async (url) => {
       assert.deepEqual(JSON.parse((await call(url, 'GET', '/repos/nodejs/node/issues?x=1')).text), {
-        params: { owner: 'nodejs', repo: 'node' }, baseUrl: '/repos/nodejs/node', url: '/issues?x=1',
+        params: { owner: 'nodejs', repo: 'node' },
+        baseUrl: '/repos/nodejs/node',
+        url: '/issues?x=1',
       });
       assert.deepEqual(JSON.parse((await call(url, 'GET', '/tenants/acme/stats')).text), {
-        baseUrl: '/tenants/acme', url: '/stats', mountpath: '/tenants/:tenant',
+        baseUrl: '/tenants/acme',
+        url: '/stats',
+        mountpath: '/tenants/:tenant',
       });
       assert.deepEqual(JSON.parse((await call(url, 'GET', '/v2/ping')).text), { baseUrl: '/v2', url: '/ping' });
     });
   });
 
-  it('405 is decided at the end of the top app: a sub-app\'s routes, then the parent\'s', { timeout: 10_000 }, async () => {
+  it("405 is decided at the end of the top app: a sub-app's routes, then the parent's", {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp({ matcher: patterns });
     const sub = createApp({ matcher: patterns });
     sub.get('/thing', say('sub get'));
@@ -88,7 +106,9 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
     });
   });
 
-  it("a catch-all 404 handler answers first unless allowedMethods() stands before it; 'method not allowed' off", { timeout: 10_000 }, async () => {
+  it("a catch-all 404 handler answers first unless allowedMethods() stands before it; 'method not allowed' off", {
+    timeout: 10_000,
+  }, async () => {
     const custom = (withAllowed: boolean) => {
       const app = createApp({ matcher: patterns });
       app.get('/x', say('x'));
@@ -118,7 +138,9 @@ describe('app routing over FastCGI', { timeout: 60_000 }, () => {
     app.get('/boom', () => {
       throw Object.assign(new Error('bad input'), { status: 400 });
     });
-    app.use((err: Error & { status: number }, _req: AppRequest, res: AppResponse, _next: NextFunction) => res.status(err.status).send(`caught ${err.message}`));
+    app.use((err: Error & { status: number }, _req: AppRequest, res: AppResponse, _next: NextFunction) =>
+      res.status(err.status).send(`caught ${err.message}`),
+    );
     await withApp(app, async (url) => {
       assert.deepEqual(await call(url, 'GET', '/boom'), { status: 400, allow: undefined, text: 'caught bad input' });
     });

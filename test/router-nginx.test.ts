@@ -7,7 +7,14 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createApp, createFcgiServer, type AppRequest, type AppResponse, type FcgiServer, type NextFunction } from '@fcgi/core';
+import {
+  createApp,
+  createFcgiServer,
+  type AppRequest,
+  type AppResponse,
+  type FcgiServer,
+  type NextFunction,
+} from '@fcgi/core';
 import { Router, patterns } from '@fcgi/router';
 import { skipUnless } from './helpers/app-process.js';
 import { NGINX, fetchRaw, startNginx, type Nginx } from './helpers/nginx.js';
@@ -40,25 +47,34 @@ describe('@fcgi/router behind nginx', { skip, timeout: 120_000 }, () => {
   const get = (path: string, method = 'GET') => fetchRaw(nginx!.port, path, { agent, method });
   const json = (body: Buffer) => JSON.parse(body.toString('utf8'));
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fcgi-router-nginx-'));
-    server = createFcgiServer(buildApp(), { onConnectionError: () => {} });
-    const socket = join(dir, 'app.sock');
-    await server.listenOn({ kind: 'unix', path: socket });
-    nginx = await startNginx(socket);
-  }, { timeout: 30_000 });
-  after(async () => {
-    agent.destroy();
-    await nginx?.stop();
-    await Promise.race([server?.close(), new Promise((r) => setTimeout(r, 5000))]);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }, { timeout: 20_000 });
+  before(
+    async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-router-nginx-'));
+      server = createFcgiServer(buildApp(), { onConnectionError: () => {} });
+      const socket = join(dir, 'app.sock');
+      await server.listenOn({ kind: 'unix', path: socket });
+      nginx = await startNginx(socket);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      agent.destroy();
+      await nginx?.stop();
+      await Promise.race([server?.close(), new Promise((r) => setTimeout(r, 5000))]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 20_000 },
+  );
 
   it('a mounted router with mergeParams: params from both levels, baseUrl and url', { timeout: 10_000 }, async () => {
     const r = await get('/repos/nodejs/node/issues/42?state=open');
     assert.equal(r.status, 200);
     assert.deepEqual(json(r.body), {
-      route: 'issue', params: { owner: 'nodejs', repo: 'node', number: '42' }, baseUrl: '/repos/nodejs/node', url: '/issues/42?state=open',
+      route: 'issue',
+      params: { owner: 'nodejs', repo: 'node', number: '42' },
+      baseUrl: '/repos/nodejs/node',
+      url: '/issues/42?state=open',
     });
     const c = await get('/repos/nodejs/node/issues', 'POST');
     assert.equal(c.status, 201);
@@ -71,7 +87,9 @@ describe('@fcgi/router behind nginx', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(json((await get('/raw/x/%7Ey/z%20z')).body).path, ['x', '~y', 'z z']);
   });
 
-  it('an escape that is not UTF-8 is a 400 through the app\'s error handler; the connection stays usable', { timeout: 10_000 }, async () => {
+  it("an escape that is not UTF-8 is a 400 through the app's error handler; the connection stays usable", {
+    timeout: 10_000,
+  }, async () => {
     const r = await get('/users/%FF');
     assert.equal(r.status, 400);
     assert.match(json(r.body).error, /Failed to decode param/);
@@ -93,7 +111,10 @@ describe('@fcgi/router behind nginx', { skip, timeout: 120_000 }, () => {
   });
 
   it('nginx logged no upstream errors', { timeout: 5_000 }, () => {
-    const bad = nginx!.errorLog().split('\n').filter((l) => /upstream sent|upstream prematurely|upstream timed out|connect\(\) (to|failed)/.test(l));
+    const bad = nginx!
+      .errorLog()
+      .split('\n')
+      .filter((l) => /upstream sent|upstream prematurely|upstream timed out|connect\(\) (to|failed)/.test(l));
     assert.deepEqual(bad, []);
   });
 });

@@ -40,7 +40,14 @@ function http(base: string, method: string, path: string): Promise<Reply> {
 
 /** Answers with what routing produced. */
 const echo = (name: string) => (req: AppRequest, res: AppResponse) => {
-  res.json({ name, params: req.params, url: req.url, baseUrl: req.baseUrl, originalUrl: req.originalUrl, trace: (req as { trace?: string[] }).trace ?? [] });
+  res.json({
+    name,
+    params: req.params,
+    url: req.url,
+    baseUrl: req.baseUrl,
+    originalUrl: req.originalUrl,
+    trace: (req as { trace?: string[] }).trace ?? [],
+  });
 };
 const trace = (label: string) => (req: AppRequest, _res: AppResponse, next: NextFunction) => {
   ((req as { trace?: string[] }).trace ??= []).push(label);
@@ -100,7 +107,9 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
     await serving?.close();
   });
 
-  it('app.get with params, param callbacks, next(\'route\'), and app.get(name) as a setting', { timeout: 10_000 }, async () => {
+  it("app.get with params, param callbacks, next('route'), and app.get(name) as a setting", {
+    timeout: 10_000,
+  }, async () => {
     const r = await call('GET', '/users/ANN?tab=1');
     assert.equal(r.status, 200);
     assert.equal(r.json.name, 'user');
@@ -132,7 +141,9 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
     assert.equal((await call('GET', '/items/1')).status, 200, 'the app still serves');
   });
 
-  it('HEAD runs GET without a body; OPTIONS lists methods; a wrong method is 405 with Allow', { timeout: 10_000 }, async () => {
+  it('HEAD runs GET without a body; OPTIONS lists methods; a wrong method is 405 with Allow', {
+    timeout: 10_000,
+  }, async () => {
     const head = await call('HEAD', '/items/1');
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
@@ -155,7 +166,7 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
     assert.equal(wrong.headers.allow, 'GET, HEAD, POST');
   });
 
-  it('mounted routers: baseUrl, relative url, mergeParams, and next(\'router\')', { timeout: 10_000 }, async () => {
+  it("mounted routers: baseUrl, relative url, mergeParams, and next('router')", { timeout: 10_000 }, async () => {
     const r = await call('GET', '/api/v1/acme/orgs/github?x=1');
     assert.equal(r.json.name, 'org');
     assert.equal(r.json.baseUrl, '/api/v1/acme');
@@ -168,7 +179,7 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
     assert.equal(exit.json.url, '/v1/acme/admin');
   });
 
-  it('async handler rejections reach the app\'s error middleware', { timeout: 10_000 }, async () => {
+  it("async handler rejections reach the app's error middleware", { timeout: 10_000 }, async () => {
     const r = await call('GET', '/fail');
     assert.equal(r.status, 418);
     assert.deepEqual(r.json, { error: 'teapot' });
@@ -176,12 +187,14 @@ describe('@fcgi/router through serve() and the HTTP gateway', { timeout: 60_000 
 });
 
 describe('app routing settings', { timeout: 30_000 }, () => {
-  it("'case sensitive routing' and 'strict routing' are read when the app's router is made", { timeout: 10_000 }, async () => {
+  it("'case sensitive routing' and 'strict routing' are read when the app's router is made", {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp({ matcher: patterns });
     app.set('case sensitive routing', true);
     app.set('strict routing', true);
     app.get('/Exact/', echo('exact'));
-    const s = await serve(app, { port: 0, announce: false }) as Serving & { mode: 'gateway' };
+    const s = (await serve(app, { port: 0, announce: false })) as Serving & { mode: 'gateway' };
     try {
       assert.equal((await http(s.url, 'GET', '/Exact/')).status, 200);
       assert.equal((await http(s.url, 'GET', '/exact/')).status, 404);

@@ -20,11 +20,13 @@ function tryTcp(port: number, localAddress: string): Promise<{ bytes: number; er
     let bytes = 0;
     let error: string | null = null;
     const s = connect({ host: '127.0.0.1', port, localAddress }, () => {
-      s.write(Buffer.concat([
-        encodeBeginRequest(1, 1, false),
-        encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/', REQUEST_METHOD: 'GET' })),
-        encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
-      ]));
+      s.write(
+        Buffer.concat([
+          encodeBeginRequest(1, 1, false),
+          encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/', REQUEST_METHOD: 'GET' })),
+          encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)),
+        ]),
+      );
     });
     s.on('data', (c: Buffer) => (bytes += c.length));
     s.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
@@ -35,32 +37,39 @@ function tryTcp(port: number, localAddress: string): Promise<{ bytes: number; er
 
 describe('FCGI_WEB_SERVER_ADDRS over TCP', () => {
   for (const how of ['option', 'environment'] as const) {
-    it(`from the ${how}: only 127.0.0.2 may connect; 127.0.0.1 is closed before any byte and never reaches the handler`, T, async () => {
-      let calls = 0;
-      let server: FcgiServer;
-      const saved = process.env.FCGI_WEB_SERVER_ADDRS;
-      if (how === 'environment') process.env.FCGI_WEB_SERVER_ADDRS = '10.0.0.9, 127.0.0.2';
-      try {
-        server = createFcgiServer((_req, res) => {
-          calls++;
-          res.end('hello');
-        }, { onConnectionError: () => {}, ...(how === 'option' ? { webServerAddrs: ['127.0.0.2'] } : {}) });
-      } finally {
-        if (saved === undefined) delete process.env.FCGI_WEB_SERVER_ADDRS;
-        else process.env.FCGI_WEB_SERVER_ADDRS = saved;
-      }
-      const addr = await server.listenOn({ kind: 'tcp', host: '127.0.0.1', port: 0 });
-      try {
-        const port = (addr as { port: number }).port;
-        const allowed = await tryTcp(port, '127.0.0.2');
-        assert.ok(allowed.bytes > 0, 'the allowed address is answered');
-        const refused = await tryTcp(port, '127.0.0.1');
-        assert.equal(refused.bytes, 0, 'not a byte to a refused address');
-        assert.equal(calls, 1);
-      } finally {
-        await server.close();
-      }
-    });
+    it(
+      `from the ${how}: only 127.0.0.2 may connect; 127.0.0.1 is closed before any byte and never reaches the handler`,
+      T,
+      async () => {
+        let calls = 0;
+        let server: FcgiServer;
+        const saved = process.env.FCGI_WEB_SERVER_ADDRS;
+        if (how === 'environment') process.env.FCGI_WEB_SERVER_ADDRS = '10.0.0.9, 127.0.0.2';
+        try {
+          server = createFcgiServer(
+            (_req, res) => {
+              calls++;
+              res.end('hello');
+            },
+            { onConnectionError: () => {}, ...(how === 'option' ? { webServerAddrs: ['127.0.0.2'] } : {}) },
+          );
+        } finally {
+          if (saved === undefined) delete process.env.FCGI_WEB_SERVER_ADDRS;
+          else process.env.FCGI_WEB_SERVER_ADDRS = saved;
+        }
+        const addr = await server.listenOn({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+        try {
+          const port = (addr as { port: number }).port;
+          const allowed = await tryTcp(port, '127.0.0.2');
+          assert.ok(allowed.bytes > 0, 'the allowed address is answered');
+          const refused = await tryTcp(port, '127.0.0.1');
+          assert.equal(refused.bytes, 0, 'not a byte to a refused address');
+          assert.equal(calls, 1);
+        } finally {
+          await server.close();
+        }
+      },
+    );
   }
 });
 
@@ -75,7 +84,13 @@ function nobody(): { uid: number; gid: number } | null {
 /** Connects to `path` from a child process running as `user`: 'connected' or the error code. */
 function connectAs(user: { uid: number; gid: number }, path: string): string {
   const code = `const s=require('net').connect(${JSON.stringify(path)});s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',e=>console.log(e.code))`;
-  const r = spawnSync(process.execPath, ['-e', code], { uid: user.uid, gid: user.gid, encoding: 'utf8', timeout: 10_000, cwd: '/' });
+  const r = spawnSync(process.execPath, ['-e', code], {
+    uid: user.uid,
+    gid: user.gid,
+    encoding: 'utf8',
+    timeout: 10_000,
+    cwd: '/',
+  });
   return r.stdout.trim() || `exit ${r.status}: ${r.stderr}`;
 }
 
@@ -97,7 +112,11 @@ describe('unix socket mode', { skip: nobody() ? false : 'needs root to connect a
     }
   });
 
-  for (const [mode, expected] of [[0o600, 'EACCES'], [0o660, 'EACCES'], [0o666, 'connected']] as const) {
+  for (const [mode, expected] of [
+    [0o600, 'EACCES'],
+    [0o660, 'EACCES'],
+    [0o666, 'connected'],
+  ] as const) {
     it(`socketMode ${mode.toString(8)}: another local user gets ${expected}`, T, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'fcgi-mode-'));
       await chmod(dir, 0o755); // the directory is open: only the socket's own mode decides

@@ -23,7 +23,7 @@ describe('error pages', () => {
   }
   const get = (path: string, uri: string) => send(path, nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri }));
 
-  it("production: a 500 page with neither the message nor a stack; the stack goes to FCGI_STDERR", T, async () => {
+  it('production: a 500 page with neither the message nor a stack; the stack goes to FCGI_STDERR', T, async () => {
     await withServer(app('production'), async ({ path }) => {
       for (const uri of ['/sync', '/async', '/402']) {
         const r = await get(path, uri);
@@ -46,41 +46,54 @@ describe('error pages', () => {
   });
 
   it('the core responder (no app) answers a thrown error with a bare 500 in any environment', T, async () => {
-    await withServer(() => { throw new Error(SECRET_TEXT); }, async ({ path }) => {
-      const r = await get(path, '/');
-      assert.equal(r.stdout.toString().split('\r\n\r\n')[1], '500 Internal Server Error\n');
-      assert.ok(r.stderr.toString().includes(SECRET_TEXT));
-    });
+    await withServer(
+      () => {
+        throw new Error(SECRET_TEXT);
+      },
+      async ({ path }) => {
+        const r = await get(path, '/');
+        assert.equal(r.stdout.toString().split('\r\n\r\n')[1], '500 Internal Server Error\n');
+        assert.ok(r.stderr.toString().includes(SECRET_TEXT));
+      },
+    );
   });
 });
 
 describe('signed cookies', () => {
   const SECRET = 'cookie-secret';
-  const sign = (v: string, secret = SECRET) => `s:${v}.${createHmac('sha256', secret).update(v).digest('base64').replace(/=+$/, '')}`;
+  const sign = (v: string, secret = SECRET) =>
+    `s:${v}.${createHmac('sha256', secret).update(v).digest('base64').replace(/=+$/, '')}`;
 
-  it('a valid signature verifies; a changed value, another secret, a cut or missing signature give false', T, async () => {
-    const a = createApp();
-    a.set('cookie secret', SECRET);
-    a.use((req, res) => res.json({ signed: req.signedCookies, plain: req.cookies }));
-    await withServer(a as unknown as Handler, async ({ path }) => {
-      const good = sign('alice');
-      const cases: [string, unknown][] = [
-        [good, 'alice'],
-        [good.replace('alice', 'admin'), false],
-        [sign('alice', 'other-secret'), false],
-        [good.slice(0, -3), false],
-        ['s:alice', false],
-        ['s:alice.', false],
-      ];
-      for (const [value, expected] of cases) {
-        const r = await request(path, nginxParams({ HTTP_COOKIE: `user=${encodeURIComponent(value)}` }));
-        const body = JSON.parse(r.body.toString()) as { signed: Record<string, unknown>; plain: Record<string, unknown> };
-        assert.equal(body.signed.user, expected, `cookie ${value}`);
-        // A signed-looking value never shows up as a plain cookie either.
-        assert.equal(body.plain.user, undefined);
-      }
-    });
-  });
+  it(
+    'a valid signature verifies; a changed value, another secret, a cut or missing signature give false',
+    T,
+    async () => {
+      const a = createApp();
+      a.set('cookie secret', SECRET);
+      a.use((req, res) => res.json({ signed: req.signedCookies, plain: req.cookies }));
+      await withServer(a as unknown as Handler, async ({ path }) => {
+        const good = sign('alice');
+        const cases: [string, unknown][] = [
+          [good, 'alice'],
+          [good.replace('alice', 'admin'), false],
+          [sign('alice', 'other-secret'), false],
+          [good.slice(0, -3), false],
+          ['s:alice', false],
+          ['s:alice.', false],
+        ];
+        for (const [value, expected] of cases) {
+          const r = await request(path, nginxParams({ HTTP_COOKIE: `user=${encodeURIComponent(value)}` }));
+          const body = JSON.parse(r.body.toString()) as {
+            signed: Record<string, unknown>;
+            plain: Record<string, unknown>;
+          };
+          assert.equal(body.signed.user, expected, `cookie ${value}`);
+          // A signed-looking value never shows up as a plain cookie either.
+          assert.equal(body.plain.user, undefined);
+        }
+      });
+    },
+  );
 });
 
 describe('prototype pollution', () => {
@@ -107,20 +120,36 @@ describe('prototype pollution', () => {
       const body = JSON.parse(r.body.toString());
       assert.equal(body.polluted, false);
       assert.equal(body.queryProto, 'null');
-      assert.deepEqual(body.queryKeys, ['__proto__[polluted]', 'constructor[prototype][polluted]', '__proto__', 'a[__proto__]']);
+      assert.deepEqual(body.queryKeys, [
+        '__proto__[polluted]',
+        'constructor[prototype][polluted]',
+        '__proto__',
+        'a[__proto__]',
+      ]);
     });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
   it('JSON and extended form bodies cannot reach Object.prototype, even copied with Object.assign', T, async () => {
     await withServer(app(), async ({ path }) => {
-      const post = (type: string, body: string) => request(path, nginxParams({
-        REQUEST_URI: '/b', REQUEST_METHOD: 'POST', CONTENT_TYPE: type, CONTENT_LENGTH: String(Buffer.byteLength(body)),
-      }), Buffer.from(body));
+      const post = (type: string, body: string) =>
+        request(
+          path,
+          nginxParams({
+            REQUEST_URI: '/b',
+            REQUEST_METHOD: 'POST',
+            CONTENT_TYPE: type,
+            CONTENT_LENGTH: String(Buffer.byteLength(body)),
+          }),
+          Buffer.from(body),
+        );
       for (const [type, body] of [
         ['application/json', '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}'],
         ['application/json', '[{"__proto__":{"polluted":1}}]'],
-        ['application/x-www-form-urlencoded', '__proto__[polluted]=1&constructor[prototype][polluted]=1&a[__proto__][polluted]=1'],
+        [
+          'application/x-www-form-urlencoded',
+          '__proto__[polluted]=1&constructor[prototype][polluted]=1&a[__proto__][polluted]=1',
+        ],
       ] as const) {
         const r = await post(type, body);
         assert.equal(r.status, 200, body);

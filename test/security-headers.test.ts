@@ -65,13 +65,26 @@ describe('header injection through the app helpers', () => {
     await withServer(app(), async ({ path }) => {
       for (const name of Object.keys(VECTORS)) {
         const uri = `/v/${encodeURIComponent(name)}?to=${encodeURIComponent(`/x${INJECT}`)}`;
-        const r = await request(path, nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri.split('?')[0]!, QUERY_STRING: uri.split('?')[1]! }));
+        const r = await request(
+          path,
+          nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri.split('?')[0]!, QUERY_STRING: uri.split('?')[1]! }),
+        );
         const lines = headerLines(r.stdout);
-        assert.ok(!lines.some((l) => /^x-injected/i.test(l)), `${name}: forged a header line: ${JSON.stringify(lines)}`);
+        assert.ok(
+          !lines.some((l) => /^x-injected/i.test(l)),
+          `${name}: forged a header line: ${JSON.stringify(lines)}`,
+        );
         for (const l of lines) {
-          assert.match(l, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+: [^\0]*$/, `${name}: malformed header line ${JSON.stringify(l)}`);
+          assert.match(
+            l,
+            /^[!#$%&'*+.^_`|~0-9A-Za-z-]+: [^\0]*$/,
+            `${name}: malformed header line ${JSON.stringify(l)}`,
+          );
         }
-        assert.ok(r.status === 500 || r.status === 200 || r.status === 302 || r.status === 301, `${name}: status ${r.status}`);
+        assert.ok(
+          r.status === 500 || r.status === 200 || r.status === 302 || r.status === 301,
+          `${name}: status ${r.status}`,
+        );
         outcomes.push(`${name}: ${r.status === 500 ? 'refused' : 'encoded'}`);
         if (r.status === 500) {
           // Refused: the error page replaced the response; nothing of the bad header got out.
@@ -96,7 +109,10 @@ describe('header injection through the app helpers', () => {
       assert.equal(r.headers['set-cookie'], 'sid=v%0D%0AX-Injected%3A%201; Path=/');
       r = await get('res.attachment');
       assert.equal(r.status, 200);
-      assert.match(String(r.headers['content-disposition']), /^attachment; filename="evilv\?\?X-Injected: 1\.txt"; filename\*=UTF-8''evilv%0D%0AX-Injected%3A%201\.txt$/);
+      assert.match(
+        String(r.headers['content-disposition']),
+        /^attachment; filename="evilv\?\?X-Injected: 1\.txt"; filename\*=UTF-8''evilv%0D%0AX-Injected%3A%201\.txt$/,
+      );
       r = await get('res.set value CRLF');
       assert.equal(r.status, 500);
       assert.equal(r.headers['x-a'], undefined);

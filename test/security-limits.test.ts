@@ -4,8 +4,23 @@
 // (connection closed), and requests per connection (OVERLOADED).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApp, createFcgiServer, json, urlencoded, type FcgiRequest, type FcgiResponse, type Handler } from '@fcgi/core';
-import { RecordType, Status, encodeBeginRequest, encodeNameValues, encodeRecord, encodeStream } from '@fcgi/core/protocol';
+import {
+  createApp,
+  createFcgiServer,
+  json,
+  urlencoded,
+  type FcgiRequest,
+  type FcgiResponse,
+  type Handler,
+} from '@fcgi/core';
+import {
+  RecordType,
+  Status,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeRecord,
+  encodeStream,
+} from '@fcgi/core/protocol';
 import { listenForTest, parseCgi } from './helpers/raw-client.js';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
@@ -27,42 +42,63 @@ function core() {
 }
 
 describe('protocol-level limits, defaults', () => {
-  it('params: 256 KiB pass, one byte more is a 431 without the handler; 1000 pairs pass, 1001 are a 431', T, async () => {
-    const { calls, handler } = core();
-    await withServer(handler, async ({ path }) => {
-      const base = encodeNameValues({ REQUEST_URI: '/p' }).length;
-      // A pair of name X (1 byte) and a value whose 4-byte length fills the params to the limit.
-      const fill = (total: number) => 'v'.repeat(total - base - 1 - 1 - 4);
-      let r = await request(path, { REQUEST_URI: '/p', X: fill(256 * KiB) });
-      assert.equal(r.status, 200);
-      r = await request(path, { REQUEST_URI: '/p', X: fill(256 * KiB + 1) });
-      assert.equal(r.status, 431);
-      assert.equal(calls.n, 1);
-      const pairs = (n: number) => Object.fromEntries([['REQUEST_URI', '/p'], ...Array.from({ length: n - 1 }, (_, i) => [`P${i}`, ''])]);
-      assert.equal((await request(path, pairs(1000))).status, 200);
-      assert.equal((await request(path, pairs(1001))).status, 431);
-      assert.equal(calls.n, 2);
-    });
-  });
+  it(
+    'params: 256 KiB pass, one byte more is a 431 without the handler; 1000 pairs pass, 1001 are a 431',
+    T,
+    async () => {
+      const { calls, handler } = core();
+      await withServer(handler, async ({ path }) => {
+        const base = encodeNameValues({ REQUEST_URI: '/p' }).length;
+        // A pair of name X (1 byte) and a value whose 4-byte length fills the params to the limit.
+        const fill = (total: number) => 'v'.repeat(total - base - 1 - 1 - 4);
+        let r = await request(path, { REQUEST_URI: '/p', X: fill(256 * KiB) });
+        assert.equal(r.status, 200);
+        r = await request(path, { REQUEST_URI: '/p', X: fill(256 * KiB + 1) });
+        assert.equal(r.status, 431);
+        assert.equal(calls.n, 1);
+        const pairs = (n: number) =>
+          Object.fromEntries([['REQUEST_URI', '/p'], ...Array.from({ length: n - 1 }, (_, i) => [`P${i}`, ''])]);
+        assert.equal((await request(path, pairs(1000))).status, 200);
+        assert.equal((await request(path, pairs(1001))).status, 431);
+        assert.equal(calls.n, 2);
+      });
+    },
+  );
 
-  it('req.json(): 1 MiB passes, more is a 413; a Content-Length over it is refused before the body is read', T, async () => {
-    const { handler } = core();
-    await withServer(handler, async ({ path }) => {
-      const body = (n: number) => Buffer.from(`"${'j'.repeat(n - 2)}"`);
-      assert.equal((await request(path, { REQUEST_URI: '/json', REQUEST_METHOD: 'POST' }, body(1024 * KiB))).status, 200);
-      assert.equal((await request(path, { REQUEST_URI: '/json', REQUEST_METHOD: 'POST' }, body(1024 * KiB + 1))).status, 413);
-      // Only the params, announcing 1 GB: the 413 comes without a byte of body sent.
-      const server = await listenRaw(handler);
-      try {
-        const c = await server.l.connect();
-        c.write(encodeBeginRequest(1, 1, false));
-        c.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/json', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(2 ** 30) })));
-        assert.equal(parseCgi((await c.reply(1, 3000)).stdout).status, 413);
-      } finally {
-        await server.l.stop();
-      }
-    });
-  });
+  it(
+    'req.json(): 1 MiB passes, more is a 413; a Content-Length over it is refused before the body is read',
+    T,
+    async () => {
+      const { handler } = core();
+      await withServer(handler, async ({ path }) => {
+        const body = (n: number) => Buffer.from(`"${'j'.repeat(n - 2)}"`);
+        assert.equal(
+          (await request(path, { REQUEST_URI: '/json', REQUEST_METHOD: 'POST' }, body(1024 * KiB))).status,
+          200,
+        );
+        assert.equal(
+          (await request(path, { REQUEST_URI: '/json', REQUEST_METHOD: 'POST' }, body(1024 * KiB + 1))).status,
+          413,
+        );
+        // Only the params, announcing 1 GB: the 413 comes without a byte of body sent.
+        const server = await listenRaw(handler);
+        try {
+          const c = await server.l.connect();
+          c.write(encodeBeginRequest(1, 1, false));
+          c.write(
+            encodeStream(
+              RecordType.PARAMS,
+              1,
+              encodeNameValues({ REQUEST_URI: '/json', REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(2 ** 30) }),
+            ),
+          );
+          assert.equal(parseCgi((await c.reply(1, 3000)).stdout).status, 413);
+        } finally {
+          await server.l.stop();
+        }
+      });
+    },
+  );
 
   it('more than 1 MiB of STDIN before the params end closes the connection', T, async () => {
     const { calls, handler } = core();
@@ -80,7 +116,9 @@ describe('protocol-level limits, defaults', () => {
   });
 
   it('101 requests multiplexed on one connection: the 101st gets OVERLOADED and a 503', T, async () => {
-    const server = createFcgiServer((_req, res) => void setTimeout(() => res.end('ok'), 200), { onConnectionError: () => {} });
+    const server = createFcgiServer((_req, res) => void setTimeout(() => res.end('ok'), 200), {
+      onConnectionError: () => {},
+    });
     const l = await listenForTest(server, 'unix');
     try {
       const c = await l.connect();
@@ -110,18 +148,39 @@ describe("the app's body parsers, defaults", () => {
     return a as unknown as Handler;
   }
   const post = (path: string, type: string, body: Buffer | string) =>
-    request(path, nginxParams({ REQUEST_URI: '/b', REQUEST_METHOD: 'POST', CONTENT_TYPE: type, CONTENT_LENGTH: String(Buffer.byteLength(body)) }), Buffer.from(body));
+    request(
+      path,
+      nginxParams({
+        REQUEST_URI: '/b',
+        REQUEST_METHOD: 'POST',
+        CONTENT_TYPE: type,
+        CONTENT_LENGTH: String(Buffer.byteLength(body)),
+      }),
+      Buffer.from(body),
+    );
 
-  it('json(): 100 KiB pass, more is a 413 (also from Content-Length alone); non-objects are a 400 (strict)', T, async () => {
-    await withServer(app(), async ({ path }) => {
-      const obj = (n: number) => `{"a":"${'x'.repeat(n - 8)}"}`;
-      assert.equal((await post(path, 'application/json', obj(100 * KiB))).status, 200);
-      assert.equal((await post(path, 'application/json', obj(100 * KiB + 1))).status, 413);
-      assert.equal((await post(path, 'application/json', '"just a string"')).status, 400);
-      const r = await request(path, nginxParams({ REQUEST_URI: '/b', REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(2 ** 30) }));
-      assert.equal(r.status, 413);
-    });
-  });
+  it(
+    'json(): 100 KiB pass, more is a 413 (also from Content-Length alone); non-objects are a 400 (strict)',
+    T,
+    async () => {
+      await withServer(app(), async ({ path }) => {
+        const obj = (n: number) => `{"a":"${'x'.repeat(n - 8)}"}`;
+        assert.equal((await post(path, 'application/json', obj(100 * KiB))).status, 200);
+        assert.equal((await post(path, 'application/json', obj(100 * KiB + 1))).status, 413);
+        assert.equal((await post(path, 'application/json', '"just a string"')).status, 400);
+        const r = await request(
+          path,
+          nginxParams({
+            REQUEST_URI: '/b',
+            REQUEST_METHOD: 'POST',
+            CONTENT_TYPE: 'application/json',
+            CONTENT_LENGTH: String(2 ** 30),
+          }),
+        );
+        assert.equal(r.status, 413);
+      });
+    },
+  );
 
   it('json(): deep nesting within the size limit is parsed or refused, never a crash', T, async () => {
     await withServer(app(), async ({ path }) => {

@@ -8,13 +8,19 @@ import { withApp, type Get, type Got } from './fixtures/static/harness.js';
 import { makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
 let tree: StaticTree;
-before(async () => { tree = await makeStaticTree(); });
-after(async () => { await tree.remove(); });
+before(async () => {
+  tree = await makeStaticTree();
+});
+after(async () => {
+  await tree.remove();
+});
 
 function serveWith(options: Omit<SendOptions, 'root'>, fn: (get: Get) => Promise<void>): Promise<void> {
   const app = createApp();
   app.use((req, res, next) => {
-    sendUrlPath(req, res, req.path, { ...options, root: tree.root }, (err) => { if (err) next(err); });
+    sendUrlPath(req, res, req.path, { ...options, root: tree.root }, (err) => {
+      if (err) next(err);
+    });
   });
   return withApp(app, fn);
 }
@@ -30,11 +36,17 @@ function parts(r: Got): { range: string; type: string; data: string }[] {
   const delimiter = `--${m[1]}`;
   assert.ok(text.startsWith(delimiter + '\r\n'));
   assert.ok(text.endsWith(`\r\n${delimiter}--\r\n`));
-  return text.slice(0, -(`\r\n${delimiter}--\r\n`.length)).split(new RegExp(`(?:^|\\r\\n)${delimiter}\\r\\n`)).slice(1).map((p) => {
-    const [head, data] = [p.slice(0, p.indexOf('\r\n\r\n')), p.slice(p.indexOf('\r\n\r\n') + 4)];
-    const h = Object.fromEntries(head.split('\r\n').map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    return { range: h['content-range'], type: h['content-type'], data };
-  });
+  return text
+    .slice(0, -`\r\n${delimiter}--\r\n`.length)
+    .split(new RegExp(`(?:^|\\r\\n)${delimiter}\\r\\n`))
+    .slice(1)
+    .map((p) => {
+      const [head, data] = [p.slice(0, p.indexOf('\r\n\r\n')), p.slice(p.indexOf('\r\n\r\n') + 4)];
+      const h = Object.fromEntries(
+        head.split('\r\n').map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      return { range: h['content-range'], type: h['content-type'], data };
+    });
 }
 
 describe('send: conditional requests', { timeout: 30_000 }, () => {
@@ -47,7 +59,14 @@ describe('send: conditional requests', { timeout: 30_000 }, () => {
       const h = await get('/range.txt', {}, 'HEAD');
       assert.equal(h.status, 200);
       assert.equal(h.body.length, 0);
-      for (const name of ['content-length', 'content-type', 'etag', 'last-modified', 'accept-ranges', 'cache-control']) {
+      for (const name of [
+        'content-length',
+        'content-type',
+        'etag',
+        'last-modified',
+        'accept-ranges',
+        'cache-control',
+      ]) {
         assert.equal(h.h(name), r.h(name), name);
       }
       const empty = await get('/empty.txt');
@@ -67,7 +86,8 @@ describe('send: conditional requests', { timeout: 30_000 }, () => {
         assert.equal(r.h('etag'), etag);
         assert.equal(r.h('cache-control'), 'public, max-age=3600');
         assert.equal(r.h('last-modified'), tree.mtime.toUTCString());
-        for (const name of ['content-type', 'content-length', 'content-range', 'content-encoding']) assert.equal(r.h(name), undefined, name);
+        for (const name of ['content-type', 'content-length', 'content-range', 'content-encoding'])
+          assert.equal(r.h(name), undefined, name);
       }
       assert.equal((await get('/range.txt', { 'if-none-match': '"nope"' })).status, 200);
       const head = await get('/range.txt', { 'if-none-match': etag }, 'HEAD');
@@ -97,9 +117,16 @@ describe('send: conditional requests', { timeout: 30_000 }, () => {
       assert.equal((await get('/range.txt', { 'if-match': '"x"' })).status, 412);
       assert.equal((await get('/range.txt', { 'if-unmodified-since': BEFORE(tree.mtime) })).status, 412);
       assert.equal((await get('/range.txt', { 'if-unmodified-since': tree.mtime.toUTCString() })).status, 200);
-      assert.equal((await get('/range.txt', { 'if-match': '*', 'if-unmodified-since': BEFORE(tree.mtime) })).status, 200,
-        'If-Unmodified-Since is ignored when If-Match is present');
-      assert.equal((await get('/range.txt', { 'if-match': '"x"', 'if-none-match': '*' })).status, 412, '412 before 304');
+      assert.equal(
+        (await get('/range.txt', { 'if-match': '*', 'if-unmodified-since': BEFORE(tree.mtime) })).status,
+        200,
+        'If-Unmodified-Since is ignored when If-Match is present',
+      );
+      assert.equal(
+        (await get('/range.txt', { 'if-match': '"x"', 'if-none-match': '*' })).status,
+        412,
+        '412 before 304',
+      );
     });
     await serveWith({ etag: 'strong' }, async (get) => {
       const etag = (await get('/range.txt')).h('etag')!;
@@ -138,7 +165,11 @@ describe('send: ranges', { timeout: 30_000 }, () => {
 
   it('unsatisfiable -> 416 with Content-Range: bytes */len', async () => {
     await serveWith({}, async (get) => {
-      for (const [uri, range, len] of [['/range.txt', 'bytes=100-', 100], ['/range.txt', 'bytes=-0', 100], ['/empty.txt', 'bytes=0-', 0]] as const) {
+      for (const [uri, range, len] of [
+        ['/range.txt', 'bytes=100-', 100],
+        ['/range.txt', 'bytes=-0', 100],
+        ['/empty.txt', 'bytes=0-', 0],
+      ] as const) {
         const r = await get(uri, { range });
         assert.equal(r.status, 416, range);
         assert.equal(r.h('content-range'), `bytes */${len}`);
@@ -194,8 +225,11 @@ describe('send: ranges', { timeout: 30_000 }, () => {
       const weak = await get('/range.txt', { range, 'if-range': full.h('etag')! });
       assert.equal(weak.status, 200, 'a weak ETag is not a validator for If-Range');
       assert.equal(weak.body.length, 100);
-      assert.equal((await get('/range.txt', { range: 'bytes=500-', 'if-range': '"old"' })).status, 200,
-        'a failed If-Range ignores even an unsatisfiable Range');
+      assert.equal(
+        (await get('/range.txt', { range: 'bytes=500-', 'if-range': '"old"' })).status,
+        200,
+        'a failed If-Range ignores even an unsatisfiable Range',
+      );
     });
     await serveWith({ etag: 'strong' }, async (get) => {
       const etag = (await get('/range.txt')).h('etag')!;

@@ -9,8 +9,12 @@ import { withApp, type Got } from './fixtures/static/harness.js';
 import { SECRET, makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
 let tree: StaticTree;
-before(async () => { tree = await makeStaticTree(); });
-after(async () => { await tree.remove(); });
+before(async () => {
+  tree = await makeStaticTree();
+});
+after(async () => {
+  await tree.remove();
+});
 
 const accel = (): SendOffload => ({ header: 'X-Accel-Redirect', map: { [tree.root]: '/_files/' } });
 
@@ -18,19 +22,31 @@ const accel = (): SendOffload => ({ header: 'X-Accel-Redirect', map: { [tree.roo
 function handedOver(r: Got, header: string, value: string): void {
   assert.equal(r.status, 200);
   assert.equal(r.h(header), value);
-  assert.equal(r.h('content-length'), undefined, 'no Content-Length: the web server sets the file\'s');
+  assert.equal(r.h('content-length'), undefined, "no Content-Length: the web server sets the file's");
   assert.equal(r.body.length, 0);
 }
 
 describe('offload with X-Accel-Redirect (nginx)', { timeout: 30_000 }, () => {
   function app(): App {
     const a = createApp();
-    a.use('/file', (req, res) => res.sendFile(decodeURIComponent(req.path), {
-      root: tree.root, offload: accel(), headers: { 'X-Extra': '1' },
-      setHeaders: (r) => r.setHeader('X-From-Hook', 'yes'),
-    }, (err) => { if (err) res.status((err as { status?: number }).status ?? 500).end(`err ${(err as { code?: string }).code}`); }));
+    a.use('/file', (req, res) =>
+      res.sendFile(
+        decodeURIComponent(req.path),
+        {
+          root: tree.root,
+          offload: accel(),
+          headers: { 'X-Extra': '1' },
+          setHeaders: (r) => r.setHeader('X-From-Hook', 'yes'),
+        },
+        (err) => {
+          if (err) res.status((err as { status?: number }).status ?? 500).end(`err ${(err as { code?: string }).code}`);
+        },
+      ),
+    );
     a.use('/dl', (_req, res) => res.download(join(tree.root, 'hello.txt'), 'report.txt', { offload: accel() }));
-    a.use('/outside', (_req, res) => res.sendFile(join(tree.outside, 'secret.txt'), { offload: accel(), dotfiles: 'allow' }));
+    a.use('/outside', (_req, res) =>
+      res.sendFile(join(tree.outside, 'secret.txt'), { offload: accel(), dotfiles: 'allow' }),
+    );
     a.use('/status', (_req, res) => res.status(410).sendFile(join(tree.root, 'hello.txt'), { offload: accel() }));
     a.use('/post', (_req, res) => res.sendFile(join(tree.root, 'hello.txt'), { offload: accel() }));
     a.use('/static', serveStatic(tree.root, { offload: accel() }));
@@ -48,16 +64,22 @@ describe('offload with X-Accel-Redirect (nginx)', { timeout: 30_000 }, () => {
       // nginx drops the app's ETag and Last-Modified and adds its own Accept-Ranges.
       for (const h of ['etag', 'last-modified', 'accept-ranges']) assert.equal(r.h(h), undefined, h);
       handedOver(await get('/file/percent%25.txt'), 'x-accel-redirect', '/_files/percent%25.txt');
-      handedOver(await get('/file/snow%20%E2%98%83/flake%20%E2%9D%84.txt'), 'x-accel-redirect',
-        '/_files/snow%20%E2%98%83/flake%20%E2%9D%84.txt');
+      handedOver(
+        await get('/file/snow%20%E2%98%83/flake%20%E2%9D%84.txt'),
+        'x-accel-redirect',
+        '/_files/snow%20%E2%98%83/flake%20%E2%9D%84.txt',
+      );
     });
   });
 
   it('leaves Range and conditionals to nginx: no 206, 304 or 412 from the app', async () => {
     await withApp(app(), async (get) => {
       handedOver(await get('/file/range.txt', { range: 'bytes=0-4' }), 'x-accel-redirect', '/_files/range.txt');
-      handedOver(await get('/file/range.txt', { 'if-modified-since': new Date(Date.now() + 60_000).toUTCString() }),
-        'x-accel-redirect', '/_files/range.txt');
+      handedOver(
+        await get('/file/range.txt', { 'if-modified-since': new Date(Date.now() + 60_000).toUTCString() }),
+        'x-accel-redirect',
+        '/_files/range.txt',
+      );
       handedOver(await get('/file/range.txt', { 'if-match': '"nope"' }), 'x-accel-redirect', '/_files/range.txt');
     });
   });
@@ -73,8 +95,13 @@ describe('offload with X-Accel-Redirect (nginx)', { timeout: 30_000 }, () => {
 
   it('the app still refuses: missing 404, traversal 403, symlink out 403, dotfile 404, directory', async () => {
     await withApp(app(), async (get) => {
-      for (const [uri, status] of [['/file/nope.txt', 404], ['/file/..%2Foutside%2Fsecret.txt', 403], ['/file/link-out.txt', 403],
-        ['/file/.git/config', 404], ['/file/sub', 404]] as const) {
+      for (const [uri, status] of [
+        ['/file/nope.txt', 404],
+        ['/file/..%2Foutside%2Fsecret.txt', 403],
+        ['/file/link-out.txt', 403],
+        ['/file/.git/config', 404],
+        ['/file/sub', 404],
+      ] as const) {
         const r = await get(uri);
         assert.equal(r.status, status, uri);
         assert.equal(r.h('x-accel-redirect'), undefined, uri);
@@ -190,6 +217,9 @@ describe("the app's 'sendfile offload' setting", { timeout: 30_000 }, () => {
   });
 
   it('serveStatic with a bad offload option throws when created', () => {
-    assert.throws(() => serveStatic(tree.root, { offload: { header: 'X-Accel-Redirect' } as unknown as SendOffload }), /map is required/);
+    assert.throws(
+      () => serveStatic(tree.root, { offload: { header: 'X-Accel-Redirect' } as unknown as SendOffload }),
+      /map is required/,
+    );
   });
 });

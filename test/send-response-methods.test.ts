@@ -8,8 +8,12 @@ import { withApp } from './fixtures/static/harness.js';
 import { makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
 let tree: StaticTree;
-before(async () => { tree = await makeStaticTree(); });
-after(async () => { await tree.remove(); });
+before(async () => {
+  tree = await makeStaticTree();
+});
+after(async () => {
+  await tree.remove();
+});
 
 /** An app that records what reached the middleware after the one under test. */
 function recording(): { app: App; after: string[] } {
@@ -22,7 +26,11 @@ describe('sendFile()', { timeout: 30_000 }, () => {
   it('sends an absolute path with type, length and validators; the callback gets no error', async () => {
     const { app } = recording();
     const results: unknown[] = [];
-    app.use((_req, res) => sendFile(res, join(tree.root, 'hello.txt'), (err) => { results.push(err); }));
+    app.use((_req, res) =>
+      sendFile(res, join(tree.root, 'hello.txt'), (err) => {
+        results.push(err);
+      }),
+    );
     await withApp(app, async (get) => {
       const r = await get('/');
       assert.equal(r.status, 200);
@@ -57,16 +65,28 @@ describe('sendFile()', { timeout: 30_000 }, () => {
     const seen: { code?: string; status?: number }[] = [];
     app.use('/missing', (_req, res) => sendFile(res, join(tree.root, 'nope.txt')));
     app.use('/dir', (_req, res) => sendFile(res, join(tree.root, 'sub')));
-    app.use('/cb', (_req, res) => sendFile(res, join(tree.root, 'nope.txt'), (err) => {
-      seen.push({ code: (err as { code?: string }).code, status: (err as { status?: number }).status });
-      res.end('callback had it');
-    }));
-    app.use((req, _res, next) => { after.push(req.originalUrl); next(); });
-    app.use((err: { status: number }, req: { originalUrl: string }, res: { statusCode: number; end(s: string): void }, _next: unknown) => {
-      after.push(`error ${err.status} ${req.originalUrl}`);
-      res.statusCode = err.status;
-      res.end('error handler');
+    app.use('/cb', (_req, res) =>
+      sendFile(res, join(tree.root, 'nope.txt'), (err) => {
+        seen.push({ code: (err as { code?: string }).code, status: (err as { status?: number }).status });
+        res.end('callback had it');
+      }),
+    );
+    app.use((req, _res, next) => {
+      after.push(req.originalUrl);
+      next();
     });
+    app.use(
+      (
+        err: { status: number },
+        req: { originalUrl: string },
+        res: { statusCode: number; end(s: string): void },
+        _next: unknown,
+      ) => {
+        after.push(`error ${err.status} ${req.originalUrl}`);
+        res.statusCode = err.status;
+        res.end('error handler');
+      },
+    );
     await withApp(app, async (get) => {
       assert.equal((await get('/missing')).status, 404);
       assert.equal((await get('/dir')).status, 404);
@@ -76,10 +96,12 @@ describe('sendFile()', { timeout: 30_000 }, () => {
     assert.deepEqual(seen, [{ code: 'ENOENT', status: 404 }]);
   });
 
-  it('options: headers, maxAge, dotfiles; the app\'s etag setting off means no ETag', async () => {
+  it("options: headers, maxAge, dotfiles; the app's etag setting off means no ETag", async () => {
     const { app } = recording();
     app.set('etag', false);
-    app.use('/h', (_req, res) => sendFile(res, join(tree.root, 'hello.txt'), { headers: { 'X-From': 'options' }, maxAge: '2h' }));
+    app.use('/h', (_req, res) =>
+      sendFile(res, join(tree.root, 'hello.txt'), { headers: { 'X-From': 'options' }, maxAge: '2h' }),
+    );
     app.use('/dot', (_req, res) => sendFile(res, join(tree.root, '.hidden'), { dotfiles: 'allow' }));
     await withApp(app, async (get) => {
       const r = await get('/h');
@@ -108,11 +130,16 @@ describe('download()', { timeout: 30_000 }, () => {
     const { app } = recording();
     const done: string[] = [];
     app.use('/plain', (_req, res) => download(res, join(tree.root, 'hello.txt')));
-    app.use('/named', (_req, res) => download(res, join(tree.root, 'hello.txt'), 'report 2024.txt', (err) => done.push(`named ${err}`)));
+    app.use('/named', (_req, res) =>
+      download(res, join(tree.root, 'hello.txt'), 'report 2024.txt', (err) => done.push(`named ${err}`)),
+    );
     app.use('/unicode', (_req, res) => download(res, join(tree.root, 'snow ☃', 'flake ❄.txt')));
-    app.use('/opts', (_req, res) => download(res, 'hello.txt', {
-      root: tree.root, headers: { 'X-Extra': '1', 'content-disposition': 'inline' },
-    }));
+    app.use('/opts', (_req, res) =>
+      download(res, 'hello.txt', {
+        root: tree.root,
+        headers: { 'X-Extra': '1', 'content-disposition': 'inline' },
+      }),
+    );
     app.use('/cb', (_req, res) => download(res, join(tree.root, 'hello.txt'), (err) => done.push(`cb ${err}`)));
     await withApp(app, async (get) => {
       const plain = await get('/plain');
@@ -120,10 +147,16 @@ describe('download()', { timeout: 30_000 }, () => {
       assert.match(plain.h('content-disposition')!, /^attachment; filename="?hello\.txt"?$/);
       assert.equal(plain.text, 'hello world\n');
       assert.equal((await get('/named')).h('content-disposition'), 'attachment; filename="report 2024.txt"');
-      assert.equal((await get('/unicode')).h('content-disposition'),
-        "attachment; filename=\"flake ?.txt\"; filename*=UTF-8''flake%20%E2%9D%84.txt");
+      assert.equal(
+        (await get('/unicode')).h('content-disposition'),
+        'attachment; filename="flake ?.txt"; filename*=UTF-8\'\'flake%20%E2%9D%84.txt',
+      );
       const opts = await get('/opts');
-      assert.match(opts.h('content-disposition')!, /^attachment; filename="?hello\.txt"?$/, 'options cannot override it');
+      assert.match(
+        opts.h('content-disposition')!,
+        /^attachment; filename="?hello\.txt"?$/,
+        'options cannot override it',
+      );
       assert.equal(opts.h('x-extra'), '1');
       assert.equal(opts.h('content-type'), 'text/plain; charset=utf-8');
       assert.equal((await get('/cb')).status, 200);

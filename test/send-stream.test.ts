@@ -43,11 +43,15 @@ function rawGet(socketPath: string, uri: string): Promise<{ socket: Socket; rece
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let received = 0;
-    socket.on('data', (c: Buffer) => { received += c.length; });
+    socket.on('data', (c: Buffer) => {
+      received += c.length;
+    });
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.write(encodeBeginRequest(1, 1, false));
-      socket.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri }))));
+      socket.write(
+        encodeStream(RecordType.PARAMS, 1, encodeNameValues(nginxParams({ REQUEST_URI: uri, SCRIPT_NAME: uri }))),
+      );
       socket.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(0)));
       resolve({ socket, received: () => received });
     });
@@ -67,7 +71,9 @@ describe('send: streaming', { timeout: 60_000 }, () => {
     await writeFile(big, '');
     await truncate(big, GB);
     const app = createApp();
-    app.use('/cb', (_req, res) => sendFile(res, big, (err) => callbacks.push((err as { code?: string } | undefined)?.code)));
+    app.use('/cb', (_req, res) =>
+      sendFile(res, big, (err) => callbacks.push((err as { code?: string } | undefined)?.code)),
+    );
     app.use(serveStatic(dir));
     socketPath = join(dir, 'app.sock');
     server = createFcgiServer(app as unknown as Handler, { onConnectionError: () => {} });
@@ -79,7 +85,9 @@ describe('send: streaming', { timeout: 60_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a client that stops reading stalls the reads: memory stays flat, then the file closes on abort', { skip: !onLinux && 'needs /proc' }, async () => {
+  it('a client that stops reading stalls the reads: memory stays flat, then the file closes on abort', {
+    skip: !onLinux && 'needs /proc',
+  }, async () => {
     const before = process.memoryUsage();
     const c = await rawGet(socketPath, '/big.bin');
     await waitFor(() => c.received() > 1024 * 1024, 5000, 'the first megabyte');
@@ -94,14 +102,19 @@ describe('send: streaming', { timeout: 60_000 }, () => {
       peakBuffers = Math.max(peakBuffers, m.arrayBuffers);
     }
     // Unthrottled, a second of sparse reads would be hundreds of MB.
-    assert.ok(peakBuffers - before.arrayBuffers < 32 * 1048576, `arrayBuffers grew ${peakBuffers - before.arrayBuffers}`);
+    assert.ok(
+      peakBuffers - before.arrayBuffers < 32 * 1048576,
+      `arrayBuffers grew ${peakBuffers - before.arrayBuffers}`,
+    );
     assert.ok(peakRss - before.rss < 64 * 1048576, `rss grew ${peakRss - before.rss}`);
     assert.ok(c.received() < 64 * 1048576, 'the client did not read it all');
     c.socket.destroy();
     await waitFor(() => openCount(big) === 0, 3000, 'the file to be closed after the abort');
   });
 
-  it('no descriptor is left open after HEAD, 304, 412, 416 and ranges', { skip: !onLinux && 'needs /proc' }, async () => {
+  it('no descriptor is left open after HEAD, 304, 412, 416 and ranges', {
+    skip: !onLinux && 'needs /proc',
+  }, async () => {
     const cases: [Record<string, string>, string, number][] = [
       [{}, 'HEAD', 200],
       [{ HTTP_IF_NONE_MATCH: '*' }, 'GET', 304],
@@ -111,13 +124,18 @@ describe('send: streaming', { timeout: 60_000 }, () => {
       [{ HTTP_RANGE: 'bytes=-10' }, 'GET', 206],
     ];
     for (const [headers, method, status] of cases) {
-      const r = await request(socketPath, nginxParams({ REQUEST_URI: '/big.bin', SCRIPT_NAME: '/big.bin', REQUEST_METHOD: method, ...headers }));
+      const r = await request(
+        socketPath,
+        nginxParams({ REQUEST_URI: '/big.bin', SCRIPT_NAME: '/big.bin', REQUEST_METHOD: method, ...headers }),
+      );
       assert.equal(r.status, status, JSON.stringify(headers));
     }
     await waitFor(() => openCount(big) === 0, 2000, 'every descriptor to be closed');
   });
 
-  it('sendFile\'s callback hears ECONNABORTED when the client leaves mid-file', { skip: !onLinux && 'needs /proc' }, async () => {
+  it("sendFile's callback hears ECONNABORTED when the client leaves mid-file", {
+    skip: !onLinux && 'needs /proc',
+  }, async () => {
     const c = await rawGet(socketPath, '/cb');
     await waitFor(() => c.received() > 256 * 1024, 5000, 'some bytes');
     c.socket.destroy();
@@ -154,5 +172,3 @@ describe('send: a whole file byte-exact through the HTTP gateway', { timeout: 30
     }
   });
 });
-
-

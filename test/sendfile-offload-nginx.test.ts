@@ -5,7 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
 import { createDeployDir, type DeployDir } from './helpers/deploy-app.js';
 import { NGINX, fetchRaw, startNginx, type Nginx } from './helpers/nginx.js';
-import { makeOffloadTree, offloadChecks, startOffloadApp, type OffloadApp, type OffloadTree } from './helpers/offload-checks.js';
+import {
+  makeOffloadTree,
+  offloadChecks,
+  startOffloadApp,
+  type OffloadApp,
+  type OffloadTree,
+} from './helpers/offload-checks.js';
 
 const skip = skipUnless(NGINX, 'nginx');
 
@@ -15,26 +21,32 @@ describe('sendfile offload: nginx X-Accel-Redirect', { skip, timeout: 120_000 },
   let app: OffloadApp | undefined;
   let nginx: Nginx | undefined;
 
-  before(async () => {
-    deploy = await createDeployDir('fcgi-offload-nginx-');
-    tree = await makeOffloadTree(deploy);
-    app = await startOffloadApp(deploy, tree, { header: 'X-Accel-Redirect', map: { [tree.files]: '/_protected/' } });
-    // The location of docs/sendfile-offload.md.
-    nginx = await startNginx(app.socket, {
-      locations: `    location /_protected/ {
+  before(
+    async () => {
+      deploy = await createDeployDir('fcgi-offload-nginx-');
+      tree = await makeOffloadTree(deploy);
+      app = await startOffloadApp(deploy, tree, { header: 'X-Accel-Redirect', map: { [tree.files]: '/_protected/' } });
+      // The location of docs/sendfile-offload.md.
+      nginx = await startNginx(app.socket, {
+        locations: `    location /_protected/ {
       internal;
       alias ${tree.files}/;
       sendfile on;
     }
 `,
-    });
-  }, { timeout: 60_000 });
+      });
+    },
+    { timeout: 60_000 },
+  );
 
-  after(async () => {
-    await nginx?.stop();
-    await app?.stop();
-    await deploy?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await nginx?.stop();
+      await app?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   offloadChecks({
     port: () => nginx!.port,
@@ -44,7 +56,9 @@ describe('sendfile offload: nginx X-Accel-Redirect', { skip, timeout: 120_000 },
     refusedByServer: ['/_protected/big.bin', '/_protected/.secret', '/_protected/../outside/secret.txt'],
   });
 
-  it('nginx answers with its own validators (the app sends none): If-Range with its ETag works', { timeout: 30_000 }, async () => {
+  it('nginx answers with its own validators (the app sends none): If-Range with its ETag works', {
+    timeout: 30_000,
+  }, async () => {
     const first = await fetchRaw(nginx!.port, '/files/big.bin', { method: 'HEAD' });
     const etag = first.headers.etag!;
     assert.match(etag, /^"[0-9a-f]+-[0-9a-f]+"$/);

@@ -32,29 +32,37 @@ function http(port: number, method: string, path: string, body?: string, type?: 
   });
 }
 
-describe("the demo as `npm start` runs it: serve() with the development gateway", { timeout: 60_000 }, () => {
+describe('the demo as `npm start` runs it: serve() with the development gateway', { timeout: 60_000 }, () => {
   let child: ChildProcess | undefined;
   let port = 0;
   let out = '';
   let err = '';
 
-  before(async () => {
-    // The README's `npm start` is `node scripts/run.mjs demo`; after install and build its last step is this.
-    const run = readFileSync(join(ROOT, 'scripts/run.mjs'), 'utf8');
-    assert.match(run, /run\(process\.execPath, \['--import', 'tsx', 'examples\/demo\.ts'\]\)/);
-    assert.match(readFileSync(join(ROOT, 'package.json'), 'utf8'), /"start": "node scripts\/run\.mjs demo"/);
-    port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
-      cwd: ROOT, env: plainEnv({ PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-100_000)));
-    const deadline = Date.now() + 20_000;
-    while (!out.includes('serving on') && child.exitCode === null && Date.now() < deadline) await sleep(50);
-  }, { timeout: 30_000 });
-  after(async () => {
-    if (child) await stopChild(child);
-  }, { timeout: 10_000 });
+  before(
+    async () => {
+      // The README's `npm start` is `node scripts/run.mjs demo`; after install and build its last step is this.
+      const run = readFileSync(join(ROOT, 'scripts/run.mjs'), 'utf8');
+      assert.match(run, /run\(process\.execPath, \['--import', 'tsx', 'examples\/demo\.ts'\]\)/);
+      assert.match(readFileSync(join(ROOT, 'package.json'), 'utf8'), /"start": "node scripts\/run\.mjs demo"/);
+      port = await freePort();
+      child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
+        cwd: ROOT,
+        env: plainEnv({ PORT: String(port) }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-100_000)));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('serving on') && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      if (child) await stopChild(child);
+    },
+    { timeout: 10_000 },
+  );
 
   it('prints `serving on http://127.0.0.1:<PORT>`', { timeout: 5_000 }, () => {
     assert.match(out, new RegExp(`serving on http://127\\.0\\.0\\.1:${port}\\b`), `stdout: ${out}\nstderr: ${err}`);
@@ -81,9 +89,18 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
   });
 
   it('a form POST shows the fields', { timeout: 10_000 }, async () => {
-    const r = await http(port, 'POST', '/form', 'name=Zo%C3%AB&message=%3Cb%3Ehi%3C%2Fb%3E', 'application/x-www-form-urlencoded');
+    const r = await http(
+      port,
+      'POST',
+      '/form',
+      'name=Zo%C3%AB&message=%3Cb%3Ehi%3C%2Fb%3E',
+      'application/x-www-form-urlencoded',
+    );
     assert.equal(r.status, 200);
-    assert.match(r.body, /<h2>You posted<\/h2><table><tr><th>message<\/th><td>&#60;b&#62;hi&#60;\/b&#62;<\/td><\/tr><tr><th>name<\/th><td>Zoë<\/td><\/tr><\/table>/);
+    assert.match(
+      r.body,
+      /<h2>You posted<\/h2><table><tr><th>message<\/th><td>&#60;b&#62;hi&#60;\/b&#62;<\/td><\/tr><tr><th>name<\/th><td>Zoë<\/td><\/tr><\/table>/,
+    );
     assert.match(r.body, /<tr><th>REQUEST_METHOD<\/th><td>POST<\/td><\/tr>/);
   });
 
@@ -91,7 +108,12 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
     const r = await http(port, 'GET', '/api/environ?x=1');
     assert.equal(r.status, 200);
     assert.equal(r.type, 'application/json; charset=utf-8');
-    const j = JSON.parse(r.body) as { method: string; url: string; query: Record<string, string>; environ: Record<string, string> };
+    const j = JSON.parse(r.body) as {
+      method: string;
+      url: string;
+      query: Record<string, string>;
+      environ: Record<string, string>;
+    };
     assert.equal(j.method, 'GET');
     assert.equal(j.url, '/api/environ?x=1');
     assert.deepEqual({ ...j.query }, { x: '1' });
@@ -108,7 +130,10 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
     const second = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie } });
     assert.match(await second.text(), /Visit number 2 /);
     const forged = cookie.replace('s%3A1.', 's%3A99.');
-    assert.match(await (await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: forged } })).text(), /Visit number 1 /);
+    assert.match(
+      await (await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: forged } })).text(),
+      /Visit number 1 /,
+    );
     assert.match(second.headers.get('server-timing') ?? '', /^app;dur=/);
   });
 
@@ -125,16 +150,27 @@ describe("the demo as `npm start` runs it: serve() with the development gateway"
 
   it('the notes API: create, list, get, 404 and 400 as JSON', { timeout: 10_000 }, async () => {
     const base = `http://127.0.0.1:${port}/api/notes`;
-    const created = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
+    const created = await fetch(base, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hi' }),
+    });
     assert.equal(created.status, 201);
-    const note = await created.json() as { id: number; text: string };
+    const note = (await created.json()) as { id: number; text: string };
     assert.equal(note.text, 'hi');
     assert.equal(created.headers.get('location'), `/api/notes/${note.id}`);
     assert.deepEqual(await (await fetch(`${base}/${note.id}`)).json(), note);
-    assert.ok((await (await fetch(base)).json() as unknown[]).length >= 1);
+    assert.ok(((await (await fetch(base)).json()) as unknown[]).length >= 1);
     assert.equal((await fetch(`${base}/999999`)).status, 404);
-    assert.equal((await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 400);
-    const bad = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":' });
+    assert.equal(
+      (await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+      400,
+    );
+    const bad = await fetch(base, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":',
+    });
     assert.equal(bad.status, 400);
     assert.equal((await fetch(base, { method: 'DELETE' })).status, 405);
   });

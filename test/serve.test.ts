@@ -45,7 +45,9 @@ describe('serve()', { timeout: 60_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('with nothing given: the development gateway on the port asked for; close() removes its socket dir', { timeout: 15_000 }, async () => {
+  it('with nothing given: the development gateway on the port asked for; close() removes its socket dir', {
+    timeout: 15_000,
+  }, async () => {
     process.env.TMPDIR = join(dir, 'gw');
     await mkdir(process.env.TMPDIR);
     const serving = await serve(handler, { port: 0, announce: false });
@@ -54,14 +56,19 @@ describe('serve()', { timeout: 60_000 }, () => {
       if (serving.mode !== 'gateway') return;
       assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(readdirSync(process.env.TMPDIR).filter((n) => n.startsWith('fcgi-dev-')).length, 1);
-      assert.deepEqual(await get(`${serving.url}/a/b?c=1`), { status: 200, body: 'GET /a/b?c=1 via fcgi-dev-gateway\n' });
+      assert.deepEqual(await get(`${serving.url}/a/b?c=1`), {
+        status: 200,
+        body: 'GET /a/b?c=1 via fcgi-dev-gateway\n',
+      });
     } finally {
       await serving.close();
     }
     assert.deepEqual(readdirSync(process.env.TMPDIR), [], 'the private socket dir is gone');
   });
 
-  it('a port in use: rejects with EADDRINUSE and leaves no server or socket dir behind', { timeout: 15_000 }, async () => {
+  it('a port in use: rejects with EADDRINUSE and leaves no server or socket dir behind', {
+    timeout: 15_000,
+  }, async () => {
     process.env.TMPDIR = join(dir, 'busy');
     await mkdir(process.env.TMPDIR);
     const taken = createServer();
@@ -83,7 +90,9 @@ describe('serve()', { timeout: 60_000 }, () => {
     const client = new FcgiClient({ target: path });
     try {
       assert.equal(serving.mode, 'fastcgi');
-      const res = await client.request({ params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/t', SERVER_SOFTWARE: 'test' } });
+      const res = await client.request({
+        params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/t', SERVER_SOFTWARE: 'test' },
+      });
       assert.equal(await res.text(), 'GET /t via test\n');
     } finally {
       await client.close();

@@ -54,10 +54,13 @@ async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 for (const kind of ['unix', 'tcp'] as const) {
-  test(`close() over ${kind}: idle connection closed, in-flight request completes, then close() resolves`, { timeout: 15000 }, async () => {
+  test(`close() over ${kind}: idle connection closed, in-flight request completes, then close() resolves`, {
+    timeout: 15000,
+  }, async () => {
     const { s, started } = slowServer();
     const where = await s.listen(kind === 'unix' ? join(dir, 'close.sock') : { port: 0, host: '127.0.0.1' });
-    const target = where.kind === 'unix' ? where.path : where.kind === 'tcp' ? { host: where.host, port: where.port } : '';
+    const target =
+      where.kind === 'unix' ? where.path : where.kind === 'tcp' ? { host: where.host, port: where.port } : '';
     assert.equal(s.connections, 0);
     assert.equal(s.activeRequests, 0);
 
@@ -106,7 +109,9 @@ for (const kind of ['unix', 'tcp'] as const) {
   });
 }
 
-test('close() of an idle server resolves at once; close() of a server never started too', { timeout: 5000 }, async () => {
+test('close() of an idle server resolves at once; close() of a server never started too', {
+  timeout: 5000,
+}, async () => {
   const { s } = slowServer();
   await s.listen(join(dir, 'idle.sock'));
   const t0 = Date.now();

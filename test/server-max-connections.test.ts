@@ -39,15 +39,21 @@ async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 for (const kind of ['unix', 'tcp'] as const) {
-  test(`maxConnections=2 over ${kind}: the third concurrent connection is closed, the first two work`, { timeout: 10000 }, async () => {
+  test(`maxConnections=2 over ${kind}: the third concurrent connection is closed, the first two work`, {
+    timeout: 10000,
+  }, async () => {
     let handled = 0;
-    const s: FcgiServer = createFcgiServer((req, res) => {
-      handled++;
-      res.end(`got ${req.url}\n`);
-    }, { maxConnections: 2 });
+    const s: FcgiServer = createFcgiServer(
+      (req, res) => {
+        handled++;
+        res.end(`got ${req.url}\n`);
+      },
+      { maxConnections: 2 },
+    );
     cleanups.push(() => s.close());
     const where = await s.listen(kind === 'unix' ? join(dir, 'max.sock') : { port: 0, host: '127.0.0.1' });
-    const target = where.kind === 'unix' ? where.path : where.kind === 'tcp' ? { host: where.host, port: where.port } : '';
+    const target =
+      where.kind === 'unix' ? where.path : where.kind === 'tcp' ? { host: where.host, port: where.port } : '';
 
     const a = await client(target);
     const b = await client(target);

@@ -29,7 +29,8 @@ async function start(options: ServerOptions, unix = false) {
   }, options);
   servers.push(s);
   const where = await s.listen(unix ? join(dir, `s${servers.length}.sock`) : { port: 0, host: '127.0.0.1' });
-  const target = where.kind === 'tcp' ? { host: where.host, port: where.port } : where.kind === 'unix' ? where.path : '';
+  const target =
+    where.kind === 'tcp' ? { host: where.host, port: where.port } : where.kind === 'unix' ? where.path : '';
   return { s, counter, target };
 }
 
@@ -72,7 +73,9 @@ test('webServerAddrs as a list, and as a comma-separated string with spaces', { 
   await assertServed(b.target);
 });
 
-test('FCGI_WEB_SERVER_ADDRS from the environment: allowed, refused, and overridden by the option', { timeout: 10000 }, async () => {
+test('FCGI_WEB_SERVER_ADDRS from the environment: allowed, refused, and overridden by the option', {
+  timeout: 10000,
+}, async () => {
   try {
     process.env.FCGI_WEB_SERVER_ADDRS = '10.1.2.3,127.0.0.1';
     await assertServed((await start({})).target);

@@ -34,11 +34,16 @@ function app(): Handler {
   a.use(json());
   a.use((req, res) => {
     switch (req.path) {
-      case '/small': return res.send('hello');
-      case '/echo': return res.json(req.body);
-      case '/big': return res.send(BIG);
-      case '/throw': throw new Error('soak: thrown');
-      case '/slow': return void setTimeout(() => res.send('slow'), 20);
+      case '/small':
+        return res.send('hello');
+      case '/echo':
+        return res.json(req.body);
+      case '/big':
+        return res.send(BIG);
+      case '/throw':
+        throw new Error('soak: thrown');
+      case '/slow':
+        return void setTimeout(() => res.send('slow'), 20);
       case '/stream': {
         let n = 0;
         const next = (): void => {
@@ -50,32 +55,46 @@ function app(): Handler {
         };
         return next();
       }
-      default: res.status(404).end();
+      default:
+        res.status(404).end();
     }
   });
   return a as unknown as Handler;
 }
 
-interface Result { status: number | string; body: Buffer }
+interface Result {
+  status: number | string;
+  body: Buffer;
+}
 
 /** One request on the shared keep-alive agent; `abortAfterHeaders` destroys it mid-response. */
 function call(port: number, agent: Agent, path: string, body?: string, abortAfterHeaders = false): Promise<Result> {
   return new Promise((resolve) => {
-    const req = request({
-      host: '127.0.0.1', port, path, agent, method: body ? 'POST' : 'GET', timeout: 20_000,
-      headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
-    }, (res) => {
-      if (abortAfterHeaders) {
-        req.destroy();
-        return resolve({ status: 'aborted', body: Buffer.alloc(0) });
-      }
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({ status: e.code ?? 'error', body: Buffer.alloc(0) }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        method: body ? 'POST' : 'GET',
+        timeout: 20_000,
+        headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
+      },
+      (res) => {
+        if (abortAfterHeaders) {
+          req.destroy();
+          return resolve({ status: 'aborted', body: Buffer.alloc(0) });
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', (e: NodeJS.ErrnoException) => resolve({ status: e.code ?? 'error', body: Buffer.alloc(0) }));
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: abortAfterHeaders ? 'aborted' : e.code ?? 'error', body: Buffer.alloc(0) }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ status: abortAfterHeaders ? 'aborted' : (e.code ?? 'error'), body: Buffer.alloc(0) }),
+    );
     req.end(body);
   });
 }
@@ -86,18 +105,23 @@ function step(i: number, port: number, agent: Agent): Promise<string | null> {
   const expect = (r: Result, status: number, ok: (b: Buffer) => boolean, what: string) =>
     r.status === status && ok(r.body) ? null : `${what}: ${r.status} ${r.body.subarray(0, 60).toString()}`;
   if (kind === 0) return call(port, agent, '/big', undefined, true).then(() => null);
-  if (kind < 20) return call(port, agent, '/small').then((r) => expect(r, 200, (b) => b.toString() === 'hello', 'small'));
+  if (kind < 20)
+    return call(port, agent, '/small').then((r) => expect(r, 200, (b) => b.toString() === 'hello', 'small'));
   if (kind < 30) {
     const payload = JSON.stringify({ i, text: 'x'.repeat(i % 3000) });
     return call(port, agent, '/echo', payload).then((r) => expect(r, 200, (b) => b.toString() === payload, 'echo'));
   }
   if (kind < 36) return call(port, agent, '/big').then((r) => expect(r, 200, (b) => b.equals(BIG), 'big'));
-  if (kind < 42) return call(port, agent, '/stream').then((r) => expect(r, 200, (b) => b.length === 20 * 8192, 'stream'));
+  if (kind < 42)
+    return call(port, agent, '/stream').then((r) => expect(r, 200, (b) => b.length === 20 * 8192, 'stream'));
   if (kind < 47) return call(port, agent, '/slow').then((r) => expect(r, 200, (b) => b.toString() === 'slow', 'slow'));
   return call(port, agent, '/throw').then((r) => expect(r, 500, (b) => !b.includes('soak: thrown'), 'throw'));
 }
 
-describe(`soak through nginx for ${SECONDS} s`, { skip: skipUnless(NGINX, 'nginx'), timeout: (SECONDS + 60) * 1000 }, () => {
+describe(`soak through nginx for ${SECONDS} s`, {
+  skip: skipUnless(NGINX, 'nginx'),
+  timeout: (SECONDS + 60) * 1000,
+}, () => {
   let dir = '';
   let server: FcgiServer | null = null;
   let nginx: Nginx | null = null;
@@ -116,7 +140,9 @@ describe(`soak through nginx for ${SECONDS} s`, { skip: skipUnless(NGINX, 'nginx
     await rm(dir, { recursive: true, force: true });
   });
 
-  it(`${CLIENTS} clients, mixed traffic: every answer right, heap flat, nothing left in flight`, { timeout: (SECONDS + 50) * 1000 }, async (t) => {
+  it(`${CLIENTS} clients, mixed traffic: every answer right, heap flat, nothing left in flight`, {
+    timeout: (SECONDS + 50) * 1000,
+  }, async (t) => {
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     const start = Date.now();
     const end = start + SECONDS * 1000;
@@ -125,19 +151,24 @@ describe(`soak through nginx for ${SECONDS} s`, { skip: skipUnless(NGINX, 'nginx
     const errors: string[] = [];
     let heapStart = -1;
     const rss: string[] = [];
-    const sampler = setInterval(() => rss.push(`${((Date.now() - start) / 1000).toFixed(0)}s:${(process.memoryUsage().rss / MB).toFixed(0)}`), 10_000);
+    const sampler = setInterval(
+      () => rss.push(`${((Date.now() - start) / 1000).toFixed(0)}s:${(process.memoryUsage().rss / MB).toFixed(0)}`),
+      10_000,
+    );
     const warm = setTimeout(() => {
       gc();
       heapStart = process.memoryUsage().heapUsed;
     }, WARMUP * 1000);
     try {
-      await Promise.all(Array.from({ length: CLIENTS }, async () => {
-        while (Date.now() < end && errors.length < 10) {
-          const err = await step(next++, nginx!.port, agent);
-          done++;
-          if (err) errors.push(err);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (Date.now() < end && errors.length < 10) {
+            const err = await step(next++, nginx!.port, agent);
+            done++;
+            if (err) errors.push(err);
+          }
+        }),
+      );
     } finally {
       clearInterval(sampler);
       clearTimeout(warm);
@@ -150,7 +181,9 @@ describe(`soak through nginx for ${SECONDS} s`, { skip: skipUnless(NGINX, 'nginx
     gc();
     const heapEnd = process.memoryUsage().heapUsed;
     const growth = (heapEnd - heapStart) / MB;
-    t.diagnostic(`${done} requests in ${((Date.now() - start) / 1000).toFixed(0)} s (${(done / SECONDS).toFixed(0)}/s); heapUsed after GC ${(heapStart / MB).toFixed(1)} -> ${(heapEnd / MB).toFixed(1)} MB; rss ${rss.join(' ')} MB; peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    t.diagnostic(
+      `${done} requests in ${((Date.now() - start) / 1000).toFixed(0)} s (${(done / SECONDS).toFixed(0)}/s); heapUsed after GC ${(heapStart / MB).toFixed(1)} -> ${(heapEnd / MB).toFixed(1)} MB; rss ${rss.join(' ')} MB; peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+    );
     assert.deepEqual(errors, []);
     assert.ok(done > SECONDS * 50, `only ${done} requests`);
     assert.ok(heapStart > 0);

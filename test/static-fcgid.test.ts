@@ -45,7 +45,9 @@ function openToEveryone(path: string): void {
 
 function bundleApp(outfile: string): void {
   const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/static-fcgid-app.ts', outfile], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`bundle failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
 }
@@ -75,27 +77,28 @@ describe('serveStatic behind Apache mod_fcgid (bundled app.fcgi from .htaccess)'
   const user = webUser();
   const get = (path: string, options?: HttpOptions) => fetchRaw(apache!.port, path, options);
 
-  before(async () => {
-    if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-    checkNodeRunnableBy(user);
-    tree = await makeStaticTree();
-    const big = randomBytes(BIG);
-    bigSha = createHash('sha256').update(big).digest('hex');
-    writeFileSync(join(tree.root, 'big.bin'), big);
-    openToEveryone(tree.dir);
-    deploy = await createDeployDir('fcgi-static-fcgid-');
-    const www = deploy.mkdir('www');
-    const home = deploy.mkdir('home', user);
-    const ipc = deploy.mkdir('fcgid', user);
-    slashPort = await freePort();
-    bundleApp(join(www, 'app.fcgi'));
-    writeFileSync(join(www, '.htaccess'), HTACCESS);
-    apache = await startApache(deploy, {
-      mpm: 'event',
-      modules: ['rewrite', 'fcgid'],
-      docRoot: www,
-      user,
-      extra: `FcgidIPCDir ${ipc}
+  before(
+    async () => {
+      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
+      checkNodeRunnableBy(user);
+      tree = await makeStaticTree();
+      const big = randomBytes(BIG);
+      bigSha = createHash('sha256').update(big).digest('hex');
+      writeFileSync(join(tree.root, 'big.bin'), big);
+      openToEveryone(tree.dir);
+      deploy = await createDeployDir('fcgi-static-fcgid-');
+      const www = deploy.mkdir('www');
+      const home = deploy.mkdir('home', user);
+      const ipc = deploy.mkdir('fcgid', user);
+      slashPort = await freePort();
+      bundleApp(join(www, 'app.fcgi'));
+      writeFileSync(join(www, '.htaccess'), HTACCESS);
+      apache = await startApache(deploy, {
+        mpm: 'event',
+        modules: ['rewrite', 'fcgid'],
+        docRoot: www,
+        user,
+        extra: `FcgidIPCDir ${ipc}
 FcgidProcessTableFile ${join(ipc, 'shm')}
 FcgidInitialEnv PATH ${APP_PATH}
 FcgidInitialEnv HOME ${home}
@@ -108,14 +111,19 @@ Listen 127.0.0.1:${slashPort}
   AllowEncodedSlashes NoDecode
 </VirtualHost>
 `,
-    });
-  }, { timeout: 40_000 });
+      });
+    },
+    { timeout: 40_000 },
+  );
 
-  after(async () => {
-    await apache?.stop();
-    await deploy?.remove();
-    await tree?.remove();
-  }, { timeout: 30_000 });
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+      await tree?.remove();
+    },
+    { timeout: 30_000 },
+  );
 
   it('a plain file: body, Content-Type, Content-Length, ETag, Last-Modified', { timeout: 15_000 }, async () => {
     const r = await get('/hello.txt');
@@ -157,7 +165,9 @@ Listen 127.0.0.1:${slashPort}
     assert.equal(suffix.body.toString(), tree!.rangeText.slice(95));
   });
 
-  it('If-Range: the exact Last-Modified gets the range, an older date or a weak ETag the whole file', { timeout: 15_000 }, async () => {
+  it('If-Range: the exact Last-Modified gets the range, an older date or a weak ETag the whole file', {
+    timeout: 15_000,
+  }, async () => {
     const lastModified = tree!.mtime.toUTCString();
     const ok = await get('/range.txt', { headers: { range: 'bytes=0-4', 'if-range': lastModified } });
     assert.equal(ok.status, 206);
@@ -179,7 +189,10 @@ Listen 127.0.0.1:${slashPort}
     assert.match(type, /^multipart\/byteranges; boundary=/);
     assert.equal(Number(r.headers['content-length']), r.body.length);
     // The app's part headers (Apache's byterange filter would write `Content-type:`).
-    assert.match(r.body.toString('latin1'), /\r\nContent-Type: text\/plain; charset=utf-8\r\nContent-Range: bytes 0-1\/100\r\n/);
+    assert.match(
+      r.body.toString('latin1'),
+      /\r\nContent-Type: text\/plain; charset=utf-8\r\nContent-Range: bytes 0-1\/100\r\n/,
+    );
     assert.deepEqual(parseByteranges(r.body, type), [
       { range: 'bytes 0-1/100', data: tree!.rangeText.slice(0, 2) },
       { range: 'bytes 50-54/100', data: tree!.rangeText.slice(50, 55) },
@@ -204,7 +217,9 @@ Listen 127.0.0.1:${slashPort}
     assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
   });
 
-  it('a directory without its slash: 301 to the URL the client used plus /; with it, index.html', { timeout: 15_000 }, async (t) => {
+  it('a directory without its slash: 301 to the URL the client used plus /; with it, index.html', {
+    timeout: 15_000,
+  }, async (t) => {
     const here = `(http://127\\.0\\.0\\.1:${apache!.port})?`;
     const r = await get('/sub?x=1');
     assert.equal(r.status, 301);
@@ -232,13 +247,29 @@ Listen 127.0.0.1:${slashPort}
     }
   });
 
-  it('encoded traversal never serves anything outside the root (Apache\'s refusal or the app\'s)', { timeout: 20_000 }, async (t) => {
+  it("encoded traversal never serves anything outside the root (Apache's refusal or the app's)", {
+    timeout: 20_000,
+  }, async (t) => {
     const seen: string[] = [];
-    for (const path of ['/../outside/secret.txt', '/%2e%2e/outside/secret.txt', '/%2E%2E/outside/secret.txt',
-      '/..%2foutside%2fsecret.txt', '/%2e%2e%2foutside%2fsecret.txt', '/%252e%252e/outside/secret.txt',
-      '/%252e%252e%252foutside%252fsecret.txt', '/sub/..%2f..%2foutside/secret.txt', '/..%5coutside%5csecret.txt',
-      '/%c0%ae%c0%ae/outside/secret.txt', '/..%2f..%2f..%2f..%2fetc%2fpasswd', '/%00', '/link-out.txt',
-      '/dir-out/secret.txt', '/link-prefix.txt', '/..%2froot-evil%2fsecret.txt', '/sub/../.hidden']) {
+    for (const path of [
+      '/../outside/secret.txt',
+      '/%2e%2e/outside/secret.txt',
+      '/%2E%2E/outside/secret.txt',
+      '/..%2foutside%2fsecret.txt',
+      '/%2e%2e%2foutside%2fsecret.txt',
+      '/%252e%252e/outside/secret.txt',
+      '/%252e%252e%252foutside%252fsecret.txt',
+      '/sub/..%2f..%2foutside/secret.txt',
+      '/..%5coutside%5csecret.txt',
+      '/%c0%ae%c0%ae/outside/secret.txt',
+      '/..%2f..%2f..%2f..%2fetc%2fpasswd',
+      '/%00',
+      '/link-out.txt',
+      '/dir-out/secret.txt',
+      '/link-prefix.txt',
+      '/..%2froot-evil%2fsecret.txt',
+      '/sub/../.hidden',
+    ]) {
       const r = await get(path);
       // Apache's own error pages name the server; the app's do not.
       seen.push(`${path} ${r.status} ${refusedBy(r.body)}`);
@@ -254,8 +285,13 @@ Listen 127.0.0.1:${slashPort}
   });
 
   it('with AllowEncodedSlashes NoDecode, ..%2f reaches the app, which refuses it', { timeout: 15_000 }, async () => {
-    for (const path of ['/..%2foutside%2fsecret.txt', '/%2e%2e%2foutside%2fsecret.txt', '/sub/..%2f..%2foutside/secret.txt',
-      '/..%2F..%2F..%2F..%2Fetc%2Fpasswd', '/..%2froot-evil%2fsecret.txt']) {
+    for (const path of [
+      '/..%2foutside%2fsecret.txt',
+      '/%2e%2e%2foutside%2fsecret.txt',
+      '/sub/..%2f..%2foutside/secret.txt',
+      '/..%2F..%2F..%2F..%2Fetc%2Fpasswd',
+      '/..%2froot-evil%2fsecret.txt',
+    ]) {
       const r = await fetchRaw(slashPort, path);
       assert.equal(refusedBy(r.body), 'app', `${path}: ${r.status} ${r.body}`);
       assert.equal(r.status, 403, path);

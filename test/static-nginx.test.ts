@@ -20,10 +20,16 @@ const GB = 1024 * 1024 * 1024;
 const MARKS = [0, 65_532, 256 * 1024 - 3, 512 * 1024 * 1024, GB - 8]; // two straddle chunk and record boundaries
 const mark = (offset: number) => Buffer.from(`M${(offset % 1e7).toString().padStart(7, '0')}`);
 
-interface MemReport { baseline: { rss: number }; peak: { rss: number; external: number }; now: { rss: number } }
+interface MemReport {
+  baseline: { rss: number };
+  peak: { rss: number; external: number };
+  now: { rss: number };
+}
 
 /** The app as a child with IPC (to ask it for its memory samples). */
-async function startStaticApp(root: string): Promise<{ child: ChildProcess; socket: string; dir: string; ask(msg: string): Promise<MemReport> }> {
+async function startStaticApp(
+  root: string,
+): Promise<{ child: ChildProcess; socket: string; dir: string; ask(msg: string): Promise<MemReport> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-static-app-'));
   const socket = join(dir, 'app.sock');
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/fixtures/static/big-file-app.ts'], {
@@ -33,21 +39,27 @@ async function startStaticApp(root: string): Promise<{ child: ChildProcess; sock
   });
   let err = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => { if (err.length < 100_000) err += s; });
-  await waitForListener(socket, 20_000, () => (child.exitCode !== null ? `app exited: ${err}` : null));
-  const ask = (msg: string) => new Promise<MemReport>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer to ${msg}`)), 5000);
-    child.once('message', (m) => {
-      clearTimeout(t);
-      resolve(m as MemReport);
-    });
-    child.send(msg);
+  child.stderr!.on('data', (s: string) => {
+    if (err.length < 100_000) err += s;
   });
+  await waitForListener(socket, 20_000, () => (child.exitCode !== null ? `app exited: ${err}` : null));
+  const ask = (msg: string) =>
+    new Promise<MemReport>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer to ${msg}`)), 5000);
+      child.once('message', (m) => {
+        clearTimeout(t);
+        resolve(m as MemReport);
+      });
+      child.send(msg);
+    });
   return { child, socket, dir, ask };
 }
 
 /** Streams a GET through nginx, keeping only the length and the bytes at MARKS. */
-function download(port: number, path: string): Promise<{ status: number; length: number; marks: Map<number, Buffer>; ms: number }> {
+function download(
+  port: number,
+  path: string,
+): Promise<{ status: number; length: number; marks: Map<number, Buffer>; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 30_000 }, (res) => {
@@ -57,7 +69,8 @@ function download(port: number, path: string): Promise<{ status: number; length:
         for (const m of MARKS) {
           const from = Math.max(m, length);
           const to = Math.min(m + 8, length + chunk.length);
-          if (from < to) marks.set(m, Buffer.concat([marks.get(m) ?? Buffer.alloc(0), chunk.subarray(from - length, to - length)]));
+          if (from < to)
+            marks.set(m, Buffer.concat([marks.get(m) ?? Buffer.alloc(0), chunk.subarray(from - length, to - length)]));
         }
         length += chunk.length;
       });
@@ -99,7 +112,7 @@ describe('serveStatic behind nginx', { skip, timeout: 120_000 }, () => {
     await tree?.remove();
   });
 
-  it('downloads a 1 GB file whole with the app\'s RSS growth under 64 MB', { timeout: 90_000 }, async (t) => {
+  it("downloads a 1 GB file whole with the app's RSS growth under 64 MB", { timeout: 90_000 }, async (t) => {
     await app!.ask('reset');
     const r = await download(nginx!.port, '/big.bin');
     const mem = await app!.ask('report');
@@ -108,8 +121,10 @@ describe('serveStatic behind nginx', { skip, timeout: 120_000 }, () => {
     for (const m of MARKS) assert.deepEqual(r.marks.get(m), mark(m), `bytes at ${m}`);
     const growth = mem.peak.rss - mem.baseline.rss;
     const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
-    t.diagnostic(`1 GB through nginx in ${r.ms} ms (${(GB / 1048576 / (r.ms / 1000)).toFixed(0)} MB/s); app RSS baseline ` +
-      `${mb(mem.baseline.rss)}, peak ${mb(mem.peak.rss)} (growth ${mb(growth)}), external+arrayBuffers at peak ${mb(mem.peak.external)}`);
+    t.diagnostic(
+      `1 GB through nginx in ${r.ms} ms (${(GB / 1048576 / (r.ms / 1000)).toFixed(0)} MB/s); app RSS baseline ` +
+        `${mb(mem.baseline.rss)}, peak ${mb(mem.peak.rss)} (growth ${mb(growth)}), external+arrayBuffers at peak ${mb(mem.peak.external)}`,
+    );
     assert.ok(growth < 64 * 1048576, `RSS grew by ${mb(growth)}`);
     assert.equal(nginx!.errorLog().match(/upstream (sent|prematurely)/g), null, nginx!.errorLog());
   });
@@ -123,9 +138,19 @@ describe('serveStatic behind nginx', { skip, timeout: 120_000 }, () => {
   });
 
   it('hostile paths through nginx never reach outside the root', async () => {
-    for (const path of ['/../outside/secret.txt', '/%2e%2e/outside/secret.txt', '/..%2foutside%2fsecret.txt',
-      '/%252e%252e/outside/secret.txt', '/..%5coutside%5csecret.txt', '/%c0%ae%c0%ae/outside/secret.txt',
-      '/link-out.txt', '/dir-out/secret.txt', '/.git/config', '/.hidden', '/%00']) {
+    for (const path of [
+      '/../outside/secret.txt',
+      '/%2e%2e/outside/secret.txt',
+      '/..%2foutside%2fsecret.txt',
+      '/%252e%252e/outside/secret.txt',
+      '/..%5coutside%5csecret.txt',
+      '/%c0%ae%c0%ae/outside/secret.txt',
+      '/link-out.txt',
+      '/dir-out/secret.txt',
+      '/.git/config',
+      '/.hidden',
+      '/%00',
+    ]) {
       const r = await fetchRaw(nginx!.port, path);
       assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status}`);
       assert.ok(!r.body.toString().includes(SECRET), path);

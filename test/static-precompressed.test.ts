@@ -9,8 +9,12 @@ import { withApp, type Get } from './fixtures/static/harness.js';
 import { makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
 let tree: StaticTree;
-before(async () => { tree = await makeStaticTree(); });
-after(async () => { await tree.remove(); });
+before(async () => {
+  tree = await makeStaticTree();
+});
+after(async () => {
+  await tree.remove();
+});
 
 function serveWith(options: ServeStaticOptions, fn: (get: Get) => Promise<void>): Promise<void> {
   return withApp(createApp().use(serveStatic(tree.root, options)), fn);

@@ -11,8 +11,12 @@ import { fetchFcgi, withApp, type Get } from './fixtures/static/harness.js';
 import { SECRET, makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
 let tree: StaticTree;
-before(async () => { tree = await makeStaticTree(); });
-after(async () => { await tree.remove(); });
+before(async () => {
+  tree = await makeStaticTree();
+});
+after(async () => {
+  await tree.remove();
+});
 
 /** Paths that fell through serveStatic (next() without an error), for the current app. */
 let fell: string[] = [];
@@ -184,14 +188,18 @@ describe('serveStatic: index, redirects, extensions', { timeout: 30_000 }, () =>
   });
 
   it('mounted: /static redirects to /static/ and serves under it', async () => {
-    await serveWith({}, async (get) => {
-      const r = await get('/static');
-      assert.equal(r.status, 301);
-      assert.equal(r.h('location'), '/static/');
-      assert.equal((await get('/static/')).text, '<h1>home</h1>\n');
-      assert.equal((await get('/static/hello.txt')).text, 'hello world\n');
-      assert.equal((await get('/static/sub')).h('location'), '/static/sub/');
-    }, '/static');
+    await serveWith(
+      {},
+      async (get) => {
+        const r = await get('/static');
+        assert.equal(r.status, 301);
+        assert.equal(r.h('location'), '/static/');
+        assert.equal((await get('/static/')).text, '<h1>home</h1>\n');
+        assert.equal((await get('/static/hello.txt')).text, 'hello world\n');
+        assert.equal((await get('/static/sub')).h('location'), '/static/sub/');
+      },
+      '/static',
+    );
   });
 
   it('index: false and index arrays; redirect: false falls through', async () => {
@@ -254,11 +262,13 @@ describe('serveStatic: methods, fallthrough, headers', { timeout: 30_000 }, () =
     const app = createApp();
     const seen: number[] = [];
     app.use(serveStatic(tree.root));
-    app.use((err: { status: number }, _req: unknown, res: { statusCode: number; end(s: string): void }, _next: unknown) => {
-      seen.push(err.status);
-      res.statusCode = err.status;
-      res.end(`handled ${err.status}`);
-    });
+    app.use(
+      (err: { status: number }, _req: unknown, res: { statusCode: number; end(s: string): void }, _next: unknown) => {
+        seen.push(err.status);
+        res.statusCode = err.status;
+        res.end(`handled ${err.status}`);
+      },
+    );
     await withApp(app, async (get) => {
       assert.equal((await get('/../x')).text, 'handled 403');
       assert.equal((await get('/%00')).text, 'handled 400');
@@ -301,19 +311,22 @@ describe('serveStatic: methods, fallthrough, headers', { timeout: 30_000 }, () =
 
   it('setHeaders runs first with (res, path, stat); what it sets is kept', async () => {
     const calls: string[] = [];
-    await serveWith({
-      setHeaders: (res, path, stat) => {
-        calls.push(`${path.slice(tree.root.length)} ${stat.size}`);
-        res.setHeader('X-Served-By', 'static');
-        res.setHeader('Cache-Control', 'no-store');
-        res.setHeader('Content-Type', 'text/x-custom');
+    await serveWith(
+      {
+        setHeaders: (res, path, stat) => {
+          calls.push(`${path.slice(tree.root.length)} ${stat.size}`);
+          res.setHeader('X-Served-By', 'static');
+          res.setHeader('Cache-Control', 'no-store');
+          res.setHeader('Content-Type', 'text/x-custom');
+        },
       },
-    }, async (get) => {
-      const r = await get('/hello.txt');
-      assert.equal(r.h('x-served-by'), 'static');
-      assert.equal(r.h('cache-control'), 'no-store');
-      assert.equal(r.h('content-type'), 'text/x-custom');
-    });
+      async (get) => {
+        const r = await get('/hello.txt');
+        assert.equal(r.h('x-served-by'), 'static');
+        assert.equal(r.h('cache-control'), 'no-store');
+        assert.equal(r.h('content-type'), 'text/x-custom');
+      },
+    );
     assert.deepEqual(calls, ['/hello.txt 12']);
   });
 

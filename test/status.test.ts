@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  FcgiClient, createApp, createFcgiServer, status, type FcgiServer, type Handler, type StatusReport,
+  FcgiClient,
+  createApp,
+  createFcgiServer,
+  status,
+  type FcgiServer,
+  type Handler,
+  type StatusReport,
 } from '@fcgi/core';
 
 let dir = '';
@@ -98,7 +104,9 @@ describe('status()', { timeout: 30_000 }, () => {
     assert.equal(done.active, 1);
   });
 
-  it('other methods get 405; custom paths; paths it does not own go on to the next handler', { timeout: 10_000 }, async () => {
+  it('other methods get 405; custom paths; paths it does not own go on to the next handler', {
+    timeout: 10_000,
+  }, async () => {
     const app = createApp();
     app.use(status({ path: '/fpm-status', pingPath: '/alive', pingResponse: 'ok' }));
     app.use((_req, res) => {

@@ -39,33 +39,52 @@ async function load(port: number, path: string, total: number, concurrency: numb
   const statuses: number[] = [];
   const pids = new Set<number>();
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) {
-      next++;
-      const r = await getJson<{ pid: number }>(port, path);
-      statuses.push(r.status);
-      if (r.status === 200) pids.add(r.body.pid);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const r = await getJson<{ pid: number }>(port, path);
+        statuses.push(r.status);
+        if (r.status === 200) pids.add(r.body.pid);
+      }
+    }),
+  );
   return { statuses, pids };
 }
 
-async function pool(name: string, listen: string | null, upstream: string, env: Record<string, string> = {}, command?: string[]) {
+async function pool(
+  name: string,
+  listen: string | null,
+  upstream: string,
+  env: Record<string, string> = {},
+  command?: string[],
+) {
   const app = await startAppChild({
-    ...(listen ? { listen } : {}), options: { workers: 2 }, env, command,
+    ...(listen ? { listen } : {}),
+    options: { workers: 2 },
+    env,
+    command,
     waitFor: listen ? (listen.startsWith('/') ? listen : Number(listen.split(':')[1])) : upstream.slice(5),
   });
   apps.push(app);
   const nginx = await startNginxFront([upstream]);
   fronts.push(nginx);
   // Both workers up (the primary listens before they are).
-  await until(async () => (await getJson<Status>(nginx.port, '/status?json')).body.workers?.length === 2, 15_000, `${name}: two workers`);
+  await until(
+    async () => (await getJson<Status>(nginx.port, '/status?json')).body.workers?.length === 2,
+    15_000,
+    `${name}: two workers`,
+  );
   return { app, nginx, port: nginx.port };
 }
 
 async function drainOnSigterm(app: AppChild, port: number, workerPids: number[]): Promise<void> {
   const burst = Array.from({ length: 10 }, () => getJson<{ waited: number }>(port, '/slow?ms=1000'));
-  await until(async () => ((await getJson<Status>(port, '/status?json')).body.active ?? 0) >= 11, 10_000, 'the burst in flight');
+  await until(
+    async () => ((await getJson<Status>(port, '/status?json')).body.active ?? 0) >= 11,
+    10_000,
+    'the burst in flight',
+  );
   signalPid(app.pid, 'SIGTERM');
   for (const r of await Promise.all(burst)) {
     assert.equal(r.status, 200, r.raw);
@@ -76,11 +95,16 @@ async function drainOnSigterm(app: AppChild, port: number, workerPids: number[])
 }
 
 describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 180_000 }, () => {
-  it('unix socket: two pids serve; a killed worker is replaced; status shows the pool; SIGTERM drains', { timeout: 60_000 }, async () => {
+  it('unix socket: two pids serve; a killed worker is replaced; status shows the pool; SIGTERM drains', {
+    timeout: 60_000,
+  }, async () => {
     const socket = join(dir, 'unix.sock');
     const { app, port, nginx } = await pool('unix', socket, `unix:${socket}`);
     const { statuses, pids } = await load(port, '/echo', 40, 8);
-    assert.ok(statuses.every((s) => s === 200), `statuses: ${statuses.join(',')}`);
+    assert.ok(
+      statuses.every((s) => s === 200),
+      `statuses: ${statuses.join(',')}`,
+    );
     assert.equal(pids.size, 2, `served by ${[...pids].join(', ')}`);
     assert.ok(!pids.has(app.pid), 'the primary serves no request');
 
@@ -88,20 +112,30 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     assert.equal(st.body.mode, 'cluster');
     assert.deepEqual(st.body.workers.map((w) => w.pid).sort(), [...pids].sort());
     assert.ok(st.body.requests >= 41, `pool total ${st.body.requests}`);
-    assert.equal(st.body.requests, st.body.workers.reduce((n, w) => n + w.requests, 0));
+    assert.equal(
+      st.body.requests,
+      st.body.workers.reduce((n, w) => n + w.requests, 0),
+    );
     const text = (await getJson(port, '/status')).raw;
     assert.match(text, /^mode: +cluster\n/);
     assert.match(text, /\nworkers: +2\n/);
 
     const [victim] = [...pids];
     signalPid(victim, 'SIGKILL');
-    await until(async () => {
-      const b = (await getJson<Status>(port, '/status?json')).body;
-      return b.workers?.length === 2 && !b.workers.some((w) => w.pid === victim);
-    }, 15_000, 'a replacement worker');
+    await until(
+      async () => {
+        const b = (await getJson<Status>(port, '/status?json')).body;
+        return b.workers?.length === 2 && !b.workers.some((w) => w.pid === victim);
+      },
+      15_000,
+      'a replacement worker',
+    );
     assert.match(app.stderr(), new RegExp(`worker ${victim} exited \\(SIGKILL\\); starting another`));
     const after = await load(port, '/echo', 20, 4);
-    assert.ok(after.statuses.every((s) => s === 200), `after the kill: ${after.statuses.join(',')}`);
+    assert.ok(
+      after.statuses.every((s) => s === 200),
+      `after the kill: ${after.statuses.join(',')}`,
+    );
     assert.ok(!after.pids.has(victim));
     const now = (await getJson<Status>(port, '/status?json')).body;
     assert.equal(now.restarts, 1);
@@ -124,7 +158,8 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
   });
 
   it('fd 0 from spawn-fcgi: the primary shares it with two workers; SIGTERM drains', {
-    timeout: 60_000, skip: skipUnless(findBinary('spawn-fcgi'), 'spawn-fcgi'),
+    timeout: 60_000,
+    skip: skipUnless(findBinary('spawn-fcgi'), 'spawn-fcgi'),
   }, async () => {
     const socket = join(dir, 'spawned.sock');
     // -n: spawn-fcgi execs node in place, so the pid we hold is the primary's.
@@ -138,7 +173,9 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
 
   it('FCGI_MAX_REQUESTS_PER_PROCESS=5: workers recycle under load, no request fails', { timeout: 60_000 }, async () => {
     const socket = join(dir, 'recycle.sock');
-    const { app, port, nginx } = await pool('recycle', socket, `unix:${socket}`, { FCGI_MAX_REQUESTS_PER_PROCESS: '5' });
+    const { app, port, nginx } = await pool('recycle', socket, `unix:${socket}`, {
+      FCGI_MAX_REQUESTS_PER_PROCESS: '5',
+    });
     // A recycling worker serves on until its replacement is ready (a tsx start takes about a
     // second), so the count is soft: load goes on until both first workers have been replaced.
     const first = (await getJson<Status>(port, '/status?json')).body.workers.map((w) => w.pid);
@@ -150,7 +187,10 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
       statuses.push(...r.statuses);
       for (const p of r.pids) pids.add(p);
     }
-    assert.ok(statuses.every((s) => s === 200), `statuses: ${statuses.join(',')}`);
+    assert.ok(
+      statuses.every((s) => s === 200),
+      `statuses: ${statuses.join(',')}`,
+    );
     assert.ok(!first.some(alive), `the first workers (${first.join(', ')}) recycled and exited`);
     assert.ok(pids.size >= 3, `${statuses.length} requests served by ${pids.size} pids`);
     const st = await getJson<Status>(port, '/status?json');
@@ -163,7 +203,9 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     assert.deepEqual(await app.exit, { code: 0, signal: null });
   });
 
-  it('idleTimeout: once every worker has been idle that long, the whole pool exits 0', { timeout: 30_000 }, async () => {
+  it('idleTimeout: once every worker has been idle that long, the whole pool exits 0', {
+    timeout: 30_000,
+  }, async () => {
     const socket = join(dir, 'idle.sock');
     const { app, port } = await pool('idle', socket, `unix:${socket}`, { FCGI_IDLE_TIMEOUT: '700' });
     const { pids } = await load(port, '/echo', 10, 2);

@@ -9,8 +9,10 @@ app.get('/', (_req, res) => {
 app.get('/json', (_req, res) => {
   res.json({ hello: 'world', id: 42, tags: ['a', 'b'] });
 });
-createFcgiServer(app).listen(process.argv[2]).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+createFcgiServer(app)
+  .listen(process.argv[2])
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 process.on('SIGTERM', () => process.exit(0));

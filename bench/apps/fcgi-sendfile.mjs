@@ -8,8 +8,10 @@ const file = process.env.BENCH_FILE;
 const app = createApp();
 app.set('sendfile offload', { header: 'X-Accel-Redirect', map: { [dirname(file)]: '/_offload/' } });
 app.use((_req, res) => res.sendFile(basename(file), { root: dirname(file) }));
-createFcgiServer(app).listen(process.argv[2]).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+createFcgiServer(app)
+  .listen(process.argv[2])
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 process.on('SIGTERM', () => process.exit(0));

@@ -2,10 +2,13 @@
 // 2) worker processes. The primary's lifecycle handles SIGTERM (drains the workers, then exits).
 import { serve } from '@fcgi/core';
 
-serve((_req, res) => {
-  res.setHeader('Content-Type', 'text/plain');
-  res.end('Hello World\n');
-}, { target: process.argv[2], workers: Number(process.env.BENCH_WORKERS ?? 2) }).catch((err) => {
+serve(
+  (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('Hello World\n');
+  },
+  { target: process.argv[2], workers: Number(process.env.BENCH_WORKERS ?? 2) },
+).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -37,7 +37,9 @@ export function proxyLocation(path, name, { extra = '' } = {}) {
 }
 
 function config(dir, port, { upstreams = '', locations, http = '' }) {
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${join(dir, k)};`).join('\n');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((k) => `  ${k}_temp_path ${join(dir, k)};`)
+    .join('\n');
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -69,7 +71,10 @@ export async function startNginx(site) {
   await writeFile(conf, config(dir, port, site));
   let proc;
   try {
-    proc = await startProcess(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { listen: port, startMs: 10_000 });
+    proc = await startProcess(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], {
+      listen: port,
+      startMs: 10_000,
+    });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;

@@ -64,7 +64,11 @@ function kill(pid, signal) {
  * Starts `cmd args`; resolves once `listen` (socket path or port) accepts. `stop()` sends SIGTERM,
  * then SIGKILL after `graceMs`, to the process and every process below it, by pid.
  */
-export async function startProcess(cmd, args, { listen, env = process.env, cwd, startMs = 15_000, graceMs = 3000, detached = false } = {}) {
+export async function startProcess(
+  cmd,
+  args,
+  { listen, env = process.env, cwd, startMs = 15_000, graceMs = 3000, detached = false } = {},
+) {
   const child = spawn(cmd, args, { env, cwd, detached, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (s) => {

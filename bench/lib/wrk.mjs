@@ -9,7 +9,9 @@ function unit(n, u) {
 
 /** Runs wrk against `url`; resolves { rps, requests, errors, p50, p99 } (latencies in ms). */
 export async function wrk(url, { seconds, connections = 50 }) {
-  const r = await run(WRK, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { ms: (seconds + 30) * 1000 });
+  const r = await run(WRK, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+    ms: (seconds + 30) * 1000,
+  });
   if (r.code !== 0) throw new Error(`wrk exited ${r.code}: ${r.stderr}${r.stdout}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
   if (!Number.isFinite(rps)) throw new Error(`no Requests/sec in wrk's output: ${r.stdout}`);

@@ -103,7 +103,10 @@ export interface AppProcess {
 }
 
 /** Starts `file` (relative to the repo root) with FCGI_LISTEN on a fresh unix socket; waits until it accepts. */
-export async function startApp(file: string, options: { startMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<AppProcess> {
+export async function startApp(
+  file: string,
+  options: { startMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<AppProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-app-'));
   const socket = join(dir, 'app.sock');
   const child = spawn(process.execPath, ['--import', 'tsx', file], {

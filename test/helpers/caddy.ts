@@ -34,7 +34,11 @@ export function caddyfile(dir: string, port: number, site: string): string {
 
 http://127.0.0.1:${port} {
 	bind 127.0.0.1
-${site.trimEnd().split('\n').map((l) => `\t${l}`).join('\n')}
+${site
+  .trimEnd()
+  .split('\n')
+  .map((l) => `\t${l}`)
+  .join('\n')}
 }
 `;
 }
@@ -73,7 +77,8 @@ export async function startCaddy(deploy: DeployDir, site: string): Promise<Caddy
       await waitForListener(port, 15_000, () =>
         child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
           ? `caddy exited before listening: ${output()}`
-          : null);
+          : null,
+      );
       return caddy;
     } catch (e) {
       lastError = e as Error;

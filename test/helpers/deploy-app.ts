@@ -18,7 +18,9 @@ export interface RunAs {
 /** Debian's www-data from /etc/passwd when this process is root; null otherwise (servers keep our user). */
 export function webUser(): RunAs | null {
   if (process.getuid?.() !== 0) return null;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('www-data:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('www-data:'));
   if (!line) throw new Error('running as root but there is no www-data user to run the web server as');
   const [, , uid, gid] = line.split(':');
   return { name: 'www-data', uid: Number(uid), gid: Number(gid) };
@@ -26,7 +28,8 @@ export function webUser(): RunAs | null {
 
 /** PATH for the app: this Node's directory first, so `#!/usr/bin/env node` finds the same Node. */
 export const APP_PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']
-  .filter((d, i, all) => all.indexOf(d) === i).join(':');
+  .filter((d, i, all) => all.indexOf(d) === i)
+  .join(':');
 
 export interface DeployDir {
   /** Mode 755, as is every directory the helpers make in it. */
@@ -56,7 +59,9 @@ export async function createDeployDir(prefix: string): Promise<DeployDir> {
 /** Bundles test/fixtures/matrix-app.ts into `outfile` with scripts/bundle.mjs (mode 755). */
 export function bundleMatrixApp(outfile: string): void {
   const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/matrix-app.ts', outfile], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`bundle failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
 }
@@ -76,8 +81,10 @@ export function checkNodeRunnableBy(user: RunAs | null): void {
   if (!user) return;
   const r = spawnSync(process.execPath, ['-e', '0'], { uid: user.uid, gid: user.gid, timeout: 10_000 });
   if (r.status !== 0) {
-    throw new Error(`${user.name} cannot run ${process.execPath} (${r.error?.message ?? r.status}): ` +
-      'every directory above it must be searchable by that user');
+    throw new Error(
+      `${user.name} cannot run ${process.execPath} (${r.error?.message ?? r.status}): ` +
+        'every directory above it must be searchable by that user',
+    );
   }
 }
 
@@ -92,7 +99,12 @@ export interface RunningApp {
  * Starts the bundled `file` itself (its shebang finds node on PATH) with FCGI_LISTEN=`listen`
  * (a socket path or 127.0.0.1:port), as `user` when given; resolves once it accepts connections.
  */
-export async function startBundledApp(file: string, listen: string, user: RunAs | null, home: string): Promise<RunningApp> {
+export async function startBundledApp(
+  file: string,
+  listen: string,
+  user: RunAs | null,
+  home: string,
+): Promise<RunningApp> {
   const child = spawn(file, [], {
     cwd: dirname(file),
     env: { PATH: APP_PATH, HOME: home, FCGI_LISTEN: listen },

@@ -58,7 +58,10 @@ function patternSha256(n: number): string {
 }
 
 /** A GET whose body is hashed as it streams (50 MB need not sit in memory). */
-function fetchDigest(port: number, path: string): Promise<{ status: number; headers: Record<string, unknown>; length: number; sha256: string }> {
+function fetchDigest(
+  port: number,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; length: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, agent, timeout: 30_000 }, (res) => {
       const h = createHash('sha256');
@@ -68,7 +71,9 @@ function fetchDigest(port: number, path: string): Promise<{ status: number; head
         length += c.length;
       });
       res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, length, sha256: h.digest('hex') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, length, sha256: h.digest('hex') }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', reject);
@@ -91,7 +96,8 @@ function rawExchange(port: number, request: string): Promise<Buffer> {
 
 /** Registers the matrix checks for every mount (call inside a describe). */
 export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], options: MatrixOptions = {}): void {
-  const fetch = (path: string, o: HttpOptions = {}): Promise<HttpResult> => fetchRaw(front.port(), path, { agent, ...o });
+  const fetch = (path: string, o: HttpOptions = {}): Promise<HttpResult> =>
+    fetchRaw(front.port(), path, { agent, ...o });
   const echo = async (path: string, o: HttpOptions = {}): Promise<Echo> => {
     const r = await fetch(path, o);
     assert.equal(r.status, 200, `${path}: ${r.body.toString().slice(0, 500)}`);
@@ -119,7 +125,9 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
     it(`${at}: POST of a form body`, { timeout: 15_000 }, async () => {
       const body = Buffer.from('name=Zo%C3%AB&tag=a&tag=b+c');
       const e = await echo(`${base}/echo`, {
-        method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       });
       assert.equal(e.method, 'POST');
       assert.deepEqual(e.form, { name: 'Zoë', tag: ['a', 'b c'] });
@@ -131,14 +139,20 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
     it(`${at}: POST of a JSON body`, { timeout: 15_000 }, async () => {
       const doc = { list: [1, 2, 3], text: 'Zoë ☃', nested: { ok: true } };
       const e = await echo(`${base}/echo`, {
-        method: 'POST', body: Buffer.from(JSON.stringify(doc)), headers: { 'Content-Type': 'application/json' },
+        method: 'POST',
+        body: Buffer.from(JSON.stringify(doc)),
+        headers: { 'Content-Type': 'application/json' },
       });
       assert.deepEqual(e.json, doc);
     });
 
     it(`${at}: a 5 MB upload arrives whole (length and SHA-256)`, { timeout: 30_000 }, async () => {
       const body = randomBytes(5 * 1024 * 1024);
-      const e = await echo(`${base}/echo`, { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } });
+      const e = await echo(`${base}/echo`, {
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       assert.equal(e.bodyLength, body.length);
       assert.equal(e.bodySha256, sha256(body));
       assert.equal(e.environ.CONTENT_LENGTH, String(body.length));
@@ -154,7 +168,9 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
       assert.equal(r.sha256, patternSha256(DOWNLOAD));
     });
 
-    it(`${at}: two Set-Cookie headers reach the client, the Cookie header reaches the app`, { timeout: 15_000 }, async () => {
+    it(`${at}: two Set-Cookie headers reach the client, the Cookie header reaches the app`, {
+      timeout: 15_000,
+    }, async () => {
       const r = await fetch(`${base}/cookies`, { headers: { Cookie: 'x=1; y=two' } });
       assert.equal(r.status, 200);
       assert.deepEqual(r.headers['set-cookie'], [`a=1; Path=${base || '/'}`, 'b=two; Path=/; HttpOnly']);
@@ -183,14 +199,20 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
     });
 
     it(`${at}: HEAD answers the header block and no body`, { timeout: 15_000 }, async () => {
-      const raw = await rawExchange(front.port(),
-        `HEAD ${base}/echo HTTP/1.1\r\nHost: 127.0.0.1:${front.port()}\r\nConnection: close\r\n\r\n`);
+      const raw = await rawExchange(
+        front.port(),
+        `HEAD ${base}/echo HTTP/1.1\r\nHost: 127.0.0.1:${front.port()}\r\nConnection: close\r\n\r\n`,
+      );
       const text = raw.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
       assert.match(text, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
       assert.ok(end > 0, 'a complete header block');
-      assert.equal(raw.length, end + 4, `nothing after the header block: ${JSON.stringify(text.slice(end + 4, end + 100))}`);
+      assert.equal(
+        raw.length,
+        end + 4,
+        `nothing after the header block: ${JSON.stringify(text.slice(end + 4, end + 100))}`,
+      );
     });
 
     it(`${at}: an unknown path is the app's 404`, { timeout: 15_000 }, async () => {
@@ -202,15 +224,23 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
     if (options.stderrNotLogged) {
       // A front that drops FCGI_STDERR: the error still becomes a 500 whose body keeps the
       // message from the client; what the front does with stderr is pinned, so a change shows.
-      it(`${at}: a handler error is a 500 (this front does not log FCGI_STDERR: ${options.stderrNotLogged})`, { timeout: 15_000 }, async () => {
+      it(`${at}: a handler error is a 500 (this front does not log FCGI_STDERR: ${options.stderrNotLogged})`, {
+        timeout: 15_000,
+      }, async () => {
         const id = randomBytes(6).toString('hex');
         const r = await fetch(`${base}/error?id=${id}`);
         assert.equal(r.status, 500);
         await new Promise((res) => setTimeout(res, 500));
-        assert.equal(front.log().includes(`matrix-app failure ${id}`), false, 'the front logs FCGI_STDERR now: make this the normal check');
+        assert.equal(
+          front.log().includes(`matrix-app failure ${id}`),
+          false,
+          'the front logs FCGI_STDERR now: make this the normal check',
+        );
       });
     } else {
-      it(`${at}: a handler error is a 500 and its message reaches the server's error log`, { timeout: 15_000 }, async () => {
+      it(`${at}: a handler error is a 500 and its message reaches the server's error log`, {
+        timeout: 15_000,
+      }, async () => {
         const id = randomBytes(6).toString('hex');
         const r = await fetch(`${base}/error?id=${id}`);
         assert.equal(r.status, 500);
@@ -222,11 +252,15 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
     }
 
     it(`${at}: a burst of ${burst} concurrent requests all succeed`, { timeout: 40_000 }, async () => {
-      const results = await Promise.allSettled(Array.from({ length: burst }, async (_, i) => {
-        const e = await echo(`${base}/echo?i=${i}`);
-        assert.equal(e.query.i, String(i));
-      }));
-      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`#${i}: ${(r.reason as Error).message}`] : []));
+      const results = await Promise.allSettled(
+        Array.from({ length: burst }, async (_, i) => {
+          const e = await echo(`${base}/echo?i=${i}`);
+          assert.equal(e.query.i, String(i));
+        }),
+      );
+      const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`#${i}: ${(r.reason as Error).message}`] : [],
+      );
       assert.deepEqual(failed, []);
     });
   }

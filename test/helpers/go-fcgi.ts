@@ -73,8 +73,16 @@ export async function startGoFcgi(buildMs = 120_000): Promise<GoFcgi> {
     const bin = join(dir, 'fcgi-echo');
     // GOPATH mode with no imports outside the standard library: nothing to download.
     const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GO111MODULE: 'off', GOFLAGS: '', GOPROXY: 'off',
-      GOPATH: join(CACHE, 'gopath'), GOCACHE: join(CACHE, 'gocache'), GOENV: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0',
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      GO111MODULE: 'off',
+      GOFLAGS: '',
+      GOPROXY: 'off',
+      GOPATH: join(CACHE, 'gopath'),
+      GOCACHE: join(CACHE, 'gocache'),
+      GOENV: 'off',
+      GOTOOLCHAIN: 'local',
+      CGO_ENABLED: '0',
     };
     await run(go, ['build', '-o', bin, SOURCE], env, buildMs);
     const socket = join(dir, 'go.sock');

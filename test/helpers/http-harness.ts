@@ -14,7 +14,9 @@ export interface TestServer {
 
 /** Runs `fn` against a server listening on a unix socket in a fresh temp dir; always closes both. */
 export async function withServer(
-  handler: Handler, fn: (s: TestServer) => Promise<void>, options: ServerOptions = {},
+  handler: Handler,
+  fn: (s: TestServer) => Promise<void>,
+  options: ServerOptions = {},
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-http-'));
   const path = join(dir, 'app.sock');
@@ -34,11 +36,24 @@ export async function withServer(
  */
 export function nginxParams(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = {
-    QUERY_STRING: '', REQUEST_METHOD: 'GET', CONTENT_TYPE: '', CONTENT_LENGTH: '',
-    SCRIPT_NAME: '/', REQUEST_URI: '/', DOCUMENT_URI: '/', DOCUMENT_ROOT: '/var/www/html',
-    SERVER_PROTOCOL: 'HTTP/1.1', REQUEST_SCHEME: 'http', GATEWAY_INTERFACE: 'CGI/1.1',
-    SERVER_SOFTWARE: 'nginx/1.22.1', REMOTE_ADDR: '127.0.0.1', REMOTE_PORT: '40000',
-    SERVER_ADDR: '127.0.0.1', SERVER_PORT: '80', SERVER_NAME: 'localhost', REDIRECT_STATUS: '200',
+    QUERY_STRING: '',
+    REQUEST_METHOD: 'GET',
+    CONTENT_TYPE: '',
+    CONTENT_LENGTH: '',
+    SCRIPT_NAME: '/',
+    REQUEST_URI: '/',
+    DOCUMENT_URI: '/',
+    DOCUMENT_ROOT: '/var/www/html',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_SCHEME: 'http',
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_SOFTWARE: 'nginx/1.22.1',
+    REMOTE_ADDR: '127.0.0.1',
+    REMOTE_PORT: '40000',
+    SERVER_ADDR: '127.0.0.1',
+    SERVER_PORT: '80',
+    SERVER_NAME: 'localhost',
+    REDIRECT_STATUS: '200',
     HTTP_HOST: 'localhost',
     ...extra,
   };
@@ -53,7 +68,12 @@ export interface Exchanged extends Reply {
 }
 
 /** One request on a fresh connection (no KEEP_CONN); resolves with what came back by END_REQUEST. */
-export async function send(path: string, params: Record<string, string>, body?: Uint8Array, ms = 5000): Promise<Exchanged> {
+export async function send(
+  path: string,
+  params: Record<string, string>,
+  body?: Uint8Array,
+  ms = 5000,
+): Promise<Exchanged> {
   const client = await RawClient.connect(path);
   try {
     client.sendRequest(1, params, body);
@@ -66,7 +86,8 @@ export async function send(path: string, params: Record<string, string>, body?: 
 
 /** parseCgi, also for an empty header block (stdout starting with the empty line). */
 export function splitCgi(stdout: Buffer): ReturnType<typeof parseCgi> {
-  if (stdout.subarray(0, 2).toString('latin1') === '\r\n') return { status: 200, headers: {}, body: stdout.subarray(2) };
+  if (stdout.subarray(0, 2).toString('latin1') === '\r\n')
+    return { status: 200, headers: {}, body: stdout.subarray(2) };
   return parseCgi(stdout);
 }
 

@@ -63,10 +63,12 @@ export async function startAppChild(o: AppSpawn): Promise<AppChild> {
       killLeftovers(below);
     },
   };
-  const target = o.waitFor ?? (o.listen && /^127\.0\.0\.1:(\d+)$/.test(o.listen) ? Number(o.listen.split(':')[1]) : o.listen);
+  const target =
+    o.waitFor ?? (o.listen && /^127\.0\.0\.1:(\d+)$/.test(o.listen) ? Number(o.listen.split(':')[1]) : o.listen);
   try {
     await waitForListener(target!, 20_000, () =>
-      child.exitCode !== null || child.signalCode !== null ? `the app exited before listening: ${err}` : null);
+      child.exitCode !== null || child.signalCode !== null ? `the app exited before listening: ${err}` : null,
+    );
   } catch (e) {
     await app.kill();
     throw e;
@@ -98,8 +100,12 @@ export async function startNginxFront(upstreams: readonly string[], extra = ''):
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-nginx-lc-'));
   const port = await freePort();
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${join(dir, k)};`).join('\n');
-  await writeFile(join(dir, 'nginx.conf'), `daemon off;
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((k) => `  ${k}_temp_path ${join(dir, k)};`)
+    .join('\n');
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `daemon off;
 master_process on;
 worker_processes 1;
 ${user}pid ${join(dir, 'nginx.pid')};
@@ -124,9 +130,12 @@ ${extra}
     }
   }
 }
-`);
+`,
+  );
   const errorLog = join(dir, 'error.log');
-  const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorLog], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let out = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
   const readLog = () => {
@@ -165,7 +174,10 @@ export function get(port: number, path: string, headers: Record<string, string> 
 }
 
 /** GET `path` and parse its JSON body (asserting nothing: callers check status). */
-export async function getJson<T = Record<string, unknown>>(port: number, path: string): Promise<{ status: number; body: T; raw: string }> {
+export async function getJson<T = Record<string, unknown>>(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: T; raw: string }> {
   const r = await get(port, path);
   const raw = r.body.toString('utf8');
   let body: T;

@@ -73,7 +73,8 @@ export async function startLighttpd(deploy: DeployDir, options: LighttpdOptions)
       await waitForListener(port, 10_000, () =>
         child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
           ? `lighttpd exited before listening: ${output()}${readLog()}`
-          : null);
+          : null,
+      );
       return server;
     } catch (e) {
       lastError = e as Error;

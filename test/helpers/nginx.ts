@@ -40,7 +40,8 @@ export function freePort(): Promise<number> {
 function config(dir: string, port: number, socket: string, logLevel: string, locations: string): string {
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((k) => `  ${k}_temp_path ${join(dir, k)};`).join('\n');
+    .map((k) => `  ${k}_temp_path ${join(dir, k)};`)
+    .join('\n');
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -121,7 +122,10 @@ export async function startNginx(socket: string, options: NginxOptions = {}): Pr
     const dir = await mkdtemp(join(tmpdir(), 'fcgi-nginx-'));
     const port = await freePort();
     const errorLog = join(dir, 'error.log');
-    await writeFile(join(dir, 'nginx.conf'), config(dir, port, socket, options.logLevel ?? 'warn', options.locations ?? ''));
+    await writeFile(
+      join(dir, 'nginx.conf'),
+      config(dir, port, socket, options.logLevel ?? 'warn', options.locations ?? ''),
+    );
     const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -150,7 +154,8 @@ export async function startNginx(socket: string, options: NginxOptions = {}): Pr
       await waitForListener(port, startMs, () =>
         child.exitCode !== null || child.signalCode !== null || output().includes('spawn failed')
           ? `nginx exited before listening: ${output()}${readLog()}`
-          : null);
+          : null,
+      );
       return nginx;
     } catch (e) {
       lastError = e as Error;
@@ -180,20 +185,30 @@ export interface HttpOptions {
 /** One HTTP/1.1 exchange with 127.0.0.1:`port`, the whole response body buffered. */
 export function fetchRaw(port: number, path: string, options: HttpOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      method: options.method ?? 'GET',
-      headers: options.headers,
-      agent: options.agent,
-      timeout: options.timeoutMs ?? 20_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: req.socket! }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: options.agent,
+        timeout: options.timeoutMs ?? 20_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            socket: req.socket!,
+          }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${path} timed out`)));
     req.on('error', reject);
     req.end(options.body);

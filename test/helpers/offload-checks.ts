@@ -57,12 +57,20 @@ export async function startOffloadApp(deploy: DeployDir, tree: OffloadTree, offl
   const socket = join(deploy.mkdir('app'), 'app.sock');
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/offload-app.ts'], {
     cwd: ROOT,
-    env: { ...process.env, FCGI_LISTEN: socket, OFFLOAD: JSON.stringify(offload), FILES: tree.files, OUTSIDE: tree.outside },
+    env: {
+      ...process.env,
+      FCGI_LISTEN: socket,
+      OFFLOAD: JSON.stringify(offload),
+      FILES: tree.files,
+      OUTSIDE: tree.outside,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => { if (err.length < 100_000) err += s; });
+  child.stderr!.on('data', (s: string) => {
+    if (err.length < 100_000) err += s;
+  });
   const app: OffloadApp = {
     child,
     socket,
@@ -105,7 +113,9 @@ export function offloadChecks(front: OffloadFront): void {
   const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
     fetchRaw(front.port(), path, { headers, method, timeoutMs: 30_000 });
 
-  it('the web server sends the bytes: the file whole, its length, the type from the app; the app moved only KiBs', { timeout: 30_000 }, async (t) => {
+  it('the web server sends the bytes: the file whole, its length, the type from the app; the app moved only KiBs', {
+    timeout: 30_000,
+  }, async (t) => {
     const { big } = front.tree();
     const m = await measured(front.app(), () => get('/files/big.bin'));
     assert.equal(m.r.status, 200);
@@ -120,7 +130,9 @@ export function offloadChecks(front: OffloadFront): void {
     assert.ok(typed.wrote < 64 * 1024, `the app wrote ${typed.wrote} bytes`);
   });
 
-  it('a file outside the mapped directory is streamed by the app (and the measure sees it)', { timeout: 30_000 }, async (t) => {
+  it('a file outside the mapped directory is streamed by the app (and the measure sees it)', {
+    timeout: 30_000,
+  }, async (t) => {
     const { other } = front.tree();
     const m = await measured(front.app(), () => get('/outside'));
     assert.equal(m.r.status, 200);
@@ -145,7 +157,10 @@ export function offloadChecks(front: OffloadFront): void {
   it('download: the Content-Disposition from the app arrives', { timeout: 30_000 }, async () => {
     const r = await get('/dl');
     assert.equal(r.status, 200);
-    assert.match(String(r.headers['content-disposition']), /^attachment; filename="report \?\.bin"; filename\*=UTF-8''report%20%E2%98%83\.bin$/);
+    assert.match(
+      String(r.headers['content-disposition']),
+      /^attachment; filename="report \?\.bin"; filename\*=UTF-8''report%20%E2%98%83\.bin$/,
+    );
     assert.equal(sha256(r.body), sha256(front.tree().big));
   });
 
@@ -168,18 +183,28 @@ export function offloadChecks(front: OffloadFront): void {
     assert.equal((await get('/files/a%20b.txt', { 'if-none-match': '"other"' })).status, 200);
   });
 
-  it('awkward names reach the web server as the right file: space, %, ?, #, non-ASCII', { timeout: 30_000 }, async () => {
+  it('awkward names reach the web server as the right file: space, %, ?, #, non-ASCII', {
+    timeout: 30_000,
+  }, async () => {
     assert.equal((await get('/files/a%20b.txt')).body.toString(), 'space\n');
     assert.equal((await get('/files/a%2520b.txt')).body.toString(), 'percent-20\n');
     assert.equal((await get('/files/odd%20%3F%23%E2%98%83%20name.txt')).body.toString(), 'odd\n');
   });
 
-  it('the app still refuses: missing 404 (its own page), traversal, dotfiles; the secret never leaks', { timeout: 30_000 }, async () => {
+  it('the app still refuses: missing 404 (its own page), traversal, dotfiles; the secret never leaks', {
+    timeout: 30_000,
+  }, async () => {
     const missing = await get('/files/nope.txt');
     assert.equal(missing.status, 404);
     assert.match(missing.body.toString(), /Cannot GET \/files\/nope\.txt/);
-    for (const path of ['/files/..%2Foutside%2Fsecret.txt', '/files/%2e%2e/outside/secret.txt', '/files/..%5Coutside%5Csecret.txt',
-      '/files/.secret', '/files/%2esecret', ...(front.refusedByServer ?? [])]) {
+    for (const path of [
+      '/files/..%2Foutside%2Fsecret.txt',
+      '/files/%2e%2e/outside/secret.txt',
+      '/files/..%5Coutside%5Csecret.txt',
+      '/files/.secret',
+      '/files/%2esecret',
+      ...(front.refusedByServer ?? []),
+    ]) {
       const r = await get(path);
       assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status}`);
       assert.ok(!r.body.toString().includes(SECRET), path);

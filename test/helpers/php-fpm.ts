@@ -11,7 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** The php-fpm binary (its name carries the PHP version, e.g. /usr/sbin/php-fpm8.2), or null. */
 export function findPhpFpm(): string | null {
   try {
-    const names = readdirSync('/usr/sbin').filter((n) => /^php-fpm\d+(\.\d+)?$/.test(n)).sort();
+    const names = readdirSync('/usr/sbin')
+      .filter((n) => /^php-fpm\d+(\.\d+)?$/.test(n))
+      .sort();
     return names.length ? join('/usr/sbin', names[names.length - 1]!) : null;
   } catch {
     return null;
@@ -42,20 +44,23 @@ export async function startPhpFpm(scripts: Record<string, string>, ms = 15_000):
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-php-'));
   const socket = join(dir, 'php.sock');
   for (const [name, source] of Object.entries(scripts)) await writeFile(join(dir, name), source);
-  await writeFile(join(dir, 'fpm.conf'), [
-    '[global]',
-    `pid = ${join(dir, 'fpm.pid')}`,
-    `error_log = ${join(dir, 'fpm.log')}`,
-    'daemonize = no',
-    '[app]',
-    'user = root',
-    'group = root',
-    `listen = ${socket}`,
-    'pm = static',
-    'pm.max_children = 2',
-    'catch_workers_output = yes',
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'fpm.conf'),
+    [
+      '[global]',
+      `pid = ${join(dir, 'fpm.pid')}`,
+      `error_log = ${join(dir, 'fpm.log')}`,
+      'daemonize = no',
+      '[app]',
+      'user = root',
+      'group = root',
+      `listen = ${socket}`,
+      'pm = static',
+      'pm.max_children = 2',
+      'catch_workers_output = yes',
+      '',
+    ].join('\n'),
+  );
   let output = '';
   const proc = spawn(bin, ['-F', '-R', '-n', '-y', join(dir, 'fpm.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));

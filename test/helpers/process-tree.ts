@@ -42,7 +42,7 @@ export function descendants(root: number | undefined): ProcessId[] {
   const out: ProcessId[] = [];
   const below = new Set([root]);
   // Parents usually have lower pids, but not always (pid wrap): repeat until nothing is added.
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, [ppid, start]] of parentOf) {
       if (!below.has(pid) && below.has(ppid)) {

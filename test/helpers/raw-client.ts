@@ -4,7 +4,12 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
-  RecordType, RecordParser, encodeBeginRequest, encodeNameValues, encodeStream, decodeEndRequest,
+  RecordType,
+  RecordParser,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeStream,
+  decodeEndRequest,
   type RecordSink,
 } from '@fcgi/core/protocol';
 
@@ -51,12 +56,16 @@ export class RawClient implements RecordSink {
    * Connects to a unix socket path, or to { host, port }. With `allowHalfOpen`, the client keeps
    * sending after the server ended its side (call socket.end() when done).
    */
-  static connect(target: string | { host: string; port: number }, options: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
+  static connect(
+    target: string | { host: string; port: number },
+    options: { allowHalfOpen?: boolean } = {},
+  ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const allowHalfOpen = options.allowHalfOpen ?? false;
-      const socket = typeof target === 'string'
-        ? connect({ path: target, allowHalfOpen })
-        : connect({ port: target.port, host: target.host, allowHalfOpen });
+      const socket =
+        typeof target === 'string'
+          ? connect({ path: target, allowHalfOpen })
+          : connect({ port: target.port, host: target.host, allowHalfOpen });
       socket.once('connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
@@ -198,7 +207,11 @@ export class FrameLog {
       const h = this.#header;
       this.#header = Buffer.alloc(0);
       const frame: Frame = {
-        type: h[1]!, requestId: h.readUInt16BE(2), contentLength: h.readUInt16BE(4), paddingLength: h[6]!, paddingZero: true,
+        type: h[1]!,
+        requestId: h.readUInt16BE(2),
+        contentLength: h.readUInt16BE(4),
+        paddingLength: h[6]!,
+        paddingZero: true,
       };
       this.frames.push(frame);
       this.#skip = frame.contentLength;
@@ -209,7 +222,13 @@ export class FrameLog {
 }
 
 /** A record with any padding length and padding bytes (the spec says receivers ignore them). */
-export function encodeRecordPadded(type: number, requestId: number, content: Uint8Array, padding: number, padByte = 0xa5): Buffer {
+export function encodeRecordPadded(
+  type: number,
+  requestId: number,
+  content: Uint8Array,
+  padding: number,
+  padByte = 0xa5,
+): Buffer {
   const out = Buffer.alloc(8 + content.length + padding, padByte);
   out[0] = 1;
   out[1] = type;
@@ -274,8 +293,14 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Params of a plain GET, as a web server sends them. */
 export function getParams(uri = '/'): Record<string, string> {
   return {
-    REQUEST_METHOD: 'GET', REQUEST_URI: uri, SCRIPT_NAME: uri, QUERY_STRING: '',
-    SERVER_PROTOCOL: 'HTTP/1.1', GATEWAY_INTERFACE: 'CGI/1.1', CONTENT_LENGTH: '', HTTP_HOST: 'localhost',
+    REQUEST_METHOD: 'GET',
+    REQUEST_URI: uri,
+    SCRIPT_NAME: uri,
+    QUERY_STRING: '',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    CONTENT_LENGTH: '',
+    HTTP_HOST: 'localhost',
   };
 }
 
@@ -312,7 +337,11 @@ export class Child {
   #exitCode: number | null | undefined;
 
   constructor(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}) {
-    this.proc = spawn(cmd, args, { cwd: repoRoot, env: options.env ?? process.env, stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(cmd, args, {
+      cwd: repoRoot,
+      env: options.env ?? process.env,
+      stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
+    });
     this.proc.stdout?.setEncoding('utf8').on('data', (s: string) => (this.stdout += s));
     this.proc.stderr?.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
     this.exited = new Promise((resolve) => {
@@ -327,8 +356,10 @@ export class Child {
     for (;;) {
       const m = re.exec(this.stdout) ?? re.exec(this.stderr);
       if (m) return m;
-      if (this.#exitCode !== undefined) throw new Error(`child exited (${this.#exitCode}) before ${re}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; stdout: ${this.stdout} stderr: ${this.stderr}`);
+      if (this.#exitCode !== undefined)
+        throw new Error(`child exited (${this.#exitCode}) before ${re}: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${re}; stdout: ${this.stdout} stderr: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

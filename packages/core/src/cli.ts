@@ -40,7 +40,9 @@ async function gateway(argv: string[]): Promise<void> {
     gw.server.listen(Number(values.port), values.host, () => resolve());
   });
   const a = gw.server.address();
-  console.log(`fcgi gateway: http://${values.host}:${typeof a === 'object' && a ? a.port : values.port} -> ${values.to}`);
+  console.log(
+    `fcgi gateway: http://${values.host}:${typeof a === 'object' && a ? a.port : values.port} -> ${values.to}`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void gw.close().then(() => process.exit(0)));
   }
@@ -61,7 +63,10 @@ async function request(argv: string[]): Promise<void> {
   });
   if (!values.to) fail('request needs --to');
   if (positionals.length < 1 || positionals.length > 2) fail('request needs [METHOD] PATH');
-  const [method, target] = positionals.length === 2 ? [positionals[0]!.toUpperCase(), positionals[1]!] : [values.data ? 'POST' : 'GET', positionals[0]!];
+  const [method, target] =
+    positionals.length === 2
+      ? [positionals[0]!.toUpperCase(), positionals[1]!]
+      : [values.data ? 'POST' : 'GET', positionals[0]!];
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   let body: Buffer | NodeJS.ReadableStream | undefined;
@@ -77,12 +82,22 @@ async function request(argv: string[]): Promise<void> {
     }
   }
   const params: [string, string][] = [
-    ['GATEWAY_INTERFACE', 'CGI/1.1'], ['SERVER_SOFTWARE', 'fcgi-request'], ['SERVER_PROTOCOL', 'HTTP/1.1'],
-    ['REQUEST_METHOD', method], ['REQUEST_URI', target], ['SCRIPT_NAME', path], ['DOCUMENT_URI', path],
-    ['QUERY_STRING', q < 0 ? '' : target.slice(q + 1)], ['REQUEST_SCHEME', 'http'],
-    ['DOCUMENT_ROOT', process.cwd()], ['SCRIPT_FILENAME', process.cwd() + path],
-    ['REMOTE_ADDR', '127.0.0.1'], ['SERVER_NAME', 'localhost'], ['SERVER_PORT', '80'],
-    ['CONTENT_LENGTH', length === undefined ? '' : String(length)], ['CONTENT_TYPE', ''],
+    ['GATEWAY_INTERFACE', 'CGI/1.1'],
+    ['SERVER_SOFTWARE', 'fcgi-request'],
+    ['SERVER_PROTOCOL', 'HTTP/1.1'],
+    ['REQUEST_METHOD', method],
+    ['REQUEST_URI', target],
+    ['SCRIPT_NAME', path],
+    ['DOCUMENT_URI', path],
+    ['QUERY_STRING', q < 0 ? '' : target.slice(q + 1)],
+    ['REQUEST_SCHEME', 'http'],
+    ['DOCUMENT_ROOT', process.cwd()],
+    ['SCRIPT_FILENAME', process.cwd() + path],
+    ['REMOTE_ADDR', '127.0.0.1'],
+    ['SERVER_NAME', 'localhost'],
+    ['SERVER_PORT', '80'],
+    ['CONTENT_LENGTH', length === undefined ? '' : String(length)],
+    ['CONTENT_TYPE', ''],
   ];
   for (const h of values.header) {
     const c = h.indexOf(':');

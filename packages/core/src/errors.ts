@@ -70,8 +70,15 @@ export class FcgiError extends Error {
 }
 
 /** An HTTP error answer to be: `httpError(404)`, `httpError(405, 'Method Not Allowed', { headers })`. */
-export function httpError(status: number, message?: string, options: FcgiErrorOptions & { code?: string } = {}): FcgiError {
-  return new FcgiError(options.code ?? `HTTP_${status}`, message ?? STATUS_CODES[status] ?? `Error ${status}`, { ...options, status });
+export function httpError(
+  status: number,
+  message?: string,
+  options: FcgiErrorOptions & { code?: string } = {},
+): FcgiError {
+  return new FcgiError(options.code ?? `HTTP_${status}`, message ?? STATUS_CODES[status] ?? `Error ${status}`, {
+    ...options,
+    status,
+  });
 }
 
 /** The status an error asks for: its `status` or `statusCode` when 4xx/5xx, else 500. */

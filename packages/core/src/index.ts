@@ -7,51 +7,136 @@
 export { createApp, ServingApplication, type App } from './create-app.js';
 export { Application, type AppOptions, type ForeignMiddleware } from './app/index.js';
 export { AppRequest, AppResponse, type FormatHandler, type CookieOptions } from './app/index.js';
-export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle, NotFoundHook, ErrorHook } from './app/index.js';
-export { Router, Route, Layer, allowedMethods, type RouterOptions, type RouterConstructor, type RouteLayer, type AllowedMethodsOptions } from './app/index.js';
 export type {
-  AnyHandlers, ErrorHandler, Handlers, Merged, ParamCallback, Params, ParamsFor, ParamsOf, PathArg,
-  RequestHandler, RouteRequest, UseHandlers,
+  NextFunction,
+  Middleware,
+  ErrorMiddleware,
+  Mountable,
+  Handle,
+  NotFoundHook,
+  ErrorHook,
+} from './app/index.js';
+export {
+  Router,
+  Route,
+  Layer,
+  allowedMethods,
+  type RouterOptions,
+  type RouterConstructor,
+  type RouteLayer,
+  type AllowedMethodsOptions,
+} from './app/index.js';
+export type {
+  AnyHandlers,
+  ErrorHandler,
+  Handlers,
+  Merged,
+  ParamCallback,
+  Params,
+  ParamsFor,
+  ParamsOf,
+  PathArg,
+  RequestHandler,
+  RouteRequest,
+  UseHandlers,
 } from './app/index.js';
 // How paths are matched: the interface a pattern matcher implements (@fcgi/router's `patterns`),
 // and the built-in one for literal paths and RegExps with the pieces a matcher may reuse.
 export {
-  literalPaths, literalMatch, loosen, decodeParam,
-  type Matcher, type MatchOptions, type PathMatch, type CompiledPath, type PathIndex, type IndexedLayer,
+  literalPaths,
+  literalMatch,
+  loosen,
+  decodeParam,
+  type Matcher,
+  type MatchOptions,
+  type PathMatch,
+  type CompiledPath,
+  type PathIndex,
+  type IndexedLayer,
 } from './app/index.js';
 
 // Body parsers (Express 5 / body-parser semantics) and streaming multipart/form-data.
 export {
-  json, urlencoded, text, raw, multipart, parseMultipart,
-  type JsonOptions, type UrlencodedOptions, type TextOptions, type ParserOptions, type TypeOption, type BodyMiddleware,
-  type MultipartOptions, type UploadedFile, type MultipartLimits, type MultipartPart, type MultipartSource,
+  json,
+  urlencoded,
+  text,
+  raw,
+  multipart,
+  parseMultipart,
+  type JsonOptions,
+  type UrlencodedOptions,
+  type TextOptions,
+  type ParserOptions,
+  type TypeOption,
+  type BodyMiddleware,
+  type MultipartOptions,
+  type UploadedFile,
+  type MultipartLimits,
+  type MultipartPart,
+  type MultipartSource,
 } from './app/index.js';
 
 // The Responder (and Authorizer) role as Node-shaped req/res.
 export {
-  FcgiRequest, FcgiResponse, responder, authorizer, allow, deny,
-  type BodyOptions, type HeaderValue, type Handler, type NodeHandler, type ResponderOptions, type RequestClass,
-  type ResponseClass, type AuthorizerResult, type RoleName,
+  FcgiRequest,
+  FcgiResponse,
+  responder,
+  authorizer,
+  allow,
+  deny,
+  type BodyOptions,
+  type HeaderValue,
+  type Handler,
+  type NodeHandler,
+  type ResponderOptions,
+  type RequestClass,
+  type ResponseClass,
+  type AuthorizerResult,
+  type RoleName,
 } from './http/index.js';
 export type { TimeoutCode, ConnectionLimits } from './connection/index.js';
 
 // Serving: the server, serve(), the process lifecycle, the status page.
 export { serve, type ServeOptions, type Serving } from './serve.js';
 export {
-  FcgiServer, createFcgiServer, status, type ServerOptions, type ListenAddress, type ListenTarget,
-  type LifecycleOptions, type LifecycleHooks, type ShutdownReason, type StatusOptions, type StatusReport,
+  FcgiServer,
+  createFcgiServer,
+  status,
+  type ServerOptions,
+  type ListenAddress,
+  type ListenTarget,
+  type LifecycleOptions,
+  type LifecycleHooks,
+  type ShutdownReason,
+  type StatusOptions,
+  type StatusReport,
 } from './server/index.js';
 
 // Files from responder handlers (apps have res.sendFile/res.download); the engine is @fcgi/core/send.
 export {
-  sendFile, download, type SendOptions, type SendOffload, type SendFileCallback, type SendFileResponse,
+  sendFile,
+  download,
+  type SendOptions,
+  type SendOffload,
+  type SendFileCallback,
+  type SendFileResponse,
 } from './send/index.js';
 
 // The FastCGI client (PHP-FPM and any FastCGI application) and the HTTP gateway in front of one.
 export {
-  FcgiClient, FcgiClientResponse, ClientErrorCode,
-  type FcgiClientOptions, type FcgiRequestOptions, type EndRequest, type FcgiClientResponseEvents,
-  type ClientErrorCodeName, type ClientTarget, type RequestBody, type RequestParams, type PoolStats, type CgiHead,
+  FcgiClient,
+  FcgiClientResponse,
+  ClientErrorCode,
+  type FcgiClientOptions,
+  type FcgiRequestOptions,
+  type EndRequest,
+  type FcgiClientResponseEvents,
+  type ClientErrorCodeName,
+  type ClientTarget,
+  type RequestBody,
+  type RequestParams,
+  type PoolStats,
+  type CgiHead,
 } from './client/index.js';
 export { createGateway, type Gateway, type GatewayOptions, type ParamsOptions } from './gateway/index.js';
 

@@ -7,9 +7,20 @@ import { isCgiEnvironment, serveCgi } from './cgi/index.js';
 import { createGateway, type Gateway } from './gateway/index.js';
 import type { Handler, NodeHandler } from './http/index.js';
 import {
-  FcgiServer, hasListeningSocketOnFd0, resolveTarget, type ListenAddress, type ListenTarget, type ServerOptions,
+  FcgiServer,
+  hasListeningSocketOnFd0,
+  resolveTarget,
+  type ListenAddress,
+  type ListenTarget,
+  type ServerOptions,
 } from './server/index.js';
-import { resolveLifecycle, supervise, type Lifecycle, type LifecycleOptions, type ResolvedLifecycle } from './server/lifecycle.js';
+import {
+  resolveLifecycle,
+  supervise,
+  type Lifecycle,
+  type LifecycleOptions,
+  type ResolvedLifecycle,
+} from './server/lifecycle.js';
 import { attachWorker, isClusterWorker, primaryAddress } from './server/worker.js';
 import { servePrimary, workerCount, type WorkerPool } from './server/workers.js';
 
@@ -65,7 +76,12 @@ export async function serve(handler: Handler | NodeHandler, options: ServeOption
   return gateway(handler, options, lc);
 }
 
-async function fastcgi(handler: Handler | NodeHandler, options: ServeOptions, target: ListenTarget, lc: ResolvedLifecycle): Promise<Serving> {
+async function fastcgi(
+  handler: Handler | NodeHandler,
+  options: ServeOptions,
+  target: ListenTarget,
+  lc: ResolvedLifecycle,
+): Promise<Serving> {
   const workers = workerCount(options.workers ?? process.env.FCGI_WORKERS);
   if (workers > 0) return { mode: 'cluster', ...(await servePrimary(options, resolveTarget(target), workers, lc)) };
   const server = new FcgiServer(handler as Handler, options);
@@ -99,7 +115,8 @@ async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc
   }
   const bound = gw.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof bound === 'object' && bound ? bound.port : port}`;
-  if (options.announce !== false) console.log(`@fcgi: serving on ${url} (development gateway; FastCGI on ${socketPath})`);
+  if (options.announce !== false)
+    console.log(`@fcgi: serving on ${url} (development gateway; FastCGI on ${socketPath})`);
   const close = async () => {
     await gw.close();
     await server.close();

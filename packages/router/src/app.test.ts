@@ -24,7 +24,10 @@ describe('app routes', () => {
     app.use(noop);
     app.delete('/d', noop);
     const stack = app.router!.stack;
-    assert.deepEqual(stack.map((l) => (l.route ? `route ${String(l.path)}` : 'use')), ['route /a', 'route /b', 'route /c', 'use', 'route /d']);
+    assert.deepEqual(
+      stack.map((l) => (l.route ? `route ${String(l.path)}` : 'use')),
+      ['route /a', 'route /b', 'route /c', 'use', 'route /d'],
+    );
     assert.ok(app.route('/e') instanceof Route);
   });
 
@@ -38,8 +41,17 @@ describe('app routes', () => {
 
   it('a pattern without a pattern matcher is refused when added, with what to do', () => {
     const app = createApp();
-    for (const add of [() => app.get('/users/:id', noop), () => app.use('/repos/:owner', noop), () => app.route('/files/*rest'), () => CoreRouter().get('/x{/y}', noop)]) {
-      assert.throws(add, (e: unknown) => e instanceof TypeError && /is a path pattern/.test(e.message) && /@fcgi\/router/.test(e.message));
+    for (const add of [
+      () => app.get('/users/:id', noop),
+      () => app.use('/repos/:owner', noop),
+      () => app.route('/files/*rest'),
+      () => CoreRouter().get('/x{/y}', noop),
+    ]) {
+      assert.throws(
+        add,
+        (e: unknown) =>
+          e instanceof TypeError && /is a path pattern/.test(e.message) && /@fcgi\/router/.test(e.message),
+      );
     }
     // Literal paths and RegExps need no matcher.
     app.get('/plain', noop);
@@ -58,7 +70,7 @@ describe('app routes', () => {
     assert.deepEqual(await r.json(), { baseUrl: '/repos/ada', url: '/issues?x=1', params: {} });
   });
 
-  it('Router() from this package is the core\'s Router with `patterns`', () => {
+  it("Router() from this package is the core's Router with `patterns`", () => {
     const r = Router();
     assert.ok(r instanceof CoreRouter);
     assert.equal(r.matcher, patterns);

@@ -13,7 +13,8 @@ const ours: RouterFactory = {
   create: (options) => Router(options) as unknown as AnyRouter,
   // Nested routers defer OPTIONS/405 to the end of the chain; here the runner's final handler is
   // that end, so allowedMethods() stands in front of it.
-  run: (router, req, res, final) => router(req, res, (err) => (err ? final(err) : allowedMethods()(req, res as never, final))),
+  run: (router, req, res, final) =>
+    router(req, res, (err) => (err ? final(err) : allowedMethods()(req, res as never, final))),
 };
 
 const express: RouterFactory = {

@@ -1,6 +1,11 @@
 // @fcgi/router: path-to-regexp's syntax for @fcgi/core's apps and routers, with an index over each
 // stack. The dispatcher is the core's: this package only compiles and indexes paths.
-import { Router as CoreRouter, type Router as RouterType, type RouterConstructor, type RouterOptions } from '@fcgi/core';
+import {
+  Router as CoreRouter,
+  type Router as RouterType,
+  type RouterConstructor,
+  type RouterOptions,
+} from '@fcgi/core';
 import { patterns } from './patterns.js';
 
 export { patterns } from './patterns.js';

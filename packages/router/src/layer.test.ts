@@ -14,8 +14,27 @@ const layer = (path: ConstructorParameters<typeof Layer>[0], options: Partial<Ma
 
 describe('Layer: static paths without a regex', () => {
   const patterns = ['/', '/about', '/About/Team', '/api/', '/a.b', '/x-y_z~', '', '/deep/er/path'];
-  const paths = ['/', '/about', '/about/', '/ABOUT', '/about//', '/about/x', '/aboutx', '/about/team', '/About/Team/',
-    '/api', '/api/', '/api/x', '/apix', '/a.b', '/aXb', '/x-y_z~', '', '/deep/er/path/more', '/deep/er/pathx'];
+  const paths = [
+    '/',
+    '/about',
+    '/about/',
+    '/ABOUT',
+    '/about//',
+    '/about/x',
+    '/aboutx',
+    '/about/team',
+    '/About/Team/',
+    '/api',
+    '/api/',
+    '/api/x',
+    '/apix',
+    '/a.b',
+    '/aXb',
+    '/x-y_z~',
+    '',
+    '/deep/er/path/more',
+    '/deep/er/pathx',
+  ];
 
   for (const sensitive of [false, true]) {
     for (const strict of [false, true]) {
@@ -29,7 +48,11 @@ describe('Layer: static paths without a regex', () => {
               if (l.slash) continue;
               const want = reference(path);
               const got = l.match(path);
-              assert.deepEqual(got && { path: got.path, params: { ...got.params } }, want && { path: want.path, params: { ...want.params } }, `${pattern} vs ${path}`);
+              assert.deepEqual(
+                got && { path: got.path, params: { ...got.params } },
+                want && { path: want.path, params: { ...want.params } },
+                `${pattern} vs ${path}`,
+              );
             }
           }
         });
@@ -48,20 +71,32 @@ describe('Layer: static paths without a regex', () => {
 describe('Layer: params', () => {
   it('decodes params, splats segment by segment, optional groups left out', () => {
     assert.deepEqual({ ...(layer('/u/:id').match('/u/caf%C3%A9') as { params: object }).params }, { id: 'café' });
-    assert.deepEqual({ ...(layer('/f/*rest').match('/f/a%2Fb/c') as { params: object }).params }, { rest: ['a/b', 'c'] });
+    assert.deepEqual(
+      { ...(layer('/f/*rest').match('/f/a%2Fb/c') as { params: object }).params },
+      { rest: ['a/b', 'c'] },
+    );
     assert.deepEqual({ ...(layer('/p{/:x}').match('/p') as { params: object }).params }, {});
   });
 
-  it('a malformed escape throws a 400 error with Express\'s message', () => {
-    assert.throws(() => layer('/u/:id').match('/u/%E0%A4%A'), (e: { status?: number; message: string }) =>
-      e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'");
-    assert.throws(() => decodeParam('%'), (e: unknown) => e instanceof FcgiError && e.status === 400 && e.cause instanceof URIError);
+  it("a malformed escape throws a 400 error with Express's message", () => {
+    assert.throws(
+      () => layer('/u/:id').match('/u/%E0%A4%A'),
+      (e: { status?: number; message: string }) =>
+        e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'",
+    );
+    assert.throws(
+      () => decodeParam('%'),
+      (e: unknown) => e instanceof FcgiError && e.status === 400 && e.cause instanceof URIError,
+    );
     assert.equal(decodeParam('plain'), 'plain');
   });
 
   it('use() layers match a prefix ending at a segment boundary', () => {
     const l = layer('/api/:v', { end: false });
-    assert.deepEqual(l.match('/api/v1/users'), { params: Object.assign(Object.create(null), { v: 'v1' }), path: '/api/v1' });
+    assert.deepEqual(l.match('/api/v1/users'), {
+      params: Object.assign(Object.create(null), { v: 'v1' }),
+      path: '/api/v1',
+    });
     assert.equal(l.match('/api'), false);
     assert.ok(layer('/', { end: false }).slash);
     assert.deepEqual(layer('/', { end: false }).match('anything'), { params: {}, path: '' });

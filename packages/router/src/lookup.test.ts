@@ -77,7 +77,11 @@ describe('LayerIndex', () => {
         for (let d = 0; d < depth; d++) url += '/' + pick(words);
         if (url === '' || random() < 0.2) url += '/';
         const candidates = index.candidates(url);
-        assert.deepEqual([...candidates], [...candidates].sort((x, y) => x - y), 'ascending');
+        assert.deepEqual(
+          [...candidates],
+          [...candidates].sort((x, y) => x - y),
+          'ascending',
+        );
         stack.forEach((l, i) => {
           let hit = false;
           try {
@@ -85,7 +89,11 @@ describe('LayerIndex', () => {
           } catch {
             hit = true;
           }
-          if (hit) assert.ok(candidates.includes(i), `${String(l.path)} (end=${l.options.end}, sensitive=${sensitive}) matches ${url} but was left out`);
+          if (hit)
+            assert.ok(
+              candidates.includes(i),
+              `${String(l.path)} (end=${l.options.end}, sensitive=${sensitive}) matches ${url} but was left out`,
+            );
           checked++;
         });
       }
@@ -108,7 +116,10 @@ describe('LayerIndex', () => {
 
   it('merges the branches a path takes (a literal child and a param child) in stack order', () => {
     const l = (p: string) => new Layer(p, { sensitive: false, strict: false, end: true }, noop, patterns);
-    const index = indexOf([l('/users/:id'), l('/users/me'), l('/users/:id/posts'), l('/users/me/posts'), l('/*all')], false);
+    const index = indexOf(
+      [l('/users/:id'), l('/users/me'), l('/users/:id/posts'), l('/users/me/posts'), l('/*all')],
+      false,
+    );
     assert.deepEqual([...index.candidates('/users/me')], [0, 1, 4]);
     assert.deepEqual([...index.candidates('/users/me/')], [0, 1, 4], 'a trailing slash still reaches the exact routes');
     assert.deepEqual([...index.candidates('/users/me/posts')], [2, 3, 4]);

@@ -94,7 +94,12 @@ function keyPath(tokens: readonly Token[] | null, sensitive: boolean): { keys: S
       if (token.type === 'group') {
         const inner = token.tokens[0];
         const after = tokens[t + 1];
-        if (inner?.type === 'text' && inner.value.startsWith('/') && (after === undefined || (after.type === 'text' && after.value.startsWith('/')))) close();
+        if (
+          inner?.type === 'text' &&
+          inner.value.startsWith('/') &&
+          (after === undefined || (after.type === 'text' && after.value.startsWith('/')))
+        )
+          close();
       }
       return partial;
     }
@@ -189,12 +194,19 @@ export function mergeSorted(a: readonly number[], b: readonly number[]): readonl
   while (i < a.length && j < b.length) {
     const x = a[i]!;
     const y = b[j]!;
-    if (x < y) { out.push(x); i++; }
-    else if (y < x) { out.push(y); j++; }
-    else { out.push(x); i++; j++; }
+    if (x < y) {
+      out.push(x);
+      i++;
+    } else if (y < x) {
+      out.push(y);
+      j++;
+    } else {
+      out.push(x);
+      i++;
+      j++;
+    }
   }
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
 }
-

@@ -15,7 +15,13 @@ interface Outcome {
 }
 
 /** One request; with `withNext`, a next that records what falls out of the router. */
-function run(router: unknown, method: string, url: string, withNext = true, extra: Partial<FakeRequest> = {}): Promise<Outcome> {
+function run(
+  router: unknown,
+  method: string,
+  url: string,
+  withNext = true,
+  extra: Partial<FakeRequest> = {},
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req: FakeRequest = { method, url, headers: {}, trace: [], ...extra };
     const timer = setTimeout(() => reject(new Error(`${method} ${url}: nothing happened`)), 2000);
@@ -47,7 +53,11 @@ describe('Router()', () => {
     assert.equal(b.strict, true);
     assert.equal(a.methodNotAllowed, true);
     assert.equal(a.length, 3, 'three parameters: not taken for an error handler when mounted');
-    assert.equal(typeof (a as unknown as Record<string, unknown>).propfind, 'function', "every node:http method, as Express's");
+    assert.equal(
+      typeof (a as unknown as Record<string, unknown>).propfind,
+      'function',
+      "every node:http method, as Express's",
+    );
     assert.equal(a.bind, Function.prototype.bind, 'bind stays a function method');
   });
 
@@ -80,7 +90,11 @@ describe('a router used on its own (no next)', () => {
     r.post('/items', answer('create'));
     const missing = await run(r, 'GET', '/none?q=1', false);
     assert.equal(missing.res.statusCode, 404);
-    assert.match(missing.res.body, /<pre>Cannot GET \/none<\/pre>/, 'the one error renderer: HTML when the client states no preference');
+    assert.match(
+      missing.res.body,
+      /<pre>Cannot GET \/none<\/pre>/,
+      'the one error renderer: HTML when the client states no preference',
+    );
     const plain = await run(r, 'GET', '/none', false, { headers: { accept: 'text/plain' } });
     assert.equal(plain.res.body, 'Cannot GET /none\n');
     const json = await run(r, 'GET', '/none', false, { headers: { accept: 'application/json' } });
@@ -125,7 +139,11 @@ describe('dispatch details', () => {
     const outer = Router();
     outer.use('/api', inner);
     const parentNext = () => {};
-    const o = await run(outer, 'GET', '/api/7?x', true, { params: { keep: 1 }, baseUrl: '/base', next: parentNext as never });
+    const o = await run(outer, 'GET', '/api/7?x', true, {
+      params: { keep: 1 },
+      baseUrl: '/base',
+      next: parentNext as never,
+    });
     assert.deepEqual(o.out, { err: undefined });
     assert.deepEqual(o.req.params, { keep: 1 });
     assert.equal(o.req.baseUrl, '/base');
@@ -146,7 +164,7 @@ describe('dispatch details', () => {
     assert.equal((await run(r, 'GET', '/c')).res.body, 'c', 'methods added to an indexed route count');
   });
 
-  it('keeps an absolute-form URL\'s scheme and host in req.url when mounting', { timeout: 5000 }, async () => {
+  it("keeps an absolute-form URL's scheme and host in req.url when mounting", { timeout: 5000 }, async () => {
     const inner = Router();
     inner.get('/x', (req: FakeRequest, res: FakeResponse) => res.end(`${req.url} ${req.baseUrl}`));
     const outer = Router();
@@ -154,13 +172,18 @@ describe('dispatch details', () => {
     assert.equal((await run(outer, 'GET', 'http://example.com/api/x?y=1')).res.body, 'http://example.com/x?y=1 /api');
   });
 
-  it('a pending error skips routes and non-error middleware, reaching error middleware under a path', { timeout: 5000 }, async () => {
+  it('a pending error skips routes and non-error middleware, reaching error middleware under a path', {
+    timeout: 5000,
+  }, async () => {
     const r = Router();
     const seen: string[] = [];
     r.use((_req: unknown, _res: unknown, next: (e?: unknown) => void) => next(new Error('early')));
     r.get('/x', () => seen.push('route'));
     r.use('/x', () => seen.push('middleware'));
-    r.use('/other', (_e: unknown, _q: unknown, _s: unknown, next: () => void) => { seen.push('wrong path'); next(); });
+    r.use('/other', (_e: unknown, _q: unknown, _s: unknown, next: () => void) => {
+      seen.push('wrong path');
+      next();
+    });
     r.use('/x', (e: Error, _q: unknown, res: FakeResponse, _n: unknown) => res.end(`handled ${e.message}`));
     assert.equal((await run(r, 'GET', '/x')).res.body, 'handled early');
     assert.deepEqual(seen, []);
@@ -179,14 +202,20 @@ describe('allowedMethods()', () => {
     const r = Router();
     r.get('/x', answer('x'));
     const chain = (throwIt: boolean) => (req: FakeRequest, res: FakeResponse, next: (e?: unknown) => void) =>
-      r(req as never, res as never, (err?: unknown) => (err ? next(err) : allowedMethods({ throw: throwIt })(req, res, next)));
+      r(req as never, res as never, (err?: unknown) =>
+        err ? next(err) : allowedMethods({ throw: throwIt })(req, res, next),
+      );
     const answered = await run(chain(false), 'POST', '/x');
     assert.equal(answered.res.statusCode, 405);
     const thrown = await run(chain(true), 'POST', '/x');
     const err = thrown.out?.err as { status: number; headers: Record<string, string> };
     assert.equal(err.status, 405);
     assert.deepEqual(err.headers, { Allow: 'GET, HEAD' });
-    assert.equal((await run(chain(true), 'OPTIONS', '/x')).res.headers.allow, 'GET, HEAD', 'OPTIONS is answered either way');
+    assert.equal(
+      (await run(chain(true), 'OPTIONS', '/x')).res.headers.allow,
+      'GET, HEAD',
+      'OPTIONS is answered either way',
+    );
     assert.deepEqual((await run(chain(true), 'GET', '/none')).out, { err: undefined }, 'nothing noted: next()');
   });
 });

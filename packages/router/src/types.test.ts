@@ -6,13 +6,15 @@ import { createApp, type AppRequest, type AppResponse, type NextFunction } from 
 import type { ParamsFor, ParamsOf } from '@fcgi/core';
 import { Router, patterns } from './index.js';
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok?: T): void {}
 
 describe('ParamsOf', () => {
   it('reads names, splats, optional groups, quoted names and escapes', () => {
     expectType<Equal<ParamsOf<'/users/:id'>, { id: string }>>();
-    expectType<Equal<ParamsOf<'/repos/:owner/:repo/issues/:number'>, { owner: string; repo: string; number: string }>>();
+    expectType<
+      Equal<ParamsOf<'/repos/:owner/:repo/issues/:number'>, { owner: string; repo: string; number: string }>
+    >();
     expectType<Equal<ParamsOf<'/files/*path'>, { path: string[] }>>();
     expectType<Equal<ParamsOf<'/users{/:id}'>, { id?: string }>>();
     expectType<Equal<ParamsOf<'/a{/:b{/:c}}/*rest'>, { rest: string[]; b?: string; c?: string }>>();
@@ -44,7 +46,8 @@ describe('typed handlers', () => {
       const slug: string | undefined = req.params.slug;
       // @ts-expect-error optional: not a plain string
       const s: string = req.params.slug;
-      void slug; void s;
+      void slug;
+      void s;
     });
     router.route('/all/:a').all((req, _res, next) => {
       const a: string = req.params.a;
@@ -56,20 +59,33 @@ describe('typed handlers', () => {
       void x;
     });
     // Mixed lists (a handler and an error handler) need the error handler annotated, as with Express's types.
-    router.get('/err', (_req, _res, next) => next(), (err: unknown, _req: AppRequest, _res: AppResponse, next: NextFunction) => next(err));
-    router.use((req, _res, next) => { void req.baseUrl; next(); });
+    router.get(
+      '/err',
+      (_req, _res, next) => next(),
+      (err: unknown, _req: AppRequest, _res: AppResponse, next: NextFunction) => next(err),
+    );
+    router.use((req, _res, next) => {
+      void req.baseUrl;
+      next();
+    });
     router.use((err: unknown, _req: AppRequest, _res: unknown, next: (e?: unknown) => void) => next(err));
-    router.use('/sub/:id', Router<{ id: string }>({ mergeParams: true }).get('/x', (req) => {
-      const inherited: string = req.params.id;
-      void inherited;
-    }));
+    router.use(
+      '/sub/:id',
+      Router<{ id: string }>({ mergeParams: true }).get('/x', (req) => {
+        const inherited: string = req.params.id;
+        void inherited;
+      }),
+    );
 
     const app = createApp({ matcher: patterns });
     app.get('/items/:item', (req, res) => {
       const item: string = req.params.item;
       res.end(item);
     });
-    app.route('/r/:a').get((req) => { const a: string = req.params.a; void a; });
+    app.route('/r/:a').get((req) => {
+      const a: string = req.params.a;
+      void a;
+    });
     app.set('x', 1);
     const setting: unknown = app.get('x');
     assert.equal(setting, 1);

@@ -1,12 +1,25 @@
 // @fcgi/static: serveStatic(root, options), middleware that serves the files under `root` with
 // @fcgi/core's file sender (safe paths, conditional requests, ranges, precompressed variants).
 import {
-  OFFLOAD_SETTING, collapseLeadingSlashes, prepareSendOptions, sendUrlPath, type NormalizedSendOptions,
+  OFFLOAD_SETTING,
+  collapseLeadingSlashes,
+  prepareSendOptions,
+  sendUrlPath,
+  type NormalizedSendOptions,
   type SendOptions,
 } from '@fcgi/core/send';
 import { encodeUrl, escapeHtml } from '@fcgi/core/semantics';
 import type { Stats } from 'node:fs';
-import { answerError, httpError, type FcgiError, type AppRequest, type AppResponse, type FcgiRequest, type FcgiResponse, type NextFunction } from '@fcgi/core';
+import {
+  answerError,
+  httpError,
+  type FcgiError,
+  type AppRequest,
+  type AppResponse,
+  type FcgiRequest,
+  type FcgiResponse,
+  type NextFunction,
+} from '@fcgi/core';
 
 export interface ServeStaticOptions extends Omit<SendOptions, 'root' | 'headers' | 'setHeaders'> {
   /** A directory without a trailing slash: 301 to path + '/' (default true); false falls through. */
@@ -44,7 +57,8 @@ export function directoryLocation(originalUrl: string): string {
 
 function redirectToDirectory(req: Req, res: Res): void {
   const location = directoryLocation(req.originalUrl ?? req.url);
-  const body = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Redirecting</title></head>` +
+  const body =
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Redirecting</title></head>` +
     `<body><pre>Redirecting to ${escapeHtml(location)}</pre></body></html>\n`;
   res.statusCode = 301;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -72,7 +86,8 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}) {
   const redirect = redirectOption !== false;
   const fallthrough = fallthroughOption !== false;
   const send = prepareSendOptions({ ...rest, root } as SendOptions, { precompressed: true });
-  if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function') throw new TypeError('setHeaders must be a function');
+  if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function')
+    throw new TypeError('setHeaders must be a function');
   // Without an `offload` option of its own, the app's 'sendfile offload' setting applies (read
   // per request: the middleware may be created before app.set()); prepared once per value.
   const withSetting = new WeakMap<object, NormalizedSendOptions>();

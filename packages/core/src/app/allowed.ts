@@ -48,7 +48,10 @@ export function methodNotAllowed(req: object): FcgiError | undefined {
   const methods = allowedFor(req);
   if (methods.length === 0) return undefined;
   (req as Carrier)[ALLOWED] = undefined;
-  return httpError(405, 'Method Not Allowed', { headers: { Allow: methods.join(', ') }, code: 'ERR_FCGI_METHOD_NOT_ALLOWED' });
+  return httpError(405, 'Method Not Allowed', {
+    headers: { Allow: methods.join(', ') },
+    code: 'ERR_FCGI_METHOD_NOT_ALLOWED',
+  });
 }
 
 export interface AllowedMethodsOptions {

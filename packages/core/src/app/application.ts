@@ -150,7 +150,12 @@ export class Application {
     const done: NextFunction = (err) => {
       rq.app = rs.app = parentApp ?? app;
       if (out) out(err);
-      else endOfChain(rq, rs, err, { env: String(this.settings.env), notFound: this.notFoundHook, onError: this.errorHook });
+      else
+        endOfChain(rq, rs, err, {
+          env: String(this.settings.env),
+          notFound: this.notFoundHook,
+          onError: this.errorHook,
+        });
     };
     if (this.router) this.router.handle(rq, rs, done);
     else done();
@@ -238,8 +243,12 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
 function isExpressApp(h: unknown): h is ExpressLike {
   if (typeof h !== 'function' || h instanceof Application) return false;
   const e = h as unknown as Partial<ExpressLike>;
-  return typeof e.handle === 'function' && typeof e.set === 'function' &&
-    typeof e.request === 'object' && typeof e.response === 'object';
+  return (
+    typeof e.handle === 'function' &&
+    typeof e.set === 'function' &&
+    typeof e.request === 'object' &&
+    typeof e.response === 'object'
+  );
 }
 
 interface ExpressLike {

@@ -167,10 +167,17 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     if (!keys) {
       run();
     } else {
-      runParamCallbacks(router.params, keys, (memo ??= Object.create(null) as ParamMemo), req as { params: Record<string, any> }, res, (perr) => {
-        if (perr) next(layerError || perr);
-        else run();
-      });
+      runParamCallbacks(
+        router.params,
+        keys,
+        (memo ??= Object.create(null) as ParamMemo),
+        req as { params: Record<string, any> },
+        res,
+        (perr) => {
+          if (perr) next(layerError || perr);
+          else run();
+        },
+      );
     }
     sync = 0;
   };

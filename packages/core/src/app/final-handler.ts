@@ -49,7 +49,8 @@ export function endOfChain(req: AnswerableRequest, res: AnswerableResponse, err:
     // The error's own headers (405 Allow, 416 Content-Range...) are set for the hook's answer.
     const headers = (err as { headers?: unknown }).headers;
     if (errorStatus(err) < 500 && headers && typeof headers === 'object' && !res.headersSent) {
-      for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' || typeof v === 'number') res.setHeader(k, v);
+      for (const [k, v] of Object.entries(headers))
+        if (typeof v === 'string' || typeof v === 'number') res.setHeader(k, v);
     }
     const failed = err;
     return runHook(() => end.onError!(failed, req, res), req, res, end.env);

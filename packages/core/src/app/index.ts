@@ -3,19 +3,54 @@ export { Application, type AppOptions, type ForeignMiddleware } from './applicat
 export { Router, type RouterOptions, type RouterConstructor } from './router.js';
 export { Route, type RouteLayer } from './route.js';
 export { Layer } from './layer.js';
-export { literalPaths, decodeParam, literalMatch, loosen, type Matcher, type MatchOptions, type PathMatch, type CompiledPath, type PathIndex, type IndexedLayer } from './matcher.js';
+export {
+  literalPaths,
+  decodeParam,
+  literalMatch,
+  loosen,
+  type Matcher,
+  type MatchOptions,
+  type PathMatch,
+  type CompiledPath,
+  type PathIndex,
+  type IndexedLayer,
+} from './matcher.js';
 export { allowedMethods, type AllowedMethodsOptions } from './allowed.js';
 export type { NotFoundHook, ErrorHook } from './final-handler.js';
 export type {
-  AnyHandlers, ErrorHandler, Handlers, Merged, ParamCallback, Params, ParamsFor, ParamsOf, PathArg,
-  RequestHandler, RouteRequest, UseHandlers,
+  AnyHandlers,
+  ErrorHandler,
+  Handlers,
+  Merged,
+  ParamCallback,
+  Params,
+  ParamsFor,
+  ParamsOf,
+  PathArg,
+  RequestHandler,
+  RouteRequest,
+  UseHandlers,
 } from './route-types.js';
 export { AppRequest } from './request.js';
 export { AppResponse, type FormatHandler } from './response.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';
 export type { CookieOptions } from './set-cookie.js';
 export {
-  json, urlencoded, text, raw, multipart, parseMultipart,
-  type JsonOptions, type UrlencodedOptions, type TextOptions, type ParserOptions, type TypeOption, type BodyMiddleware,
-  type MultipartOptions, type UploadedFile, type MultipartLimits, type MultipartPart, type MultipartSource,
+  json,
+  urlencoded,
+  text,
+  raw,
+  multipart,
+  parseMultipart,
+  type JsonOptions,
+  type UrlencodedOptions,
+  type TextOptions,
+  type ParserOptions,
+  type TypeOption,
+  type BodyMiddleware,
+  type MultipartOptions,
+  type UploadedFile,
+  type MultipartLimits,
+  type MultipartPart,
+  type MultipartSource,
 } from './body/index.js';

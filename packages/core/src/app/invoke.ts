@@ -41,7 +41,12 @@ interface Reporter {
  * `next` for one handler: its first call continues the chain, a second is a bug in that handler,
  * reported on FCGI_STDERR (the web server's error log) with the handler's name, and ignored.
  */
-export function once(next: NextFunction, name: string, req: { method?: string; originalUrl?: string; url?: string }, res: unknown): NextFunction {
+export function once(
+  next: NextFunction,
+  name: string,
+  req: { method?: string; originalUrl?: string; url?: string },
+  res: unknown,
+): NextFunction {
   let called = false;
   return (err?: unknown) => {
     if (!called) {

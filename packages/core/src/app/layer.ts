@@ -28,7 +28,8 @@ export class Layer {
     this.route = route;
     const list = (Array.isArray(path) ? (path as unknown[]).flat(Infinity as 1) : [path]) as (string | RegExp)[];
     for (const p of list) {
-      if (typeof p !== 'string' && !(p instanceof RegExp)) throw new TypeError(`a path must be a string or a RegExp, got ${typeof p}`);
+      if (typeof p !== 'string' && !(p instanceof RegExp))
+        throw new TypeError(`a path must be a string or a RegExp, got ${typeof p}`);
     }
     this.path = Array.isArray(path) ? list : (path as string | RegExp);
     this.slash = path === '/' && !options.end;

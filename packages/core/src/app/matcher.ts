@@ -57,7 +57,8 @@ export function decodeParam(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch (err) {
-    if (err instanceof URIError) throw httpError(400, `Failed to decode param '${value}'`, { cause: err, code: 'ERR_FCGI_BAD_PARAM' });
+    if (err instanceof URIError)
+      throw httpError(400, `Failed to decode param '${value}'`, { cause: err, code: 'ERR_FCGI_BAD_PARAM' });
     throw err;
   }
 }
@@ -93,7 +94,10 @@ export function literalMatch(text: string, options: MatchOptions): MatchFn {
   const trailing = !options.strict;
   if (!options.sensitive && !ASCII.test(text)) {
     const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    const re = new RegExp(`^${escaped}${trailing && !text.endsWith('/') ? '(?:/$)?' : ''}${options.end ? '$' : '(?=/|$)'}`, 'i');
+    const re = new RegExp(
+      `^${escaped}${trailing && !text.endsWith('/') ? '(?:/$)?' : ''}${options.end ? '$' : '(?=/|$)'}`,
+      'i',
+    );
     return (path) => {
       const m = re.exec(path);
       return m ? { params: Object.create(null), path: m[0] } : false;

@@ -11,7 +11,13 @@ import { SIGNED_PREFIX, forwardedChain, trustFor, unsign, type TrustFn } from '.
 import type { AppResponse } from './response.js';
 import type { NextFunction } from './contracts.js';
 import {
-  acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes, isFresh, requestTypeIs, type Offered,
+  acceptsCharsets,
+  acceptsEncodings,
+  acceptsLanguages,
+  acceptsTypes,
+  isFresh,
+  requestTypeIs,
+  type Offered,
 } from '../semantics/index.js';
 
 export class AppRequest extends FcgiRequest {

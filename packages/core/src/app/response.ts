@@ -12,7 +12,14 @@ import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.j
 import type { NextFunction } from './contracts.js';
 import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';
 import {
-  acceptsTypes, appendVary, compileEtag, encodeUrl, escapeHtml, isFresh, setCharset, type EtagFunction,
+  acceptsTypes,
+  appendVary,
+  compileEtag,
+  encodeUrl,
+  escapeHtml,
+  isFresh,
+  setCharset,
+  type EtagFunction,
 } from '../semantics/index.js';
 
 /**
@@ -96,9 +103,14 @@ export class AppResponse extends FcgiResponse {
   /** Link: `<url>; rel="name"` for each, added to any Link already set. */
   links(links: Record<string, string | readonly string[]>): this {
     const prev = this.get('Link');
-    const head = Array.isArray(prev) ? prev.join(', ') : prev ?? '';
+    const head = Array.isArray(prev) ? prev.join(', ') : (prev ?? '');
     const added = Object.keys(links)
-      .map((rel) => ([] as string[]).concat(links[rel]!).map((url) => `<${url}>; rel="${rel}"`).join(', '))
+      .map((rel) =>
+        ([] as string[])
+          .concat(links[rel]!)
+          .map((url) => `<${url}>; rel="${rel}"`)
+          .join(', '),
+      )
       .join(', ');
     return this.set('Link', head ? `${head}, ${added}` : added);
   }
@@ -124,12 +136,16 @@ export class AppResponse extends FcgiResponse {
     const message = STATUS_CODES[status] ?? String(status);
     let body = '';
     this.format({
-      text: () => { body = `${message}. Redirecting to ${address}`; },
+      text: () => {
+        body = `${message}. Redirecting to ${address}`;
+      },
       html: () => {
         const u = escapeHtml(address);
         body = `<!DOCTYPE html><head><title>${message}</title></head><body><p>${message}. Redirecting to ${u}</p></body>`;
       },
-      default: () => { body = ''; },
+      default: () => {
+        body = '';
+      },
     });
     this.status(status);
     this.set('Content-Length', Buffer.byteLength(body));
@@ -154,7 +170,8 @@ export class AppResponse extends FcgiResponse {
   cookie(name: string, value: unknown, options: CookieOptions = {}): this {
     let secret: string | undefined;
     // req.secret is cookie-parser's secret when it ran, else the first 'cookie secret' (request.ts).
-    if (options.signed) secret = firstSecret((this.req as { secret?: unknown }).secret) ?? firstSecret(setting(this, 'cookie secret'));
+    if (options.signed)
+      secret = firstSecret((this.req as { secret?: unknown }).secret) ?? firstSecret(setting(this, 'cookie secret'));
     return this.appendHeader('Set-Cookie', serializeCookie(name, value, options, secret));
   }
 
@@ -205,7 +222,10 @@ export class AppResponse extends FcgiResponse {
     } else if (isStream(body)) {
       sendStream(this, body instanceof Readable ? body : Readable.fromWeb(body as any));
       return this;
-    } else if (body !== undefined && (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean')) {
+    } else if (
+      body !== undefined &&
+      (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean')
+    ) {
       return this.json(body);
     } else if (body !== undefined) {
       chunk = String(body);
@@ -239,11 +259,20 @@ export class AppResponse extends FcgiResponse {
   format(handlers: Record<string, FormatHandler>): this {
     const req = this.req;
     const given = (req as { next?: NextFunction }).next;
-    const next: NextFunction = typeof given === 'function' ? given : (err) => { if (err !== undefined) throw err; };
+    const next: NextFunction =
+      typeof given === 'function'
+        ? given
+        : (err) => {
+            if (err !== undefined) throw err;
+          };
     const keys = Object.keys(handlers).filter((k) => k !== 'default');
     const accepts = (req as { accepts?: (types: string[]) => string | string[] | false }).accepts;
-    const picked = keys.length === 0 ? false
-      : typeof accepts === 'function' ? accepts.call(req, keys) : acceptsTypes(req.headers.accept, [keys]);
+    const picked =
+      keys.length === 0
+        ? false
+        : typeof accepts === 'function'
+          ? accepts.call(req, keys)
+          : acceptsTypes(req.headers.accept, [keys]);
     const key = typeof picked === 'string' ? picked : false;
     this.vary('Accept');
     if (key) {
@@ -253,7 +282,11 @@ export class AppResponse extends FcgiResponse {
       handlers.default(req, this, next);
     } else {
       const err = Object.assign(new Error('Not Acceptable'), {
-        name: 'NotAcceptableError', status: 406, statusCode: 406, expose: true, types: keys.map(normalizeType),
+        name: 'NotAcceptableError',
+        status: 406,
+        statusCode: 406,
+        expose: true,
+        types: keys.map(normalizeType),
       });
       next(err);
     }
@@ -267,8 +300,10 @@ export class AppResponse extends FcgiResponse {
 
   /** Sends a file as an attachment (Content-Disposition with its name or `filename`). */
   download(
-    path: string, filename?: string | SendOptions | SendFileCallback | null,
-    options?: SendOptions | SendFileCallback | null, cb?: SendFileCallback,
+    path: string,
+    filename?: string | SendOptions | SendFileCallback | null,
+    options?: SendOptions | SendFileCallback | null,
+    cb?: SendFileCallback,
   ): void {
     download(this, path, filename, options, cb);
   }
@@ -349,7 +384,6 @@ function sendStream(res: AppResponse, src: Readable): void {
     else handlerFailed(err, res.req, res);
   });
 }
-
 
 function isStream(body: unknown): body is Readable | ReadableStream {
   if (body instanceof Readable) return true;

@@ -7,7 +7,14 @@ import { AppRequest } from './request.js';
 import { AppResponse } from './response.js';
 import { Route, methodNames } from './route.js';
 import type {
-  AnyHandlers, ErrorHandler, Handlers, Merged, ParamCallback, Params, PathArg, UseHandlers,
+  AnyHandlers,
+  ErrorHandler,
+  Handlers,
+  Merged,
+  ParamCallback,
+  Params,
+  PathArg,
+  UseHandlers,
 } from './route-types.js';
 import type { Mountable, NextFunction } from './types.js';
 
@@ -54,7 +61,10 @@ export interface Router<M extends Params = {}> {
   use(...handlers: Handlers<M>[]): this;
   use(...handlers: (ErrorHandler<M> | readonly ErrorHandler<M>[])[]): this;
   use<const P extends PathArg>(path: P, ...handlers: Handlers<Merged<M, P>>[]): this;
-  use<const P extends PathArg>(path: P, ...handlers: (ErrorHandler<Merged<M, P>> | readonly ErrorHandler<Merged<M, P>>[])[]): this;
+  use<const P extends PathArg>(
+    path: P,
+    ...handlers: (ErrorHandler<Merged<M, P>> | readonly ErrorHandler<Merged<M, P>>[])[]
+  ): this;
   use(...handlers: UseHandlers[]): this;
   use(path: PathArg, ...handlers: UseHandlers[]): this;
   /** A route for `path`, to chain handlers per method: route('/x').get(a).post(b). */
@@ -105,7 +115,9 @@ class RouterProto {
   /** The index, rebuilt when the stack changed. */
   lookup(this: RouterState): PathIndex {
     if (!this.index || this.indexed !== this.stack.length) {
-      this.index = this.matcher.index ? this.matcher.index(this.stack, this.caseSensitive) : new Unindexed(this.stack.length);
+      this.index = this.matcher.index
+        ? this.matcher.index(this.stack, this.caseSensitive)
+        : new Unindexed(this.stack.length);
       this.indexed = this.stack.length;
     }
     return this.index;
@@ -123,10 +135,14 @@ class RouterProto {
     const handlers = args.flat(Infinity);
     if (handlers.length === 0) throw new TypeError('argument handler is required');
     for (const h of handlers) {
-      const fn = typeof h === 'function' ? h as (...a: unknown[]) => unknown
-        : typeof (h as Mountable | null)?.handle === 'function'
-          ? function handle(req: AppRequest, res: AppResponse, next: NextFunction) { return (h as Mountable).handle(req, res, next); }
-          : undefined;
+      const fn =
+        typeof h === 'function'
+          ? (h as (...a: unknown[]) => unknown)
+          : typeof (h as Mountable | null)?.handle === 'function'
+            ? function handle(req: AppRequest, res: AppResponse, next: NextFunction) {
+                return (h as Mountable).handle(req, res, next);
+              }
+            : undefined;
       if (!fn) throw new TypeError(`argument handler must be a function, got ${typeof h}`);
       this.stack.push(new Layer(path, { sensitive: this.caseSensitive, strict: false, end: false }, fn, this.matcher));
     }

@@ -17,9 +17,18 @@ test('values: strings encodeURIComponent-ed, objects as "j:" + JSON, Path=/ by d
 test('attributes in the cookie package order; maxAge is milliseconds: Max-Age in seconds and Expires', () => {
   const before = Date.now();
   const line = serializeCookie('id', '1', {
-    maxAge: 90_500, domain: 'example.com', httpOnly: true, secure: true, sameSite: 'lax', priority: 'high', partitioned: true,
+    maxAge: 90_500,
+    domain: 'example.com',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'lax',
+    priority: 'high',
+    partitioned: true,
   });
-  const m = /^id=1; Max-Age=90; Domain=example\.com; Path=\/; Expires=([^;]+); HttpOnly; Secure; Partitioned; Priority=High; SameSite=Lax$/.exec(line);
+  const m =
+    /^id=1; Max-Age=90; Domain=example\.com; Path=\/; Expires=([^;]+); HttpOnly; Secure; Partitioned; Priority=High; SameSite=Lax$/.exec(
+      line,
+    );
   assert.ok(m, line);
   const expires = Date.parse(m[1]!);
   // Expires is a whole second in the HTTP date; it must be now + 90.5 s.
@@ -32,8 +41,10 @@ test('attributes in the cookie package order; maxAge is milliseconds: Max-Age in
 
 test('signed: "s:" + value.signature, the same bytes Express and cookie-parser write; needs a secret', () => {
   // Made by Express 5.3 with cookieParser('sekrit'): res.cookie('s', 'v+/=', { signed: true }).
-  assert.equal(serializeCookie('s', 'v+/=', { signed: true }, 'sekrit'),
-    's=s%3Av%2B%2F%3D.rzXgNMO6hJP7m7kPHZUwOl7a3J1fHzJgecpi6aH1mX8; Path=/');
+  assert.equal(
+    serializeCookie('s', 'v+/=', { signed: true }, 'sekrit'),
+    's=s%3Av%2B%2F%3D.rzXgNMO6hJP7m7kPHZUwOl7a3J1fHzJgecpi6aH1mX8; Path=/',
+  );
   const line = serializeCookie('o', { n: 1 }, { signed: true }, 'k');
   const value = decodeURIComponent(line.slice(2, line.indexOf(';')));
   assert.ok(value.startsWith('s:'));

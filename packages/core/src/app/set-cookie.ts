@@ -29,7 +29,7 @@ export interface CookieOptions {
 export function serializeCookie(name: string, value: unknown, options: CookieOptions = {}, secret?: string): string {
   let val = typeof value === 'object' ? 'j:' + JSON.stringify(value) : String(value);
   if (options.signed) {
-    if (!secret) throw new Error('signed cookies need a secret: app.set(\'cookie secret\', ...)');
+    if (!secret) throw new Error("signed cookies need a secret: app.set('cookie secret', ...)");
     val = SIGNED_PREFIX + sign(val, secret);
   }
   const cookie: SetCookie = { name, value: val };

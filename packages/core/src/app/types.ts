@@ -9,8 +9,12 @@ export type { NextFunction };
 export type Middleware<Req = AppRequest, Res = AppResponse> = (req: Req, res: Res, next: NextFunction) => unknown;
 
 /** Four parameters, as in Express: runs only when an error is being passed along. */
-export type ErrorMiddleware<Req = AppRequest, Res = AppResponse> =
-  (err: any, req: Req, res: Res, next: NextFunction) => unknown;
+export type ErrorMiddleware<Req = AppRequest, Res = AppResponse> = (
+  err: any,
+  req: Req,
+  res: Res,
+  next: NextFunction,
+) => unknown;
 
 /** Anything with a Connect-style `handle`: sub-apps and routers. */
 export interface Mountable<Req = AppRequest, Res = AppResponse> {

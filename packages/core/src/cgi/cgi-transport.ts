@@ -80,7 +80,8 @@ export class CgiTransport implements Carrier {
     this.#started = true;
     let ok: boolean;
     // A small response in one write (one read for the server); a large body is not copied.
-    if (head.length && bodyLen && head.length + bodyLen <= JOIN_LIMIT) ok = this.#stdout.write(joined(head, body!, bodyLen));
+    if (head.length && bodyLen && head.length + bodyLen <= JOIN_LIMIT)
+      ok = this.#stdout.write(joined(head, body!, bodyLen));
     else {
       ok = true;
       if (head.length) ok = this.#stdout.write(head, 'latin1');

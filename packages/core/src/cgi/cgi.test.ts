@@ -25,18 +25,28 @@ function sink(slow = false): { stream: Writable; bytes: () => Buffer } {
 }
 
 function env(method: string, uri: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { GATEWAY_INTERFACE: 'CGI/1.1', SERVER_PROTOCOL: 'HTTP/1.1', REQUEST_METHOD: method, REQUEST_URI: uri, REMOTE_ADDR: '127.0.0.1', ...extra };
+  return {
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_METHOD: method,
+    REQUEST_URI: uri,
+    REMOTE_ADDR: '127.0.0.1',
+    ...extra,
+  };
 }
 
 describe('serveCgi', () => {
   it('writes the CGI header block and the body to stdout, and nothing else', async () => {
     const out = sink();
     const err = sink();
-    await serveCgi((req: FcgiRequest, res: FcgiResponse) => {
-      res.setHeader('Content-Type', 'text/plain');
-      res.err('a line for the log');
-      res.end(`hello ${req.url}`);
-    }, { env: env('GET', '/x?y=1'), stdin: new PassThrough(), stdout: out.stream, stderr: err.stream });
+    await serveCgi(
+      (req: FcgiRequest, res: FcgiResponse) => {
+        res.setHeader('Content-Type', 'text/plain');
+        res.err('a line for the log');
+        res.end(`hello ${req.url}`);
+      },
+      { env: env('GET', '/x?y=1'), stdin: new PassThrough(), stdout: out.stream, stderr: err.stream },
+    );
     assert.equal(out.bytes().toString('latin1'), 'Content-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello /x?y=1');
     assert.equal(err.bytes().toString(), 'a line for the log\n');
   });
@@ -45,36 +55,45 @@ describe('serveCgi', () => {
     const stdin = new PassThrough();
     stdin.write('name=Zo%C3%AB&more-than-announced');
     const out = sink();
-    await serveCgi(async (req: FcgiRequest, res: FcgiResponse) => {
-      res.end(`${await req.text()}|${req.headers['content-length']}`);
-    }, { env: env('POST', '/f', { CONTENT_LENGTH: '13' }), stdin, stdout: out.stream, stderr: sink().stream });
+    await serveCgi(
+      async (req: FcgiRequest, res: FcgiResponse) => {
+        res.end(`${await req.text()}|${req.headers['content-length']}`);
+      },
+      { env: env('POST', '/f', { CONTENT_LENGTH: '13' }), stdin, stdout: out.stream, stderr: sink().stream },
+    );
     assert.match(out.bytes().toString(), /\r\n\r\nname=Zo%C3%AB\|13$/);
   });
 
-  it('streams a 1 MB response with stdout\'s backpressure: write() returns false, every byte arrives', async () => {
+  it("streams a 1 MB response with stdout's backpressure: write() returns false, every byte arrives", async () => {
     const data = randomBytes(1024 * 1024);
     const out = sink(true);
     let refused = 0;
-    await serveCgi((_req: FcgiRequest, res: FcgiResponse) => {
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', String(data.length));
-      let at = 0;
-      const pump = () => {
-        while (at < data.length) {
-          const ok = res.write(data.subarray(at, at + 16384));
-          at += 16384;
-          if (!ok) {
-            refused++;
-            return void res.once('drain', pump);
+    await serveCgi(
+      (_req: FcgiRequest, res: FcgiResponse) => {
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.setHeader('Content-Length', String(data.length));
+        let at = 0;
+        const pump = () => {
+          while (at < data.length) {
+            const ok = res.write(data.subarray(at, at + 16384));
+            at += 16384;
+            if (!ok) {
+              refused++;
+              return void res.once('drain', pump);
+            }
           }
-        }
-        res.end();
-      };
-      pump();
-    }, { env: env('GET', '/big'), stdin: new PassThrough(), stdout: out.stream, stderr: sink().stream });
+          res.end();
+        };
+        pump();
+      },
+      { env: env('GET', '/big'), stdin: new PassThrough(), stdout: out.stream, stderr: sink().stream },
+    );
     const bytes = out.bytes();
     const split = bytes.indexOf('\r\n\r\n') + 4;
-    assert.equal(bytes.subarray(0, split).toString('latin1'), `Content-Type: application/octet-stream\r\nContent-Length: ${data.length}\r\n\r\n`);
+    assert.equal(
+      bytes.subarray(0, split).toString('latin1'),
+      `Content-Type: application/octet-stream\r\nContent-Length: ${data.length}\r\n\r\n`,
+    );
     assert.equal(sha256(bytes.subarray(split)), sha256(data));
     assert.ok(refused > 0, 'write() returned false at least once');
   });
@@ -82,10 +101,16 @@ describe('serveCgi', () => {
   it('a handler error: a 500 on stdout, the stack on stderr', async () => {
     const out = sink();
     const err = sink();
-    await serveCgi(() => {
-      throw new Error('boom');
-    }, { env: env('GET', '/t'), stdin: new PassThrough(), stdout: out.stream, stderr: err.stream });
-    assert.match(out.bytes().toString(), /^Status: 500 Internal Server Error\r\n[\s\S]*\r\n\r\n500 Internal Server Error\n$/);
+    await serveCgi(
+      () => {
+        throw new Error('boom');
+      },
+      { env: env('GET', '/t'), stdin: new PassThrough(), stdout: out.stream, stderr: err.stream },
+    );
+    assert.match(
+      out.bytes().toString(),
+      /^Status: 500 Internal Server Error\r\n[\s\S]*\r\n\r\n500 Internal Server Error\n$/,
+    );
     assert.match(err.bytes().toString(), /Error in GET \/t: Error: boom\n\s+at /);
   });
 
@@ -96,11 +121,14 @@ describe('serveCgi', () => {
         cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       },
     });
-    await serveCgi((req: FcgiRequest, res: FcgiResponse) => {
-      req.on('aborted', () => events.push('aborted'));
-      res.on('close', () => events.push('close'));
-      res.write('first bytes');
-    }, { env: env('GET', '/gone'), stdin: new PassThrough(), stdout, stderr: sink().stream });
+    await serveCgi(
+      (req: FcgiRequest, res: FcgiResponse) => {
+        req.on('aborted', () => events.push('aborted'));
+        res.on('close', () => events.push('close'));
+        res.write('first bytes');
+      },
+      { env: env('GET', '/gone'), stdin: new PassThrough(), stdout, stderr: sink().stream },
+    );
     assert.deepEqual(events, ['aborted', 'close']);
   });
 });

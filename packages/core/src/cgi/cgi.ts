@@ -28,7 +28,12 @@ export function serveCgi(handler: Handler | NodeHandler, options: CgiOptions = {
   const env = options.env ?? process.env;
   const environ: Record<string, string> = new Dictionary();
   for (const [k, v] of Object.entries(env)) if (v !== undefined) environ[k] = v;
-  const transport = new CgiTransport(environ, options.stdin ?? process.stdin, options.stdout ?? process.stdout, options.stderr ?? process.stderr);
+  const transport = new CgiTransport(
+    environ,
+    options.stdin ?? process.stdin,
+    options.stdout ?? process.stdout,
+    options.stderr ?? process.stderr,
+  );
   handlerRunner(handler, options)(transport);
   transport.readBody();
   return transport.done;

@@ -12,13 +12,20 @@ function feed(reader: HeadReader, bytes: Buffer, step: number) {
 }
 
 test('HeadReader finds a CRLF block split at every byte and hands on the body after it', () => {
-  const out = Buffer.from('Status: 404 Not Here\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nbody\r\n\r\nmore');
+  const out = Buffer.from(
+    'Status: 404 Not Here\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nbody\r\n\r\nmore',
+  );
   const r = feed(new HeadReader(1024), out, 1);
   assert.ok(r);
   assert.equal(r.head.status, 404);
   assert.equal(r.head.statusText, 'Not Here');
   assert.deepEqual({ ...r.head.headers }, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
-  assert.deepEqual(r.head.rawHeaders, [['Status', '404 Not Here'], ['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+  assert.deepEqual(r.head.rawHeaders, [
+    ['Status', '404 Not Here'],
+    ['Content-Type', 'text/plain'],
+    ['Set-Cookie', 'a=1'],
+    ['Set-Cookie', 'b=2'],
+  ]);
   // Split per byte: the block ends with the byte that completes the empty line.
   assert.equal(r.consumedTo, out.indexOf('body'));
   assert.equal(r.rest.length, 0);
@@ -58,7 +65,9 @@ test('a header block over maxHeaderBytes is refused, whole or in pieces', () => 
   const big = Buffer.from(`X-Big: ${'a'.repeat(200)}\r\n\r\n`);
   assert.throws(() => new HeadReader(100).push(big), { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' });
   const reader = new HeadReader(100);
-  assert.throws(() => feed(reader, Buffer.from(`X-Big: ${'a'.repeat(200)}`), 16), { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' });
+  assert.throws(() => feed(reader, Buffer.from(`X-Big: ${'a'.repeat(200)}`), 16), {
+    code: 'ERR_FCGI_CLIENT_BAD_RESPONSE',
+  });
   assert.ok(new HeadReader(big.length).push(big));
 });
 

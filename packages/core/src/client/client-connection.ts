@@ -2,7 +2,6 @@
 // running on it (request id 1; PHP-FPM and most applications do not multiplex).
 import { connect as netConnect, type Socket } from 'node:net';
 import { RecordType, RecordParser, decodeEndRequest, type RecordSink } from '../protocol/index.js';
-import type { FcgiError } from '../errors.js';
 import { ClientErrorCode, clientError } from './errors.js';
 
 export type ClientTarget = string | { host: string; port: number } | { path: string };
@@ -61,7 +60,9 @@ export class ClientConnection implements RecordSink {
         this.#parser.push(chunk);
       } catch (err) {
         this.#parser.stop();
-        const e = clientError(ClientErrorCode.PROTOCOL, `FastCGI protocol error: ${(err as Error).message}`, { cause: err });
+        const e = clientError(ClientErrorCode.PROTOCOL, `FastCGI protocol error: ${(err as Error).message}`, {
+          cause: err,
+        });
         const user = this.#user;
         this.#user = null;
         user?.onProtocolError(e);
@@ -71,7 +72,12 @@ export class ClientConnection implements RecordSink {
     socket.on('end', () => {
       // The application will send nothing more: whatever runs here cannot complete.
       this.#ended = true;
-      this.#lost(clientError(ClientErrorCode.CONNECTION_LOST, 'the FastCGI application closed the connection before END_REQUEST'));
+      this.#lost(
+        clientError(
+          ClientErrorCode.CONNECTION_LOST,
+          'the FastCGI application closed the connection before END_REQUEST',
+        ),
+      );
       this.destroy();
     });
     socket.on('error', (err) => {
@@ -81,8 +87,13 @@ export class ClientConnection implements RecordSink {
     socket.on('close', () => {
       this.#closed = true;
       const err = this.#error;
-      this.#lost(clientError(ClientErrorCode.CONNECTION_LOST,
-        `the connection to the FastCGI application closed before END_REQUEST${err ? `: ${err.message}` : ''}`, { cause: err }));
+      this.#lost(
+        clientError(
+          ClientErrorCode.CONNECTION_LOST,
+          `the connection to the FastCGI application closed before END_REQUEST${err ? `: ${err.message}` : ''}`,
+          { cause: err },
+        ),
+      );
       this.onClose?.();
     });
   }
@@ -127,8 +138,10 @@ export class ClientConnection implements RecordSink {
     // Records of other ids (management records, late records of an earlier request) are ignored.
     if (!user || id !== REQUEST_ID) return;
     switch (type) {
-      case RecordType.STDOUT: return user.onStdout(content);
-      case RecordType.STDERR: return user.onStderr(content);
+      case RecordType.STDOUT:
+        return user.onStdout(content);
+      case RecordType.STDERR:
+        return user.onStderr(content);
       case RecordType.END_REQUEST: {
         const { appStatus, protocolStatus } = decodeEndRequest(content);
         this.#user = null;
@@ -150,7 +163,9 @@ export function openConnection(target: ResolvedClientTarget, timeout: number): P
     const socket = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(clientError(ClientErrorCode.CONNECT_TIMEOUT, `connecting to the FastCGI application took over ${timeout} ms`));
+      reject(
+        clientError(ClientErrorCode.CONNECT_TIMEOUT, `connecting to the FastCGI application took over ${timeout} ms`),
+      );
     }, timeout);
     const onError = (err: Error) => {
       clearTimeout(timer);

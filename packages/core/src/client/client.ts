@@ -57,7 +57,8 @@ export class FcgiClient {
 
   constructor(options: FcgiClientOptions) {
     const maxConnections = options.maxConnections ?? 8;
-    if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError('maxConnections must be a positive integer');
+    if (!Number.isInteger(maxConnections) || maxConnections < 1)
+      throw new RangeError('maxConnections must be a positive integer');
     this.#pool = new Pool({
       target: resolveClientTarget(options.target),
       maxConnections,
@@ -114,8 +115,15 @@ class Job implements Waiter {
   #retry = false;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(pool: Pool, opts: ExchangeOptions, req: FcgiRequestOptions, prepared: PreparedRequest, timeoutMs: number,
-    resolve: (res: FcgiClientResponse) => void, reject: (err: Error) => void) {
+  constructor(
+    pool: Pool,
+    opts: ExchangeOptions,
+    req: FcgiRequestOptions,
+    prepared: PreparedRequest,
+    timeoutMs: number,
+    resolve: (res: FcgiClientResponse) => void,
+    reject: (err: Error) => void,
+  ) {
     this.#pool = pool;
     this.#opts = opts;
     this.#req = req;
@@ -130,8 +138,11 @@ class Job implements Waiter {
     if (signal?.aborted) return this.#reject(abortError(signal));
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (this.#timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#stop(clientError(ClientErrorCode.TIMEOUT,
-        `no complete FastCGI response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      this.#timer = setTimeout(
+        () =>
+          this.#stop(clientError(ClientErrorCode.TIMEOUT, `no complete FastCGI response within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
     }
     this.#pool.acquire(this);
   }

@@ -31,6 +31,11 @@ export type ClientErrorCodeName = (typeof ClientErrorCode)[keyof typeof ClientEr
  * 'AbortError' and timeouts 'TimeoutError', as fetch and Node name theirs.
  */
 export function clientError(code: ClientErrorCodeName, message: string, options: { cause?: unknown } = {}): FcgiError {
-  const name = code === ClientErrorCode.ABORTED ? 'AbortError' : code === ClientErrorCode.TIMEOUT ? 'TimeoutError' : 'FcgiClientError';
+  const name =
+    code === ClientErrorCode.ABORTED
+      ? 'AbortError'
+      : code === ClientErrorCode.TIMEOUT
+        ? 'TimeoutError'
+        : 'FcgiClientError';
   return new FcgiError(code, message, { cause: options.cause, name });
 }

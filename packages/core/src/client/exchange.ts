@@ -3,12 +3,17 @@
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import {
-  RecordType, Role, Status, encodeAbortRequest, encodeBeginRequest, encodeRecord, streamRecordViews,
+  RecordType,
+  Role,
+  Status,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeRecord,
+  streamRecordViews,
 } from '../protocol/index.js';
 import { HeadReader } from './cgi-response.js';
 import type { PreparedRequest } from './params.js';
 import { REQUEST_ID, type ClientConnection, type ConnectionUser } from './client-connection.js';
-import type { FcgiError } from '../errors.js';
 import { ClientErrorCode, clientError } from './errors.js';
 import { FcgiClientResponse, type EndRequest } from './response.js';
 
@@ -33,7 +38,11 @@ export interface ExchangeCallbacks {
 const STDIN_END = encodeRecord(RecordType.STDIN, REQUEST_ID);
 const noop = (): void => {};
 
-const enum State { Running, Aborting, Done }
+const enum State {
+  Running,
+  Aborting,
+  Done,
+}
 
 export class ClientExchange implements ConnectionUser {
   readonly #conn: ClientConnection;
@@ -109,7 +118,11 @@ export class ClientExchange implements ConnectionUser {
       read: () => this.#resume(),
       destroy: (err, cb) => {
         if (this.#state === State.Running) {
-          this.abort(clientError(ClientErrorCode.ABORTED, 'the response body was destroyed before its end', { cause: err ?? undefined }));
+          this.abort(
+            clientError(ClientErrorCode.ABORTED, 'the response body was destroyed before its end', {
+              cause: err ?? undefined,
+            }),
+          );
         }
         // Like http.IncomingMessage: no 'error' event that nobody listens to (it would crash).
         cb(err && body.listenerCount('error') > 0 ? err : null);
@@ -147,9 +160,15 @@ export class ClientExchange implements ConnectionUser {
         this.#settle!.resolve({ appStatus, protocolStatus });
       } else if (protocolStatus !== Status.REQUEST_COMPLETE && this.#head.length === 0) {
         const why = ['', 'CANT_MPX_CONN', 'OVERLOADED', 'UNKNOWN_ROLE'][protocolStatus] ?? `status ${protocolStatus}`;
-        this.#cb.reject(clientError(ClientErrorCode.REJECTED, `the FastCGI application refused the request: ${why}`), false);
+        this.#cb.reject(
+          clientError(ClientErrorCode.REJECTED, `the FastCGI application refused the request: ${why}`),
+          false,
+        );
       } else {
-        this.#cb.reject(clientError(ClientErrorCode.BAD_RESPONSE, 'END_REQUEST before the end of the CGI header block'), false);
+        this.#cb.reject(
+          clientError(ClientErrorCode.BAD_RESPONSE, 'END_REQUEST before the end of the CGI header block'),
+          false,
+        );
       }
     }
     this.#release(reusable);
@@ -232,7 +251,8 @@ export class ClientExchange implements ConnectionUser {
   #onSourceData = (chunk: Buffer | string): void => {
     if (this.#state !== State.Running) return;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (!(buf instanceof Uint8Array)) return this.#onSourceError(new TypeError('a request body stream must yield bytes or strings'));
+    if (!(buf instanceof Uint8Array))
+      return this.#onSourceError(new TypeError('a request body stream must yield bytes or strings'));
     if (buf.length === 0) return;
     const parts: Uint8Array[] = [];
     streamRecordViews(RecordType.STDIN, REQUEST_ID, buf, parts);

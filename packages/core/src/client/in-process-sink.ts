@@ -102,7 +102,7 @@ export class InProcessTransport implements Carrier {
         }
       } catch (err) {
         // A malformed block from a handler writing its own: the client is gone for it.
-        this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, 'the response\'s CGI header block was malformed'));
+        this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, "the response's CGI header block was malformed"));
         this.#fail(err);
         return true;
       }
@@ -151,19 +151,23 @@ export class InProcessTransport implements Carrier {
     }
     let stream: ReadableStream<Uint8Array> | null = null;
     if (!nullBody) {
-      stream = new ReadableStream<Uint8Array>({
-        start: (controller) => {
-          this.#body = controller;
+      stream = new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => {
+            this.#body = controller;
+          },
+          pull: () => {
+            if (!this.#needDrain) return;
+            this.#needDrain = false;
+            drainResponse(this.res);
+          },
+          cancel: () => {
+            if (!this.#ended)
+              this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, 'the client stopped reading the response'));
+          },
         },
-        pull: () => {
-          if (!this.#needDrain) return;
-          this.#needDrain = false;
-          drainResponse(this.res);
-        },
-        cancel: () => {
-          if (!this.#ended) this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, 'the client stopped reading the response'));
-        },
-      }, { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength });
+        { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+      );
     }
     try {
       const headers = new Headers();
@@ -192,7 +196,10 @@ export class InProcessTransport implements Carrier {
   /** Reading the request's body failed: the handler is aborted and the caller gets the error. */
   #bodyFailed(err: unknown): void {
     if (this.#ended) return;
-    const reason = new FcgiError(ErrorCode.CONNECTION_LOST, `the request body failed: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = new FcgiError(
+      ErrorCode.CONNECTION_LOST,
+      `the request body failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
     this.#abortHandler(reason);
     this.#fail(err, false);
   }

@@ -28,13 +28,35 @@ async function readSlowly(body: ReadableStream<Uint8Array>, onChunk: (received: 
 
 describe('inject(): a plain handler', () => {
   it('builds the params as nginx with fastcgi_params would, and the handler sees them as req', async () => {
-    let seen: { environ: Record<string, string>; method: string; url: string; headers: Record<string, string>; remote?: string; query: unknown } | undefined;
+    let seen:
+      | {
+          environ: Record<string, string>;
+          method: string;
+          url: string;
+          headers: Record<string, string>;
+          remote?: string;
+          query: unknown;
+        }
+      | undefined;
     const handler = (req: FcgiRequest, res: FcgiResponse) => {
-      seen = { environ: { ...req.environ }, method: req.method, url: req.url, headers: { ...req.headers }, remote: req.socket.remoteAddress, query: { ...req.query } };
+      seen = {
+        environ: { ...req.environ },
+        method: req.method,
+        url: req.url,
+        headers: { ...req.headers },
+        remote: req.socket.remoteAddress,
+        query: { ...req.query },
+      };
       res.end('ok');
     };
     const r = await inject(handler, 'https://example.test:8443/a%20b/c?x=1&x=2', {
-      headers: [['Accept', 'text/plain'], ['X-Many', 'one'], ['X-Many', 'two'], ['Cookie', 'a=1'], ['Cookie', 'b=2']],
+      headers: [
+        ['Accept', 'text/plain'],
+        ['X-Many', 'one'],
+        ['X-Many', 'two'],
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+      ],
       environ: { SERVER_SOFTWARE: 'nginx/1.22.1', PATH_INFO: '/extra' },
       remoteAddress: '203.0.113.9',
     });
@@ -70,7 +92,11 @@ describe('inject(): a plain handler', () => {
   });
 
   it('a path alone is a path on http://localhost; REMOTE_ADDR defaults to 127.0.0.1', async () => {
-    const r = await inject((req, res) => res.end(`${req.environ.SERVER_NAME} ${req.environ.SERVER_PORT} ${req.environ.REMOTE_ADDR} ${req.url}`), '/p?q');
+    const r = await inject(
+      (req, res) =>
+        res.end(`${req.environ.SERVER_NAME} ${req.environ.SERVER_PORT} ${req.environ.REMOTE_ADDR} ${req.url}`),
+      '/p?q',
+    );
     assert.equal(await r.text(), 'localhost 80 127.0.0.1 /p?q');
   });
 
@@ -94,11 +120,19 @@ describe('inject(): a plain handler', () => {
   });
 
   it('a body without Content-Length is read whole first and given CONTENT_LENGTH', async () => {
-    const r = await inject(async (req, res) => {
-      const body = await req.text();
-      res.end(JSON.stringify({ body, length: req.environ.CONTENT_LENGTH, type: req.headers['content-type'] }));
-    }, '/echo', { method: 'POST', body: 'name=Zoë' });
-    assert.deepEqual(await r.json(), { body: 'name=Zoë', length: String(Buffer.byteLength('name=Zoë')), type: 'text/plain;charset=UTF-8' });
+    const r = await inject(
+      async (req, res) => {
+        const body = await req.text();
+        res.end(JSON.stringify({ body, length: req.environ.CONTENT_LENGTH, type: req.headers['content-type'] }));
+      },
+      '/echo',
+      { method: 'POST', body: 'name=Zoë' },
+    );
+    assert.deepEqual(await r.json(), {
+      body: 'name=Zoë',
+      length: String(Buffer.byteLength('name=Zoë')),
+      type: 'text/plain;charset=UTF-8',
+    });
   });
 
   it('a streamed body with Content-Length reaches a slow handler with backpressure, intact', async () => {
@@ -107,23 +141,35 @@ describe('inject(): a plain handler', () => {
     let pulled = 0;
     let consumed = 0;
     let maxAhead = 0;
-    const source = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pulled >= data.length) return controller.close();
-        controller.enqueue(data.subarray(pulled, pulled + CHUNK));
-        pulled += CHUNK;
-        maxAhead = Math.max(maxAhead, pulled - consumed);
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (pulled >= data.length) return controller.close();
+          controller.enqueue(data.subarray(pulled, pulled + CHUNK));
+          pulled += CHUNK;
+          maxAhead = Math.max(maxAhead, pulled - consumed);
+        },
       },
-    }, { highWaterMark: 0 });
-    const r = await inject(async (req, res) => {
-      const hash = createHash('sha256');
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        consumed += chunk.length;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      res.end(JSON.stringify({ length: consumed, sha: hash.digest('hex') }));
-    }, '/up', { method: 'PUT', body: source, duplex: 'half', headers: { 'content-length': String(data.length) } } as RequestInit);
+      { highWaterMark: 0 },
+    );
+    const r = await inject(
+      async (req, res) => {
+        const hash = createHash('sha256');
+        for await (const chunk of req as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          consumed += chunk.length;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        res.end(JSON.stringify({ length: consumed, sha: hash.digest('hex') }));
+      },
+      '/up',
+      {
+        method: 'PUT',
+        body: source,
+        duplex: 'half',
+        headers: { 'content-length': String(data.length) },
+      } as RequestInit,
+    );
     assert.deepEqual(await r.json(), { length: data.length, sha: sha256(data) });
     // The handler's unread body is bounded by the request's high-water mark (64 KiB) and a chunk or two.
     assert.ok(maxAhead <= 128 * 1024, `the source ran ${maxAhead} bytes ahead of the handler`);
@@ -177,16 +223,26 @@ describe('inject(): a plain handler', () => {
   });
 
   it('a malformed header block from res.stdout rejects', async () => {
-    await assert.rejects(inject((_req, res) => res.stdout.end('not a header\r\n\r\n'), '/'), { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' });
+    await assert.rejects(
+      inject((_req, res) => res.stdout.end('not a header\r\n\r\n'), '/'),
+      { code: 'ERR_FCGI_CLIENT_BAD_RESPONSE' },
+    );
   });
 
   it('res.destroy() after output errors the body; before output rejects with its error', async () => {
-    const r = await inject((_req, res) => {
-      res.write('partial');
-      setImmediate(() => res.destroy());
-    }, '/', { stderr: () => {} });
+    const r = await inject(
+      (_req, res) => {
+        res.write('partial');
+        setImmediate(() => res.destroy());
+      },
+      '/',
+      { stderr: () => {} },
+    );
     await assert.rejects(r.text(), /cut off/);
-    await assert.rejects(inject((_req, res) => res.destroy(new Error('no answer')), '/', { stderr: () => {} }), /no answer/);
+    await assert.rejects(
+      inject((_req, res) => res.destroy(new Error('no answer')), '/', { stderr: () => {} }),
+      /no answer/,
+    );
   });
 
   it('cancelling the response body aborts the handler', async () => {
@@ -204,9 +260,13 @@ describe('inject(): a plain handler', () => {
 
   it('a thrown error is a 500 and its stack goes to stderr', async () => {
     let stderr = '';
-    const r = await inject(() => {
-      throw new Error('handler broke');
-    }, '/x', { stderr: (text) => (stderr += text) });
+    const r = await inject(
+      () => {
+        throw new Error('handler broke');
+      },
+      '/x',
+      { stderr: (text) => (stderr += text) },
+    );
     assert.equal(r.status, 500);
     assert.equal(await r.text(), '500 Internal Server Error\n');
     assert.match(stderr, /Error in GET \/x: Error: handler broke\n\s+at /);
@@ -258,7 +318,11 @@ describe('inject(): a createApp() app', () => {
   });
 
   it('json() parses the body; app middleware ran', async () => {
-    const r = await inject(app, '/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2] }) });
+    const r = await inject(app, '/json', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: [1, 2] }),
+    });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-seen'), 'yes');
     assert.match(r.headers.get('content-type')!, /^application\/json/);
@@ -266,7 +330,12 @@ describe('inject(): a createApp() app', () => {
   });
 
   it('malformed JSON is a 400', async () => {
-    const r = await inject(app, '/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope', stderr: () => {} });
+    const r = await inject(app, '/json', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+      stderr: () => {},
+    });
     assert.equal(r.status, 400);
   });
 
@@ -285,7 +354,7 @@ describe('inject(): a createApp() app', () => {
     assert.equal(r.headers.get('location'), '/new');
   });
 
-  it('an unknown path is the app\'s 404; a thrown error its 500, logged to stderr', async () => {
+  it("an unknown path is the app's 404; a thrown error its 500, logged to stderr", async () => {
     const missing = await inject(app, '/nothing-here', { stderr: () => {} });
     assert.equal(missing.status, 404);
     await missing.arrayBuffer();
@@ -310,7 +379,7 @@ describe('inject(): a createApp() app', () => {
     assert.equal(r.body, null);
   });
 
-  it('aborting the signal aborts the request (\'aborted\', req.signal, res \'close\') and rejects with the reason', async () => {
+  it("aborting the signal aborts the request ('aborted', req.signal, res 'close') and rejects with the reason", async () => {
     const controller = new AbortController();
     const pending = inject(app, '/wait', { signal: controller.signal });
     await sleep(10);
@@ -321,13 +390,16 @@ describe('inject(): a createApp() app', () => {
 
   it('an already aborted signal rejects before the handler runs', async () => {
     let ran = false;
-    await assert.rejects(inject(() => void (ran = true), '/', { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    await assert.rejects(
+      inject(() => void (ran = true), '/', { signal: AbortSignal.abort() }),
+      { name: 'AbortError' },
+    );
     assert.equal(ran, false);
   });
 });
 
 describe('inject(): an Express app', () => {
-  it('runs through Express\'s router, body parser and res helpers', async () => {
+  it("runs through Express's router, body parser and res helpers", async () => {
     const app = express();
     app.use(express.json());
     app.post('/items/:id', (req, res) => {
@@ -335,7 +407,11 @@ describe('inject(): an Express app', () => {
       res.cookie('b', '2');
       res.status(201).json({ id: req.params.id, body: req.body, ip: req.ip });
     });
-    const r = await inject(app, '/items/7', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":true}' });
+    const r = await inject(app, '/items/7', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":true}',
+    });
     assert.equal(r.status, 201);
     assert.deepEqual(r.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/']);
     assert.deepEqual(await r.json(), { id: '7', body: { x: true }, ip: '127.0.0.1' });

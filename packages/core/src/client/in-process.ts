@@ -35,7 +35,11 @@ const writeStderr = (text: string): void => void process.stderr.write(text);
  */
 export function inject(handler: Handler, input: string | URL | Request, init?: InjectInit): Promise<Response>;
 export function inject(handler: NodeHandler, input: string | URL | Request, init?: InjectInit): Promise<Response>;
-export async function inject(handler: Handler | NodeHandler, input: string | URL | Request, init: InjectInit = {}): Promise<Response> {
+export async function inject(
+  handler: Handler | NodeHandler,
+  input: string | URL | Request,
+  init: InjectInit = {},
+): Promise<Response> {
   const { environ, remoteAddress, remotePort, stderr, ...requestInit } = init;
   const target = typeof input === 'string' && input.startsWith('/') ? new URL(input, 'http://localhost') : input;
   const request = new Request(target, requestInit);
@@ -50,8 +54,18 @@ export async function inject(handler: Handler | NodeHandler, input: string | URL
     contentLength = '0';
   }
   request.signal.throwIfAborted();
-  const params = environFromRequest(request, new URL(request.url), { contentLength, remoteAddress, remotePort, extra: environ });
-  const transport = new InProcessTransport(params, { method: request.method, body, signal: request.signal, stderr: stderr ?? writeStderr });
+  const params = environFromRequest(request, new URL(request.url), {
+    contentLength,
+    remoteAddress,
+    remotePort,
+    extra: environ,
+  });
+  const transport = new InProcessTransport(params, {
+    method: request.method,
+    body,
+    signal: request.signal,
+    stderr: stderr ?? writeStderr,
+  });
   handlerRunner(handler)(transport);
   transport.readBody();
   return transport.response;

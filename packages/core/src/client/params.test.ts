@@ -5,7 +5,9 @@ import { encodeParams, withContentLength } from './params.js';
 
 function records(buf: Buffer): { type: number; content: Buffer }[] {
   const out: { type: number; content: Buffer }[] = [];
-  new RecordParser({ record: (type, _id, content) => void out.push({ type, content: Buffer.from(content) }) }).push(buf);
+  new RecordParser({ record: (type, _id, content) => void out.push({ type, content: Buffer.from(content) }) }).push(
+    buf,
+  );
   return out;
 }
 
@@ -26,7 +28,13 @@ test('encodeParams packs whole pairs per record: every record decodes on its own
 
 test('only a pair larger than a record spans records; list params keep their order', () => {
   const big = 'b'.repeat(100_000);
-  const recs = records(encodeParams(1, [['A', '1'], ['BIG', big], ['C', '3']]));
+  const recs = records(
+    encodeParams(1, [
+      ['A', '1'],
+      ['BIG', big],
+      ['C', '3'],
+    ]),
+  );
   assert.deepEqual({ ...decodeNameValues(recs[0]!.content) }, { A: '1' });
   const all = decodeNameValues(Buffer.concat(recs.map((r) => r.content)));
   assert.deepEqual(Object.keys(all), ['A', 'BIG', 'C']);
@@ -37,5 +45,8 @@ test('only a pair larger than a record spans records; list params keep their ord
 test('withContentLength adds CONTENT_LENGTH unless given', () => {
   assert.deepEqual(withContentLength({ A: '1' }, 5), { A: '1', CONTENT_LENGTH: '5' });
   assert.deepEqual(withContentLength({ CONTENT_LENGTH: '9' }, 5), { CONTENT_LENGTH: '9' });
-  assert.deepEqual(withContentLength([['A', '1']], 5), [['A', '1'], ['CONTENT_LENGTH', '5']]);
+  assert.deepEqual(withContentLength([['A', '1']], 5), [
+    ['A', '1'],
+    ['CONTENT_LENGTH', '5'],
+  ]);
 });

@@ -1,7 +1,14 @@
 // PARAMS as records: whole name-value pairs per record wherever a pair fits, since PHP-FPM decodes
 // each PARAMS record on its own and drops the connection on a pair that straddles two.
 import { Readable } from 'node:stream';
-import { HEADER_LEN, MAX_CONTENT_LEN, RecordType, encodeNameValues, encodeStream, writeHeader } from '../protocol/index.js';
+import {
+  HEADER_LEN,
+  MAX_CONTENT_LEN,
+  RecordType,
+  encodeNameValues,
+  encodeStream,
+  writeHeader,
+} from '../protocol/index.js';
 
 export type RequestParams = Readonly<Record<string, string>> | readonly (readonly [string, string])[];
 export type RequestBody = Uint8Array | string | Readable;
@@ -17,13 +24,18 @@ export interface PreparedRequest {
 }
 
 /** Encodes the params (adding CONTENT_LENGTH for a known-length body); throws TypeError on bad input. */
-export function prepareRequest(requestId: number, params: RequestParams, body: RequestBody | undefined): PreparedRequest {
+export function prepareRequest(
+  requestId: number,
+  params: RequestParams,
+  body: RequestBody | undefined,
+): PreparedRequest {
   let data: Uint8Array | null = null;
   let stream: Readable | null = null;
   if (body instanceof Readable) stream = body;
   else if (typeof body === 'string') data = Buffer.from(body, 'utf8');
   else if (body instanceof Uint8Array) data = body;
-  else if (body !== undefined && body !== null) throw new TypeError('body must be a Buffer, a Uint8Array, a string or a Readable');
+  else if (body !== undefined && body !== null)
+    throw new TypeError('body must be a Buffer, a Uint8Array, a string or a Readable');
   for (const [name, value] of pairs(params)) {
     if (typeof name !== 'string' || typeof value !== 'string') {
       throw new TypeError(`param ${String(name)} must be a string, got ${typeof value}`);

@@ -63,8 +63,12 @@ export class Pool {
     }
     if (this.#size < this.#opts.maxConnections) return this.#connect(w);
     if (this.#queue.length >= this.#opts.maxQueue) {
-      return w.fail(clientError(ClientErrorCode.QUEUE_FULL,
-        `all ${this.#opts.maxConnections} connections are busy and ${this.#queue.length} requests wait already`));
+      return w.fail(
+        clientError(
+          ClientErrorCode.QUEUE_FULL,
+          `all ${this.#opts.maxConnections} connections are busy and ${this.#queue.length} requests wait already`,
+        ),
+      );
     }
     this.#queue.push(w);
   }
@@ -136,22 +140,25 @@ export class Pool {
 
   #connect(w: Waiter): void {
     this.#connecting++;
-    openConnection(this.#opts.target, this.#opts.connectTimeout).then((conn) => {
-      this.#connecting--;
-      conn.onClose = () => this.#forget(conn);
-      if (this.#closing) {
-        conn.destroy();
-        w.fail(closed());
+    openConnection(this.#opts.target, this.#opts.connectTimeout).then(
+      (conn) => {
+        this.#connecting--;
+        conn.onClose = () => this.#forget(conn);
+        if (this.#closing) {
+          conn.destroy();
+          w.fail(closed());
+          this.#checkEmpty();
+          return;
+        }
+        this.#grant(conn, w);
+      },
+      (err: Error) => {
+        this.#connecting--;
+        w.fail(err);
+        this.#next();
         this.#checkEmpty();
-        return;
-      }
-      this.#grant(conn, w);
-    }, (err: Error) => {
-      this.#connecting--;
-      w.fail(err);
-      this.#next();
-      this.#checkEmpty();
-    });
+      },
+    );
   }
 
   /** Opens connections for waiters while there is room. */

@@ -2,8 +2,19 @@
 // answers management records, and writes responses without interleaving records.
 import type { Duplex } from 'node:stream';
 import {
-  RecordType, RecordParser, Role, Status, encodeNameValues, encodeRecord, encodeUnknownType,
-  decodeBeginRequest, decodeNameValues, encodeEndRequest, MAX_TYPE, NULL_REQUEST_ID, protocolError,
+  RecordType,
+  RecordParser,
+  Role,
+  Status,
+  encodeNameValues,
+  encodeRecord,
+  encodeUnknownType,
+  decodeBeginRequest,
+  decodeNameValues,
+  encodeEndRequest,
+  MAX_TYPE,
+  NULL_REQUEST_ID,
+  protocolError,
   type RecordSink,
 } from '../protocol/index.js';
 import type { ParamStrings } from '../protocol/param-strings.js';
@@ -123,9 +134,12 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
 
   record(type: number, id: number, content: Buffer): void {
     switch (type) {
-      case RecordType.BEGIN_REQUEST: return this.#begin(id, content);
-      case RecordType.PARAMS: return this.#params(id, content);
-      case RecordType.STDIN: return this.#stdin(id, content);
+      case RecordType.BEGIN_REQUEST:
+        return this.#begin(id, content);
+      case RecordType.PARAMS:
+        return this.#params(id, content);
+      case RecordType.STDIN:
+        return this.#stdin(id, content);
       case RecordType.ABORT_REQUEST: {
         const ex = this.#exchanges.get(id);
         if (ex) ex.abort(new FcgiError(ErrorCode.ABORTED, 'the web server aborted the request'), true);
@@ -189,7 +203,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (ex.dispatched) return ex.deliverBody(content);
     // STDIN before the params are complete is legal: keep it, within a bound.
     if (ex.holdEarlyBody(content) > this.#limits.maxEarlyStdinBytes) {
-      throw protocolError(`more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`, ErrorCode.LIMIT);
+      throw protocolError(
+        `more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`,
+        ErrorCode.LIMIT,
+      );
     }
   }
 

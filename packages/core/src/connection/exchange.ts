@@ -1,7 +1,15 @@
 // One request on a connection: its params, its body coming in, its output going out as records.
 import {
-  HEADER_LEN, isProtocolError, RecordType, Status, decodeNameValuesTo, paddingFor, streamRecordViews,
-  writeEndRequest, writeStreamRecords, Dictionary,
+  HEADER_LEN,
+  isProtocolError,
+  RecordType,
+  Status,
+  decodeNameValuesTo,
+  paddingFor,
+  streamRecordViews,
+  writeEndRequest,
+  writeStreamRecords,
+  Dictionary,
 } from '../protocol/index.js';
 import type { ParamStrings } from '../protocol/param-strings.js';
 import { COPY_LIMIT, frameOutput } from './output-frames.js';
@@ -149,7 +157,12 @@ export class Exchange {
     this.#environ = new Dictionary();
     if (chunks !== null) {
       try {
-        decodeNameValuesTo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#paramsLen), this, maxPairs, strings);
+        decodeNameValuesTo(
+          chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#paramsLen),
+          this,
+          maxPairs,
+          strings,
+        );
       } catch (err) {
         if (isProtocolError(err) && err.code === 'ERR_FCGI_LIMIT') return false;
         throw err;
@@ -206,7 +219,13 @@ export class Exchange {
    * overloaded): answerFor(why) and END_REQUEST (OVERLOADED for an overload, as the spec asks).
    */
   refuse(why: Refusal): void {
-    this.#output(this.answerFor(why), null, true, 0, why === 'overloaded' ? Status.OVERLOADED : Status.REQUEST_COMPLETE);
+    this.#output(
+      this.answerFor(why),
+      null,
+      true,
+      0,
+      why === 'overloaded' ? Status.OVERLOADED : Status.REQUEST_COMPLETE,
+    );
   }
 
   /**
@@ -279,7 +298,13 @@ export class Exchange {
     this.#output('', null, true, 1);
   }
 
-  #output(head: string, body: Uint8Array | string | null, end: boolean, appStatus: number, protocolStatus: number = Status.REQUEST_COMPLETE): boolean {
+  #output(
+    head: string,
+    body: Uint8Array | string | null,
+    end: boolean,
+    appStatus: number,
+    protocolStatus: number = Status.REQUEST_COMPLETE,
+  ): boolean {
     if (this.#ended) return true;
     const bodyLen = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const len = head.length + bodyLen;
@@ -290,8 +315,10 @@ export class Exchange {
     }
     let ok = true;
     if (head.length) ok = this.#writeViews(RecordType.STDOUT, Buffer.from(head, 'latin1'));
-    if (body !== null) ok = this.#writeViews(RecordType.STDOUT, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
-    if (end) ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true);
+    if (body !== null)
+      ok = this.#writeViews(RecordType.STDOUT, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+    if (end)
+      ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true);
     return ok;
   }
 

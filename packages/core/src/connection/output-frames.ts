@@ -11,8 +11,14 @@ export const COPY_LIMIT = 16 * 1024;
  * STDERR record if `stderrUsed`, END_REQUEST with `appStatus` and `protocolStatus`.
  */
 export function frameOutput(
-  id: number, head: string, body: Uint8Array | string | null, len: number,
-  end: boolean, stderrUsed: boolean, appStatus: number, protocolStatus: number,
+  id: number,
+  head: string,
+  body: Uint8Array | string | null,
+  len: number,
+  end: boolean,
+  stderrUsed: boolean,
+  appStatus: number,
+  protocolStatus: number,
 ): Buffer {
   const pad = paddingFor(len);
   const tailLen = end ? HEADER_LEN + (stderrUsed ? HEADER_LEN : 0) + 16 : 0;

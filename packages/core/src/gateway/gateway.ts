@@ -34,28 +34,36 @@ export interface Gateway {
 /** An http.Server that forwards every request to the FastCGI app at `options.to`. */
 export function createGateway(options: GatewayOptions): Gateway {
   const client = new FcgiClient({ ...options.client, target: options.to });
-  const onStderr = options.onStderr ?? ((text: string, req: IncomingMessage) => {
-    process.stderr.write(`FastCGI sent in stderr (${req.method} ${req.url}): ${text.endsWith('\n') ? text : text + '\n'}`);
-  });
+  const onStderr =
+    options.onStderr ??
+    ((text: string, req: IncomingMessage) => {
+      process.stderr.write(
+        `FastCGI sent in stderr (${req.method} ${req.url}): ${text.endsWith('\n') ? text : text + '\n'}`,
+      );
+    });
   const server = createServer((req, res) => void forward(client, options, onStderr, req, res));
   return {
     server,
     client,
-    close: () => new Promise<void>((resolve) => {
-      // A client that stopped reading would hold close() forever: cut what is left after the grace.
-      const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 3000);
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      server.closeIdleConnections();
-    }).then(() => client.close()),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // A client that stopped reading would hold close() forever: cut what is left after the grace.
+        const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeout ?? 3000);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }).then(() => client.close()),
   };
 }
 
 async function forward(
-  client: FcgiClient, options: GatewayOptions, onStderr: (text: string, req: IncomingMessage) => void,
-  req: IncomingMessage, res: ServerResponse,
+  client: FcgiClient,
+  options: GatewayOptions,
+  onStderr: (text: string, req: IncomingMessage) => void,
+  req: IncomingMessage,
+  res: ServerResponse,
 ): Promise<void> {
   // The browser going away aborts the FastCGI request (ABORT_REQUEST, or the connection closed).
   const abort = new AbortController();

@@ -23,7 +23,6 @@ export interface ParamsOptions {
   extra?: Readonly<Record<string, string>>;
 }
 
-
 // nginx's defaults (ignore_invalid_headers on, underscores_in_headers off) pass only these names:
 // without the rule `X_User: admin` would arrive as HTTP_X_USER, the same as `X-User`.
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
@@ -42,7 +41,10 @@ const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 export function paramsFromRequest(req: IncomingMessage, options: ParamsOptions = {}): [string, string][] {
   const target = splitTarget(req.url ?? '/');
   const path = normalizePath(target.rawPath);
-  if (path === null) throw httpError(400, `bad request target ${JSON.stringify(target.uri.slice(0, 200))}`, { code: 'ERR_FCGI_BAD_TARGET' });
+  if (path === null)
+    throw httpError(400, `bad request target ${JSON.stringify(target.uri.slice(0, 200))}`, {
+      code: 'ERR_FCGI_BAD_TARGET',
+    });
   const documentRoot = options.documentRoot ?? process.cwd();
   const socket = req.socket;
   const tls = (socket as { encrypted?: boolean }).encrypted === true;

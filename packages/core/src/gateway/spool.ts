@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCode, FcgiError } from '../errors.js';
 
-
 export interface Spooled {
   length: number;
   /** The body, read from the (already unlinked) file; closes the file at its end or destroy. */
@@ -36,7 +35,8 @@ export async function spoolBody(body: Readable, limit: number): Promise<Spooled>
       };
       const onData = (chunk: Buffer) => {
         length += chunk.length;
-        if (length > limit) return stop(new FcgiError(ErrorCode.BODY_TOO_LARGE, `request body larger than ${limit} bytes`, 413));
+        if (length > limit)
+          return stop(new FcgiError(ErrorCode.BODY_TOO_LARGE, `request body larger than ${limit} bytes`, 413));
         body.pause();
         writing = writing.then(() => fh.write(chunk)).then(() => void body.resume(), stop) as Promise<void>;
       };

@@ -42,7 +42,12 @@ export function allow(res: FcgiResponse, variables: Readonly<Record<string, stri
 }
 
 /** Refuses: `status` (default 403), `headers` and `body` go to the client. */
-export function deny(res: FcgiResponse, status = 403, body?: string | Uint8Array, headers: Readonly<Record<string, string>> = {}): void {
+export function deny(
+  res: FcgiResponse,
+  status = 403,
+  body?: string | Uint8Array,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (status === 200) throw new RangeError('deny() with status 200 would allow the request');
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -90,8 +95,13 @@ export function authorizer<Req extends AuthorizerRequest = FcgiRequest, Res exte
     }
     if (result === true) return allow(res);
     if (!result) return deny(res);
-    if ('variables' in result && (result.status === undefined || result.status === 200)) return allow(res, result.variables);
-    const { status = 403, body, headers } = result as { status?: number; body?: string | Uint8Array; headers?: Record<string, string> };
+    if ('variables' in result && (result.status === undefined || result.status === 200))
+      return allow(res, result.variables);
+    const {
+      status = 403,
+      body,
+      headers,
+    } = result as { status?: number; body?: string | Uint8Array; headers?: Record<string, string> };
     if (status === 200) return allow(res);
     return deny(res, status, body, headers);
   };

@@ -23,9 +23,17 @@ test('serializeHead writes Status for other codes, for a reason, and for 200 wit
 });
 
 test('serializeHead repeats a multi-valued header and drops hop-by-hop headers', () => {
-  const h = headers(['Set-Cookie', ['a=1', 'b=2']], ['Connection', 'close'], ['Transfer-Encoding', 'chunked'],
-    ['Keep-Alive', 'timeout=5'], ['X-A', 'y']);
-  assert.equal(serializeHead(201, '', h), 'Status: 201 Created\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-A: y\r\n\r\n');
+  const h = headers(
+    ['Set-Cookie', ['a=1', 'b=2']],
+    ['Connection', 'close'],
+    ['Transfer-Encoding', 'chunked'],
+    ['Keep-Alive', 'timeout=5'],
+    ['X-A', 'y'],
+  );
+  assert.equal(
+    serializeHead(201, '', h),
+    'Status: 201 Created\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-A: y\r\n\r\n',
+  );
 });
 
 test('checkHeaderName refuses CR, LF, NUL, spaces, colons and empty names', () => {

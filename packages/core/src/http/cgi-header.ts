@@ -45,7 +45,13 @@ function badValue(name: string): FcgiError {
 
 /** Headers that describe one hop of HTTP; the web server owns them, so the block never carries them. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
 ]);
 
 export function checkStatus(code: number): void {

@@ -17,7 +17,8 @@ function headerName(param: string): string {
 
 /** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */
 export function addHeaderParam(headers: Record<string, string>, param: string, value: string): void {
-  if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_')) headers[headerName(param)] = value;
+  if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_'))
+    headers[headerName(param)] = value;
 }
 
 /**
@@ -25,7 +26,10 @@ export function addHeaderParam(headers: Record<string, string>, param: string, v
  * CONTENT_LENGTH, which take precedence over their HTTP_ copies (nginx sends both; Apache only
  * the former). Empty values mean absent, as nginx sends them.
  */
-export function finishHeaders(headers: Record<string, string>, environ: Record<string, string>): Record<string, string> {
+export function finishHeaders(
+  headers: Record<string, string>,
+  environ: Record<string, string>,
+): Record<string, string> {
   const type = environ.CONTENT_TYPE;
   if (type) headers['content-type'] = type;
   else if (type === '') delete headers['content-type'];

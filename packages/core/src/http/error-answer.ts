@@ -62,7 +62,12 @@ export function logError(req: AnswerableRequest, res: AnswerableResponse, err: u
  * line in production. A 4xx error's
  * `headers` go out with it. When bytes already went out, the response can only be cut.
  */
-export function answerError(req: AnswerableRequest, res: AnswerableResponse, err: unknown, options: ErrorAnswerOptions = {}): void {
+export function answerError(
+  req: AnswerableRequest,
+  res: AnswerableResponse,
+  err: unknown,
+  options: ErrorAnswerOptions = {},
+): void {
   const missing = err === undefined || err === null;
   const error = missing ? undefined : logError(req, res, err);
   if (res.writableEnded || res.destroyed) return;
@@ -83,7 +88,8 @@ export function answerError(req: AnswerableRequest, res: AnswerableResponse, err
 
   if (res.getHeaderNames && res.removeHeader) for (const name of res.getHeaderNames()) res.removeHeader(name);
   if (status < 500 && e?.headers && typeof e.headers === 'object') {
-    for (const [k, v] of Object.entries(e.headers as Record<string, unknown>)) if (typeof v === 'string' || typeof v === 'number') res.setHeader(k, v);
+    for (const [k, v] of Object.entries(e.headers as Record<string, unknown>))
+      if (typeof v === 'string' || typeof v === 'number') res.setHeader(k, v);
   }
   res.statusCode = status;
   if (res.statusMessage !== undefined) res.statusMessage = '';

@@ -98,7 +98,11 @@ export class FcgiRequest extends Readable {
   static #options(highWaterMark: number): ReadableOptions {
     const last = FcgiRequest.#lastOptions;
     if (last?.highWaterMark === highWaterMark) return last;
-    return (FcgiRequest.#lastOptions = { highWaterMark, read: FcgiRequest.#read as unknown as ReadableRead, destroy: destroyRequest });
+    return (FcgiRequest.#lastOptions = {
+      highWaterMark,
+      read: FcgiRequest.#read as unknown as ReadableRead,
+      destroy: destroyRequest,
+    });
   }
 
   /** Accepted for node:http compatibility; the web server enforces its own timeouts. */

@@ -39,7 +39,10 @@ export interface Carrier extends Transport {
  * Runs `handler` on a transport: makes its request and response (given to the carrier before the
  * handler runs, so it can feed them), and answers a throw or rejection with handlerFailed().
  */
-export function handlerRunner(handler: Handler | NodeHandler, options: ResponderOptions = {}): (carrier: Carrier) => void {
+export function handlerRunner(
+  handler: Handler | NodeHandler,
+  options: ResponderOptions = {},
+): (carrier: Carrier) => void {
   const highWaterMark = options.bodyHighWaterMark ?? 64 * 1024;
   const carried = handler as { Request?: RequestClass; Response?: ResponseClass };
   const Request = options.Request ?? carried.Request ?? FcgiRequest;
@@ -65,7 +68,10 @@ export function handlerRunner(handler: Handler | NodeHandler, options: Responder
 }
 
 /** The connection options that run `handler` as a Responder over FastCGI. */
-export function responder(handler: Handler | NodeHandler, options: ResponderOptions = {}): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
+export function responder(
+  handler: Handler | NodeHandler,
+  options: ResponderOptions = {},
+): Pick<ConnectionOptions, 'createExchange' | 'dispatch'> {
   const run = handlerRunner(handler, options);
   return {
     createExchange: (host: ExchangeHost, id: number, role: number, keepConn: boolean) =>

@@ -108,16 +108,28 @@ export class FcgiResponse extends OutgoingCompat {
     // Express replaces this object's prototype with one built on http.ServerResponse.prototype,
     // whose methods need Node's internals. Own properties keep ours (or a subclass's) in front:
     // references to the shared prototype functions, no per-request closures.
-    this.setHeader = this.setHeader; this.appendHeader = this.appendHeader;
-    this.getHeader = this.getHeader; this.getHeaders = this.getHeaders;
-    this.getHeaderNames = this.getHeaderNames; this.getRawHeaderNames = this.getRawHeaderNames;
-    this.hasHeader = this.hasHeader; this.removeHeader = this.removeHeader;
-    this.writeHead = this.writeHead; this.writeHeader = this.writeHeader;
-    this._implicitHeader = this._implicitHeader; this.flushHeaders = this.flushHeaders;
-    this.write = this.write; this.end = this.end; this.destroy = this.destroy;
-    this.cork = this.cork; this.uncork = this.uncork; this.setTimeout = this.setTimeout;
-    this.writeContinue = this.writeContinue; this.writeProcessing = this.writeProcessing;
-    this.writeEarlyHints = this.writeEarlyHints; this.err = this.err;
+    this.setHeader = this.setHeader;
+    this.appendHeader = this.appendHeader;
+    this.getHeader = this.getHeader;
+    this.getHeaders = this.getHeaders;
+    this.getHeaderNames = this.getHeaderNames;
+    this.getRawHeaderNames = this.getRawHeaderNames;
+    this.hasHeader = this.hasHeader;
+    this.removeHeader = this.removeHeader;
+    this.writeHead = this.writeHead;
+    this.writeHeader = this.writeHeader;
+    this._implicitHeader = this._implicitHeader;
+    this.flushHeaders = this.flushHeaders;
+    this.write = this.write;
+    this.end = this.end;
+    this.destroy = this.destroy;
+    this.cork = this.cork;
+    this.uncork = this.uncork;
+    this.setTimeout = this.setTimeout;
+    this.writeContinue = this.writeContinue;
+    this.writeProcessing = this.writeProcessing;
+    this.writeEarlyHints = this.writeEarlyHints;
+    this.err = this.err;
   }
 
   // -- Status and headers --
@@ -205,7 +217,11 @@ export class FcgiResponse extends OutgoingCompat {
   }
 
   /** The old name of writeHead(). */
-  writeHeader(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
+  writeHeader(
+    code: number,
+    message?: string | Record<string, HeaderValue>,
+    headers?: Record<string, HeaderValue>,
+  ): this {
     return this.writeHead(code, message, headers);
   }
 
@@ -276,7 +292,8 @@ export class FcgiResponse extends OutgoingCompat {
       // Like Node: a body given whole to end() gets its Content-Length.
       if (!noBodyStatus(this.statusCode) && !('content-length' in this.#headers)) {
         const len = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-        if (data !== null || this.#hasBody) this.#headers['content-length'] = { name: 'Content-Length', value: String(len) };
+        if (data !== null || this.#hasBody)
+          this.#headers['content-length'] = { name: 'Content-Length', value: String(len) };
       }
       head = this.#head();
     }
@@ -290,7 +307,9 @@ export class FcgiResponse extends OutgoingCompat {
 
   /** Writes the values (formatted like console.log) and a newline. */
   print(...values: unknown[]): boolean {
-    return this.write(values.length === 1 && typeof values[0] === 'string' ? values[0] + '\n' : format(...values) + '\n');
+    return this.write(
+      values.length === 1 && typeof values[0] === 'string' ? values[0] + '\n' : format(...values) + '\n',
+    );
   }
 
   /** Writes to FCGI_STDERR (the web server's error log; stderr in CGI mode). A newline is added. */
@@ -366,7 +385,8 @@ export class FcgiResponse extends OutgoingCompat {
   }
 
   #assertHeadersOpen(name: string): void {
-    if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, `cannot set header ${name}: the headers were sent`);
+    if (this.headersSent)
+      throw new FcgiError(ErrorCode.HEADERS_SENT, `cannot set header ${name}: the headers were sent`);
   }
 
   #afterEnd(cb: Callback | undefined): void {
@@ -379,7 +399,8 @@ export class FcgiResponse extends OutgoingCompat {
 }
 
 function toData(chunk: Chunk, encoding: BufferEncoding | undefined): Uint8Array | string {
-  if (typeof chunk === 'string') return encoding && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding) : chunk;
+  if (typeof chunk === 'string')
+    return encoding && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding) : chunk;
   return chunk;
 }
 

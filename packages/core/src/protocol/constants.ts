@@ -62,6 +62,11 @@ export const Values = {
 
 /** True for the types whose records form a stream ended by an empty record. */
 export function isStreamType(type: number): boolean {
-  return type === RecordType.PARAMS || type === RecordType.STDIN || type === RecordType.STDOUT ||
-    type === RecordType.STDERR || type === RecordType.DATA;
+  return (
+    type === RecordType.PARAMS ||
+    type === RecordType.STDIN ||
+    type === RecordType.STDOUT ||
+    type === RecordType.STDERR ||
+    type === RecordType.DATA
+  );
 }

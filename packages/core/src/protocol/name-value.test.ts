@@ -1,14 +1,14 @@
 // Name-value pairs: the 1- and 4-byte length forms, round trips, limits, and malformed input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decodeNameValues, encodeNameValues, MAX_NV_LENGTH, isProtocolError, writeLength,
-} from './index.js';
+import { decodeNameValues, encodeNameValues, MAX_NV_LENGTH, isProtocolError, writeLength } from './index.js';
 import { inheritsNothing } from './dictionary.js';
 
 const bytes = (b: Uint8Array): number[] => [...b];
-const protocolErrorWith = (code: 'ERR_FCGI_MALFORMED' | 'ERR_FCGI_LIMIT') => (e: unknown): boolean =>
-  isProtocolError(e) && e.code === code;
+const protocolErrorWith =
+  (code: 'ERR_FCGI_MALFORMED' | 'ERR_FCGI_LIMIT') =>
+  (e: unknown): boolean =>
+    isProtocolError(e) && e.code === code;
 
 test('writeLength byte table; the decoder reads each length back', () => {
   const table: [number, number[]][] = [
@@ -47,7 +47,13 @@ test('encodeNameValues byte table', () => {
     [[['é', '✓']], [2, 3, 0xc3, 0xa9, 0xe2, 0x9c, 0x93]], // lengths count UTF-8 bytes, not characters
     [[['K', 'v'.repeat(200)]], [1, 0x80, 0, 0, 200, 75, ...new Array(200).fill(118)]],
     [[[name128, 'x']], [0x80, 0, 0, 128, 1, ...new Array(128).fill(78), 120]],
-    [[['A', '1'], ['B', '22']], [1, 1, 65, 49, 1, 2, 66, 50, 50]],
+    [
+      [
+        ['A', '1'],
+        ['B', '22'],
+      ],
+      [1, 1, 65, 49, 1, 2, 66, 50, 50],
+    ],
   ];
   for (const [pairs, wire] of table) {
     assert.deepEqual(bytes(encodeNameValues(pairs)), wire);
@@ -83,8 +89,26 @@ test('round trip: UTF-8, empty values, a 200-byte value, long names, odd keys', 
 
 test('a pair named __proto__ stays a plain key and changes no prototype', () => {
   const wire = Buffer.from([9, 5, ...Buffer.from('__proto__'), ...Buffer.from('value'), 1, 1, 97, 98]);
-  assert.deepEqual(bytes(encodeNameValues([['__proto__', 'value'], ['a', 'b']])), bytes(wire));
-  assert.deepEqual(bytes(encodeNameValues(Object.fromEntries([['__proto__', 'value'], ['a', 'b']]))), bytes(wire));
+  assert.deepEqual(
+    bytes(
+      encodeNameValues([
+        ['__proto__', 'value'],
+        ['a', 'b'],
+      ]),
+    ),
+    bytes(wire),
+  );
+  assert.deepEqual(
+    bytes(
+      encodeNameValues(
+        Object.fromEntries([
+          ['__proto__', 'value'],
+          ['a', 'b'],
+        ]),
+      ),
+    ),
+    bytes(wire),
+  );
   const out = decodeNameValues(wire);
   assert.ok(inheritsNothing(out));
   assert.deepEqual(Object.keys(out), ['__proto__', 'a']);
@@ -94,12 +118,25 @@ test('a pair named __proto__ stays a plain key and changes no prototype', () => 
 });
 
 test('a later duplicate name replaces an earlier one', () => {
-  const out = decodeNameValues(encodeNameValues([['A', '1'], ['B', '2'], ['A', '3']]));
-  assert.deepEqual(Object.entries(out), [['A', '3'], ['B', '2']]);
+  const out = decodeNameValues(
+    encodeNameValues([
+      ['A', '1'],
+      ['B', '2'],
+      ['A', '3'],
+    ]),
+  );
+  assert.deepEqual(Object.entries(out), [
+    ['A', '3'],
+    ['B', '2'],
+  ]);
 });
 
 test('maxPairs: exactly the limit passes, one more is a LIMIT ProtocolError', () => {
-  const wire = encodeNameValues([['A', '1'], ['B', '2'], ['C', '3']]);
+  const wire = encodeNameValues([
+    ['A', '1'],
+    ['B', '2'],
+    ['C', '3'],
+  ]);
   assert.equal(Object.keys(decodeNameValues(wire, { maxPairs: 3 })).length, 3);
   assert.throws(() => decodeNameValues(wire, { maxPairs: 2 }), protocolErrorWith('ERR_FCGI_LIMIT'));
   assert.throws(() => decodeNameValues(wire, { maxPairs: 0 }), protocolErrorWith('ERR_FCGI_LIMIT'));
@@ -135,7 +172,9 @@ test('random bytes either decode or throw a ProtocolError (fixed seed)', () => {
   let refused = 0;
   for (let i = 0; i < 3000; i++) {
     // Mostly small bytes so that some inputs are well formed; some high bytes for 4-byte lengths.
-    const wire = Buffer.from(Array.from({ length: rand() % 24 }, () => (rand() % 8 === 0 ? rand() & 0xff : rand() % 6)));
+    const wire = Buffer.from(
+      Array.from({ length: rand() % 24 }, () => (rand() % 8 === 0 ? rand() & 0xff : rand() % 6)),
+    );
     try {
       decodeNameValues(wire);
       decoded++;

@@ -62,7 +62,12 @@ export interface NameValueSink {
  * pairs. Names and values are read as UTF-8, through a server's string cache when one is given.
  * Throws a protocol error (FcgiError, code ERR_FCGI_MALFORMED) on a truncated pair, and with code ERR_FCGI_LIMIT past `maxPairs`.
  */
-export function decodeNameValuesTo(buf: Uint8Array, sink: NameValueSink, maxPairs = Infinity, strings?: ParamStrings): number {
+export function decodeNameValuesTo(
+  buf: Uint8Array,
+  sink: NameValueSink,
+  maxPairs = Infinity,
+  strings?: ParamStrings,
+): number {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const size = b.length;
   const stamp = strings ? strings.begin() : 0;

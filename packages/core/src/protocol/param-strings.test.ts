@@ -59,17 +59,48 @@ test('a value that changes in one byte is decoded afresh (short and long values)
 });
 
 test('without a cache, the same answers', () => {
-  const wire = encodeNameValues([['A', '1'], ['HTTP_HOST', 'h'], ['A', '2']]);
-  assert.deepEqual(decode(wire, undefined), [['A', '1', false], ['HTTP_HOST', 'h', false], ['A', '2', true]]);
+  const wire = encodeNameValues([
+    ['A', '1'],
+    ['HTTP_HOST', 'h'],
+    ['A', '2'],
+  ]);
+  assert.deepEqual(decode(wire, undefined), [
+    ['A', '1', false],
+    ['HTTP_HOST', 'h', false],
+    ['A', '2', true],
+  ]);
 });
 
 test('repeated is exact within one decode and false across decodes', () => {
-  const wire = encodeNameValues([['A', '1'], ['B', '2'], ['A', '3'], ['', 'e'], ['', 'f']]);
-  const want: Pair[] = [['A', '1', false], ['B', '2', false], ['A', '3', true], ['', 'e', false], ['', 'f', true]];
+  const wire = encodeNameValues([
+    ['A', '1'],
+    ['B', '2'],
+    ['A', '3'],
+    ['', 'e'],
+    ['', 'f'],
+  ]);
+  const want: Pair[] = [
+    ['A', '1', false],
+    ['B', '2', false],
+    ['A', '3', true],
+    ['', 'e', false],
+    ['', 'f', true],
+  ];
   assert.deepEqual(decode(wire), want);
   assert.deepEqual(decode(wire), want);
   const long = 'L'.repeat(100); // longer than the cached names
-  assert.deepEqual(decode(encodeNameValues([[long, '1'], [long, '2']])), [[long, '1', false], [long, '2', true]]);
+  assert.deepEqual(
+    decode(
+      encodeNameValues([
+        [long, '1'],
+        [long, '2'],
+      ]),
+    ),
+    [
+      [long, '1', false],
+      [long, '2', true],
+    ],
+  );
 });
 
 test('more distinct names than the cache holds, in one decode and across decodes', () => {
@@ -83,14 +114,20 @@ test('more distinct names than the cache holds, in one decode and across decodes
 });
 
 test('bytes that are not UTF-8 decode as Buffer#toString does, cached or not', () => {
-  const pairs: [Buffer, Buffer][] = [[Buffer.from([0xc3, 0x28]), Buffer.from([0xff, 0xfe, 0x41])], [b('OK'), Buffer.from([0xe2, 0x82])]];
+  const pairs: [Buffer, Buffer][] = [
+    [Buffer.from([0xc3, 0x28]), Buffer.from([0xff, 0xfe, 0x41])],
+    [b('OK'), Buffer.from([0xe2, 0x82])],
+  ];
   for (let i = 0; i < 3; i++) assert.deepEqual(decode(wireOf(pairs)), expected(pairs));
 });
 
 test('property: any sequence of decodes equals decoding each afresh', () => {
   // Few distinct names and values, so names repeat and cached values are hit, missed and changed.
   const name = fc.constantFrom('HTTP_HOST', 'SERVER_PORT', 'REMOTE_PORT', 'A', '', 'HTTP_COOKIE', 'Ä', 'X'.repeat(70));
-  const value = fc.oneof(fc.constantFrom('', 'a', 'b', '127.0.0.1', 'x'.repeat(80), 'x'.repeat(79) + 'y'), fc.string({ maxLength: 70 }));
+  const value = fc.oneof(
+    fc.constantFrom('', 'a', 'b', '127.0.0.1', 'x'.repeat(80), 'x'.repeat(79) + 'y'),
+    fc.string({ maxLength: 70 }),
+  );
   const request = fc.array(fc.tuple(name, value), { maxLength: 12 });
   fc.assert(
     fc.property(fc.array(request, { minLength: 1, maxLength: 8 }), (requests) => {
@@ -105,11 +142,19 @@ test('property: any sequence of decodes equals decoding each afresh', () => {
 
 test('only values of allow-listed names are kept: credentials, the URL and unknown headers never', () => {
   const never: [string, string][] = [
-    ['HTTP_COOKIE', 'session=abc123'], ['HTTP_AUTHORIZATION', 'Bearer s3cr3t'],
-    ['HTTP_PROXY_AUTHORIZATION', 'Basic eDp5'], ['HTTP_X_API_KEY', 'k-123'], ['HTTP_X_CSRF_TOKEN', 't-456'],
+    ['HTTP_COOKIE', 'session=abc123'],
+    ['HTTP_AUTHORIZATION', 'Bearer s3cr3t'],
+    ['HTTP_PROXY_AUTHORIZATION', 'Basic eDp5'],
+    ['HTTP_X_API_KEY', 'k-123'],
+    ['HTTP_X_CSRF_TOKEN', 't-456'],
     // Names a deny-list of words would miss: not on the allow-list, so not kept either.
-    ['HTTP_X_API_CREDENTIAL', 'c-789'], ['HTTP_X_AMZ_SECURITY', 'x'], ['HTTP_REFERER', 'https://a.test/?token=1'],
-    ['REQUEST_URI', '/reset?code=42'], ['QUERY_STRING', 'code=42'], ['PATH_INFO', '/u/7'], ['REMOTE_ADDR', '198.51.100.4'],
+    ['HTTP_X_API_CREDENTIAL', 'c-789'],
+    ['HTTP_X_AMZ_SECURITY', 'x'],
+    ['HTTP_REFERER', 'https://a.test/?token=1'],
+    ['REQUEST_URI', '/reset?code=42'],
+    ['QUERY_STRING', 'code=42'],
+    ['PATH_INFO', '/u/7'],
+    ['REMOTE_ADDR', '198.51.100.4'],
   ];
   const wire = encodeNameValues([...never, ['HTTP_HOST', 'example.test'], ['SERVER_PORT', '8080']]);
   for (let i = 0; i < 3; i++) decode(wire);
@@ -120,7 +165,10 @@ test('only values of allow-listed names are kept: credentials, the URL and unkno
   assert.equal(strings.kept('HTTP_HOST'), 'example.test');
   assert.equal(strings.kept('SERVER_PORT'), '8080');
   // And they still decode right every time.
-  assert.deepEqual(decode(wire).slice(0, 2), [['HTTP_COOKIE', 'session=abc123', false], ['HTTP_AUTHORIZATION', 'Bearer s3cr3t', false]]);
+  assert.deepEqual(decode(wire).slice(0, 2), [
+    ['HTTP_COOKIE', 'session=abc123', false],
+    ['HTTP_AUTHORIZATION', 'Bearer s3cr3t', false],
+  ]);
 });
 
 test('each server has its own cache: what one kept, another never sees', () => {

@@ -27,14 +27,45 @@ const MAX_NAMES = TABLE_SIZE * 0.75;
  * the client's address, cookies, authorization, referer, or any header not listed.
  */
 export const CACHED_VALUE_NAMES: ReadonlySet<string> = new Set([
-  'GATEWAY_INTERFACE', 'SERVER_SOFTWARE', 'SERVER_NAME', 'SERVER_PORT', 'SERVER_ADDR', 'SERVER_PROTOCOL',
-  'SERVER_ADMIN', 'SERVER_SIGNATURE', 'REQUEST_METHOD', 'REQUEST_SCHEME', 'HTTPS', 'REDIRECT_STATUS',
-  'DOCUMENT_ROOT', 'CONTEXT_DOCUMENT_ROOT', 'CONTEXT_PREFIX', 'SCRIPT_FILENAME', 'SCRIPT_NAME',
-  'CONTENT_TYPE', 'CONTENT_LENGTH', 'FCGI_ROLE', 'PATH',
-  'HTTP_HOST', 'HTTP_ACCEPT', 'HTTP_ACCEPT_ENCODING', 'HTTP_ACCEPT_LANGUAGE', 'HTTP_USER_AGENT',
-  'HTTP_CONNECTION', 'HTTP_CACHE_CONTROL', 'HTTP_PRAGMA', 'HTTP_UPGRADE_INSECURE_REQUESTS', 'HTTP_DNT',
-  'HTTP_SEC_FETCH_DEST', 'HTTP_SEC_FETCH_MODE', 'HTTP_SEC_FETCH_SITE', 'HTTP_SEC_FETCH_USER',
-  'HTTP_SEC_CH_UA', 'HTTP_SEC_CH_UA_MOBILE', 'HTTP_SEC_CH_UA_PLATFORM', 'HTTP_TE',
+  'GATEWAY_INTERFACE',
+  'SERVER_SOFTWARE',
+  'SERVER_NAME',
+  'SERVER_PORT',
+  'SERVER_ADDR',
+  'SERVER_PROTOCOL',
+  'SERVER_ADMIN',
+  'SERVER_SIGNATURE',
+  'REQUEST_METHOD',
+  'REQUEST_SCHEME',
+  'HTTPS',
+  'REDIRECT_STATUS',
+  'DOCUMENT_ROOT',
+  'CONTEXT_DOCUMENT_ROOT',
+  'CONTEXT_PREFIX',
+  'SCRIPT_FILENAME',
+  'SCRIPT_NAME',
+  'CONTENT_TYPE',
+  'CONTENT_LENGTH',
+  'FCGI_ROLE',
+  'PATH',
+  'HTTP_HOST',
+  'HTTP_ACCEPT',
+  'HTTP_ACCEPT_ENCODING',
+  'HTTP_ACCEPT_LANGUAGE',
+  'HTTP_USER_AGENT',
+  'HTTP_CONNECTION',
+  'HTTP_CACHE_CONTROL',
+  'HTTP_PRAGMA',
+  'HTTP_UPGRADE_INSECURE_REQUESTS',
+  'HTTP_DNT',
+  'HTTP_SEC_FETCH_DEST',
+  'HTTP_SEC_FETCH_MODE',
+  'HTTP_SEC_FETCH_SITE',
+  'HTTP_SEC_FETCH_USER',
+  'HTTP_SEC_CH_UA',
+  'HTTP_SEC_CH_UA_MOBILE',
+  'HTTP_SEC_CH_UA_PLATFORM',
+  'HTTP_TE',
 ]);
 
 class NameSlot {
@@ -94,7 +125,8 @@ export class ParamStrings {
     // A few bytes and the length pick the slot (the names that matter differ in them); the full
     // comparison below decides.
     const last = start + len - 1;
-    let h = len === 0 ? 0 : Math.imul(len ^ (b[start]! << 8) ^ (b[last]! << 16) ^ (b[start + (len >> 1)]! << 24), 0x9e3779b1);
+    let h =
+      len === 0 ? 0 : Math.imul(len ^ (b[start]! << 8) ^ (b[last]! << 16) ^ (b[start + (len >> 1)]! << 24), 0x9e3779b1);
     if (len > 6) h = Math.imul(h ^ b[start + 5]! ^ (b[last - 1]! << 8), 0x85ebca6b);
     const slots = this.#slots;
     for (let i = (h ^ (h >>> 16)) & (TABLE_SIZE - 1); ; i = (i + 1) & (TABLE_SIZE - 1)) {

@@ -2,8 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeBeginRequest, decodeEndRequest, encodeAbortRequest, encodeBeginRequest, encodeEndRequest, encodeUnknownType,
-  isProtocolError, Role, Status, writeEndRequest,
+  decodeBeginRequest,
+  decodeEndRequest,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeEndRequest,
+  encodeUnknownType,
+  isProtocolError,
+  Role,
+  Status,
+  writeEndRequest,
 } from './index.js';
 
 const bytes = (b: Uint8Array): number[] => [...b];
@@ -30,13 +38,16 @@ test('decodeBeginRequest reads only bit 0 of flags and ignores the reserved byte
     { body: [0xff, 0xff, 0, 0, 0, 0, 0, 0], role: 0xffff, keepConn: false },
     { body: [0, 1, 1, 0, 0, 0, 0, 0, 42], role: 1, keepConn: true }, // longer body: extra bytes ignored
   ];
-  for (const { body, role, keepConn } of table) assert.deepEqual(decodeBeginRequest(Buffer.from(body)), { role, keepConn });
+  for (const { body, role, keepConn } of table)
+    assert.deepEqual(decodeBeginRequest(Buffer.from(body)), { role, keepConn });
 });
 
 test('a BEGIN_REQUEST body shorter than 8 bytes is a ProtocolError', () => {
   for (const body of [[], [0, 1], [0, 1, 1, 0, 0, 0, 0]]) {
-    assert.throws(() => decodeBeginRequest(Buffer.from(body)), (e: unknown) =>
-      isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED');
+    assert.throws(
+      () => decodeBeginRequest(Buffer.from(body)),
+      (e: unknown) => isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED',
+    );
   }
 });
 
@@ -46,7 +57,9 @@ test('encodeEndRequest / decodeEndRequest byte table', () => {
     { id: 1, app: 0x01020304, status: Status.CANT_MPX_CONN, wire: [1, 3, 0, 1, 0, 8, 0, 0, 1, 2, 3, 4, 1, 0, 0, 0] },
     { id: 0x0100, app: 500, status: Status.OVERLOADED, wire: [1, 3, 1, 0, 0, 8, 0, 0, 0, 0, 1, 0xf4, 2, 0, 0, 0] },
     {
-      id: 0xffff, app: 0xffffffff, status: Status.UNKNOWN_ROLE,
+      id: 0xffff,
+      app: 0xffffffff,
+      status: Status.UNKNOWN_ROLE,
       wire: [1, 3, 0xff, 0xff, 0, 8, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0],
     },
     { id: 9, app: 0x80000000, status: 0, wire: [1, 3, 0, 9, 0, 8, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0] },
@@ -65,8 +78,10 @@ test('writeEndRequest writes 16 bytes at an offset and returns the offset after 
 });
 
 test('a short END_REQUEST body is a ProtocolError', () => {
-  assert.throws(() => decodeEndRequest(Buffer.from([0, 0, 0, 0, 0, 0, 0])), (e: unknown) =>
-    isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED');
+  assert.throws(
+    () => decodeEndRequest(Buffer.from([0, 0, 0, 0, 0, 0, 0])),
+    (e: unknown) => isProtocolError(e) && e.code === 'ERR_FCGI_MALFORMED',
+  );
 });
 
 test('encodeUnknownType and encodeAbortRequest byte tables', () => {

@@ -3,7 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isProtocolError, RecordType, RecordParser } from './index.js';
 
-interface Call { type: number; id: number; content: Buffer }
+interface Call {
+  type: number;
+  id: number;
+  content: Buffer;
+}
 
 /** One record written out by hand, with chosen padding length and bytes. */
 function raw(type: number, id: number, content: Buffer, pad = 0, padByte = 0, version = 1): Buffer {
@@ -13,7 +17,9 @@ function raw(type: number, id: number, content: Buffer, pad = 0, padByte = 0, ve
 
 function collect(): { calls: Call[]; parser: RecordParser } {
   const calls: Call[] = [];
-  const parser = new RecordParser({ record: (type, id, content) => calls.push({ type, id, content: Buffer.from(content) }) });
+  const parser = new RecordParser({
+    record: (type, id, content) => calls.push({ type, id, content: Buffer.from(content) }),
+  });
   return { calls, parser };
 }
 
@@ -35,7 +41,10 @@ test('a bad version after good records: the good ones are delivered first', () =
   const { calls, parser } = collect();
   const bad = raw(RecordType.STDIN, 1, Buffer.from('x'), 7, 0, 2);
   assert.throws(() => parser.push(Buffer.concat([BEGIN, bad])), malformed);
-  assert.deepEqual(calls.map((c) => c.type), [RecordType.BEGIN_REQUEST]);
+  assert.deepEqual(
+    calls.map((c) => c.type),
+    [RecordType.BEGIN_REQUEST],
+  );
   // The same, with the bad header arriving a byte at a time: the error comes once the header is whole.
   const b = collect();
   b.parser.push(BEGIN);
@@ -62,10 +71,12 @@ test('random garbage only ever fails with a ProtocolError (fixed seed)', { timeo
   let refused = 0;
   for (let i = 0; i < 2000; i++) {
     // Version byte 1 in most inputs, so framing goes on past the first header.
-    const bytes = Buffer.from(Array.from({ length: 1 + (rand() % 300) }, (_, j) => (j % 8 === 0 && rand() % 4 ? 1 : rand() & 0xff)));
+    const bytes = Buffer.from(
+      Array.from({ length: 1 + (rand() % 300) }, (_, j) => (j % 8 === 0 && rand() % 4 ? 1 : rand() & 0xff)),
+    );
     const parser = new RecordParser({ record: () => {} });
     try {
-      for (let at = 0; at < bytes.length;) {
+      for (let at = 0; at < bytes.length; ) {
         const n = 1 + (rand() % 40);
         parser.push(bytes.subarray(at, at + n));
         at += n;
@@ -94,9 +105,15 @@ test('truncated input waits: no throw, not idle, nothing delivered too early', (
 
   const stdin = raw(RecordType.STDIN, 1, Buffer.from('abc'), 5, 0x55);
   parser.push(stdin.subarray(0, 10)); // stream content is handed on as it comes
-  assert.deepEqual(calls.slice(1).map((c) => c.content.toString()), ['ab']);
+  assert.deepEqual(
+    calls.slice(1).map((c) => c.content.toString()),
+    ['ab'],
+  );
   parser.push(stdin.subarray(10, 12)); // content done, padding pending
-  assert.deepEqual(calls.slice(1).map((c) => c.content.toString()), ['ab', 'c']);
+  assert.deepEqual(
+    calls.slice(1).map((c) => c.content.toString()),
+    ['ab', 'c'],
+  );
   assert.equal(parser.idle, false);
   parser.push(stdin.subarray(12));
   assert.ok(parser.idle);
@@ -125,7 +142,11 @@ test('65535-byte records with 255 bytes of padding', { timeout: 10_000 }, () => 
 });
 
 test('stop() stops delivery mid-chunk and for later chunks', () => {
-  const stream = Buffer.concat([BEGIN, raw(RecordType.PARAMS, 1, Buffer.from('\x01\x01ab')), raw(RecordType.STDIN, 1, Buffer.alloc(0))]);
+  const stream = Buffer.concat([
+    BEGIN,
+    raw(RecordType.PARAMS, 1, Buffer.from('\x01\x01ab')),
+    raw(RecordType.STDIN, 1, Buffer.alloc(0)),
+  ]);
   const seen: number[] = [];
   const parser = new RecordParser({
     record: (type) => {

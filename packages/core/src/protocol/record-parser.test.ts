@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeNameValues, isStreamType, RecordType, RecordParser } from './index.js';
 
-interface Call { type: number; id: number; content: Buffer }
+interface Call {
+  type: number;
+  id: number;
+  content: Buffer;
+}
 
 /** One record written out by hand (not with encodeRecord), with chosen padding length and bytes. */
 function raw(type: number, id: number, content: Buffer, pad = 0, padByte = 0): Buffer {
@@ -15,7 +19,9 @@ function raw(type: number, id: number, content: Buffer, pad = 0, padByte = 0): B
 /** A parser whose sink copies each call (content may be a view of the chunk). */
 function collect(): { calls: Call[]; parser: RecordParser } {
   const calls: Call[] = [];
-  const parser = new RecordParser({ record: (type, id, content) => calls.push({ type, id, content: Buffer.from(content) }) });
+  const parser = new RecordParser({
+    record: (type, id, content) => calls.push({ type, id, content: Buffer.from(content) }),
+  });
   return { calls, parser };
 }
 
@@ -24,8 +30,14 @@ function logical(calls: Call[]): Call[] {
   const out: Call[] = [];
   for (const c of calls) {
     const last = out[out.length - 1];
-    if (last && isStreamType(c.type) && c.content.length > 0 && last.type === c.type && last.id === c.id &&
-      last.content.length > 0) {
+    if (
+      last &&
+      isStreamType(c.type) &&
+      c.content.length > 0 &&
+      last.type === c.type &&
+      last.id === c.id &&
+      last.content.length > 0
+    ) {
       last.content = Buffer.concat([last.content, c.content]);
     } else {
       out.push({ ...c });
@@ -53,7 +65,11 @@ const params = encodeNameValues([
 // Cut inside the HTTP_X_LONG pair: its name is in the first record, its value straddles into the second.
 const cut = params.indexOf('HTTP_X_LONG') + 5;
 const body = Buffer.from('hello, world!');
-const getValues = encodeNameValues([['FCGI_MAX_CONNS', ''], ['FCGI_MAX_REQS', ''], ['FCGI_MPXS_CONNS', '']]);
+const getValues = encodeNameValues([
+  ['FCGI_MAX_CONNS', ''],
+  ['FCGI_MAX_REQS', ''],
+  ['FCGI_MPXS_CONNS', ''],
+]);
 
 /** The request stream, with nonzero padding bytes wherever padding appears. */
 const STREAM = Buffer.concat([
@@ -94,8 +110,10 @@ function feed(chunks: Buffer[], label: string): Call[] {
   assert.ok(parser.idle, `${label}: idle after the whole stream`);
   for (const c of calls) {
     if (isStreamType(c.type)) continue;
-    assert.ok(EXPECTED.some((e) => e.type === c.type && e.id === c.id && e.content.equals(c.content)),
-      `${label}: non-stream record ${c.type}/${c.id} arrived whole in one call`);
+    assert.ok(
+      EXPECTED.some((e) => e.type === c.type && e.id === c.id && e.content.equals(c.content)),
+      `${label}: non-stream record ${c.type}/${c.id} arrived whole in one call`,
+    );
   }
   assert.deepEqual(logical(calls), EXPECTED, label);
   return calls;
@@ -128,7 +146,7 @@ test('random chunkings (fixed seed)', { timeout: 30_000 }, () => {
   for (let round = 0; round < 500; round++) {
     const chunks: Buffer[] = [];
     const maxLen = 1 + Math.floor(rand() * 64);
-    for (let at = 0; at < STREAM.length;) {
+    for (let at = 0; at < STREAM.length; ) {
       const n = Math.floor(rand() * (maxLen + 1)); // includes empty chunks, which must be harmless
       chunks.push(STREAM.subarray(at, at + n));
       at += n;

@@ -18,7 +18,11 @@ export interface RecordSink {
 
 const EMPTY = Buffer.alloc(0);
 
-const enum State { Header, Content, Padding }
+const enum State {
+  Header,
+  Content,
+  Padding,
+}
 
 export class RecordParser {
   readonly #sink: RecordSink;

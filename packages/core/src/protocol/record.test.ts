@@ -2,8 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeHeader, encodeRecord, encodeStream, paddingFor, RecordType, streamRecordViews, streamRecordsLength,
-  writeHeader, writeStreamRecords,
+  decodeHeader,
+  encodeRecord,
+  encodeStream,
+  paddingFor,
+  RecordType,
+  streamRecordViews,
+  streamRecordsLength,
+  writeHeader,
+  writeStreamRecords,
 } from './index.js';
 
 const bytes = (b: Uint8Array): number[] => [...b];
@@ -12,7 +19,17 @@ const pattern = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_,
 
 test('paddingFor rounds up to 8', () => {
   const table: [number, number][] = [
-    [0, 0], [1, 7], [2, 6], [7, 1], [8, 0], [9, 7], [15, 1], [16, 0], [465, 7], [65528, 0], [65535, 1],
+    [0, 0],
+    [1, 7],
+    [2, 6],
+    [7, 1],
+    [8, 0],
+    [9, 7],
+    [15, 1],
+    [16, 0],
+    [465, 7],
+    [65528, 0],
+    [65535, 1],
   ];
   for (const [len, pad] of table) assert.equal(paddingFor(len), pad, `paddingFor(${len})`);
 });
@@ -42,11 +59,15 @@ test('decodeHeader reports the version as sent and refuses fewer than 8 bytes', 
 });
 
 test('encodeRecord: header, content, zero padding', () => {
-  assert.deepEqual(bytes(encodeRecord(RecordType.STDOUT, 0x0102, Buffer.from('abc'))),
-    [1, 6, 1, 2, 0, 3, 5, 0, 97, 98, 99, 0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    bytes(encodeRecord(RecordType.STDOUT, 0x0102, Buffer.from('abc'))),
+    [1, 6, 1, 2, 0, 3, 5, 0, 97, 98, 99, 0, 0, 0, 0, 0],
+  );
   assert.deepEqual(bytes(encodeRecord(RecordType.STDIN, 1)), [1, 5, 0, 1, 0, 0, 0, 0]);
-  assert.deepEqual(bytes(encodeRecord(RecordType.STDERR, 3, Buffer.from('12345678'))),
-    [1, 7, 0, 3, 0, 8, 0, 0, 49, 50, 51, 52, 53, 54, 55, 56]);
+  assert.deepEqual(
+    bytes(encodeRecord(RecordType.STDERR, 3, Buffer.from('12345678'))),
+    [1, 7, 0, 3, 0, 8, 0, 0, 49, 50, 51, 52, 53, 54, 55, 56],
+  );
   const max = encodeRecord(RecordType.DATA, 2, pattern(65535));
   assert.equal(max.length, 8 + 65535 + 1);
   assert.deepEqual(bytes(max.subarray(0, 8)), [1, 8, 0, 2, 0xff, 0xff, 1, 0]);
@@ -58,7 +79,7 @@ test('encodeRecord: header, content, zero padding', () => {
 test('encodeStream splits 66000 bytes into 65535 + 465, each padded to 8, then the empty record', () => {
   const content = pattern(66000);
   const out = encodeStream(RecordType.STDOUT, 1, content);
-  assert.equal(out.length, (8 + 65535 + 1) + (8 + 465 + 7) + 8);
+  assert.equal(out.length, 8 + 65535 + 1 + (8 + 465 + 7) + 8);
   let at = 0;
   assert.deepEqual(bytes(out.subarray(at, at + 8)), [1, 6, 0, 1, 0xff, 0xff, 1, 0]);
   at += 8;
@@ -92,7 +113,14 @@ test('encodeStream edge sizes', () => {
 
 test('streamRecordsLength matches what writeStreamRecords writes', () => {
   const table: [number, number][] = [
-    [0, 0], [1, 16], [8, 16], [9, 24], [65535, 65544], [65536, 65560], [66000, 66024], [3 * 65535, 3 * 65544],
+    [0, 0],
+    [1, 16],
+    [8, 16],
+    [9, 24],
+    [65535, 65544],
+    [65536, 65560],
+    [66000, 66024],
+    [3 * 65535, 3 * 65544],
   ];
   for (const [len, total] of table) {
     assert.equal(streamRecordsLength(len), total, `streamRecordsLength(${len})`);
@@ -104,10 +132,15 @@ test('writeStreamRecords writes a sub-range at an offset and returns the end', (
   const out = Buffer.alloc(4 + 16 + 4, 0xee);
   const end = writeStreamRecords(out, 4, RecordType.STDERR, 5, Buffer.from('xxabcxx'), 2, 5);
   assert.equal(end, 20);
-  assert.deepEqual(bytes(out), [
-    0xee, 0xee, 0xee, 0xee, 1, 7, 0, 5, 0, 3, 5, 0, 97, 98, 99, 0, 0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee,
-  ]);
-  assert.equal(writeStreamRecords(out, 4, RecordType.STDERR, 5, Buffer.from('abc'), 1, 1), 4, 'empty range writes nothing');
+  assert.deepEqual(
+    bytes(out),
+    [0xee, 0xee, 0xee, 0xee, 1, 7, 0, 5, 0, 3, 5, 0, 97, 98, 99, 0, 0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee],
+  );
+  assert.equal(
+    writeStreamRecords(out, 4, RecordType.STDERR, 5, Buffer.from('abc'), 1, 1),
+    4,
+    'empty range writes nothing',
+  );
 });
 
 test('streamRecordViews: views concatenate to encodeStream without the end record, content not copied', () => {

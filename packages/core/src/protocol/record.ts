@@ -1,8 +1,14 @@
 // Record headers and whole records as bytes: the encoders every writer in this package uses.
 import { protocolError } from './errors.js';
 import {
-  Flags, HEADER_LEN, MAX_CONTENT_LEN, NULL_REQUEST_ID, RecordType, VERSION_1,
-  type ProtocolStatus, type RoleNumber,
+  Flags,
+  HEADER_LEN,
+  MAX_CONTENT_LEN,
+  NULL_REQUEST_ID,
+  RecordType,
+  VERSION_1,
+  type ProtocolStatus,
+  type RoleNumber,
 } from './constants.js';
 
 /** A decoded record header. */
@@ -35,7 +41,12 @@ export function decodeHeader(buf: Uint8Array, offset = 0): RecordHeader {
 
 /** Writes an 8-byte header at `offset`. */
 export function writeHeader(
-  buf: Uint8Array, offset: number, type: number, requestId: number, contentLength: number, paddingLength: number,
+  buf: Uint8Array,
+  offset: number,
+  type: number,
+  requestId: number,
+  contentLength: number,
+  paddingLength: number,
 ): void {
   buf[offset] = VERSION_1;
   buf[offset + 1] = type;
@@ -64,7 +75,13 @@ export function streamRecordsLength(len: number): number {
  * range: the empty record that ends a stream is written by the caller with writeHeader.
  */
 export function writeStreamRecords(
-  out: Buffer, offset: number, type: number, requestId: number, content: Uint8Array, start = 0, end = content.length,
+  out: Buffer,
+  offset: number,
+  type: number,
+  requestId: number,
+  content: Uint8Array,
+  start = 0,
+  end = content.length,
 ): number {
   while (start < end) {
     const n = end - start > MAX_CONTENT_LEN ? MAX_CONTENT_LEN : end - start;
@@ -129,7 +146,11 @@ export function encodeBeginRequest(requestId: number, role: RoleNumber | number,
 
 /** END_REQUEST written into `out` at `offset` (16 bytes). */
 export function writeEndRequest(
-  out: Uint8Array, offset: number, requestId: number, appStatus: number, protocolStatus: ProtocolStatus | number,
+  out: Uint8Array,
+  offset: number,
+  requestId: number,
+  appStatus: number,
+  protocolStatus: ProtocolStatus | number,
 ): number {
   writeHeader(out, offset, RecordType.END_REQUEST, requestId, 8, 0);
   const b = offset + HEADER_LEN;
@@ -144,7 +165,11 @@ export function writeEndRequest(
   return offset + 16;
 }
 
-export function encodeEndRequest(requestId: number, appStatus: number, protocolStatus: ProtocolStatus | number): Buffer {
+export function encodeEndRequest(
+  requestId: number,
+  appStatus: number,
+  protocolStatus: ProtocolStatus | number,
+): Buffer {
   const out = Buffer.allocUnsafe(16);
   writeEndRequest(out, 0, requestId, appStatus, protocolStatus);
   return out;

@@ -16,28 +16,43 @@ interface Case {
 }
 
 function ours(c: Case): boolean {
-  const headers = { 'if-none-match': c.ifNoneMatch, 'if-modified-since': c.ifModifiedSince, 'cache-control': c.cacheControl };
+  const headers = {
+    'if-none-match': c.ifNoneMatch,
+    'if-modified-since': c.ifModifiedSince,
+    'cache-control': c.cacheControl,
+  };
   return evaluatePreconditions(headers, { etag: c.etag, lastModified: c.lastModified }) === 'not-modified';
 }
 
 function theirs(c: Case): boolean {
-  const req = { 'if-none-match': c.ifNoneMatch, 'if-modified-since': c.ifModifiedSince, 'cache-control': c.cacheControl };
-  const res = { etag: c.etag, 'last-modified': c.lastModified === undefined ? undefined : new Date(c.lastModified).toUTCString() };
+  const req = {
+    'if-none-match': c.ifNoneMatch,
+    'if-modified-since': c.ifModifiedSince,
+    'cache-control': c.cacheControl,
+  };
+  const res = {
+    etag: c.etag,
+    'last-modified': c.lastModified === undefined ? undefined : new Date(c.lastModified).toUTCString(),
+  };
   return fresh(req, res);
 }
 
 // -- Generators --
 
 /** Opaque-tag characters (RFC 9110 8.8.3), without the comma and space fresh splits and trims on. */
-const opaque = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_./:;=!#$%&\'()*+<>?@[]^`{|}~\u00e9'), maxLength: 6 });
+const opaque = fc.string({ unit: fc.constantFrom(..."abcXYZ019-_./:;=!#$%&'()*+<>?@[]^`{|}~\u00e9"), maxLength: 6 });
 const tag = fc.tuple(fc.boolean(), opaque).map(([weak, o]) => `${weak ? 'W/' : ''}"${o}"`);
 /** A few fixed tags so that request and response often share one. */
 const sharedTag = fc.constantFrom('"a"', 'W/"a"', '"b"', 'W/"b"', '""', '"x-1"');
 const anyTag = fc.oneof(sharedTag, tag);
 const tagList = fc.oneof(
   { weight: 1, arbitrary: fc.constant('*') },
-  { weight: 6, arbitrary: fc.array(anyTag, { minLength: 1, maxLength: 4 }).chain((tags) =>
-    fc.constantFrom(',', ', ', ' , ', ',  ').map((sep) => tags.join(sep))) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .array(anyTag, { minLength: 1, maxLength: 4 })
+      .chain((tags) => fc.constantFrom(',', ', ', ' , ', ',  ').map((sep) => tags.join(sep))),
+  },
 );
 /** Whole seconds, as HTTP-dates carry, between 1990 and 2040. */
 const seconds = fc.integer({ min: 631152000, max: 2208988800 }).map((s) => s * 1000);
@@ -48,7 +63,12 @@ const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
 const wellFormed = fc.record({
   ifNoneMatch: maybe(tagList),
-  ifModifiedSince: maybe(fc.oneof(httpDate, seconds.map((ms) => new Date(ms + 1000).toUTCString()))),
+  ifModifiedSince: maybe(
+    fc.oneof(
+      httpDate,
+      seconds.map((ms) => new Date(ms + 1000).toUTCString()),
+    ),
+  ),
   cacheControl: fc.oneof(cacheControl, noCache),
   etag: maybe(anyTag),
   lastModified: maybe(seconds),
@@ -58,8 +78,26 @@ const wellFormed = fc.record({
 const hostileText = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('*', ' * ', '', ' ', '\t"a"', '"a,b"', 'a', '"a', 'W/', 'W/"a', '"a" "b"', '1', '2001', 'yesterday',
-    'Sun, 06 Nov 1994 08:49:37', '1994-11-06T08:49:37Z', 'Sunday, 06-Nov-94 08:49:37 GMT', 'Sun Nov  6 08:49:37 1994'),
+  fc.constantFrom(
+    '*',
+    ' * ',
+    '',
+    ' ',
+    '\t"a"',
+    '"a,b"',
+    'a',
+    '"a',
+    'W/',
+    'W/"a',
+    '"a" "b"',
+    '1',
+    '2001',
+    'yesterday',
+    'Sun, 06 Nov 1994 08:49:37',
+    '1994-11-06T08:49:37Z',
+    'Sunday, 06-Nov-94 08:49:37 GMT',
+    'Sun Nov  6 08:49:37 1994',
+  ),
 );
 const hostile = fc.record({
   ifNoneMatch: maybe(fc.oneof(tagList, hostileText)),
@@ -102,18 +140,24 @@ function deliberate(c: Case): string | null {
 
 describe('evaluatePreconditions against fresh', () => {
   it('answers 304 exactly when fresh does, for well-formed validators', { timeout: 30_000 }, () => {
-    fc.assert(fc.property(wellFormed, (c) => {
-      const plain = withoutNoCache(c);
-      // Equal to fresh; with no-cache, equal to fresh without it, and fresh itself says stale.
-      return ours(c) === theirs(plain) && (plain === c || !theirs(c));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(wellFormed, (c) => {
+        const plain = withoutNoCache(c);
+        // Equal to fresh; with no-cache, equal to fresh without it, and fresh itself says stale.
+        return ours(c) === theirs(plain) && (plain === c || !theirs(c));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('on hostile headers never throws, and differs only where listed', { timeout: 30_000 }, () => {
-    fc.assert(fc.property(hostile, (c) => {
-      const plain = withoutNoCache(c);
-      return ours(c) === theirs(plain) || deliberate(plain) !== null;
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(hostile, (c) => {
+        const plain = withoutNoCache(c);
+        return ours(c) === theirs(plain) || deliberate(plain) !== null;
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('the listed differences, one example each', { timeout: 5_000 }, () => {

@@ -14,7 +14,11 @@ test('body tags: "<len hex>-<sha1 base64 27>", strong unless asked weak; strings
     ['<p>hi</p>', true, 'W/"9-ttvLQjlZejsM8OHFMxIScRaHZZo"'],
   ];
   for (const [entity, weak, want] of table) {
-    assert.equal(etag(entity, weak === undefined ? {} : { weak }), want, `etag(${JSON.stringify(String(entity))}, ${weak})`);
+    assert.equal(
+      etag(entity, weak === undefined ? {} : { weak }),
+      want,
+      `etag(${JSON.stringify(String(entity))}, ${weak})`,
+    );
   }
   // A length over 255 shows as more hex digits.
   assert.match(etag('x'.repeat(4096)), /^"1000-[A-Za-z0-9+/]{27}"$/);

@@ -20,9 +20,10 @@ export interface EtagOptions {
 /** The tag of a body (a string counts as its UTF-8 bytes) or of a file's stats. */
 export function etag(entity: string | Uint8Array | StatLike, options: EtagOptions = {}): string {
   // The package takes a Buffer, not any byte view: wrap one without copying.
-  const e = ArrayBuffer.isView(entity) && !Buffer.isBuffer(entity)
-    ? Buffer.from(entity.buffer, entity.byteOffset, entity.byteLength)
-    : entity as string | Buffer | StatLike;
+  const e =
+    ArrayBuffer.isView(entity) && !Buffer.isBuffer(entity)
+      ? Buffer.from(entity.buffer, entity.byteOffset, entity.byteLength)
+      : (entity as string | Buffer | StatLike);
   return makeEtag(e, options);
 }
 

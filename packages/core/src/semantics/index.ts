@@ -3,16 +3,41 @@
 
 // Negotiation, media types, conditional requests, ETags, Vary, HTML escaping, URL encoding.
 export {
-  preferredMediaTypes, preferredCharsets, preferredEncodings, preferredLanguages,
-  acceptsTypes, acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptedCodings, type Offered, type Coding,
+  preferredMediaTypes,
+  preferredCharsets,
+  preferredEncodings,
+  preferredLanguages,
+  acceptsTypes,
+  acceptsCharsets,
+  acceptsEncodings,
+  acceptsLanguages,
+  acceptedCodings,
+  type Offered,
+  type Coding,
 } from './negotiation.js';
 export {
-  parseMediaType, setCharset, normalizeContentType, normalizeType, mimeMatch, typeIs, hasBody, requestTypeIs,
+  parseMediaType,
+  setCharset,
+  normalizeContentType,
+  normalizeType,
+  mimeMatch,
+  typeIs,
+  hasBody,
+  requestTypeIs,
   type MediaType,
 } from './media-type.js';
 export {
-  isFresh, evaluatePreconditions, ifRangeMatches, parseEntityTags, parseEntityTag, parseHttpDate,
-  type FreshRequest, type FreshResponse, type EntityTag, type PreconditionResult, type Validators,
+  isFresh,
+  evaluatePreconditions,
+  ifRangeMatches,
+  parseEntityTags,
+  parseEntityTag,
+  parseHttpDate,
+  type FreshRequest,
+  type FreshResponse,
+  type EntityTag,
+  type PreconditionResult,
+  type Validators,
 } from './conditional.js';
 export { etag, compileEtag, type EtagFunction, type EtagOptions, type StatLike } from './etag.js';
 export { appendVary } from './vary.js';
@@ -23,7 +48,14 @@ export { encodeUrl } from './url-encoding.js';
 export { compileTrust, trustFor, forwardedChain, type TrustFn } from './proxy-trust.js';
 export { contentDisposition, type ContentDispositionOptions } from './content-disposition.js';
 export { SIGNED_PREFIX, sign, unsign } from './cookie-signature.js';
-export { parseRange, contentRange, DEFAULT_MAX_RANGES, type ByteRange, type RangeResult, type RangeOptions } from './range.js';
+export {
+  parseRange,
+  contentRange,
+  DEFAULT_MAX_RANGES,
+  type ByteRange,
+  type RangeResult,
+  type RangeOptions,
+} from './range.js';
 export { planMultipart, makeBoundary, type MultipartPlan, type Segment } from './multipart-byteranges.js';
 export { parseNested, type NestedObject, type NestedOptions, type NestedValue } from './nested-query.js';
 export { MultipartParser, type MultipartHandler } from './multipart-parser.js';

@@ -2,7 +2,15 @@
 // Content-Type parsing and the charset res.send() sets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasBody, mimeMatch, normalizeContentType, parseMediaType, requestTypeIs, setCharset, typeIs } from './media-type.js';
+import {
+  hasBody,
+  mimeMatch,
+  normalizeContentType,
+  parseMediaType,
+  requestTypeIs,
+  setCharset,
+  typeIs,
+} from './media-type.js';
 
 describe('typeIs', () => {
   it('returns the type as given, or the actual type for wildcards and suffixes', { timeout: 5_000 }, () => {
@@ -66,7 +74,10 @@ describe('typeIs', () => {
 describe('parseMediaType', () => {
   it('reads type and parameters as content-type 2 does', { timeout: 5_000 }, () => {
     const mt = parseMediaType('Application/JSON; Charset="UTF-8"; q=1')!;
-    assert.deepEqual({ type: mt.type, params: { ...mt.params } }, { type: 'application/json', params: { charset: 'UTF-8', q: '1' } });
+    assert.deepEqual(
+      { type: mt.type, params: { ...mt.params } },
+      { type: 'application/json', params: { charset: 'UTF-8', q: '1' } },
+    );
     assert.equal(parseMediaType('multipart/form-data; boundary="a \\"b\\" c"')!.params.boundary, 'a "b" c');
     assert.equal(parseMediaType('json'), null);
     assert.equal(parseMediaType(''), null);

@@ -21,14 +21,19 @@ export function makeBoundary(): string {
 }
 
 /** The body of a 206 for several ranges of a `size`-byte file of type `type`. */
-export function planMultipart(ranges: readonly ByteRange[], size: number, type: string | undefined, boundary = makeBoundary()): MultipartPlan {
+export function planMultipart(
+  ranges: readonly ByteRange[],
+  size: number,
+  type: string | undefined,
+  boundary = makeBoundary(),
+): MultipartPlan {
   const segments: Segment[] = [];
   let length = 0;
   ranges.forEach((r, i) => {
     const head = Buffer.from(
       `${i === 0 ? '' : '\r\n'}--${boundary}\r\n` +
-      (type ? `Content-Type: ${type}\r\n` : '') +
-      `Content-Range: ${contentRange(size, r)}\r\n\r\n`,
+        (type ? `Content-Type: ${type}\r\n` : '') +
+        `Content-Range: ${contentRange(size, r)}\r\n\r\n`,
       'latin1',
     );
     segments.push(head, { start: r.start, end: r.end });

@@ -15,7 +15,17 @@ export interface MultipartHandler {
   end(): void;
 }
 
-const enum State { PREAMBLE, DATA, AFTER_DELIMITER, CLOSE_DASH, PADDING, PADDING_CR, HEADERS, EPILOGUE, FAILED }
+const enum State {
+  PREAMBLE,
+  DATA,
+  AFTER_DELIMITER,
+  CLOSE_DASH,
+  PADDING,
+  PADDING_CR,
+  HEADERS,
+  EPILOGUE,
+  FAILED,
+}
 
 const CR = 13;
 const LF = 10;

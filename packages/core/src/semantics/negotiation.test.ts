@@ -3,8 +3,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptsCharsets, acceptsEncodings, acceptsLanguages, acceptsTypes,
-  acceptedCodings, preferredCharsets, preferredEncodings, preferredLanguages, preferredMediaTypes,
+  acceptsCharsets,
+  acceptsEncodings,
+  acceptsLanguages,
+  acceptsTypes,
+  acceptedCodings,
+  preferredCharsets,
+  preferredEncodings,
+  preferredLanguages,
+  preferredMediaTypes,
 } from './negotiation.js';
 
 type Row = [header: string | undefined, offered: string[] | undefined, expected: string[]];
@@ -32,8 +39,11 @@ describe('media types', () => {
       ['TEXT/HTML', ['text/html'], ['text/html']],
       ['text/html;foo="bar,baz", application/json', undefined, ['text/html', 'application/json']],
       ['garbage, text/plain', undefined, ['text/plain']],
-      [RFC_ACCEPT, ['text/plain', 'text/html;level=2', 'image/jpeg', 'text/html;level=3', 'text/html', 'text/html;level=1'],
-        ['text/html;level=1', 'text/html;level=3', 'text/html', 'image/jpeg', 'text/html;level=2', 'text/plain']],
+      [
+        RFC_ACCEPT,
+        ['text/plain', 'text/html;level=2', 'image/jpeg', 'text/html;level=3', 'text/html', 'text/html;level=1'],
+        ['text/html;level=1', 'text/html;level=3', 'text/html', 'image/jpeg', 'text/html;level=2', 'text/plain'],
+      ],
     ]);
   });
 

@@ -15,10 +15,14 @@ function ranking(name: 'accept' | 'accept-charset' | 'accept-encoding' | 'accept
     const n = new Negotiator({ headers: { [name]: header } });
     const list = offered as string[] | undefined;
     switch (name) {
-      case 'accept': return n.mediaTypes(list);
-      case 'accept-charset': return n.charsets(list);
-      case 'accept-encoding': return n.encodings(list);
-      default: return n.languages(list);
+      case 'accept':
+        return n.mediaTypes(list);
+      case 'accept-charset':
+        return n.charsets(list);
+      case 'accept-encoding':
+        return n.encodings(list);
+      default:
+        return n.languages(list);
     }
   };
 }
@@ -82,9 +86,11 @@ const PREFERRED = { preferred: ['br', 'gzip', 'x-gzip'] };
  */
 export function acceptedCodings(header: string | undefined): Coding[] {
   if (!header) return [];
-  const ranked = (new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as {
-    encodings(available: string[], options: { preferred: string[] }): string[];
-  }).encodings(CODINGS, PREFERRED);
+  const ranked = (
+    new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as {
+      encodings(available: string[], options: { preferred: string[] }): string[];
+    }
+  ).encodings(CODINGS, PREFERRED);
   const out: Coding[] = [];
   for (const c of ranked) {
     if (c === 'identity') break;

@@ -18,7 +18,13 @@ const decode = (s: string): string => {
 /** qs with body-parser 2's options; RangeError (too deep) as is. */
 function viaQs(body: string, depth: number): unknown {
   const count = body.split('&').length;
-  return qs.parse(body, { allowPrototypes: true, arrayLimit: Math.max(100, count), depth, strictDepth: true, parameterLimit: 1000 });
+  return qs.parse(body, {
+    allowPrototypes: true,
+    arrayLimit: Math.max(100, count),
+    depth,
+    strictDepth: true,
+    parameterLimit: 1000,
+  });
 }
 
 function ours(body: string, depth: number): unknown {
@@ -89,26 +95,74 @@ function comparablePaths(body: string, depth: number): string[][] | null {
 }
 
 describe('nested query strings against qs (differential)', () => {
-  const name = fc.constantFrom('a', 'b', 'user', 'x y', 'toString', 'constructor', 'hasOwnProperty', '__proto__', 'prototype', 'é', '0', '1');
-  const seg = fc.constantFrom('', '', '0', '1', '2', '3', '10', '101', '01', 'b', 'c', 'name', ' ', '__proto__', 'constructor', 'length');
+  const name = fc.constantFrom(
+    'a',
+    'b',
+    'user',
+    'x y',
+    'toString',
+    'constructor',
+    'hasOwnProperty',
+    '__proto__',
+    'prototype',
+    'é',
+    '0',
+    '1',
+  );
+  const seg = fc.constantFrom(
+    '',
+    '',
+    '0',
+    '1',
+    '2',
+    '3',
+    '10',
+    '101',
+    '01',
+    'b',
+    'c',
+    'name',
+    ' ',
+    '__proto__',
+    'constructor',
+    'length',
+  );
   const encodedSeg = seg.map((s) => (Math.random() < 0.1 ? `%5B${encodeURIComponent(s)}%5D` : `[${s}]`));
   const key = fc.oneof(
-    { weight: 6, arbitrary: fc.tuple(name, fc.array(encodedSeg, { maxLength: 5 })).map(([n, s]) => encodeURIComponent(n).replace(/%20/g, '+') + s.join('')) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(name, fc.array(encodedSeg, { maxLength: 5 }))
+        .map(([n, s]) => encodeURIComponent(n).replace(/%20/g, '+') + s.join('')),
+    },
     { weight: 1, arbitrary: fc.constantFrom('[a]', 'a[b', 'a[b]c', 'a]', 'a[[b]]', '', 'a[b][', '%E0%A4%A', 'a%5Bb') },
     { weight: 1, arbitrary: fc.string({ maxLength: 6 }).map((s) => s.replace(/[&=]/g, '')) },
   );
-  const value = fc.oneof(fc.constantFrom('', '1', 'x+y', '%20', '%C3%A9', '%E0%A4%A', '%', 'a%2Bb', '%26'), fc.string({ maxLength: 4 }).map((s) => s.replace(/[&]/g, '')));
-  const param = fc.oneof({ weight: 8, arbitrary: fc.tuple(key, value).map(([k, v]) => `${k}=${v}`) }, { weight: 1, arbitrary: key });
+  const value = fc.oneof(
+    fc.constantFrom('', '1', 'x+y', '%20', '%C3%A9', '%E0%A4%A', '%', 'a%2Bb', '%26'),
+    fc.string({ maxLength: 4 }).map((s) => s.replace(/[&]/g, '')),
+  );
+  const param = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(key, value).map(([k, v]) => `${k}=${v}`) },
+    { weight: 1, arbitrary: key },
+  );
   const body = fc.array(param, { maxLength: 8 }).map((ps) => ps.join('&'));
   const depth = fc.integer({ min: 1, max: 6 });
 
   it("gives qs's answer (shape), apart from the listed differences", () => {
     let compared = 0;
-    fc.assert(fc.property(body, depth, (b, d) => {
-      if (comparablePaths(b, d) === null) return;
-      compared++;
-      assert.deepEqual(shape(() => ours(b, d)), shape(() => viaQs(b, d)), `${JSON.stringify(b)} depth ${d}`);
-    }), { numRuns: 4000 });
+    fc.assert(
+      fc.property(body, depth, (b, d) => {
+        if (comparablePaths(b, d) === null) return;
+        compared++;
+        assert.deepEqual(
+          shape(() => ours(b, d)),
+          shape(() => viaQs(b, d)),
+          `${JSON.stringify(b)} depth ${d}`,
+        );
+      }),
+      { numRuns: 4000 },
+    );
     assert.ok(compared > 1500, `compared ${compared} of 4000`);
   });
 

@@ -3,13 +3,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNested, splitKey } from './nested-query.js';
 
-const opts = { depth: 32, arrayLimit: 100, decode: (s: string) => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-} };
+const opts = {
+  depth: 32,
+  arrayLimit: 100,
+  decode: (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  },
+};
 /** Plain-object copy, so deepEqual compares shapes (the parser makes null-prototype objects). */
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 const p = (s: string, o = opts) => plain(parseNested(s, o));
@@ -42,7 +46,10 @@ test('nested objects, arrays, indices, repeats, decoding', () => {
 });
 
 test('__proto__, constructor and prototype keys never touch a prototype', () => {
-  const r = parseNested('__proto__[x]=1&a[__proto__][y]=2&constructor[prototype][z]=3&prototype=4&b[constructor]=5', opts);
+  const r = parseNested(
+    '__proto__[x]=1&a[__proto__][y]=2&constructor[prototype][z]=3&prototype=4&b[constructor]=5',
+    opts,
+  );
   assert.equal(Object.getPrototypeOf(r), null);
   assert.equal(({} as Record<string, unknown>).x, undefined);
   assert.equal(({} as Record<string, unknown>).y, undefined);

@@ -26,7 +26,8 @@ export function splitKey(key: string, depth: number): string[] {
   let rest = key.slice(open);
   const bracket = /^\[([^[\]]*)\]/;
   for (let m = bracket.exec(rest); m; m = bracket.exec(rest)) {
-    if (segments.length > depth) throw new RangeError(`key ${JSON.stringify(key)} is nested deeper than ${depth} levels`);
+    if (segments.length > depth)
+      throw new RangeError(`key ${JSON.stringify(key)} is nested deeper than ${depth} levels`);
     segments.push(m[1]!);
     rest = rest.slice(m[0].length);
   }
@@ -61,7 +62,7 @@ function assign(root: NestedObject, segments: string[], value: string, arrayLimi
     const arrayish = seg === '' || isIndex(seg, arrayLimit);
     let child: NestedValue | undefined = (parent as NestedObject)[key as string];
     if (child === undefined) {
-      child = arrayish ? [] : Object.create(null) as NestedObject;
+      child = arrayish ? [] : (Object.create(null) as NestedObject);
     } else if (!isContainer(child)) {
       // a=1&a[b]=2: keep both; the scalar goes first.
       child = arrayish ? [child] : Object.assign(Object.create(null) as NestedObject, { 0: child });

@@ -11,16 +11,33 @@ import { compileAddressList, compileTrust, forwardedChain, type TrustFn } from '
 
 const octet = fc.oneof(fc.constantFrom(0, 1, 10, 127, 168, 169, 172, 192, 254, 255), fc.nat({ max: 255 }));
 const v4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
-const group = fc.oneof(fc.constantFrom('0', 'ffff', 'fe80', 'fc00', 'fd12', '2001', 'db8', '1', 'FFFF'), fc.nat({ max: 0xffff }).map((n) => n.toString(16)));
+const group = fc.oneof(
+  fc.constantFrom('0', 'ffff', 'fe80', 'fc00', 'fd12', '2001', 'db8', '1', 'FFFF'),
+  fc.nat({ max: 0xffff }).map((n) => n.toString(16)),
+);
 const v6 = fc.oneof(
   fc.array(group, { minLength: 8, maxLength: 8 }).map((g) => g.join(':')),
-  fc.tuple(fc.array(group, { maxLength: 3 }), fc.array(group, { maxLength: 3 })).map(([a, b]) => `${a.join(':')}::${b.join(':')}`),
+  fc
+    .tuple(fc.array(group, { maxLength: 3 }), fc.array(group, { maxLength: 3 }))
+    .map(([a, b]) => `${a.join(':')}::${b.join(':')}`),
   v4.map((a) => `::ffff:${a}`),
   v4.map((a) => `::FFFF:${a}`),
   fc.constantFrom('::1', '::', 'fe80::1%eth0', 'fe80::abcd%1', '::ffff:0:0', '::ffff:7f00:1'),
 );
 /** Notations that are not addresses for either, and the IPv4 forms only ipaddr.js reads (listed). */
-const odd = fc.constantFrom('', 'localhost', '1.2.3', '256.1.1.1', '1.2.3.4:80', '[::1]', '::1::2', 'unknown', ' 1.2.3.4', '1.2.3.4 ', 'a.b.c.d');
+const odd = fc.constantFrom(
+  '',
+  'localhost',
+  '1.2.3',
+  '256.1.1.1',
+  '1.2.3.4:80',
+  '[::1]',
+  '::1::2',
+  'unknown',
+  ' 1.2.3.4',
+  '1.2.3.4 ',
+  'a.b.c.d',
+);
 const nonStandardV4 = fc.constantFrom('0177.0.0.1', '2130706433', '0x7f.0.0.1', '0x7f000001', '010.0.0.1', '10.0.0.01');
 const address = fc.oneof({ weight: 4, arbitrary: v4 }, { weight: 4, arbitrary: v6 }, { weight: 1, arbitrary: odd });
 
@@ -32,9 +49,27 @@ const entry = fc.oneof(
   { weight: 3, arbitrary: address },
   { weight: 3, arbitrary: fc.tuple(v4, fc.nat({ max: 34 })).map(([a, b]) => `${a}/${b}`) },
   { weight: 3, arbitrary: fc.tuple(v6, fc.nat({ max: 130 })).map(([a, b]) => `${a}/${b}`) },
-  { weight: 1, arbitrary: fc.tuple(v4, fc.oneof(mask, fc.constantFrom('255.0.255.0', '0.0.0.0', '255.255.255.255', 'x', ''))).map(([a, m]) => `${a}/${m}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(v4, fc.oneof(mask, fc.constantFrom('255.0.255.0', '0.0.0.0', '255.255.255.255', 'x', '')))
+      .map(([a, m]) => `${a}/${m}`),
+  },
   { weight: 1, arbitrary: fc.tuple(v6, mask).map(([a, m]) => `${a}/${m}`) },
-  { weight: 2, arbitrary: fc.constantFrom('loopback', 'linklocal', 'uniquelocal', 'toString', '__proto__', '::ffff:0:0/96', '::ffff:0:0/95', '::/1', '::/64') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'loopback',
+      'linklocal',
+      'uniquelocal',
+      'toString',
+      '__proto__',
+      '::ffff:0:0/96',
+      '::ffff:0:0/95',
+      '::/1',
+      '::/64',
+    ),
+  },
 );
 const list = fc.array(entry, { minLength: 1, maxLength: 4 });
 
@@ -55,7 +90,8 @@ function proxyAddrReads(s: string): boolean {
     return false;
   }
 }
-const onlyOneReads = (s: string) => (isIP(host(s)) === 0) === proxyAddrReads(s) && !['loopback', 'linklocal', 'uniquelocal'].includes(s);
+const onlyOneReads = (s: string) =>
+  (isIP(host(s)) === 0) === proxyAddrReads(s) && !['loopback', 'linklocal', 'uniquelocal'].includes(s);
 
 function compiled(f: () => TrustFn): TrustFn | 'TypeError' {
   try {
@@ -68,36 +104,55 @@ function compiled(f: () => TrustFn): TrustFn | 'TypeError' {
 
 describe('proxy trust against proxy-addr (differential)', () => {
   it('compiles or refuses the same lists, and trusts the same addresses', () => {
-    fc.assert(fc.property(list, fc.array(address, { minLength: 1, maxLength: 6 }), (entries, candidates) => {
-      if (entries.some(onlyOneReads)) return;
-      const ours = compiled(() => compileAddressList(entries));
-      const theirs = compiled(() => proxyaddr.compile(entries));
-      assert.equal(ours === 'TypeError', theirs === 'TypeError', `compile ${JSON.stringify(entries)}`);
-      if (ours === 'TypeError' || theirs === 'TypeError') return;
-      for (const c of candidates) assert.equal(ours(c, 0), theirs(c, 0), `${c} in ${JSON.stringify(entries)}`);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(list, fc.array(address, { minLength: 1, maxLength: 6 }), (entries, candidates) => {
+        if (entries.some(onlyOneReads)) return;
+        const ours = compiled(() => compileAddressList(entries));
+        const theirs = compiled(() => proxyaddr.compile(entries));
+        assert.equal(ours === 'TypeError', theirs === 'TypeError', `compile ${JSON.stringify(entries)}`);
+        if (ours === 'TypeError' || theirs === 'TypeError') return;
+        for (const c of candidates) assert.equal(ours(c, 0), theirs(c, 0), `${c} in ${JSON.stringify(entries)}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('walks X-Forwarded-For to the same chain', () => {
-    const xff = fc.array(fc.oneof(address, fc.constantFrom('', ' ', ',')), { maxLength: 6 }).chain((parts) =>
-      fc.array(fc.constantFrom(',', ', ', ' ,', ',,'), { minLength: parts.length, maxLength: parts.length })
-        .map((seps) => parts.map((p, i) => p + (i < parts.length - 1 ? seps[i] : '')).join('')));
+    const xff = fc
+      .array(fc.oneof(address, fc.constantFrom('', ' ', ',')), { maxLength: 6 })
+      .chain((parts) =>
+        fc
+          .array(fc.constantFrom(',', ', ', ' ,', ',,'), { minLength: parts.length, maxLength: parts.length })
+          .map((seps) => parts.map((p, i) => p + (i < parts.length - 1 ? seps[i] : '')).join('')),
+      );
     const setting = fc.oneof(list, fc.nat({ max: 4 }), fc.constant(true), fc.constant(false));
-    fc.assert(fc.property(address, fc.option(xff, { nil: undefined }), setting, (peer, header, value) => {
-      if (Array.isArray(value) && value.some(onlyOneReads)) return;
-      const trust = compiled(() => compileTrust(value));
-      if (trust === 'TypeError') return;
-      const req = { socket: { remoteAddress: peer }, headers: { 'x-forwarded-for': header } } as unknown as IncomingMessage;
-      assert.deepEqual(forwardedChain(peer, header, trust), proxyaddr.all(req, trust), `${peer} ${JSON.stringify(header)} ${JSON.stringify(value)}`);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(address, fc.option(xff, { nil: undefined }), setting, (peer, header, value) => {
+        if (Array.isArray(value) && value.some(onlyOneReads)) return;
+        const trust = compiled(() => compileTrust(value));
+        if (trust === 'TypeError') return;
+        const req = {
+          socket: { remoteAddress: peer },
+          headers: { 'x-forwarded-for': header },
+        } as unknown as IncomingMessage;
+        assert.deepEqual(
+          forwardedChain(peer, header, trust),
+          proxyaddr.all(req, trust),
+          `${peer} ${JSON.stringify(header)} ${JSON.stringify(value)}`,
+        );
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('the listed differences, as proxy-addr answers them', () => {
-    fc.assert(fc.property(nonStandardV4, (a) => {
-      assert.throws(() => compileAddressList([a]), TypeError);
-      assert.doesNotThrow(() => proxyaddr.compile([a]));
-      assert.equal(compileAddressList(['loopback', '10.0.0.0/8'])(a, 0), false);
-    }));
+    fc.assert(
+      fc.property(nonStandardV4, (a) => {
+        assert.throws(() => compileAddressList([a]), TypeError);
+        assert.doesNotThrow(() => proxyaddr.compile([a]));
+        assert.equal(compileAddressList(['loopback', '10.0.0.0/8'])(a, 0), false);
+      }),
+    );
     assert.equal(proxyaddr.compile(['loopback'])('0177.0.0.1', 0), true);
     assert.equal(proxyaddr.compile(['loopback'])('2130706433', 0), true);
     for (const a of ['64:ff9b::1.2.3.4', '::1.2.3.4', '1::1.2.3.4']) {

@@ -12,7 +12,10 @@ describe('Range parsing (RFC 9110 14.1.2)', () => {
     assert.deepEqual(parseRange(100, 'bytes=-500'), [{ start: 0, end: 99 }]);
     assert.deepEqual(parseRange(100, 'bytes=95-200'), [{ start: 95, end: 99 }]);
     assert.deepEqual(parseRange(100, 'BYTES = 1-1'), [{ start: 1, end: 1 }], 'the unit is case-insensitive');
-    assert.deepEqual(parseRange(100, 'bytes= 1-2 ,, 4-5 '), [{ start: 1, end: 2 }, { start: 4, end: 5 }]);
+    assert.deepEqual(parseRange(100, 'bytes= 1-2 ,, 4-5 '), [
+      { start: 1, end: 2 },
+      { start: 4, end: 5 },
+    ]);
   });
 
   it('unsatisfiable when no range is: past the end, -0, any range of an empty file', () => {
@@ -24,7 +27,17 @@ describe('Range parsing (RFC 9110 14.1.2)', () => {
   });
 
   it('ignored (whole file): other units, bad syntax, first > last, too many ranges', () => {
-    for (const h of ['items=0-5', 'bytes=5-2', 'bytes=a-b', 'bytes=1', 'bytes=', 'bytes=--1', 'bytes=0-1x', '0-5', 'bytes=1.5-2']) {
+    for (const h of [
+      'items=0-5',
+      'bytes=5-2',
+      'bytes=a-b',
+      'bytes=1',
+      'bytes=',
+      'bytes=--1',
+      'bytes=0-1x',
+      '0-5',
+      'bytes=1.5-2',
+    ]) {
       assert.equal(parseRange(100, h), 'ignore', h);
     }
     const many = 'bytes=' + Array.from({ length: 101 }, (_, i) => `${i}-${i}`).join(',');
@@ -35,8 +48,14 @@ describe('Range parsing (RFC 9110 14.1.2)', () => {
   it('coalesces overlapping and adjacent ranges, keeping request order', () => {
     assert.deepEqual(parseRange(100, 'bytes=0-10,5-15'), [{ start: 0, end: 15 }]);
     assert.deepEqual(parseRange(100, 'bytes=0-4,5-9'), [{ start: 0, end: 9 }]);
-    assert.deepEqual(parseRange(100, 'bytes=50-60,0-4,55-70'), [{ start: 50, end: 70 }, { start: 0, end: 4 }]);
-    assert.deepEqual(parseRange(100, 'bytes=0-4,5-9', { combine: false }), [{ start: 0, end: 4 }, { start: 5, end: 9 }]);
+    assert.deepEqual(parseRange(100, 'bytes=50-60,0-4,55-70'), [
+      { start: 50, end: 70 },
+      { start: 0, end: 4 },
+    ]);
+    assert.deepEqual(parseRange(100, 'bytes=0-4,5-9', { combine: false }), [
+      { start: 0, end: 4 },
+      { start: 5, end: 9 },
+    ]);
     // Many tiny overlapping ranges collapse to one: no amplification.
     const overlapping = 'bytes=' + Array.from({ length: 100 }, () => '0-99').join(',');
     assert.deepEqual(parseRange(100, overlapping), [{ start: 0, end: 99 }]);
@@ -65,7 +84,10 @@ function viaRangeParser(size: number, header: string, combine: boolean, maxRange
   const eq = header.indexOf('=');
   if (eq < 0) return 'ignore';
   if (header.slice(0, eq).trim().toLowerCase() !== 'bytes') return 'ignore'; // 1
-  const specs = header.slice(eq + 1).split(',').filter((s) => s.trim() !== ''); // 2
+  const specs = header
+    .slice(eq + 1)
+    .split(',')
+    .filter((s) => s.trim() !== ''); // 2
   if (specs.length > maxRanges) return 'ignore'; // 5
   const rewritten: string[] = [];
   for (const spec of specs) {
@@ -73,7 +95,8 @@ function viaRangeParser(size: number, header: string, combine: boolean, maxRange
     const first = dash < 0 ? '' : spec.slice(0, dash).trim();
     const last = dash < 0 ? '' : spec.slice(dash + 1).trim();
     if (/^\d+$/.test(first) && /^\d+$/.test(last) && Number(last) < Number(first)) return 'ignore'; // 3
-    if (dash >= 0 && first === '' && /^\d+$/.test(last) && size > 0 && Number(last) > size) rewritten.push('0-'); // 4
+    if (dash >= 0 && first === '' && /^\d+$/.test(last) && size > 0 && Number(last) > size)
+      rewritten.push('0-'); // 4
     else rewritten.push(spec);
   }
   const r = rangeParser(size, `bytes=${rewritten.join(',')}`, { combine });
@@ -88,15 +111,20 @@ function viaRangeParser(size: number, header: string, combine: boolean, maxRange
 }
 
 describe('against range-parser (differential)', () => {
-  const digits = fc.oneof(fc.nat({ max: 1200 }).map(String), fc.constantFrom('0', '00', '007', '9007199254740993', '99999999999999999999'));
+  const digits = fc.oneof(
+    fc.nat({ max: 1200 }).map(String),
+    fc.constantFrom('0', '00', '007', '9007199254740993', '99999999999999999999'),
+  );
   const pad = fc.constantFrom('', ' ', '  ', '\t');
-  const spec = fc.oneof(
-    fc.tuple(digits, digits).map(([a, b]) => `${a}-${b}`),
-    digits.map((a) => `${a}-`),
-    digits.map((b) => `-${b}`),
-    fc.constantFrom('', ' ', '-', '--1', '1', 'a-b', '1-2-3', '+1-2', '1e2-', '0x1-2', '1.5-2', '-0', '١-٢'),
-    fc.string({ maxLength: 6 }),
-  ).chain((s) => fc.tuple(pad, pad).map(([l, r]) => l + s + r));
+  const spec = fc
+    .oneof(
+      fc.tuple(digits, digits).map(([a, b]) => `${a}-${b}`),
+      digits.map((a) => `${a}-`),
+      digits.map((b) => `-${b}`),
+      fc.constantFrom('', ' ', '-', '--1', '1', 'a-b', '1-2-3', '+1-2', '1e2-', '0x1-2', '1.5-2', '-0', '١-٢'),
+      fc.string({ maxLength: 6 }),
+    )
+    .chain((s) => fc.tuple(pad, pad).map(([l, r]) => l + s + r));
   const unit = fc.constantFrom('bytes', 'BYTES', 'Bytes', ' bytes ', 'bytes ', 'items', 'none', '', 'byte');
   const header = fc.oneof(
     { weight: 8, arbitrary: fc.tuple(unit, fc.array(spec, { maxLength: 8 })).map(([u, s]) => `${u}=${s.join(',')}`) },
@@ -105,10 +133,13 @@ describe('against range-parser (differential)', () => {
   );
   const size = fc.oneof(fc.constantFrom(0, 1, 2, 100), fc.nat({ max: 1500 }));
 
-  it('gives range-parser\'s answer, apart from the listed differences', () => {
-    fc.assert(fc.property(size, header, fc.boolean(), (n, h, combine) => {
-      assert.deepEqual(parseRange(n, h, { combine }), viaRangeParser(n, h, combine), `${n} ${JSON.stringify(h)}`);
-    }), { numRuns: 5000 });
+  it("gives range-parser's answer, apart from the listed differences", () => {
+    fc.assert(
+      fc.property(size, header, fc.boolean(), (n, h, combine) => {
+        assert.deepEqual(parseRange(n, h, { combine }), viaRangeParser(n, h, combine), `${n} ${JSON.stringify(h)}`);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('each listed difference, as range-parser answers it', () => {
@@ -116,12 +147,27 @@ describe('against range-parser (differential)', () => {
     assert.equal(parseRange(100, 'items=200-300'), 'ignore');
     assert.equal(rangeParser(100, 'items=200-300'), -1);
     assert.equal(rangeParser(100, 'bytes=1-2,,4-5'), -2);
-    assert.deepEqual(parseRange(100, 'bytes=1-2,,4-5'), [{ start: 1, end: 2 }, { start: 4, end: 5 }]);
+    assert.deepEqual(parseRange(100, 'bytes=1-2,,4-5'), [
+      { start: 1, end: 2 },
+      { start: 4, end: 5 },
+    ]);
     assert.equal(rangeParser(100, 'bytes=5-2'), -1);
     assert.equal(parseRange(100, 'bytes=5-2'), 'ignore');
     assert.equal(rangeParser(100, 'bytes=-500'), -1);
     assert.deepEqual(parseRange(100, 'bytes=-500'), [{ start: 0, end: 99 }]);
-    assert.deepEqual(rangeParser(4, 'bytes=-1,0-0,2-', { combine: true }), Object.assign([{ start: 0, end: 0 }, { start: 2, end: 3 }], { type: 'bytes' }));
-    assert.deepEqual(parseRange(4, 'bytes=-1,0-0,2-'), [{ start: 2, end: 3 }, { start: 0, end: 0 }]);
+    assert.deepEqual(
+      rangeParser(4, 'bytes=-1,0-0,2-', { combine: true }),
+      Object.assign(
+        [
+          { start: 0, end: 0 },
+          { start: 2, end: 3 },
+        ],
+        { type: 'bytes' },
+      ),
+    );
+    assert.deepEqual(parseRange(4, 'bytes=-1,0-0,2-'), [
+      { start: 2, end: 3 },
+      { start: 0, end: 0 },
+    ]);
   });
 });

@@ -32,7 +32,11 @@ export function parseRange(size: number, header: string | undefined, options: Ra
   // The range unit is case-insensitive (14.1); other units are not ours to serve.
   if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return 'ignore';
   // `#` lists allow empty elements and optional whitespace around commas.
-  const specs = header.slice(eq + 1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = header
+    .slice(eq + 1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length === 0) return 'ignore';
   if (specs.length > (options.maxRanges ?? DEFAULT_MAX_RANGES)) return 'ignore';
   const ranges: (ByteRange & { index: number })[] = [];

@@ -7,7 +7,10 @@ import vary from 'vary';
  * without case, spelled as first given; `*` swallows everything. Throws a TypeError for an empty
  * or invalid field name.
  */
-export function appendVary(current: string | number | readonly string[] | undefined, field: string | readonly string[]): string {
+export function appendVary(
+  current: string | number | readonly string[] | undefined,
+  field: string | readonly string[],
+): string {
   const value = current === undefined ? '' : typeof current === 'object' ? current.join(', ') : String(current);
   return vary.append(value, field as string | string[]);
 }

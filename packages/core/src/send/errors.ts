@@ -9,8 +9,16 @@ import { FcgiError } from '../errors.js';
  * ('ENOENT', 'EISDIR', 'ECONNABORTED', 'EDOTFILE', ...), for callers that branch on it; a 416
  * carries its Content-Range in `headers`.
  */
-export function sendError(status: number, code: string, options: { cause?: unknown; headers?: Record<string, string>; message?: string } = {}): FcgiError {
-  return new FcgiError(code, options.message ?? STATUS_CODES[status] ?? `Error ${status}`, { status, cause: options.cause, headers: options.headers });
+export function sendError(
+  status: number,
+  code: string,
+  options: { cause?: unknown; headers?: Record<string, string>; message?: string } = {},
+): FcgiError {
+  return new FcgiError(code, options.message ?? STATUS_CODES[status] ?? `Error ${status}`, {
+    status,
+    cause: options.cause,
+    headers: options.headers,
+  });
 }
 
 /** The status a failed open() or fstat() means: missing things are 404, refused ones 403, the rest 500. */

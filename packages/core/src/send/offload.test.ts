@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeUriPath, normalizeOffload, offloadValue, type NormalizedOffload } from './offload.js';
 
-const accel = (map: Record<string, string>): NormalizedOffload => normalizeOffload({ header: 'X-Accel-Redirect', map })!;
+const accel = (map: Record<string, string>): NormalizedOffload =>
+  normalizeOffload({ header: 'X-Accel-Redirect', map })!;
 
 describe('normalizeOffload', () => {
   it('off for false, undefined and null', () => {
@@ -27,7 +28,10 @@ describe('normalizeOffload', () => {
     assert.throws(() => accel({ '/srv/files': '/p?x=1' }), /URI path/);
     assert.throws(() => accel({ '/srv/files': '/p#x' }), /URI path/);
     assert.throws(() => accel({ '/srv/files': '/a b/' }), /URI path/);
-    assert.throws(() => normalizeOffload({ header: 'X-Sendfile', map: { '/srv': 'relative' } }), /not an absolute path/);
+    assert.throws(
+      () => normalizeOffload({ header: 'X-Sendfile', map: { '/srv': 'relative' } }),
+      /not an absolute path/,
+    );
     assert.throws(() => normalizeOffload({ header: 'X-Sendfile', map: ['/srv'] }), /map must be an object/);
   });
 
@@ -105,7 +109,10 @@ describe('offloadValue, X-Sendfile', () => {
   });
 
   it('with a map: only below its prefixes, as the path the web server sees', () => {
-    const o = normalizeOffload({ header: 'X-Sendfile', map: { '/app/files/': '/srv/app/files/', '/app/public': '/app/public' } })!;
+    const o = normalizeOffload({
+      header: 'X-Sendfile',
+      map: { '/app/files/': '/srv/app/files/', '/app/public': '/app/public' },
+    })!;
     assert.equal(offloadValue('/app/files/a.txt', o), '/srv/app/files/a.txt');
     assert.equal(offloadValue('/app/public/b.css', o), '/app/public/b.css');
     assert.equal(offloadValue('/app/secret.txt', o), null);

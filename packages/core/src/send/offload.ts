@@ -53,7 +53,8 @@ function trimSlash(s: string): string {
 /** Checks the option (TypeError when wrong) and prepares it; false/undefined/null mean off. */
 export function normalizeOffload(value: unknown): NormalizedOffload | null {
   if (value === undefined || value === null || value === false) return null;
-  if (typeof value !== 'object') throw new TypeError('offload must be an object such as { header: "X-Sendfile" }, or false');
+  if (typeof value !== 'object')
+    throw new TypeError('offload must be an object such as { header: "X-Sendfile" }, or false');
   const known = cache.get(value);
   if (known) return known;
   const { header: name, map } = value as { header?: unknown; map?: unknown };
@@ -62,7 +63,8 @@ export function normalizeOffload(value: unknown): NormalizedOffload | null {
   const kind = header === 'X-Accel-Redirect' ? 'uri' : 'path';
   let rules: Rule[] | null = null;
   if (map !== undefined) {
-    if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new TypeError('offload.map must be an object of path prefixes');
+    if (map === null || typeof map !== 'object' || Array.isArray(map))
+      throw new TypeError('offload.map must be an object of path prefixes');
     rules = Object.entries(map as Record<string, unknown>).map(([from, to]) => rule(from, to, kind));
     rules.sort((a, b) => b.from.length - a.from.length);
   }
@@ -76,12 +78,16 @@ export function normalizeOffload(value: unknown): NormalizedOffload | null {
 
 function rule(from: string, to: unknown, kind: 'uri' | 'path'): Rule {
   if (!isAbsolute(from)) throw new TypeError(`offload.map: ${JSON.stringify(from)} is not an absolute path`);
-  if (typeof to !== 'string') throw new TypeError(`offload.map: the value for ${JSON.stringify(from)} must be a string`);
+  if (typeof to !== 'string')
+    throw new TypeError(`offload.map: the value for ${JSON.stringify(from)} must be a string`);
   if (kind === 'uri' && !/^\/[\x21-\x22\x24-\x3e\x40-\x7e]*$/.test(to)) {
     // A URI path as written in the nginx location: ASCII, no space, '?' or '#'.
-    throw new TypeError(`offload.map: ${JSON.stringify(to)} must be a URI path starting with '/' (ASCII, no space, '?' or '#')`);
+    throw new TypeError(
+      `offload.map: ${JSON.stringify(to)} must be a URI path starting with '/' (ASCII, no space, '?' or '#')`,
+    );
   }
-  if (kind === 'path' && !isAbsolute(to)) throw new TypeError(`offload.map: ${JSON.stringify(to)} is not an absolute path`);
+  if (kind === 'path' && !isAbsolute(to))
+    throw new TypeError(`offload.map: ${JSON.stringify(to)} is not an absolute path`);
   return { from: trimSlash(resolve(from)), to: trimSlash(to) };
 }
 

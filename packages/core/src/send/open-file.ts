@@ -136,7 +136,9 @@ export const VARIANT_SUFFIX: Readonly<Record<string, string>> = { br: '.br', gzi
 
 /** The first of `encodings` whose variant (file.br, file.gz) is a regular file inside the root. */
 export async function openVariant(
-  file: OpenedFile, encodings: readonly string[], opts: NormalizedSendOptions,
+  file: OpenedFile,
+  encodings: readonly string[],
+  opts: NormalizedSendOptions,
 ): Promise<(OpenedFile & { encoding: string }) | null> {
   for (const encoding of encodings) {
     const found = await openRegular(file.path + VARIANT_SUFFIX[encoding], opts);

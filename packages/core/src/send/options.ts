@@ -75,13 +75,37 @@ export interface NormalizedSendOptions {
 
 const MAX_MAX_AGE = 365 * 24 * 60 * 60 * 1000;
 const UNITS: Record<string, number> = {
-  ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-  w: 604_800_000, week: 604_800_000, weeks: 604_800_000,
-  y: 31_557_600_000, yr: 31_557_600_000, yrs: 31_557_600_000, year: 31_557_600_000, years: 31_557_600_000,
+  ms: 1,
+  msec: 1,
+  msecs: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
+  y: 31_557_600_000,
+  yr: 31_557_600_000,
+  yrs: 31_557_600_000,
+  year: 31_557_600_000,
+  years: 31_557_600_000,
 };
 
 /** Milliseconds from a number or a duration string ('1d', '2.5 hours', '500'), clamped to [0, 1 year]. */
@@ -104,12 +128,16 @@ function list(value: string | readonly string[] | false | undefined, fallback: s
   if (value === false) return [];
   const out = typeof value === 'string' ? [value] : [...value];
   for (const v of out) {
-    if (typeof v !== 'string' || v === '') throw new TypeError(`${name} must be a string, an array of strings, or false`);
+    if (typeof v !== 'string' || v === '')
+      throw new TypeError(`${name} must be a string, an array of strings, or false`);
   }
   return out;
 }
 
-export function normalizeSendOptions(options: SendOptions = {}, defaults: { precompressed?: boolean } = {}): NormalizedSendOptions {
+export function normalizeSendOptions(
+  options: SendOptions = {},
+  defaults: { precompressed?: boolean } = {},
+): NormalizedSendOptions {
   const dotfiles = options.dotfiles ?? 'ignore';
   if (dotfiles !== 'allow' && dotfiles !== 'deny' && dotfiles !== 'ignore') {
     throw new TypeError('dotfiles must be "allow", "deny" or "ignore"');
@@ -125,11 +153,16 @@ export function normalizeSendOptions(options: SendOptions = {}, defaults: { prec
   let real: Promise<string> | null = null;
   const maxRanges = options.maxRanges ?? DEFAULT_MAX_RANGES;
   if (!Number.isInteger(maxRanges) || maxRanges < 1) throw new TypeError('maxRanges must be a positive integer');
-  if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function') throw new TypeError('setHeaders must be a function');
+  if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function')
+    throw new TypeError('setHeaders must be a function');
   return {
     root,
     // A failed realpath (root missing) is retried on the next request rather than remembered.
-    realRoot: () => (real ??= realpath(root ?? '/').catch((err) => { real = null; throw err; })),
+    realRoot: () =>
+      (real ??= realpath(root ?? '/').catch((err) => {
+        real = null;
+        throw err;
+      })),
     dotfiles,
     index: list(options.index, ['index.html'], 'index'),
     extensions: list(options.extensions, [], 'extensions').map((x) => x.replace(/^\./, '')),

@@ -30,7 +30,18 @@ describe('path safety', () => {
   });
 
   it('every spelling of `..` is 403', () => {
-    for (const u of ['/../x', '/a/../../x', '/..', '/%2e%2e/x', '/%2E%2E%2Fx', '/..%2fx', '/..%5cx', '/\\..\\x', '/a\\..\\..\\x', '/.%2e/x']) {
+    for (const u of [
+      '/../x',
+      '/a/../../x',
+      '/..',
+      '/%2e%2e/x',
+      '/%2E%2E%2Fx',
+      '/..%2fx',
+      '/..%5cx',
+      '/\\..\\x',
+      '/a\\..\\..\\x',
+      '/.%2e/x',
+    ]) {
       assert.equal(check(u), 403, u);
     }
   });
@@ -52,7 +63,11 @@ describe('path safety', () => {
     assert.equal((resolveSafePath('/etc/../x', null, 'allow') as FcgiError).status, 403);
     assert.equal((resolveSafePath('relative.txt', null, 'allow') as FcgiError).status, 500);
     assert.equal((resolveSafePath('/home/u/.config/x', null, 'ignore') as FcgiError).status, 404);
-    assert.deepEqual(resolveSafePath('/var/x.txt', null, 'ignore'), { path: '/var/x.txt', parts: ['var', 'x.txt'], trailingSlash: false });
+    assert.deepEqual(resolveSafePath('/var/x.txt', null, 'ignore'), {
+      path: '/var/x.txt',
+      parts: ['var', 'x.txt'],
+      trailingSlash: false,
+    });
   });
 
   it('isInside: a sibling sharing the prefix is outside; ..name is inside', () => {

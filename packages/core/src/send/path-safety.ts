@@ -2,7 +2,7 @@
 // decoding (400), NUL (400), `..` segments (403), containment (403), then the dotfiles policy.
 // Only lexical checks live here; symlinks are checked on the opened file (see open-file.ts).
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { FcgiError } from '../errors.js';
+import type { FcgiError } from '../errors.js';
 import { sendError } from './errors.js';
 
 export type Dotfiles = 'allow' | 'deny' | 'ignore';
@@ -75,9 +75,12 @@ export function resolveSafePath(decoded: string, root: string | null, dotfiles: 
     // Belt and braces: the lexical checks above should make this impossible.
     if (!isInside(root, path)) return sendError(403, 'ETRAVERSAL');
   } else {
-    if (!isAbsolute(decoded)) return sendError(500, 'ENOTABSOLUTE', { message: 'path must be absolute or a root given' });
+    if (!isAbsolute(decoded))
+      return sendError(500, 'ENOTABSOLUTE', { message: 'path must be absolute or a root given' });
     path = resolve(decoded);
-    parts = normalize(decoded).split(sep).filter((p) => p !== '');
+    parts = normalize(decoded)
+      .split(sep)
+      .filter((p) => p !== '');
   }
   if (hasDotSegment(parts)) {
     const refused = dotfileError(dotfiles);

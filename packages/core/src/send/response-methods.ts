@@ -26,7 +26,12 @@ export type SendFileCallback = (err?: Error) => void;
  * app, become an error response. The ETag follows the app's 'etag' setting unless given, and
  * `offload` the app's 'sendfile offload' setting (docs/sendfile-offload.md).
  */
-export function sendFile(res: SendFileResponse, path: string, options?: SendOptions | SendFileCallback, cb?: SendFileCallback): void {
+export function sendFile(
+  res: SendFileResponse,
+  path: string,
+  options?: SendOptions | SendFileCallback,
+  cb?: SendFileCallback,
+): void {
   if (!path) throw new TypeError('path argument is required to res.sendFile');
   if (typeof path !== 'string') throw new TypeError('path must be a string to res.sendFile');
   let done = cb;
@@ -57,8 +62,11 @@ export function sendFile(res: SendFileResponse, path: string, options?: SendOpti
  * Content-Disposition in `options.headers` is overridden.
  */
 export function download(
-  res: SendFileResponse, path: string,
-  filename?: string | SendOptions | SendFileCallback | null, options?: SendOptions | SendFileCallback | null, cb?: SendFileCallback,
+  res: SendFileResponse,
+  path: string,
+  filename?: string | SendOptions | SendFileCallback | null,
+  options?: SendOptions | SendFileCallback | null,
+  cb?: SendFileCallback,
 ): void {
   let done = cb;
   let name: string | null = typeof filename === 'string' ? filename : null;

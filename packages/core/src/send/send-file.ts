@@ -18,7 +18,13 @@ import { decodeUrlPath, resolveSafePath, type SafePath } from './path-safety.js'
 import { contentRange, parseRange, planMultipart, type ByteRange, type Segment } from '../semantics/index.js';
 import { pumpFile } from './stream-file.js';
 import {
-  acceptedCodings, appendVary, etag as statEtag, evaluatePreconditions, ifRangeMatches, parseHttpDate, type Validators,
+  acceptedCodings,
+  appendVary,
+  etag as statEtag,
+  evaluatePreconditions,
+  ifRangeMatches,
+  parseHttpDate,
+  type Validators,
 } from '../semantics/index.js';
 
 const fstatBig = promisify(fstat) as unknown as (fd: number, o: { bigint: true }) => Promise<BigIntStats>;
@@ -44,19 +50,28 @@ export type SendCallback = (err: FcgiError | Error | null, sent?: SentFile) => v
 const normalized = new WeakSet<object>();
 
 /** Options normalized once, to reuse across requests (a middleware does this at creation). */
-export function prepareSendOptions(options?: SendOptions, defaults?: { precompressed?: boolean }): NormalizedSendOptions {
+export function prepareSendOptions(
+  options?: SendOptions,
+  defaults?: { precompressed?: boolean },
+): NormalizedSendOptions {
   const n = normalizeSendOptions(options, defaults);
   normalized.add(n);
   return n;
 }
 
 function prepared(options: SendOptions | NormalizedSendOptions | undefined): NormalizedSendOptions {
-  return options && normalized.has(options) ? (options as NormalizedSendOptions) : prepareSendOptions(options as SendOptions);
+  return options && normalized.has(options)
+    ? (options as NormalizedSendOptions)
+    : prepareSendOptions(options as SendOptions);
 }
 
 /** Sends the file at URL path `urlPath` (percent-encoded, decoded exactly once) under `options.root`. */
 export function sendUrlPath(
-  req: SendRequest, res: FcgiResponse, urlPath: string, options: SendOptions | NormalizedSendOptions, cb: SendCallback,
+  req: SendRequest,
+  res: FcgiResponse,
+  urlPath: string,
+  options: SendOptions | NormalizedSendOptions,
+  cb: SendCallback,
 ): void {
   const decoded = decodeUrlPath(urlPath);
   if (decoded instanceof FcgiError) return void process.nextTick(cb, decoded);
@@ -69,7 +84,11 @@ export function sendUrlPath(
  * code ECONNABORTED when the client went away mid-way).
  */
 export function sendPath(
-  req: SendRequest, res: FcgiResponse, path: string, options: SendOptions | NormalizedSendOptions | undefined, cb: SendCallback,
+  req: SendRequest,
+  res: FcgiResponse,
+  path: string,
+  options: SendOptions | NormalizedSendOptions | undefined,
+  cb: SendCallback,
 ): void {
   let opts: NormalizedSendOptions;
   try {
@@ -137,9 +156,21 @@ function addVary(log: HeaderLog, res: FcgiResponse, field: string): void {
 }
 
 /** Content headers a 304 must not carry (RFC 9110 15.4.5). */
-const NOT_ON_304 = ['Content-Type', 'Content-Length', 'Content-Encoding', 'Content-Range', 'Content-Language', 'Content-Disposition'];
+const NOT_ON_304 = [
+  'Content-Type',
+  'Content-Length',
+  'Content-Encoding',
+  'Content-Range',
+  'Content-Language',
+  'Content-Disposition',
+];
 
-async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: NormalizedSendOptions): Promise<SentFile> {
+async function serve(
+  req: SendRequest,
+  res: FcgiResponse,
+  safe: SafePath,
+  opts: NormalizedSendOptions,
+): Promise<SentFile> {
   if (res.headersSent) throw sendError(500, 'EHEADERSSENT', { message: "Can't set headers after they are sent." });
   const located = await locateFile(safe, opts);
   if (located instanceof FcgiError) throw located;
@@ -160,7 +191,9 @@ async function serve(req: SendRequest, res: FcgiResponse, safe: SafePath, opts: 
   const log = new HeaderLog(res);
   let handedOff = false;
   try {
-    return await respond(req, res, file, originalPath, encoding, rangeHeader, opts, log, offload, () => { handedOff = true; });
+    return await respond(req, res, file, originalPath, encoding, rangeHeader, opts, log, offload, () => {
+      handedOff = true;
+    });
   } catch (err) {
     log.undo();
     throw err;
@@ -182,7 +215,11 @@ interface OffloadTarget {
  * variant is streamed; nginx would replace any other status), and only when the map places it.
  */
 function offloadTarget(
-  req: SendRequest, res: FcgiResponse, path: string, encoding: string | undefined, offload: NormalizedOffload | null,
+  req: SendRequest,
+  res: FcgiResponse,
+  path: string,
+  encoding: string | undefined,
+  offload: NormalizedOffload | null,
 ): OffloadTarget | null {
   if (!offload || encoding !== undefined || res.statusCode !== 200) return null;
   if (req.method !== 'GET' && req.method !== 'HEAD') return null;
@@ -201,8 +238,15 @@ function handOver(res: FcgiResponse, log: HeaderLog, target: OffloadTarget): voi
 }
 
 async function respond(
-  req: SendRequest, res: FcgiResponse, file: OpenedFile, originalPath: string, encoding: string | undefined,
-  rangeHeader: string | undefined, opts: NormalizedSendOptions, log: HeaderLog, offload: OffloadTarget | null,
+  req: SendRequest,
+  res: FcgiResponse,
+  file: OpenedFile,
+  originalPath: string,
+  encoding: string | undefined,
+  rangeHeader: string | undefined,
+  opts: NormalizedSendOptions,
+  log: HeaderLog,
+  offload: OffloadTarget | null,
   handOff: () => void,
 ): Promise<SentFile> {
   const { stat } = file;
@@ -212,7 +256,10 @@ async function respond(
   const ownValidators = !offload?.serverValidators;
   if (opts.acceptRanges && ownValidators) log.setDefault('Accept-Ranges', 'bytes');
   if (opts.cacheControl) {
-    log.setDefault('Cache-Control', `public, max-age=${Math.floor(opts.maxAge / 1000)}${opts.immutable ? ', immutable' : ''}`);
+    log.setDefault(
+      'Cache-Control',
+      `public, max-age=${Math.floor(opts.maxAge / 1000)}${opts.immutable ? ', immutable' : ''}`,
+    );
   }
   if (opts.lastModified && ownValidators) log.setDefault('Last-Modified', stat.mtime.toUTCString());
   if (ownValidators) log.setDefault('ETag', await makeEtag(file, opts));
@@ -232,7 +279,12 @@ async function respond(
     etag: one(res.getHeader('ETag')),
     lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
   };
-  const sent = (status: SentFile['status']): SentFile => ({ path: file.path, stat, status, ...(encoding ? { encoding } : {}) });
+  const sent = (status: SentFile['status']): SentFile => ({
+    path: file.path,
+    stat,
+    status,
+    ...(encoding ? { encoding } : {}),
+  });
   const condition = evaluatePreconditions(req.headers, validators, req.method);
   if (condition === 'precondition-failed') throw sendError(412, 'EPRECONDITION');
   if (condition === 'not-modified') {

@@ -4,7 +4,6 @@
 // once, after the last read finished, so the descriptor can then be closed safely.
 import { read } from 'node:fs';
 import type { FcgiResponse } from '../http/index.js';
-import { FcgiError } from '../errors.js';
 import { sendError } from './errors.js';
 import type { Segment } from '../semantics/index.js';
 
@@ -18,7 +17,12 @@ export type PumpResponse = Pick<FcgiResponse, 'write' | 'end' | 'destroy' | 'des
  * undefined when the response was ended; ECONNABORTED when the response closed first (client
  * gone, request aborted); a read error (the response is then destroyed, since its length was promised).
  */
-export function pumpFile(fd: number, res: PumpResponse, segments: readonly Segment[], done: (err?: Error) => void): void {
+export function pumpFile(
+  fd: number,
+  res: PumpResponse,
+  segments: readonly Segment[],
+  done: (err?: Error) => void,
+): void {
   let index = 0;
   let pos = -1;
   let finished = false;

@@ -2,7 +2,12 @@
 export { FcgiServer, createFcgiServer, type ServerOptions, type ListenAddress } from './server.js';
 export { resolveTarget, hasListeningSocketOnFd0, type ListenTarget } from './listen-target.js';
 export {
-  Lifecycle, resolveLifecycle, supervise, type LifecycleOptions, type LifecycleHooks, type ResolvedLifecycle,
+  Lifecycle,
+  resolveLifecycle,
+  supervise,
+  type LifecycleOptions,
+  type LifecycleHooks,
+  type ResolvedLifecycle,
   type ShutdownReason,
 } from './lifecycle.js';
 export { WorkerPool, workerCount } from './workers.js';

@@ -7,30 +7,43 @@ import { Lifecycle, resolveLifecycle, type LifecycleHooks, type ResolvedLifecycl
 import { ServerLoad, liveCounters, processStats } from './stats.js';
 
 const base: ResolvedLifecycle = {
-  gracefulTimeout: 2000, handleSignals: false, handleErrors: false, maxRequestsPerProcess: 0, idleTimeout: 0, onShutdown: undefined,
+  gracefulTimeout: 2000,
+  handleSignals: false,
+  handleErrors: false,
+  maxRequestsPerProcess: 0,
+  idleTimeout: 0,
+  onShutdown: undefined,
 };
 
-function harness(options: Partial<ResolvedLifecycle>, close: () => Promise<void> = async () => {}, hooks: LifecycleHooks = {}) {
+function harness(
+  options: Partial<ResolvedLifecycle>,
+  close: () => Promise<void> = async () => {},
+  hooks: LifecycleHooks = {},
+) {
   const events: string[] = [];
   const exits: number[] = [];
   let exited!: (code: number) => void;
   const exitP = new Promise<number>((resolve) => (exited = resolve));
-  const lc = new Lifecycle({
-    close: async () => {
-      events.push('close');
-      await close();
-      events.push('closed');
+  const lc = new Lifecycle(
+    {
+      close: async () => {
+        events.push('close');
+        await close();
+        events.push('closed');
+      },
+      force: () => events.push('force'),
     },
-    force: () => events.push('force'),
-  }, { ...base, onShutdown: (reason) => void events.push(`onShutdown:${reason}`), ...options }, {
-    exit: (code) => {
-      events.push(`exit:${code}`);
-      exits.push(code);
-      exited(code);
+    { ...base, onShutdown: (reason) => void events.push(`onShutdown:${reason}`), ...options },
+    {
+      exit: (code) => {
+        events.push(`exit:${code}`);
+        exits.push(code);
+        exited(code);
+      },
+      log: (line) => events.push(`log:${line.split('\n')[0]}`),
+      ...hooks,
     },
-    log: (line) => events.push(`log:${line.split('\n')[0]}`),
-    ...hooks,
-  });
+  );
   return { lc, events, exits, exitP };
 }
 
@@ -43,9 +56,17 @@ function keepAlive(): () => void {
 
 describe('resolveLifecycle', () => {
   it('defaults, then the environment, and options win over it', () => {
-    assert.deepEqual({ ...resolveLifecycle({}, {}), onShutdown: null }, {
-      gracefulTimeout: 5000, handleSignals: true, handleErrors: true, maxRequestsPerProcess: 0, idleTimeout: 0, onShutdown: null,
-    });
+    assert.deepEqual(
+      { ...resolveLifecycle({}, {}), onShutdown: null },
+      {
+        gracefulTimeout: 5000,
+        handleSignals: true,
+        handleErrors: true,
+        maxRequestsPerProcess: 0,
+        idleTimeout: 0,
+        onShutdown: null,
+      },
+    );
     const env = { FCGI_GRACEFUL_TIMEOUT: '1500', FCGI_MAX_REQUESTS_PER_PROCESS: '500', FCGI_IDLE_TIMEOUT: '60000' };
     const fromEnv = resolveLifecycle({}, env);
     assert.equal(fromEnv.gracefulTimeout, 1500);
@@ -63,7 +84,9 @@ describe('resolveLifecycle', () => {
 });
 
 describe('Lifecycle', () => {
-  it('shutdown: close, then onShutdown, then one exit(0); calling it again returns the same shutdown', { timeout: 5000 }, async () => {
+  it('shutdown: close, then onShutdown, then one exit(0); calling it again returns the same shutdown', {
+    timeout: 5000,
+  }, async () => {
     const { lc, events, exitP } = harness({}, () => sleep(30));
     const first = lc.shutdown('SIGTERM');
     assert.equal(lc.shutdown('SIGINT'), first);
@@ -73,7 +96,9 @@ describe('Lifecycle', () => {
     assert.deepEqual(events, ['close', 'closed', 'onShutdown:SIGTERM', 'exit:0']);
   });
 
-  it('the grace period ends a shutdown that does not finish: force, exit(1), and nothing after', { timeout: 5000 }, async () => {
+  it('the grace period ends a shutdown that does not finish: force, exit(1), and nothing after', {
+    timeout: 5000,
+  }, async () => {
     const { lc, events, exits, exitP } = harness({ gracefulTimeout: 60 }, () => new Promise(() => {}));
     const t0 = Date.now();
     void lc.shutdown('SIGTERM');
@@ -117,7 +142,9 @@ describe('Lifecycle', () => {
     }
   });
 
-  it('idleTimeout: exits after that long without a request; a request in flight postpones it', { timeout: 5000 }, async () => {
+  it('idleTimeout: exits after that long without a request; a request in flight postpones it', {
+    timeout: 5000,
+  }, async () => {
     const load = new ServerLoad(100);
     const { lc, exitP } = harness({ idleTimeout: 150 });
     const t0 = Date.now();
@@ -166,12 +193,22 @@ describe('Lifecycle', () => {
     const before = events.map((e) => process.listenerCount(e));
     const { lc } = harness({ handleSignals: true, handleErrors: true });
     lc.start();
-    assert.deepEqual(events.map((e) => process.listenerCount(e)), before.map((n) => n + 1));
+    assert.deepEqual(
+      events.map((e) => process.listenerCount(e)),
+      before.map((n) => n + 1),
+    );
     lc.dispose();
-    assert.deepEqual(events.map((e) => process.listenerCount(e)), before);
+    assert.deepEqual(
+      events.map((e) => process.listenerCount(e)),
+      before,
+    );
     const { lc: none } = harness({});
     none.start();
-    assert.deepEqual(events.map((e) => process.listenerCount(e)), before, 'nothing installed when both are off');
+    assert.deepEqual(
+      events.map((e) => process.listenerCount(e)),
+      before,
+      'nothing installed when both are off',
+    );
     none.dispose();
   });
 

@@ -41,7 +41,8 @@ export interface ResolvedLifecycle {
 function count(name: string, value: number | string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a whole number >= 0, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`${name} must be a whole number >= 0, not ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -51,7 +52,11 @@ export function resolveLifecycle(o: LifecycleOptions, env: NodeJS.ProcessEnv = p
     gracefulTimeout: count('gracefulTimeout', o.gracefulTimeout ?? env.FCGI_GRACEFUL_TIMEOUT, 5000),
     handleSignals: o.handleSignals ?? true,
     handleErrors: o.handleErrors ?? true,
-    maxRequestsPerProcess: count('maxRequestsPerProcess', o.maxRequestsPerProcess ?? env.FCGI_MAX_REQUESTS_PER_PROCESS, 0),
+    maxRequestsPerProcess: count(
+      'maxRequestsPerProcess',
+      o.maxRequestsPerProcess ?? env.FCGI_MAX_REQUESTS_PER_PROCESS,
+      0,
+    ),
     idleTimeout: count('idleTimeout', o.idleTimeout ?? env.FCGI_IDLE_TIMEOUT, 0),
     onShutdown: o.onShutdown,
   };
@@ -254,7 +259,10 @@ export class Lifecycle {
  * Starts a lifecycle for something serve() started; its close() then also removes the lifecycle's
  * handlers (closing by hand is not a shutdown: the process does not exit).
  */
-export function supervise<T extends { close(): Promise<void> }>(serving: T, options: ResolvedLifecycle): T & { lifecycle: Lifecycle } {
+export function supervise<T extends { close(): Promise<void> }>(
+  serving: T,
+  options: ResolvedLifecycle,
+): T & { lifecycle: Lifecycle } {
   const close = serving.close;
   const lifecycle = new Lifecycle({ close }, options).start();
   return Object.assign(serving, {

@@ -22,9 +22,15 @@ const valid: [ListenTarget, ResolvedTarget][] = [
   [0, { kind: 'tcp', host: '127.0.0.1', port: 0 }],
   [{ path: '/tmp/x.sock' }, { kind: 'unix', path: '/tmp/x.sock' }],
   [{ port: 9001 }, { kind: 'tcp', host: '127.0.0.1', port: 9001 }],
-  [{ port: 9001, host: '::1' }, { kind: 'tcp', host: '::1', port: 9001 }],
+  [
+    { port: 9001, host: '::1' },
+    { kind: 'tcp', host: '::1', port: 9001 },
+  ],
   // An empty host means the default, as in ":9000", never "every interface".
-  [{ port: 9001, host: '' }, { kind: 'tcp', host: '127.0.0.1', port: 9001 }],
+  [
+    { port: 9001, host: '' },
+    { kind: 'tcp', host: '127.0.0.1', port: 9001 },
+  ],
   [{ fd: 0 }, { kind: 'fd', fd: 0 }],
   [{ fd: 3 }, { kind: 'fd', fd: 3 }],
 ];
@@ -36,19 +42,42 @@ test('resolveTarget reads paths, ports, host:port, unix: and objects', () => {
 });
 
 const invalid: ListenTarget[] = [
-  'abc', 'localhost', 'host:99999', '65536', ':65536', '[::1]', '[::1]:99999', '::1:9000', '',
-  '   ', 'unix:', 'host:port', '-1', '9000x',
-  65536, -1, 1.5, Number.NaN,
-  { port: 70000 }, { port: -5, host: '127.0.0.1' }, { path: '' }, { fd: -1 }, { fd: 0.5 },
+  'abc',
+  'localhost',
+  'host:99999',
+  '65536',
+  ':65536',
+  '[::1]',
+  '[::1]:99999',
+  '::1:9000',
+  '',
+  '   ',
+  'unix:',
+  'host:port',
+  '-1',
+  '9000x',
+  65536,
+  -1,
+  1.5,
+  Number.NaN,
+  { port: 70000 },
+  { port: -5, host: '127.0.0.1' },
+  { path: '' },
+  { fd: -1 },
+  { fd: 0.5 },
 ];
 
 test('resolveTarget refuses what it cannot read with ERR_FCGI_INVALID_LISTEN_TARGET', () => {
   for (const input of invalid) {
-    assert.throws(() => resolveTarget(input), (err: unknown) => {
-      assert.ok(err instanceof FcgiError, `${JSON.stringify(input)} threw ${String(err)}`);
-      assert.equal(err.code, ErrorCode.INVALID_LISTEN_TARGET);
-      assert.equal(err.code, 'ERR_FCGI_INVALID_LISTEN_TARGET');
-      return true;
-    }, `resolveTarget(${JSON.stringify(input)}) should throw`);
+    assert.throws(
+      () => resolveTarget(input),
+      (err: unknown) => {
+        assert.ok(err instanceof FcgiError, `${JSON.stringify(input)} threw ${String(err)}`);
+        assert.equal(err.code, ErrorCode.INVALID_LISTEN_TARGET);
+        assert.equal(err.code, 'ERR_FCGI_INVALID_LISTEN_TARGET');
+        return true;
+      },
+      `resolveTarget(${JSON.stringify(input)}) should throw`,
+    );
   }
 });

@@ -2,12 +2,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { ErrorCode, FcgiError } from '../errors.js';
 
-export type ListenTarget =
-  | string
-  | number
-  | { path: string }
-  | { port: number; host?: string }
-  | { fd: number };
+export type ListenTarget = string | number | { path: string } | { port: number; host?: string } | { fd: number };
 
 export type ResolvedTarget =
   | { kind: 'unix'; path: string }

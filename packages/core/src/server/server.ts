@@ -4,7 +4,14 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createConnection, createServer, isIPv4, type Server, type Socket } from 'node:net';
 import { Connection, defaultConnectionLimits, type ConnectionLimits, type RequestLoad } from '../connection/index.js';
-import { responder, roleNumbers, type Handler, type NodeHandler, type ResponderOptions, type RoleName } from '../http/index.js';
+import {
+  responder,
+  roleNumbers,
+  type Handler,
+  type NodeHandler,
+  type ResponderOptions,
+  type RoleName,
+} from '../http/index.js';
 import { Role, Values } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type ResolvedTarget } from './listen-target.js';
@@ -67,9 +74,11 @@ export class FcgiServer extends EventEmitter {
     this.#allowed = parseAddrs(options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS);
     this.#socketMode = options.socketMode;
     this.#backlog = options.backlog ?? 2048;
-    const onError = options.onConnectionError ?? ((err: Error) => {
-      process.stderr.write(`fcgi: connection closed: ${err.message}\n`);
-    });
+    const onError =
+      options.onConnectionError ??
+      ((err: Error) => {
+        process.stderr.write(`fcgi: connection closed: ${err.message}\n`);
+      });
     const connectionOptions = {
       ...responder(handler, options),
       roles: options.roles ? roleNumbers(options.roles) : [Role.RESPONDER],
@@ -135,8 +144,10 @@ export class FcgiServer extends EventEmitter {
     else if (process.env.FCGI_LISTEN) resolved = resolveTarget(process.env.FCGI_LISTEN);
     else if (target !== undefined) resolved = resolveTarget(target);
     else {
-      throw new FcgiError(ErrorCode.INVALID_LISTEN_TARGET,
-        'nothing to listen on: no listening socket on fd 0, no FCGI_LISTEN and no target given');
+      throw new FcgiError(
+        ErrorCode.INVALID_LISTEN_TARGET,
+        'nothing to listen on: no listening socket on fd 0, no FCGI_LISTEN and no target given',
+      );
     }
     return this.listenOn(resolved);
   }
@@ -235,7 +246,9 @@ async function removeStaleSocket(path: string): Promise<void> {
   // Only ECONNREFUSED proves nobody listens: EAGAIN is a live server whose backlog is full, and
   // EACCES says nothing either way. Anything else leaves the file alone.
   if (refused?.code !== 'ECONNREFUSED') {
-    const why = refused ? `cannot tell whether another process listens on it (${refused.code})` : 'another process is listening on it';
+    const why = refused
+      ? `cannot tell whether another process listens on it (${refused.code})`
+      : 'another process is listening on it';
     const err = new Error(`${path}: ${why}`) as NodeJS.ErrnoException;
     err.code = 'EADDRINUSE';
     throw err;

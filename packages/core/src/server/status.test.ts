@@ -16,11 +16,38 @@ it('outside a cluster the report is this process alone, totals equal to its own 
 
 it('formatStatus: PHP-FPM-like "name: value" lines, the pool first, then each worker', () => {
   const text = formatStatus({
-    pid: 1, mode: 'cluster', startTime: '2024-01-01T00:00:00.000Z', uptime: 5, requests: 7, active: 1,
-    connections: 2, connectionsTotal: 9, restarts: 1,
+    pid: 1,
+    mode: 'cluster',
+    startTime: '2024-01-01T00:00:00.000Z',
+    uptime: 5,
+    requests: 7,
+    active: 1,
+    connections: 2,
+    connectionsTotal: 9,
+    restarts: 1,
     workers: [
-      { pid: 11, startedAt: 0, startTime: 'x', uptime: 4, requests: 3, active: 0, connections: 0, connectionsTotal: 4, idleMs: 20 },
-      { pid: 12, startedAt: 0, startTime: 'y', uptime: 4, requests: 4, active: 1, connections: 2, connectionsTotal: 5, idleMs: 0 },
+      {
+        pid: 11,
+        startedAt: 0,
+        startTime: 'x',
+        uptime: 4,
+        requests: 3,
+        active: 0,
+        connections: 0,
+        connectionsTotal: 4,
+        idleMs: 20,
+      },
+      {
+        pid: 12,
+        startedAt: 0,
+        startTime: 'y',
+        uptime: 4,
+        requests: 4,
+        active: 1,
+        connections: 2,
+        connectionsTotal: 5,
+        idleMs: 0,
+      },
     ],
   });
   assert.match(text, /^mode: +cluster\n/);

@@ -68,13 +68,25 @@ function line(name: string, value: string | number): string {
 
 /** The plain-text page, laid out like PHP-FPM's. */
 export function formatStatus(r: StatusReport): string {
-  let out = line('mode', r.mode) + line('start time', r.startTime) + line('start since', r.uptime) +
-    line('accepted requests', r.requests) + line('active requests', r.active) +
-    line('open connections', r.connections) + line('accepted connections', r.connectionsTotal) +
-    line('workers', r.workers.length) + line('restarts', r.restarts);
+  let out =
+    line('mode', r.mode) +
+    line('start time', r.startTime) +
+    line('start since', r.uptime) +
+    line('accepted requests', r.requests) +
+    line('active requests', r.active) +
+    line('open connections', r.connections) +
+    line('accepted connections', r.connectionsTotal) +
+    line('workers', r.workers.length) +
+    line('restarts', r.restarts);
   for (const w of r.workers) {
-    out += '\n' + line('pid', w.pid) + line('start time', w.startTime) + line('start since', w.uptime) +
-      line('requests', w.requests) + line('active requests', w.active) + line('open connections', w.connections) +
+    out +=
+      '\n' +
+      line('pid', w.pid) +
+      line('start time', w.startTime) +
+      line('start since', w.uptime) +
+      line('requests', w.requests) +
+      line('active requests', w.active) +
+      line('open connections', w.connections) +
       line('idle ms', w.idleMs);
   }
   return out;
@@ -91,7 +103,9 @@ function wantsJson(req: FcgiRequest, query: string): boolean {
  * `?json` or `Accept: application/json`) and `pingPath` with `pong`; other requests go to `next`
  * (404 without one). Restrict who may reach it in the web server, as with PHP-FPM's.
  */
-export function status(options: StatusOptions = {}): (req: FcgiRequest, res: FcgiResponse, next?: Next) => Promise<void> {
+export function status(
+  options: StatusOptions = {},
+): (req: FcgiRequest, res: FcgiResponse, next?: Next) => Promise<void> {
   const path = options.path ?? '/status';
   const pingPath = options.pingPath ?? '/ping';
   const pong = options.pingResponse ?? 'pong';
@@ -107,7 +121,9 @@ export function status(options: StatusOptions = {}): (req: FcgiRequest, res: Fcg
     }
     res.setHeader('Cache-Control', 'no-store');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return answerError(req, res, httpError(405, 'Method Not Allowed', { headers: { Allow: 'GET, HEAD' } }), { env: 'production' });
+      return answerError(req, res, httpError(405, 'Method Not Allowed', { headers: { Allow: 'GET, HEAD' } }), {
+        env: 'production',
+      });
     }
     if (isPing) {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -3,7 +3,15 @@
 // for the answer, so no connection is sent to a worker that would close it unread.
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
+import {
+  ADDRESS_ENV,
+  RETIRE_MS,
+  WORKER_ENV,
+  isMessage,
+  type ClusterStatus,
+  type ToPrimary,
+  type ToWorker,
+} from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import type { FcgiServer, ListenAddress } from './server.js';
 import { processStats } from './stats.js';
@@ -56,15 +64,16 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
 
   // The primary answers `draining` once a replacement is ready (or after RETIRE_MS); every
   // connection it sent before that arrives before `drain-ok`, and is served.
-  const handOff = (): Promise<void> => (handingOff ??= new Promise((resolve) => {
-    if (toldToStop || !process.connected) return resolve();
-    const timer = setTimeout(resolve, RETIRE_MS + 2000).unref();
-    released = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    send({ fcgi: 'draining' });
-  }));
+  const handOff = (): Promise<void> =>
+    (handingOff ??= new Promise((resolve) => {
+      if (toldToStop || !process.connected) return resolve();
+      const timer = setTimeout(resolve, RETIRE_MS + 2000).unref();
+      released = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      send({ fcgi: 'draining' });
+    }));
 
   const lifecycle = new Lifecycle({ beforeClose: handOff, close: () => server.close() }, options, {
     onIdleChange: (idle) => send({ fcgi: 'idle', idle }),

@@ -6,7 +6,15 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { ADDRESS_ENV, RETIRE_MS, WORKER_ENV, isMessage, type ClusterStatus, type ToPrimary, type ToWorker } from './cluster-ipc.js';
+import {
+  ADDRESS_ENV,
+  RETIRE_MS,
+  WORKER_ENV,
+  isMessage,
+  type ClusterStatus,
+  type ToPrimary,
+  type ToWorker,
+} from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import { FcgiServer, type ListenAddress, type ServerOptions } from './server.js';
 import type { ResolvedTarget } from './listen-target.js';
@@ -21,7 +29,8 @@ export function workerCount(value: number | 'auto' | string | undefined): number
   if (value === undefined || value === '') return 0;
   if (value === 'auto') return availableParallelism();
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`workers must be a whole number >= 0 or 'auto', not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`workers must be a whole number >= 0 or 'auto', not ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -143,8 +152,11 @@ export class WorkerPool {
         const now = Date.now();
         resolve({
           primary: {
-            pid: process.pid, startedAt: this.#startedAt, uptime: Math.floor((now - this.#startedAt) / 1000),
-            workers: this.size, restarts: this.#restarts,
+            pid: process.pid,
+            startedAt: this.#startedAt,
+            uptime: Math.floor((now - this.#startedAt) / 1000),
+            workers: this.size,
+            restarts: this.#restarts,
           },
           workers: got.sort((a, b) => a.pid - b.pid),
         });
@@ -236,7 +248,9 @@ export class WorkerPool {
     // A worker that dies at start again and again (a broken app) is restarted ever more slowly.
     this.#quickDeaths = Date.now() - m.startedAt < 2000 ? this.#quickDeaths + 1 : 0;
     const delay = this.#quickDeaths > 0 ? Math.min(100 * 2 ** (this.#quickDeaths - 1), 5000) : 0;
-    process.stderr.write(`fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}\n`);
+    process.stderr.write(
+      `fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}\n`,
+    );
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
     }, delay);
@@ -244,11 +258,16 @@ export class WorkerPool {
 }
 
 /** The primary of serve({ workers }): listens on `target`, runs `size` workers, drains them on SIGTERM. */
-export async function servePrimary(options: ServerOptions, target: ResolvedTarget, size: number, lc: ResolvedLifecycle):
-  Promise<{ address: ListenAddress; workers: WorkerPool; lifecycle: Lifecycle; close(): Promise<void> }> {
+export async function servePrimary(
+  options: ServerOptions,
+  target: ResolvedTarget,
+  size: number,
+  lc: ResolvedLifecycle,
+): Promise<{ address: ListenAddress; workers: WorkerPool; lifecycle: Lifecycle; close(): Promise<void> }> {
   // An FcgiServer for what listenOn() does (stale socket files, socket mode, fd 0); the workers'
   // own servers run the handler and check FCGI_WEB_SERVER_ADDRS on each connection.
-  if (!cluster.isPrimary) throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
+  if (!cluster.isPrimary)
+    throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
   const listener = new FcgiServer(() => {}, options);
   listener.on('error', (err: Error) => process.stderr.write(`fcgi: listening socket: ${err.message}\n`));
   const address = await listener.listenOn(target);
@@ -266,12 +285,17 @@ export async function servePrimary(options: ServerOptions, target: ResolvedTarge
     if (!(await pool.stop())) throw new Error('a worker did not exit cleanly');
   };
   // The workers enforce the grace period on their requests; the primary waits a little longer.
-  const lifecycle = new Lifecycle({ close, force: () => pool.kill() },
-    { ...lc, gracefulTimeout: lc.gracefulTimeout + 1000, onShutdown: undefined }, { watchRequests: false });
+  const lifecycle = new Lifecycle(
+    { close, force: () => pool.kill() },
+    { ...lc, gracefulTimeout: lc.gracefulTimeout + 1000, onShutdown: undefined },
+    { watchRequests: false },
+  );
   pool.onAllIdle = () => void lifecycle.shutdown('idle');
   lifecycle.start();
   return {
-    address, workers: pool, lifecycle,
+    address,
+    workers: pool,
+    lifecycle,
     close: async () => {
       lifecycle.dispose();
       await close();

@@ -4,23 +4,25 @@
 export type PathSpec = string | RegExp | readonly PathSpec[];
 export type RouterSpecOptions = { caseSensitive?: boolean; strict?: boolean; mergeParams?: boolean };
 
-export type HandlerSpec = string | {
-  /** Label, recorded in the trace. */
-  h?: string;
-  /** Call next(), next('route') or next('router'). */
-  next?: true | 'route' | 'router';
-  /** Fail by throwing, by a rejected promise, or by next(err), with `status` (default 500). */
-  fail?: 'throw' | 'reject' | 'next';
-  status?: number;
-  /** An error handler (four parameters): answer with the error, pass it on, or recover (next()). */
-  error?: 'respond' | 'next' | 'recover';
-  /** Answer after a turn of the event loop. */
-  async?: boolean;
-  /** Set req.url, then next(). */
-  rewrite?: string;
-  /** A nested router. */
-  router?: { options?: RouterSpecOptions; steps: readonly Step[] };
-};
+export type HandlerSpec =
+  | string
+  | {
+      /** Label, recorded in the trace. */
+      h?: string;
+      /** Call next(), next('route') or next('router'). */
+      next?: true | 'route' | 'router';
+      /** Fail by throwing, by a rejected promise, or by next(err), with `status` (default 500). */
+      fail?: 'throw' | 'reject' | 'next';
+      status?: number;
+      /** An error handler (four parameters): answer with the error, pass it on, or recover (next()). */
+      error?: 'respond' | 'next' | 'recover';
+      /** Answer after a turn of the event loop. */
+      async?: boolean;
+      /** Set req.url, then next(). */
+      rewrite?: string;
+      /** A nested router. */
+      router?: { options?: RouterSpecOptions; steps: readonly Step[] };
+    };
 
 export interface ParamSpec {
   param: string;
@@ -57,11 +59,14 @@ export interface Case {
   extension?: boolean;
 }
 
-const verb = (v: string) => (path: PathSpec, ...handlers: HandlerSpec[]): Step => ({ verb: v, path, handlers });
+const verb =
+  (v: string) =>
+  (path: PathSpec, ...handlers: HandlerSpec[]): Step => ({ verb: v, path, handlers });
 const get = verb('get');
 const post = verb('post');
 const all = verb('all');
-const use = (path: PathSpec | undefined, ...handlers: HandlerSpec[]): Step => (path === undefined ? { handlers } : { use: path, handlers });
+const use = (path: PathSpec | undefined, ...handlers: HandlerSpec[]): Step =>
+  path === undefined ? { handlers } : { use: path, handlers };
 const sub = (steps: readonly Step[], options?: RouterSpecOptions): HandlerSpec => ({ router: { steps, options } });
 const NOT_FOUND: Expect = { status: 404 };
 
@@ -103,7 +108,10 @@ export const cases: readonly Case[] = [
   {
     name: 'literal text is matched against the raw (encoded) path',
     steps: [get('/caf%C3%A9', 'encoded')],
-    requests: [{ url: '/caf%C3%A9', expect: { h: 'encoded' } }, { url: '/cafe', expect: NOT_FOUND }],
+    requests: [
+      { url: '/caf%C3%A9', expect: { h: 'encoded' } },
+      { url: '/cafe', expect: NOT_FOUND },
+    ],
   },
   // -- Optional parts and splats --
   {
@@ -177,8 +185,16 @@ export const cases: readonly Case[] = [
   {
     name: 'methods, all(), and route() chains',
     steps: [
-      get('/items', 'list'), post('/items', 'create'), all('/any', 'any'),
-      { route: '/chain/:id', methods: [['get', ['chain-get']], ['put', ['chain-put']]] },
+      get('/items', 'list'),
+      post('/items', 'create'),
+      all('/any', 'any'),
+      {
+        route: '/chain/:id',
+        methods: [
+          ['get', ['chain-get']],
+          ['put', ['chain-put']],
+        ],
+      },
     ],
     requests: [
       { url: '/items', expect: { h: 'list' } },
@@ -189,7 +205,16 @@ export const cases: readonly Case[] = [
   },
   {
     name: 'HEAD runs GET handlers unless the route has HEAD handlers',
-    steps: [get('/a', 'get-a'), { route: '/b', methods: [['head', ['head-b']], ['get', ['get-b']]] }],
+    steps: [
+      get('/a', 'get-a'),
+      {
+        route: '/b',
+        methods: [
+          ['head', ['head-b']],
+          ['get', ['get-b']],
+        ],
+      },
+    ],
     requests: [
       { method: 'HEAD', url: '/a', expect: { h: 'get-a' } },
       { method: 'HEAD', url: '/b', expect: { h: 'head-b' } },
@@ -197,7 +222,17 @@ export const cases: readonly Case[] = [
   },
   {
     name: 'OPTIONS is answered with Allow when no handler answers it',
-    steps: [get('/items', 'list'), post('/items', 'create'), { route: '/own', methods: [['options', ['own-options']], ['get', ['g']]] }],
+    steps: [
+      get('/items', 'list'),
+      post('/items', 'create'),
+      {
+        route: '/own',
+        methods: [
+          ['options', ['own-options']],
+          ['get', ['g']],
+        ],
+      },
+    ],
     requests: [
       { method: 'OPTIONS', url: '/items', expect: { status: 200, allow: 'GET, HEAD, POST', body: 'GET, HEAD, POST' } },
       { method: 'OPTIONS', url: '/own', expect: { h: 'own-options' } },
@@ -244,7 +279,16 @@ export const cases: readonly Case[] = [
       get('/api/other', 'top'),
     ],
     requests: [
-      { url: '/api/users/1?x=1', expect: { h: 'api-user', url: '/users/1?x=1', baseUrl: '/api', originalUrl: '/api/users/1?x=1', params: { id: '1' } } },
+      {
+        url: '/api/users/1?x=1',
+        expect: {
+          h: 'api-user',
+          url: '/users/1?x=1',
+          baseUrl: '/api',
+          originalUrl: '/api/users/1?x=1',
+          params: { id: '1' },
+        },
+      },
       { url: '/api/other', expect: { h: 'top', url: '/api/other', baseUrl: '', trace: ['mw', 'top'] } },
       { url: '/apix', expect: NOT_FOUND },
     ],
@@ -290,14 +334,22 @@ export const cases: readonly Case[] = [
   },
   {
     name: 'middleware and routes run in the order they were added',
-    steps: [use(undefined, { h: 'one', next: true }), get('/x', { h: 'route', next: true }), use(undefined, { h: 'two', next: true }), get('/x', 'end')],
+    steps: [
+      use(undefined, { h: 'one', next: true }),
+      get('/x', { h: 'route', next: true }),
+      use(undefined, { h: 'two', next: true }),
+      get('/x', 'end'),
+    ],
     requests: [{ url: '/x', expect: { h: 'end', trace: ['one', 'route', 'two', 'end'] } }],
   },
   {
     name: 'middleware that rewrites req.url changes what later layers match (under a mount, relative to it)',
     steps: [
-      use('/old', { h: 'rw', rewrite: '/new' }), get('/new', 'new'), get('/old/new', 'old-new'),
-      use(undefined, { h: 'rw2', rewrite: '/moved' }), get('/moved', 'moved'),
+      use('/old', { h: 'rw', rewrite: '/new' }),
+      get('/new', 'new'),
+      get('/old/new', 'old-new'),
+      use(undefined, { h: 'rw2', rewrite: '/moved' }),
+      get('/moved', 'moved'),
     ],
     requests: [
       { url: '/old', expect: { h: 'old-new', url: '/old/new', trace: ['rw', 'old-new'] } },
@@ -307,16 +359,19 @@ export const cases: readonly Case[] = [
   // -- Param callbacks --
   {
     name: 'param callbacks run once per value and may change it',
-    steps: [
-      { param: 'id', do: 'upper' },
-      get('/users/:id', { h: 'first', next: true }),
-      get('/users/:id', 'second'),
+    steps: [{ param: 'id', do: 'upper' }, get('/users/:id', { h: 'first', next: true }), get('/users/:id', 'second')],
+    requests: [
+      { url: '/users/ab', expect: { h: 'second', params: { id: 'AB' }, trace: ['param:id=ab', 'first', 'second'] } },
     ],
-    requests: [{ url: '/users/ab', expect: { h: 'second', params: { id: 'AB' }, trace: ['param:id=ab', 'first', 'second'] } }],
   },
   {
     name: 'param callbacks run before use() layers too, and not again for the same value',
-    steps: [{ param: 'id' }, use('/items/:id', { h: 'mw', next: true }), get('/items/:id', 'item'), get('/other/:id', 'other')],
+    steps: [
+      { param: 'id' },
+      use('/items/:id', { h: 'mw', next: true }),
+      get('/items/:id', 'item'),
+      get('/other/:id', 'other'),
+    ],
     requests: [{ url: '/items/5', expect: { h: 'item', trace: ['param:id=5', 'mw', 'item'] } }],
   },
   {
@@ -324,7 +379,8 @@ export const cases: readonly Case[] = [
     steps: [
       { param: 'skip', do: 'route' },
       { param: 'bad', do: 'error' },
-      get('/s/:skip', 'skipped'), get('/s/:other', 'next-route'),
+      get('/s/:skip', 'skipped'),
+      get('/s/:other', 'next-route'),
       get('/b/:bad', 'never'),
     ],
     requests: [
@@ -403,6 +459,9 @@ export const cases: readonly Case[] = [
       ...Array.from({ length: 3000 }, () => use(undefined, { next: true })),
       get('/wide', 'wide-end'),
     ],
-    requests: [{ url: '/deep', expect: { h: 'deep-end' } }, { url: '/wide', expect: { h: 'wide-end' } }],
+    requests: [
+      { url: '/deep', expect: { h: 'deep-end' } },
+      { url: '/wide', expect: { h: 'wide-end' } },
+    ],
   },
 ];

@@ -78,13 +78,26 @@ function handler(spec: HandlerSpec, factory: RouterFactory): unknown {
   const respond = (req: FakeRequest, res: FakeResponse, extra: Record<string, unknown> = {}) => {
     req.trace.push(label);
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({
-      h: label, params: { ...req.params }, url: req.url, baseUrl: req.baseUrl, originalUrl: req.originalUrl, trace: req.trace, ...extra,
-    }));
+    res.end(
+      JSON.stringify({
+        h: label,
+        params: { ...req.params },
+        url: req.url,
+        baseUrl: req.baseUrl,
+        originalUrl: req.originalUrl,
+        trace: req.trace,
+        ...extra,
+      }),
+    );
   };
   const fail = (message: string) => Object.assign(new Error(message), { status: s.status ?? 500 });
   if (s.error) {
-    return (err: { message: string; status?: number }, req: FakeRequest, res: FakeResponse, next: (e?: unknown) => void) => {
+    return (
+      err: { message: string; status?: number },
+      req: FakeRequest,
+      res: FakeResponse,
+      next: (e?: unknown) => void,
+    ) => {
       if (s.error === 'next') {
         req.trace.push(label);
         return next(err);
@@ -148,7 +161,13 @@ function build(factory: RouterFactory, options: Case['options'], steps: readonly
 }
 
 /** One request through a fresh router; resolves when the response ends or the request falls out. */
-export function request(factory: RouterFactory, router: AnyRouter, method: string, url: string, ms = 2000): Promise<Outcome> {
+export function request(
+  factory: RouterFactory,
+  router: AnyRouter,
+  method: string,
+  url: string,
+  ms = 2000,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req: FakeRequest = { method, url, headers: {}, trace: [] };
     const timer = setTimeout(() => reject(new Error(`${method} ${url}: no response within ${ms} ms`)), ms);
@@ -156,7 +175,10 @@ export function request(factory: RouterFactory, router: AnyRouter, method: strin
       clearTimeout(timer);
       let json: Record<string, unknown> | undefined;
       try {
-        json = res.headers['content-type'] === 'application/json' ? JSON.parse(res.body) as Record<string, unknown> : undefined;
+        json =
+          res.headers['content-type'] === 'application/json'
+            ? (JSON.parse(res.body) as Record<string, unknown>)
+            : undefined;
       } catch {
         json = undefined;
       }
@@ -165,7 +187,7 @@ export function request(factory: RouterFactory, router: AnyRouter, method: strin
     const res = new FakeResponse(settle);
     const final = (err?: unknown) => {
       const e = err as { status?: number; message?: string } | undefined;
-      res.statusCode = err ? e?.status ?? 500 : 404;
+      res.statusCode = err ? (e?.status ?? 500) : 404;
       res.setHeader('Content-Type', 'text/plain');
       res.end(err ? `error: ${e?.message}` : 'not found');
     };

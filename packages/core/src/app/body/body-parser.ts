@@ -57,27 +57,32 @@ export function createBodyParser(options: ParserOptions, spec: ParserSpec): Body
     if (spec.defaultCharset !== null) {
       charset = charsetOf(req) ?? spec.defaultCharset;
       if ((spec.acceptCharset && !spec.acceptCharset(charset)) || !decoderFor(charset)) {
-        return next(bodyError(415, `unsupported charset "${charset.toUpperCase()}"`, 'charset.unsupported', { charset }));
+        return next(
+          bodyError(415, `unsupported charset "${charset.toUpperCase()}"`, 'charset.unsupported', { charset }),
+        );
       }
     }
 
     req._body = true;
-    readBody(req, { limit, inflate }).then((buf) => {
-      if (verify) {
-        try {
-          verify(req, res, buf, charset);
-        } catch (err) {
-          return next(withStatus(err, 403, 'entity.verify.failed', { body: buf }));
+    readBody(req, { limit, inflate }).then(
+      (buf) => {
+        if (verify) {
+          try {
+            verify(req, res, buf, charset);
+          } catch (err) {
+            return next(withStatus(err, 403, 'entity.verify.failed', { body: buf }));
+          }
         }
-      }
-      let text: string | Buffer = buf;
-      try {
-        if (charset !== null) text = decoderFor(charset)!(buf);
-        req.body = spec.parse(text, charset);
-      } catch (err) {
-        return next(withStatus(err, 400, 'entity.parse.failed', { body: text }));
-      }
-      next();
-    }, (err: unknown) => drain(req, () => next(err)));
+        let text: string | Buffer = buf;
+        try {
+          if (charset !== null) text = decoderFor(charset)!(buf);
+          req.body = spec.parse(text, charset);
+        } catch (err) {
+          return next(withStatus(err, 400, 'entity.parse.failed', { body: text }));
+        }
+        next();
+      },
+      (err: unknown) => drain(req, () => next(err)),
+    );
   };
 }

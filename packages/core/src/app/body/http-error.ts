@@ -15,7 +15,9 @@ export type BodyError = FcgiError & { type: string; [key: string]: unknown };
  * (multer's LIMIT_* names, ECONNABORTED) takes its place, as those libraries set it.
  */
 export function bodyError(status: number, message: string, type: string, props: BodyErrorProps = {}): BodyError {
-  const err = new FcgiError(`ERR_FCGI_BODY_${type.toUpperCase().replace(/\./g, '_')}`, message, { status }) as BodyError;
+  const err = new FcgiError(`ERR_FCGI_BODY_${type.toUpperCase().replace(/\./g, '_')}`, message, {
+    status,
+  }) as BodyError;
   err.type = type;
   for (const [k, v] of Object.entries(props)) if (v !== undefined) err[k] = v;
   return err;
@@ -32,9 +34,10 @@ export function isBodyError(err: unknown): err is BodyError {
  * is kept, so `err instanceof SyntaxError` still holds, as with body-parser.
  */
 export function withStatus(err: unknown, status: number, type: string, props: BodyErrorProps = {}): Error {
-  const e: Error & Record<string, unknown> = err instanceof Error
-    ? (err as Error & Record<string, unknown>)
-    : new Error(String(err)) as Error & Record<string, unknown>;
+  const e: Error & Record<string, unknown> =
+    err instanceof Error
+      ? (err as Error & Record<string, unknown>)
+      : (new Error(String(err)) as Error & Record<string, unknown>);
   const own = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   const s = own !== undefined && own >= 400 && own < 600 ? own : status;
   e.status = s;

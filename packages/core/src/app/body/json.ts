@@ -26,7 +26,7 @@ export function parseJson(body: string, strict: boolean, reviver?: JsonOptions['
       const at = c === undefined ? body.length : body.indexOf(c);
       throw new SyntaxError(
         `Unexpected ${c === undefined ? 'end of input' : `token ${JSON.stringify(c)}`} at position ${at}: ` +
-        'a JSON body must be an object or an array (strict mode)',
+          'a JSON body must be an object or an array (strict mode)',
       );
     }
   }

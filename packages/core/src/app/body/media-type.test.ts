@@ -26,7 +26,10 @@ test('typeMatcher: media types, extensions, wildcards, suffixes, functions', () 
   assert.equal(t(['text/plain', 'json'], 'application/json'), true);
   assert.equal(t('application/json', 'text/json'), false);
   assert.equal(t('application/json', 'not a type'), false);
-  assert.equal(t(() => true, 'anything'), true);
+  assert.equal(
+    t(() => true, 'anything'),
+    true,
+  );
   assert.equal(t('+json', 'application/json'), false);
 });
 
@@ -62,22 +65,40 @@ test('parseJson: strict mode, empty body, clear messages', () => {
   assert.deepEqual(parseJson('', true), {});
   assert.deepEqual(parseJson(' \n[1]', true), [1]);
   assert.equal(parseJson('true', false), true);
-  assert.throws(() => parseJson('  "str"', true), (e: Error) => e instanceof SyntaxError && /position 2/.test(e.message) && /object or an array/.test(e.message));
-  assert.throws(() => parseJson('{"a":', true), (e: Error) => e instanceof SyntaxError && /^Invalid JSON body/.test(e.message));
+  assert.throws(
+    () => parseJson('  "str"', true),
+    (e: Error) => e instanceof SyntaxError && /position 2/.test(e.message) && /object or an array/.test(e.message),
+  );
+  assert.throws(
+    () => parseJson('{"a":', true),
+    (e: Error) => e instanceof SyntaxError && /^Invalid JSON body/.test(e.message),
+  );
   const r = parseJson('{"__proto__":{"x":1}}', true) as Record<string, unknown>;
   assert.equal(({} as Record<string, unknown>).x, undefined);
   assert.equal(Object.getPrototypeOf(r), Object.prototype);
-  assert.deepEqual(parseJson('{"a":2}', true, (k, v) => (k === 'a' ? v * 10 : v)), { a: 20 });
+  assert.deepEqual(
+    parseJson('{"a":2}', true, (k, v) => (k === 'a' ? v * 10 : v)),
+    { a: 20 },
+  );
 });
 
 test('part headers and Content-Disposition', () => {
-  const h = parsePartHeaders(Buffer.from('Content-Disposition: form-data;\r\n name="f"; filename="C:\\dir\\ä.txt"\r\nContent-Type: text/plain\r\ncontent-type: ignored'));
+  const h = parsePartHeaders(
+    Buffer.from(
+      'Content-Disposition: form-data;\r\n name="f"; filename="C:\\dir\\ä.txt"\r\nContent-Type: text/plain\r\ncontent-type: ignored',
+    ),
+  );
   assert.equal(h['content-type'], 'text/plain');
   const d = parseDisposition(h['content-disposition']);
   assert.deepEqual({ ...d }, { type: 'form-data', name: 'f', filename: 'ä.txt' });
-  assert.deepEqual({ ...parseDisposition(`form-data; name="f"; filename="a.txt"; filename*=UTF-8''%E2%82%AC%20rates.txt`) },
-    { type: 'form-data', name: 'f', filename: '€ rates.txt' });
-  assert.deepEqual({ ...parseDisposition('form-data; name=plain') }, { type: 'form-data', name: 'plain', filename: undefined });
+  assert.deepEqual(
+    { ...parseDisposition(`form-data; name="f"; filename="a.txt"; filename*=UTF-8''%E2%82%AC%20rates.txt`) },
+    { type: 'form-data', name: 'f', filename: '€ rates.txt' },
+  );
+  assert.deepEqual(
+    { ...parseDisposition('form-data; name=plain') },
+    { type: 'form-data', name: 'plain', filename: undefined },
+  );
   assert.equal(parseDisposition('form-data; name="unterminated'), null);
   assert.throws(() => parsePartHeaders(Buffer.from('no colon here')), { status: 400 });
   assert.throws(() => parsePartHeaders(Buffer.from('A: 1\r\nB: 2\r\nC: 3'), 2), { status: 413 });

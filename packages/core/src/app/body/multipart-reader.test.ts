@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseMultipart, type MultipartLimits, type MultipartPart } from './multipart-reader.js';
+import { parseMultipart, type MultipartLimits } from './multipart-reader.js';
 
 const B = 'rEaDeR-bOuNdArY';
 const T = { timeout: 20_000 };
@@ -35,7 +35,12 @@ async function collect(stream: Readable): Promise<string> {
 async function all(req: ReturnType<typeof source>, limits?: MultipartLimits) {
   const out: { name: string; filename: string | undefined; contentType: string; data: string }[] = [];
   for await (const part of parseMultipart(req, limits)) {
-    out.push({ name: part.name, filename: part.filename, contentType: part.contentType, data: await collect(part.stream) });
+    out.push({
+      name: part.name,
+      filename: part.filename,
+      contentType: part.contentType,
+      data: await collect(part.stream),
+    });
   }
   return out;
 }
@@ -87,7 +92,11 @@ test('limits give 413 errors with multer-style codes', T, async () => {
     });
   }
   // At the limits exactly, all is well.
-  assert.equal((await all(source([SAMPLE]), { fileSize: 11, files: 2, fields: 1, fieldSize: 5, parts: 4, headerSize: 100 })).length, 3);
+  assert.equal(
+    (await all(source([SAMPLE]), { fileSize: 11, files: 2, fields: 1, fieldSize: 5, parts: 4, headerSize: 100 }))
+      .length,
+    3,
+  );
 });
 
 test('a file over fileSize errors its stream too, not just the iterator', T, async () => {
@@ -95,27 +104,41 @@ test('a file over fileSize errors its stream too, not just the iterator', T, asy
   const chunks = [];
   for (let i = 0; i < body.length; i += 16_384) chunks.push(body.subarray(i, i + 16_384));
   let streamErr: any = null;
-  await assert.rejects((async () => {
-    for await (const part of parseMultipart(source(chunks), { fileSize: 100_000 })) {
-      try {
-        await collect(part.stream);
-      } catch (err) {
-        streamErr = err;
+  await assert.rejects(
+    (async () => {
+      for await (const part of parseMultipart(source(chunks), { fileSize: 100_000 })) {
+        try {
+          await collect(part.stream);
+        } catch (err) {
+          streamErr = err;
+        }
       }
-    }
-  })(), { status: 413, code: 'LIMIT_FILE_SIZE' });
+    })(),
+    { status: 413, code: 'LIMIT_FILE_SIZE' },
+  );
   assert.equal(streamErr?.code, 'LIMIT_FILE_SIZE');
 });
 
 test('wrong type, missing boundary, truncated body and a failing source', T, async () => {
   await assert.rejects(all(source([SAMPLE], { 'content-type': 'application/json' })), { status: 415 });
-  await assert.rejects(all(source([SAMPLE], { 'content-type': 'multipart/form-data' })), { status: 400, message: /boundary/ });
-  await assert.rejects(all(source([SAMPLE.subarray(0, SAMPLE.length - 10)])), { status: 400, message: /close delimiter/ });
-  await assert.rejects(all(source([SAMPLE], { 'content-length': String(SAMPLE.length + 5) })), { status: 400, type: 'request.size.invalid' });
-  const failing = source((async function* () {
-    yield SAMPLE.subarray(0, 50);
-    throw new Error('connection lost');
-  })());
+  await assert.rejects(all(source([SAMPLE], { 'content-type': 'multipart/form-data' })), {
+    status: 400,
+    message: /boundary/,
+  });
+  await assert.rejects(all(source([SAMPLE.subarray(0, SAMPLE.length - 10)])), {
+    status: 400,
+    message: /close delimiter/,
+  });
+  await assert.rejects(all(source([SAMPLE], { 'content-length': String(SAMPLE.length + 5) })), {
+    status: 400,
+    type: 'request.size.invalid',
+  });
+  const failing = source(
+    (async function* () {
+      yield SAMPLE.subarray(0, 50);
+      throw new Error('connection lost');
+    })(),
+  );
   await assert.rejects(all(failing), { status: 400, type: 'request.aborted' });
 });
 

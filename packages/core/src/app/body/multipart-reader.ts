@@ -94,17 +94,25 @@ class MultipartReader {
   constructor(req: MultipartSource, boundary: string, limits: MultipartLimits) {
     this.#req = req;
     this.#limits = {
-      fileSize: limits.fileSize ?? Infinity, files: limits.files ?? Infinity, fields: limits.fields ?? Infinity,
-      fieldSize: limits.fieldSize ?? 1024 * 1024, parts: limits.parts ?? Infinity, headerSize: limits.headerSize ?? 16 * 1024,
+      fileSize: limits.fileSize ?? Infinity,
+      files: limits.files ?? Infinity,
+      fields: limits.fields ?? Infinity,
+      fieldSize: limits.fieldSize ?? 1024 * 1024,
+      parts: limits.parts ?? Infinity,
+      headerSize: limits.headerSize ?? 16 * 1024,
     };
     this.#declared = declaredLength(req);
     try {
-      this.#parser = new MultipartParser(boundary, {
-        partBegin: (block) => this.#partBegin(block),
-        partData: (chunk) => this.#partData(chunk),
-        partEnd: () => this.#partEnd(),
-        end: () => this.#notify(),
-      }, { headerSize: this.#limits.headerSize });
+      this.#parser = new MultipartParser(
+        boundary,
+        {
+          partBegin: (block) => this.#partBegin(block),
+          partData: (chunk) => this.#partData(chunk),
+          partEnd: () => this.#partEnd(),
+          end: () => this.#notify(),
+        },
+        { headerSize: this.#limits.headerSize },
+      );
     } catch (err) {
       throw asBodyError(err, this.#limits.headerSize);
     }
@@ -150,7 +158,8 @@ class MultipartReader {
   };
 
   #partBegin(block: Buffer): void {
-    if (++this.#counts.parts > this.#limits.parts) throw limitError('LIMIT_PART_COUNT', `more than ${this.#limits.parts} parts`);
+    if (++this.#counts.parts > this.#limits.parts)
+      throw limitError('LIMIT_PART_COUNT', `more than ${this.#limits.parts} parts`);
     const headers = parsePartHeaders(block);
     const disp = parseDisposition(headers['content-disposition']);
     // RFC 7578: every part is form-data with a name; others carry nothing for a form: skipped.
@@ -159,9 +168,16 @@ class MultipartReader {
       return;
     }
     const isFile = disp.filename !== undefined;
-    const cur = { size: 0, max: isFile ? this.#limits.fileSize : this.#limits.fieldSize, isFile, full: false } as Current;
-    if (isFile && ++this.#counts.files > this.#limits.files) throw limitError('LIMIT_FILE_COUNT', `more than ${this.#limits.files} files`, { field: disp.name });
-    if (!isFile && ++this.#counts.fields > this.#limits.fields) throw limitError('LIMIT_FIELD_COUNT', `more than ${this.#limits.fields} fields`, { field: disp.name });
+    const cur = {
+      size: 0,
+      max: isFile ? this.#limits.fileSize : this.#limits.fieldSize,
+      isFile,
+      full: false,
+    } as Current;
+    if (isFile && ++this.#counts.files > this.#limits.files)
+      throw limitError('LIMIT_FILE_COUNT', `more than ${this.#limits.files} files`, { field: disp.name });
+    if (!isFile && ++this.#counts.fields > this.#limits.fields)
+      throw limitError('LIMIT_FIELD_COUNT', `more than ${this.#limits.fields} fields`, { field: disp.name });
     const stream = new Readable({
       // Readable calls this once it wants more; it will not call again before the next push.
       read: () => {
@@ -190,7 +206,11 @@ class MultipartReader {
     cur.size += chunk.length;
     if (cur.size > cur.max) {
       const what = cur.isFile ? `file "${cur.part.filename}" in field "${cur.part.name}"` : `field "${cur.part.name}"`;
-      throw limitError(cur.isFile ? 'LIMIT_FILE_SIZE' : 'LIMIT_FIELD_VALUE', `${what} is larger than ${cur.max} bytes`, { field: cur.part.name, limit: cur.max });
+      throw limitError(
+        cur.isFile ? 'LIMIT_FILE_SIZE' : 'LIMIT_FIELD_VALUE',
+        `${what} is larger than ${cur.max} bytes`,
+        { field: cur.part.name, limit: cur.max },
+      );
     }
     if (!cur.part.stream.push(chunk)) cur.full = true;
   }
@@ -230,7 +250,12 @@ class MultipartReader {
   async next(): Promise<MultipartPart | null> {
     // A part the consumer left unread is discarded, so parsing can go on.
     const prev = this.#handed;
-    if (prev && !prev.stream.readableEnded && prev.stream.listenerCount('data') === 0 && prev.stream.listenerCount('readable') === 0) {
+    if (
+      prev &&
+      !prev.stream.readableEnded &&
+      prev.stream.listenerCount('data') === 0 &&
+      prev.stream.listenerCount('readable') === 0
+    ) {
       prev.stream.resume();
     }
     this.#handed = null;

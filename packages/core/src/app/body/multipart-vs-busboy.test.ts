@@ -32,7 +32,9 @@ async function viaOurs(contentType: string, chunks: Buffer[]): Promise<Outcome> 
       // text/plain (RFC 7578's default for any part) for busboy; compare what was sent.
       const sent = part.headers['content-type'];
       out.push({
-        name: part.name, filename: part.filename, type: sent === undefined ? 'text/plain' : bare(sent),
+        name: part.name,
+        filename: part.filename,
+        type: sent === undefined ? 'text/plain' : bare(sent),
         data: part.filename === undefined ? bytes.toString('utf8') : bytes.toString('hex'),
       });
     }
@@ -51,7 +53,11 @@ function viaBusboy(contentType: string, chunks: Buffer[]): Promise<Outcome> {
     const out: (Got & { name: string | undefined })[] = [];
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: { 'content-type': contentType }, defParamCharset: 'utf8', limits: { fieldSize: Infinity } });
+      bb = busboy({
+        headers: { 'content-type': contentType },
+        defParamCharset: 'utf8',
+        limits: { fieldSize: Infinity },
+      });
     } catch {
       resolve('error');
       return;
@@ -83,7 +89,8 @@ function named(o: Outcome): Outcome {
 
 const BCHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".split('');
 /** RFC 2046 boundaries: 1 to 70 bchars, not ending in a space. */
-const boundary = fc.array(fc.constantFrom(...BCHARS), { minLength: 1, maxLength: 70 })
+const boundary = fc
+  .array(fc.constantFrom(...BCHARS), { minLength: 1, maxLength: 70 })
   .map((cs) => cs.join(''))
   .filter((b) => !b.endsWith(' '));
 /**
@@ -91,10 +98,39 @@ const boundary = fc.array(fc.constantFrom(...BCHARS), { minLength: 1, maxLength:
  * difference: a backslash right before the closing quote escapes it for both parsers, and the
  * misparse that follows differs (we keep the part, busboy drops it), so none ends in one.
  */
-const text = fc.array(fc.constantFrom('a', 'b', 'Z', '0', ' ', '-', '.', '..', ';', '=', ',', '%22', 'é', '☃', '😀', '[', ']', '\\', '\t'), { minLength: 1, maxLength: 8 })
+const text = fc
+  .array(
+    fc.constantFrom(
+      'a',
+      'b',
+      'Z',
+      '0',
+      ' ',
+      '-',
+      '.',
+      '..',
+      ';',
+      '=',
+      ',',
+      '%22',
+      'é',
+      '☃',
+      '😀',
+      '[',
+      ']',
+      '\\',
+      '\t',
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
   .map((cs) => cs.join(''))
   .map((t) => (t.endsWith('\\') ? `${t}x` : t));
-const fileName = fc.oneof(text, text.map((t) => `dir/${t}`), text.map((t) => `C:\\x\\${t}`), fc.constantFrom('', '.', 'a/..'));
+const fileName = fc.oneof(
+  text,
+  text.map((t) => `dir/${t}`),
+  text.map((t) => `C:\\x\\${t}`),
+  fc.constantFrom('', '.', 'a/..'),
+);
 
 interface PartSpec {
   name: string | null;
@@ -122,7 +158,7 @@ function hostileData(p: PartSpec, b: string): Buffer {
   const delimiter = `\r\n--${b}`;
   let data = Buffer.from(p.data);
   for (const n of p.look) {
-    const cut = n % (delimiter.length - 1) + 1; // 1 .. length-1: never the whole delimiter
+    const cut = (n % (delimiter.length - 1)) + 1; // 1 .. length-1: never the whole delimiter
     const piece = n % 5 === 0 ? `--${b}` : delimiter.slice(0, cut);
     const at = data.length === 0 ? 0 : n % data.length;
     data = Buffer.concat([data.subarray(0, at), Buffer.from(piece, 'latin1'), data.subarray(at)]);
@@ -132,7 +168,9 @@ function hostileData(p: PartSpec, b: string): Buffer {
   }
   // Listed difference: data that starts with --boundary right after the blank line (which is then
   // a delimiter with the blank line's CRLF): busboy fails, we end the header block first.
-  return data.subarray(0, b.length + 2).toString('latin1') === `--${b}` ? Buffer.concat([Buffer.from('x'), data]) : data;
+  return data.subarray(0, b.length + 2).toString('latin1') === `--${b}`
+    ? Buffer.concat([Buffer.from('x'), data])
+    : data;
 }
 
 function buildBody(b: string, parts: PartSpec[], preamble: string, epilogue: string): Buffer {
@@ -176,55 +214,73 @@ const form = fc.record({
 
 describe('multipart/form-data against busboy (differential)', () => {
   it('the same parts, names, file names, types and bytes for generated forms split anywhere', async () => {
-    await fc.assert(fc.asyncProperty(form, async ({ b, parts, preamble, epilogue, cuts }) => {
-      const body = buildBody(b, parts, preamble, epilogue);
-      const chunks = split(body, cuts);
-      const ct = `multipart/form-data; boundary="${b}"`;
-      const [ours, theirs] = await Promise.all([viaOurs(ct, chunks), viaBusboy(ct, chunks)]);
-      assert.notEqual(ours, 'error');
-      assert.deepEqual(named(ours), named(theirs));
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(form, async ({ b, parts, preamble, epilogue, cuts }) => {
+        const body = buildBody(b, parts, preamble, epilogue);
+        const chunks = split(body, cuts);
+        const ct = `multipart/form-data; boundary="${b}"`;
+        const [ours, theirs] = await Promise.all([viaOurs(ct, chunks), viaBusboy(ct, chunks)]);
+        assert.notEqual(ours, 'error');
+        assert.deepEqual(named(ours), named(theirs));
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('a body cut short fails in both; cut after the close delimiter, both read it whole', async () => {
-    await fc.assert(fc.asyncProperty(form, fc.nat(), async ({ b, parts, preamble, cuts }, at) => {
-      const body = buildBody(b, parts, preamble, '\r\nepilogue');
-      const end = body.lastIndexOf(`--${b}--`) + b.length + 4;
-      const truncated = body.subarray(0, at % (body.length + 1));
-      const chunks = split(truncated, cuts);
-      const ct = `multipart/form-data; boundary="${b}"`;
-      const [ours, theirs] = await Promise.all([viaOurs(ct, chunks), viaBusboy(ct, chunks)]);
-      if (truncated.length >= end) {
-        assert.deepEqual(named(ours), named(theirs));
-        return;
-      }
-      assert.equal(ours, 'error');
-      // Listed difference: cut before the first part's header block ends, busboy reports an
-      // empty form without an error; we answer 400 (the body is not a whole form).
-      const firstBlockEnd = parts.length === 0 ? Infinity : body.indexOf('\r\n\r\n', body.indexOf(`--${b}\r\n`)) + 4;
-      if (theirs !== 'error') {
-        assert.deepEqual(theirs, [], 'busboy read a truncated body as parts');
-        assert.ok(truncated.length < firstBlockEnd, `busboy silent at ${truncated.length} of ${body.length}`);
-      }
-    }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(form, fc.nat(), async ({ b, parts, preamble, cuts }, at) => {
+        const body = buildBody(b, parts, preamble, '\r\nepilogue');
+        const end = body.lastIndexOf(`--${b}--`) + b.length + 4;
+        const truncated = body.subarray(0, at % (body.length + 1));
+        const chunks = split(truncated, cuts);
+        const ct = `multipart/form-data; boundary="${b}"`;
+        const [ours, theirs] = await Promise.all([viaOurs(ct, chunks), viaBusboy(ct, chunks)]);
+        if (truncated.length >= end) {
+          assert.deepEqual(named(ours), named(theirs));
+          return;
+        }
+        assert.equal(ours, 'error');
+        // Listed difference: cut before the first part's header block ends, busboy reports an
+        // empty form without an error; we answer 400 (the body is not a whole form).
+        const firstBlockEnd = parts.length === 0 ? Infinity : body.indexOf('\r\n\r\n', body.indexOf(`--${b}\r\n`)) + 4;
+        if (theirs !== 'error') {
+          assert.deepEqual(theirs, [], 'busboy read a truncated body as parts');
+          assert.ok(truncated.length < firstBlockEnd, `busboy silent at ${truncated.length} of ${body.length}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('each listed difference, as busboy answers it', async () => {
     const b = 'XyZ';
-    const one = (disp: string, data = 'v') => [Buffer.from(`--${b}\r\nContent-Disposition: ${disp}\r\n\r\n${data}\r\n--${b}--`)];
+    const one = (disp: string, data = 'v') => [
+      Buffer.from(`--${b}\r\nContent-Disposition: ${disp}\r\n\r\n${data}\r\n--${b}--`),
+    ];
     const ct = `multipart/form-data; boundary=${b}`;
     // Nameless parts: skipped by us, reported with no name by busboy.
     assert.deepEqual(await viaOurs(ct, one('form-data')), []);
-    assert.deepEqual(await viaBusboy(ct, one('form-data')), [{ name: undefined, filename: undefined, type: 'text/plain', data: 'v' }]);
-    assert.deepEqual(await viaOurs(ct, one('form-data; name=""')), [{ name: '', filename: undefined, type: 'text/plain', data: 'v' }]);
-    assert.deepEqual(await viaBusboy(ct, one('form-data; name=""')), [{ name: undefined, filename: undefined, type: 'text/plain', data: 'v' }]);
+    assert.deepEqual(await viaBusboy(ct, one('form-data')), [
+      { name: undefined, filename: undefined, type: 'text/plain', data: 'v' },
+    ]);
+    assert.deepEqual(await viaOurs(ct, one('form-data; name=""')), [
+      { name: '', filename: undefined, type: 'text/plain', data: 'v' },
+    ]);
+    assert.deepEqual(await viaBusboy(ct, one('form-data; name=""')), [
+      { name: undefined, filename: undefined, type: 'text/plain', data: 'v' },
+    ]);
     // A backslash before the closing quote: both take it as an escape; we keep the misread part.
     const slash = one('form-data; name="\\"; filename=";a=a"', '');
-    assert.deepEqual(await viaOurs(ct, slash), [{ name: '"; filename=', filename: undefined, type: 'text/plain', data: '' }]);
+    assert.deepEqual(await viaOurs(ct, slash), [
+      { name: '"; filename=', filename: undefined, type: 'text/plain', data: '' },
+    ]);
     assert.deepEqual(await viaBusboy(ct, slash), []);
     // Data that starts with --boundary: we end the header block first, busboy sees a delimiter.
     const dashes = one('form-data; name="f"', `--${b}`);
-    assert.deepEqual(await viaOurs(ct, dashes), [{ name: 'f', filename: undefined, type: 'text/plain', data: `--${b}` }]);
+    assert.deepEqual(await viaOurs(ct, dashes), [
+      { name: 'f', filename: undefined, type: 'text/plain', data: `--${b}` },
+    ]);
     assert.equal(await viaBusboy(ct, dashes), 'error');
     // A file part without Content-Type: application/octet-stream for us, text/plain for busboy.
     const [file] = one('form-data; name="f"; filename="a.bin"');

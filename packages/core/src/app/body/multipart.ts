@@ -105,7 +105,11 @@ export function multipart(options: MultipartOptions = {}): BodyMiddleware {
         continue;
       }
       const file: UploadedFile = {
-        fieldname: part.name, originalname: part.filename, encoding: '7bit', mimetype: part.contentType, size: 0,
+        fieldname: part.name,
+        originalname: part.filename,
+        encoding: '7bit',
+        mimetype: part.contentType,
+        size: 0,
       };
       if (storage === 'memory') {
         file.buffer = await collect(part.stream);
@@ -126,7 +130,10 @@ export function multipart(options: MultipartOptions = {}): BodyMiddleware {
     if (!('body' in req)) req.body = undefined;
     if (!hasBody(req) || !shouldParse(req)) return next();
     req._body = true;
-    read(req, res).then(() => next(), (err: unknown) => drain(req, () => next(err)));
+    read(req, res).then(
+      () => next(),
+      (err: unknown) => drain(req, () => next(err)),
+    );
   };
 }
 

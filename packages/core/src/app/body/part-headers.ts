@@ -68,8 +68,16 @@ export function parsePartHeaders(block: Buffer, maxPairs = 100): Record<string, 
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
-    if (!NAME.test(name)) throw bodyError(400, `malformed multipart body: bad part header line ${JSON.stringify(line.slice(0, 80))}`, 'entity.parse.failed');
-    if (++pairs > maxPairs) throw bodyError(413, `more than ${maxPairs} headers in a multipart part`, 'entity.too.large', { code: 'LIMIT_HEADER_SIZE' });
+    if (!NAME.test(name))
+      throw bodyError(
+        400,
+        `malformed multipart body: bad part header line ${JSON.stringify(line.slice(0, 80))}`,
+        'entity.parse.failed',
+      );
+    if (++pairs > maxPairs)
+      throw bodyError(413, `more than ${maxPairs} headers in a multipart part`, 'entity.too.large', {
+        code: 'LIMIT_HEADER_SIZE',
+      });
     if (name in headers) {
       last = null;
       continue;
@@ -94,7 +102,10 @@ function decodeExtValue(v: string): string | undefined {
   const m = /^([^']*)'[^']*'(.*)$/.exec(v);
   if (!m) return undefined;
   const charset = m[1]!.toLowerCase();
-  const bytes = Buffer.from(m[2]!.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  const bytes = Buffer.from(
+    m[2]!.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
   if (charset === 'utf-8') return bytes.toString('utf8');
   if (charset === 'iso-8859-1') return bytes.toString('latin1');
   return undefined;

@@ -57,27 +57,37 @@ describe('readBody against raw-body (differential)', () => {
   });
 
   it("gives raw-body's bytes or error, apart from the listed difference", async () => {
-    await fc.assert(fc.asyncProperty(input, async ({ data, cuts, length, delta, limit, gzip }) => {
-      const body = gzip ? gzipSync(data) : Buffer.from(data);
-      const headers: Record<string, string> = {};
-      if (gzip) headers['content-encoding'] = 'gzip';
-      // body-parser gives raw-body no length for an encoded body, so gzip is compared with the exact one.
-      const declared = gzip || length === 'exact' ? body.length : length === 'short' ? Math.max(0, body.length - delta) : length === 'long' ? body.length + delta : undefined;
-      if (declared !== undefined) headers['content-length'] = String(declared);
-      const chunks = split(body, cuts);
-      const [ours, theirs] = await Promise.all([
-        outcome(readBody(request(chunks, headers), { limit, inflate: true })),
-        outcome(viaRawBody(chunks, headers, limit, gzip)),
-      ]);
-      // Listed difference: a body that runs past its Content-Length fails with 400 as soon as it
-      // does; raw-body reads on and answers 413 once it passes the limit.
-      if (!gzip && declared !== undefined && declared <= limit && body.length > declared && body.length > limit) {
-        assert.deepEqual(ours, { status: 400, type: 'request.size.invalid' });
-        assert.deepEqual(theirs, { status: 413, type: 'entity.too.large' });
-        return;
-      }
-      assert.deepEqual(ours, theirs, JSON.stringify({ size: body.length, declared, limit, gzip }));
-    }), { numRuns: 600 });
+    await fc.assert(
+      fc.asyncProperty(input, async ({ data, cuts, length, delta, limit, gzip }) => {
+        const body = gzip ? gzipSync(data) : Buffer.from(data);
+        const headers: Record<string, string> = {};
+        if (gzip) headers['content-encoding'] = 'gzip';
+        // body-parser gives raw-body no length for an encoded body, so gzip is compared with the exact one.
+        const declared =
+          gzip || length === 'exact'
+            ? body.length
+            : length === 'short'
+              ? Math.max(0, body.length - delta)
+              : length === 'long'
+                ? body.length + delta
+                : undefined;
+        if (declared !== undefined) headers['content-length'] = String(declared);
+        const chunks = split(body, cuts);
+        const [ours, theirs] = await Promise.all([
+          outcome(readBody(request(chunks, headers), { limit, inflate: true })),
+          outcome(viaRawBody(chunks, headers, limit, gzip)),
+        ]);
+        // Listed difference: a body that runs past its Content-Length fails with 400 as soon as it
+        // does; raw-body reads on and answers 413 once it passes the limit.
+        if (!gzip && declared !== undefined && declared <= limit && body.length > declared && body.length > limit) {
+          assert.deepEqual(ours, { status: 400, type: 'request.size.invalid' });
+          assert.deepEqual(theirs, { status: 413, type: 'entity.too.large' });
+          return;
+        }
+        assert.deepEqual(ours, theirs, JSON.stringify({ size: body.length, declared, limit, gzip }));
+      }),
+      { numRuns: 600 },
+    );
   });
 
   it('each listed difference, as raw-body answers it', async () => {
@@ -88,13 +98,22 @@ describe('readBody against raw-body (differential)', () => {
       setImmediate(() => req.destroy());
       return req;
     };
-    assert.deepEqual(await outcome(readBody(cut(), { limit: 100, inflate: true })), { status: 400, type: 'request.aborted' });
+    assert.deepEqual(await outcome(readBody(cut(), { limit: 100, inflate: true })), {
+      status: 400,
+      type: 'request.aborted',
+    });
     const pending = Symbol('pending');
     const settled = await Promise.race([outcome(getRawBody(cut(), { limit: 100, length: 10 })), sleep(200, pending)]);
     assert.equal(settled, pending, 'raw-body never settles when the stream closes without end or aborted');
     // Past the Content-Length and the limit.
     const long = () => request([Buffer.alloc(60), Buffer.alloc(60)], { 'content-length': '50' });
-    assert.deepEqual(await outcome(readBody(long(), { limit: 100, inflate: true })), { status: 400, type: 'request.size.invalid' });
-    assert.deepEqual(await outcome(getRawBody(long(), { limit: 100, length: 50 })), { status: 413, type: 'entity.too.large' });
+    assert.deepEqual(await outcome(readBody(long(), { limit: 100, inflate: true })), {
+      status: 400,
+      type: 'request.size.invalid',
+    });
+    assert.deepEqual(await outcome(getRawBody(long(), { limit: 100, length: 50 })), {
+      status: 413,
+      type: 'entity.too.large',
+    });
   });
 });

@@ -41,7 +41,9 @@ function inflaterFor(req: HeaderBag, inflate: boolean): Transform | null {
 
 function tooLarge(limit: number, length: number | undefined) {
   return bodyError(413, `request entity too large (limit ${limit} bytes)`, 'entity.too.large', {
-    expected: length, length, limit,
+    expected: length,
+    length,
+    limit,
   });
 }
 
@@ -114,7 +116,9 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
       // else: the pipe ends the inflater, whose 'end' finishes.
     }
     function onAborted(): void {
-      fail(bodyError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED', expected: declared, received }));
+      fail(
+        bodyError(400, 'request aborted', 'request.aborted', { code: 'ECONNABORTED', expected: declared, received }),
+      );
     }
     function onError(err: Error): void {
       if ((req as { aborted?: boolean }).aborted) return onAborted();
@@ -124,7 +128,11 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
       if (!req.readableEnded) onAborted();
     }
     function onInflateError(err: Error): void {
-      fail(bodyError(400, `invalid ${header(req, 'content-encoding')} body: ${err.message}`, 'entity.parse.failed', { code: (err as { code?: string }).code }));
+      fail(
+        bodyError(400, `invalid ${header(req, 'content-encoding')} body: ${err.message}`, 'entity.parse.failed', {
+          code: (err as { code?: string }).code,
+        }),
+      );
     }
 
     req.on('data', onData);
@@ -143,7 +151,11 @@ export function readBody(req: BodyRequest, options: ReadBodyOptions): Promise<Bu
 }
 
 function sizeMismatch(expected: number, received: number) {
-  return bodyError(400, 'request size did not match content length', 'request.size.invalid', { expected, received, length: expected });
+  return bodyError(400, 'request size did not match content length', 'request.size.invalid', {
+    expected,
+    received,
+    length: expected,
+  });
 }
 
 /** Reads off (and drops) the rest of the body, then calls `cb`, as body-parser does before an error. */

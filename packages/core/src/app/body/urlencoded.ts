@@ -55,7 +55,9 @@ export function urlencoded(options: UrlencodedOptions = {}): BodyMiddleware {
     if (body.length === 0) return Object.create(null);
     const count = countParameters(body, parameterLimit);
     if (count === undefined) {
-      throw bodyError(413, `too many parameters (limit ${parameterLimit})`, 'parameters.too.many', { limit: parameterLimit });
+      throw bodyError(413, `too many parameters (limit ${parameterLimit})`, 'parameters.too.many', {
+        limit: parameterLimit,
+      });
     }
     const decode = decoder(charset === 'utf-8' ? 'utf-8' : 'iso-8859-1');
     if (!extended) return parseQuerystring(body, '&', '=', { maxKeys: 0, decodeURIComponent: decode });
