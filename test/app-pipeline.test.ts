@@ -4,7 +4,17 @@
 // error renderer answers by Accept.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type FcgiError, Router, createApp, httpError, type App, type Handler } from '@fcgi/core';
+import {
+  type AppRequest,
+  type AppResponse,
+  type FcgiError,
+  type NextFunction,
+  Router,
+  createApp,
+  httpError,
+  type App,
+  type Handler,
+} from '@fcgi/core';
 import { nginxParams, request, withServer } from './helpers/http-harness.js';
 
 function get(path: string, uri: string, extra: Record<string, string> = {}) {
@@ -72,6 +82,25 @@ describe('one dispatcher', () => {
       const r = await get(path, '/thing', { REQUEST_METHOD: 'POST', HTTP_X_HTTP_METHOD_OVERRIDE: 'delete' });
       assert.equal(r.status, 200);
       assert.equal(r.body.toString(), 'deleted');
+    });
+  });
+
+  it('res.format() inside a route passes its 406 on through req.next, after earlier middleware ran', {
+    timeout: 10_000,
+  }, async () => {
+    const app = createApp();
+    app.use((_req, _res, next) => next());
+    app.get('/fmt', (_req, res) => {
+      res.format({ 'application/json': () => res.json({ ok: true }) });
+    });
+    app.use((err: FcgiError, _req: AppRequest, res: AppResponse, _next: NextFunction) => {
+      res.status(err.status).send(`${err.name} ${err.status}`);
+    });
+    await serveApp(app, async (path) => {
+      const r = await get(path, '/fmt', { HTTP_ACCEPT: 'image/png' });
+      assert.equal(r.status, 406);
+      assert.equal(r.body.toString(), 'NotAcceptableError 406');
+      assert.doesNotMatch(r.stderr.toString(), /called more than once/);
     });
   });
 

@@ -152,8 +152,11 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     const found = layer;
     const layerPath = match.path;
     const run = (): void => {
-      if (found.route) invoke(found.handle, req, res, once(next, found.name, req, res));
-      else enter(found, layerError, layerPath, path);
+      if (!found.route) return enter(found, layerError, layerPath, path);
+      // req.next is how helpers (res.format()) pass an error on from inside a route.
+      const step = once(next, `route ${String(found.path)}`, req, res);
+      req.next = step;
+      invoke(found.handle, req, res, step);
     };
     // Param callbacks, if any are registered for a name in this match.
     let keys: string[] | undefined;

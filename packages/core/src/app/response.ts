@@ -6,6 +6,7 @@ import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { contentType as mimeContentType, lookup } from 'mime-types';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue, type Transport } from '../http/index.js';
+import { httpError } from '../errors.js';
 import type { AppContext } from './contracts.js';
 import { contentDisposition } from '../semantics/index.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
@@ -281,14 +282,9 @@ export class AppResponse extends FcgiResponse {
     } else if (handlers.default) {
       handlers.default(req, this, next);
     } else {
-      const err = Object.assign(new Error('Not Acceptable'), {
-        name: 'NotAcceptableError',
-        status: 406,
-        statusCode: 406,
-        expose: true,
-        types: keys.map(normalizeType),
-      });
-      next(err);
+      // Express's error: name NotAcceptableError, the offered `types`.
+      const err = httpError(406, 'Not Acceptable', { code: 'ERR_FCGI_NOT_ACCEPTABLE', name: 'NotAcceptableError' });
+      next(Object.assign(err, { types: keys.map(normalizeType) }));
     }
     return this;
   }
