@@ -2,7 +2,7 @@
 // itself (nginx-like params, keep-conn on, N connections, one request in flight on each) against
 // the app on a unix socket; the app's CPU time from /proc/<pid>/stat over the measured seconds.
 // For A/B work on the request path: node bench/direct.mjs [--app bench/apps/fcgi-hello.mjs]
-//   [--seconds 5] [--conns 50] [--runs 3] [--keep-conn-off]
+//   [--path /] [--seconds 5] [--conns 50] [--runs 3] [--keep-conn-off]
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -14,6 +14,7 @@ import { encodeBeginRequest, encodeNameValues, encodeStream, RecordType } from '
 const { values: opts } = parseArgs({
   options: {
     app: { type: 'string', default: 'bench/apps/fcgi-hello.mjs' },
+    path: { type: 'string', default: '/' },
     seconds: { type: 'string', default: '5' },
     conns: { type: 'string', default: '50' },
     runs: { type: 'string', default: '3' },
@@ -28,9 +29,9 @@ const params = {
   REQUEST_METHOD: 'GET',
   CONTENT_TYPE: '',
   CONTENT_LENGTH: '',
-  SCRIPT_NAME: '/',
-  REQUEST_URI: '/',
-  DOCUMENT_URI: '/',
+  SCRIPT_NAME: opts.path,
+  REQUEST_URI: opts.path,
+  DOCUMENT_URI: opts.path,
   DOCUMENT_ROOT: '/etc/nginx/html',
   SERVER_PROTOCOL: 'HTTP/1.1',
   REQUEST_SCHEME: 'http',

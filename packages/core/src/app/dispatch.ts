@@ -50,6 +50,8 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
   /** A route was passed over for its method since the last noteMethods(); routes before `noted` are noted. */
   let skipped = false;
   let noted = 0;
+  let methodSeen: string | undefined;
+  let lower = '';
 
   const done = (err: unknown): void => {
     req.baseUrl = parentUrl;
@@ -107,7 +109,11 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     }
     const path = pathnameOf(req.url, protohost.length);
     // Read at each step: middleware may change it (method-override), as Express allows.
-    const lower = (req.method ?? 'GET').toLowerCase();
+    const method = req.method ?? 'GET';
+    if (method !== methodSeen) {
+      methodSeen = method;
+      lower = method.toLowerCase();
+    }
     if (path !== candidatesPath) {
       candidatesPath = path;
       candidates = index.candidates(path);
@@ -153,10 +159,10 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     const layerPath = match.path;
     const run = (): void => {
       if (!found.route) return enter(found, layerError, layerPath, path);
-      // req.next is how helpers (res.format()) pass an error on from inside a route.
-      const step = once(next, `route ${String(found.path)}`, req, res);
-      req.next = step;
-      invoke(found.handle, req, res, step);
+      // req.next is how helpers (res.format()) pass an error on from inside a route. The route's
+      // own handlers each get a next that runs once (route.ts), so this one needs no guard.
+      req.next = next;
+      invoke(found.handle, req, res, next);
     };
     // Param callbacks, if any are registered for a name in this match.
     let keys: string[] | undefined;
