@@ -1,6 +1,7 @@
 // Our file sender held to pillarjs send (what serve-static and Express's res.sendFile use): the
-// same generated requests for the same real files, send piped to node:http's ServerResponse over
-// loopback and ours (sendUrlPath, errors through the one renderer) run in process by inject().
+// same generated options and requests for the same real files, send piped to node:http's
+// ServerResponse over loopback and ours (sendUrlPath, errors through the one renderer) run in
+// process by inject().
 // Status, the file headers and the body bytes must agree, or differ only as listed here.
 //
 // Deliberate differences (also in docs/architecture.md, "HTTP semantics"), each asserted below:
@@ -12,6 +13,7 @@
 //   P3 A directory without its trailing slash is an EISDIR error for the caller (a 404 here;
 //      @fcgi/static redirects, res.sendFile calls next()); send answers 301 to path + '/' itself.
 //      The slash is looked for after decoding: `/sub%2f` is the index to us, a 301 for send.
+//   P4 A directory with its slash but no index names (`index: false`): EISDIR (404) to us, 403 for send.
 // Errors
 //   E  Error answers come from the one renderer (plain text "Not Found\n" unless Accept asks for
 //      more); send's are an HTML page. The status, a 416's Content-Range and the CSP and nosniff
@@ -32,6 +34,10 @@
 //   C4 `Cache-Control: no-cache` on the request does not prevent a 304 (conditional-fresh.test.ts (4)).
 //   C5 For POST, a matching If-None-Match is 412 and If-Modified-Since is ignored (RFC 9110
 //      13.1.2, 13.1.3); send answers 304 whatever the method.
+//   C6 If-Match: * passes when the file exists, ETag or not (RFC 9110 13.1.1); with `etag: false`
+//      send answers 412.
+//   C7 If-Unmodified-Since is ignored without a Last-Modified (RFC 9110 13.1.4); with
+//      `lastModified: false` send answers 412.
 //
 // How the property checks it: when the two answers differ, the path differences are asserted
 // from the request and the file system; otherwise each listed difference that applies to the
@@ -40,6 +46,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   realpathSync,
@@ -52,7 +59,7 @@ import {
 import { Agent, createServer, request as httpRequest, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, normalize, relative, sep } from 'node:path';
+import { extname, join, normalize, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import rangeParser from 'range-parser';
@@ -73,6 +80,8 @@ import {
 import { collapseLeadingSlashes } from './path-safety.js';
 import { prepareSendOptions, sendUrlPath } from './send-file.js';
 
+// A fixed seed (fast-check prints it, with the path to the failing case, on failure); set
+// SEND_VS_SEND_SEED and SEND_VS_SEND_RUNS to explore further (3,000 runs x 10 seeds passed).
 const SEED = Number(process.env.SEND_VS_SEND_SEED ?? 20261206);
 const RUNS = Number(process.env.SEND_VS_SEND_RUNS ?? 500);
 
@@ -152,9 +161,35 @@ const pathnameOf = (url: string) => url.split('?')[0]!;
 let server: Server;
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
-/** pillarjs send as serve-static calls it: the URL's pathname, still percent-encoded, under root. */
+/** The options of the case being run, given to both senders (both read them with the same meaning). */
+interface Options {
+  dotfiles?: 'allow' | 'deny' | 'ignore';
+  etag?: boolean;
+  lastModified?: boolean;
+  acceptRanges?: boolean;
+  cacheControl?: boolean;
+  maxAge?: number | string;
+  immutable?: boolean;
+  index?: string[] | false;
+  extensions?: string[];
+}
+let options: Options = {};
+let ourOptions = prepareSendOptions({ root });
+
+function use(o: Options): void {
+  options = o;
+  ourOptions = prepareSendOptions({ ...o, root });
+}
+
+/**
+ * pillarjs send as serve-static calls it: the URL's pathname, still percent-encoded, under root.
+ * A probe (the first GET of a case) sends ETag and Last-Modified whatever the options, to learn them.
+ */
 function startSend(): Promise<number> {
-  server = createServer((req, res) => void send(req, pathnameOf(req.url!), { root }).pipe(res));
+  server = createServer((req, res) => {
+    const opts = req.headers['x-probe'] ? { ...options, etag: true, lastModified: true, root } : { ...options, root };
+    send(req, pathnameOf(req.url!), opts).pipe(res);
+  });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 let port = 0;
@@ -176,8 +211,6 @@ function viaSend(method: string, target: string, headers: Headers): Promise<Answ
     req.end();
   });
 }
-
-const ourOptions = prepareSendOptions({ root });
 
 /** Ours: the file sender, and what it reports answered by the one error renderer. */
 function ourHandler(req: FcgiRequest, res: FcgiResponse): void {
@@ -250,6 +283,14 @@ const UP_PATH = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
 /** A path difference: asserted here (`done`), or a target to ask send for instead of the one we got. */
 type PathDifference = { reason: string; done: true } | { reason: string; done: false; target: string };
 
+/** The file both would look for: the path, or with no extension and missing, the first `extensions` match. */
+function located(path: string, trailingSlash: boolean): string | null {
+  const candidates = [path];
+  if (!trailingSlash && extname(path) === '')
+    for (const ext of options.extensions ?? []) candidates.push(`${path}.${ext}`);
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
 function pathDifference(method: string, target: string, ours: Answer, theirs: Answer): PathDifference | null {
   const pathname = pathnameOf(target);
   let decoded: string;
@@ -264,17 +305,20 @@ function pathDifference(method: string, target: string, ours: Answer, theirs: An
     assertError(method, ours, 403, 'P1: every `..` segment is refused');
     return { reason: 'P1 `..` inside the root', done: true };
   }
-  const path = join(root, decoded);
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch {
-    return null;
-  }
-  if (isDirectory && !pathname.endsWith('/')) {
+  const path = located(join(root, decoded), decoded.endsWith('/'));
+  if (path === null) return null;
+  const noIndex = options.index === false || options.index?.length === 0;
+  if (statSync(path).isDirectory()) {
+    if (pathname.endsWith('/')) {
+      if (!noIndex) return null; // its index file is what was sent
+      // P4: asked for a directory's index with no index file names: EISDIR to us, 403 to send.
+      assertError(method, ours, 404, 'P4: a directory is EISDIR');
+      assert.equal(theirs.status, 403, 'P4: send refuses it');
+      return { reason: 'P4 directory with slash, no index', done: true };
+    }
     assert.equal(theirs.status, 301, 'P3: send redirects');
     assert.equal(theirs.headers.location, encodeUrl(collapseLeadingSlashes(`${pathname}/`)));
-    if (!decoded.endsWith('/')) {
+    if (!decoded.endsWith('/') || noIndex) {
       assertError(method, ours, 404, 'P3: a directory is EISDIR');
       return { reason: 'P3 directory without slash', done: true };
     }
@@ -284,8 +328,8 @@ function pathDifference(method: string, target: string, ours: Answer, theirs: An
   const rel = relative(realRoot(), realpathSync(path));
   if (rel.startsWith(`..${sep}`)) {
     assertError(method, ours, 403, 'P2: a link out of the root');
-  } else if (rel.split(sep).some((p) => p.startsWith('.'))) {
-    assertError(method, ours, 404, 'P2: a link to a dotfile');
+  } else if (rel.split(sep).some((p) => p.startsWith('.')) && options.dotfiles !== 'allow') {
+    assertError(method, ours, options.dotfiles === 'deny' ? 403 : 404, 'P2: a link to a dotfile');
   } else {
     return null;
   }
@@ -307,7 +351,8 @@ const tokens = (s: string) =>
     .map((t) => t.replace(/^ +| +$/g, ''))
     .filter((t) => t !== '');
 const weakEq = (m: string, etag: string) => m === etag || m === `W/${etag}` || `W/${m}` === etag;
-const sendListMatches = (value: string, etag: string) => value === '*' || tokens(value).some((m) => weakEq(m, etag));
+const sendListMatches = (value: string, etag: string | undefined) =>
+  value === '*' || (etag !== undefined && tokens(value).some((m) => weakEq(m, etag)));
 
 /** What send does with a Range: whole file unless it starts `bytes=` and range-parser gives exactly one range. */
 function sendRange(size: number, header: string): RangeResult {
@@ -344,8 +389,11 @@ interface Probe {
 /** Rewrites `h` (a copy) as each difference that applies says; returns the differences applied. */
 function asSendWouldNeed(method: string, h: Headers, file: Probe): string[] {
   const reasons: string[] = [];
-  const { etag, size } = file;
-  const lastModified = parseHttpDate(file.lastModified);
+  const size = file.size;
+  // The validators the options let out.
+  const etag = options.etag === false ? undefined : file.etag;
+  const lastModifiedText = options.lastModified === false ? undefined : file.lastModified;
+  const lastModified = lastModifiedText === undefined ? undefined : parseHttpDate(lastModifiedText);
   const inm = h['if-none-match'];
   if (h['cache-control'] !== undefined && NO_CACHE.test(h['cache-control']) && (inm || h['if-modified-since'])) {
     delete h['cache-control'];
@@ -358,13 +406,23 @@ function asSendWouldNeed(method: string, h: Headers, file: Probe): string[] {
       reasons.push('C2 lenient date');
     }
   }
-  if (h['if-match'] && h['if-match'] !== '*' && sendListMatches(h['if-match'], etag)) {
+  if (h['if-match'] && h['if-match'] !== '*' && etag !== undefined && sendListMatches(h['if-match'], etag)) {
     h['if-match'] = NEVER;
     reasons.push('C1 If-Match strong');
   }
+  if (h['if-match'] === '*' && etag === undefined) {
+    delete h['if-match'];
+    delete h['if-unmodified-since']; // not looked at by us, with an If-Match
+    reasons.push('C6 If-Match * without ETag');
+  }
+  const ius = h['if-unmodified-since'];
+  if (!h['if-match'] && ius && lastModified === undefined && !Number.isNaN(Date.parse(ius))) {
+    delete h['if-unmodified-since'];
+    reasons.push('C7 If-Unmodified-Since without Last-Modified');
+  }
   const oursMatch = inm ? evaluatePreconditions({ 'if-none-match': inm }, { etag }) === 'not-modified' : false;
   if (inm && !PLAIN_LIST.test(inm) && oursMatch !== sendListMatches(inm, etag)) {
-    h['if-none-match'] = oursMatch ? etag : NEVER;
+    h['if-none-match'] = oursMatch ? (etag ?? '*') : NEVER;
     reasons.push('C3 entity-tag list');
   }
   if (method !== 'GET' && method !== 'HEAD') {
@@ -372,11 +430,17 @@ function asSendWouldNeed(method: string, h: Headers, file: Probe): string[] {
       delete h['if-none-match'];
       h['if-match'] = NEVER;
       reasons.push('C5 POST If-None-Match');
-    } else if (!inm && h['if-modified-since'] && Date.parse(h['if-modified-since']) >= lastModified) {
+    } else if (
+      !inm &&
+      h['if-modified-since'] &&
+      lastModified !== undefined &&
+      Date.parse(h['if-modified-since']) >= lastModified
+    ) {
       delete h['if-modified-since'];
       reasons.push('C5 POST If-Modified-Since');
     }
   }
+  if (options.acceptRanges === false) delete h.range; // ignored by both
   const range = h.range;
   if (range === undefined) return reasons;
   const ifRange = h['if-range'];
@@ -386,8 +450,8 @@ function asSendWouldNeed(method: string, h: Headers, file: Probe): string[] {
     !ifRangeMatches({ 'if-range': ifRange }, { etag, lastModified })
   ) {
     const sendHonours = ifRange.includes('"')
-      ? ifRange.includes(etag)
-      : Date.parse(file.lastModified) <= Date.parse(ifRange);
+      ? etag !== undefined && ifRange.includes(etag)
+      : Date.parse(lastModifiedText ?? '') <= Date.parse(ifRange);
     if (sendHonours && sendRange(size, range) !== 'ignore') reasons.push('R3 If-Range');
     delete h.range;
     return reasons;
@@ -428,7 +492,7 @@ function assertMultipart(method: string, ours: Answer, whole: Answer, ranges: By
 
 /** A first GET through send: the file's validators and size, when there is a file. */
 async function probe(target: string): Promise<Probe | null> {
-  const a = await viaSend('GET', target, {});
+  const a = await viaSend('GET', target, { 'x-probe': '1' });
   if (a.status !== 200 || !a.headers.etag || !a.headers['last-modified']) return null;
   return { etag: a.headers.etag, lastModified: a.headers['last-modified'], size: Number(a.headers['content-length']) };
 }
@@ -532,6 +596,10 @@ const OTHER_NAMES = [
   'missing.txt',
   'page.html/',
   'page.html/x',
+  'page',
+  'sub/index',
+  'link-out',
+  'with%20space',
 ];
 /** Segments of hostile paths: climbing, NUL, malformed or overlong escapes, backslashes, a name too long. */
 const HOSTILE = [
@@ -558,12 +626,36 @@ const target = fc.oneof(
 );
 
 interface Case {
+  options: Options;
   method: string;
   target: string;
   headers: Partial<Record<string, Value>>;
 }
 
+/** Mostly the defaults; else any of the options both senders share, with the same meaning. */
+const optionsArb: fc.Arbitrary<Options> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({}) },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      {
+        dotfiles: fc.constantFrom('allow', 'deny', 'ignore'),
+        etag: fc.boolean(),
+        lastModified: fc.boolean(),
+        acceptRanges: fc.boolean(),
+        cacheControl: fc.boolean(),
+        maxAge: fc.constantFrom(0, 1500, 86_400_000, '1d', '2h', 4e10),
+        immutable: fc.boolean(),
+        index: fc.constantFrom<string[] | false>(['index.html'], ['missing.html', 'index.html'], [], false),
+        extensions: fc.constantFrom<string[]>(['html'], ['txt', 'html']),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+);
+
 const caseArb: fc.Arbitrary<Case> = fc.record({
+  options: optionsArb,
   method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'POST'),
   target,
   headers: fc.record({
@@ -582,6 +674,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 /** Runs one case through both; returns the listed differences it showed ([] when the answers agree). */
 async function check(c: Case): Promise<string[]> {
+  use(c.options);
   let file = await probe(c.target);
   const headers: Headers = {};
   for (const [name, v] of Object.entries(c.headers)) if (v !== undefined) headers[name] = fill(v, file);
@@ -589,7 +682,7 @@ async function check(c: Case): Promise<string[]> {
   const theirs = await viaSend(c.method, c.target, headers);
   const diff = differences(c.method, ours, theirs);
   if (diff.length === 0) return [`same ${ours.status}`];
-  const where = `${c.method} ${c.target} ${JSON.stringify(headers)}: ${diff.join('; ')}`;
+  const where = `${JSON.stringify(c.options)} ${c.method} ${c.target} ${JSON.stringify(headers)}: ${diff.join('; ')}`;
   const reasons: string[] = [];
   let sendTarget = c.target;
   const path = pathDifference(c.method, c.target, ours, theirs);
@@ -628,6 +721,7 @@ describe('the file sender against pillarjs send (differential)', () => {
   });
 
   it('both give the same ETag, Last-Modified and bytes for every file', async () => {
+    use({});
     for (const name of Object.keys(FILES).filter((n) => !n.startsWith('.'))) {
       const target = `/${name.split('/').map(encodeURIComponent).join('/')}`;
       const ours = await viaOurs('GET', target, {});
@@ -652,14 +746,17 @@ describe('the file sender against pillarjs send (differential)', () => {
   });
 
   it('each listed difference, one example each, as both answer it', async () => {
+    use({});
     const page = (await probe('/page.html'))!;
     const dayLater = new Date(Date.parse(page.lastModified) + 86_400_000);
-    const rows: [string, string, string, Headers, number, number][] = [
+    const rows: [string, string, string, Headers, number, number, Options?][] = [
       ['P1', 'GET', '/sub/../page.html', {}, 403, 200],
       ['P2', 'GET', '/link-out.txt', {}, 403, 200],
       ['P2', 'GET', '/link-dot.txt', {}, 404, 200],
+      ['P2', 'GET', '/link-dot.txt', {}, 403, 200, { dotfiles: 'deny' }],
       ['P3', 'GET', '/sub', {}, 404, 301],
       ['P3', 'GET', '/sub%2f', {}, 200, 301],
+      ['P4', 'GET', '/sub/', {}, 404, 403, { index: false }],
       ['same 404', 'GET', '/missing.txt', {}, 404, 404], // E: the error answers differ in format only
       ['R1', 'GET', '/page.html', { range: 'bytes=0-0,2-2' }, 206, 200],
       ['R2 suffix', 'GET', '/one.txt', { range: 'bytes=-5' }, 206, 416],
@@ -674,13 +771,16 @@ describe('the file sender against pillarjs send (differential)', () => {
       ['C4', 'GET', '/page.html', { 'if-none-match': page.etag, 'cache-control': 'no-cache' }, 304, 200],
       ['C5', 'POST', '/page.html', { 'if-none-match': page.etag }, 412, 304],
       ['C5', 'POST', '/page.html', { 'if-modified-since': page.lastModified }, 200, 304],
+      ['C6', 'GET', '/page.html', { 'if-match': '*' }, 200, 412, { etag: false }],
+      ['C7', 'GET', '/page.html', { 'if-unmodified-since': page.lastModified }, 200, 412, { lastModified: false }],
     ];
-    for (const [label, method, target, headers, ourStatus, sendStatus] of rows) {
-      const where = `${label}: ${method} ${target} ${JSON.stringify(headers)}`;
+    for (const [label, method, target, headers, ourStatus, sendStatus, opts = {}] of rows) {
+      const where = `${label}: ${JSON.stringify(opts)} ${method} ${target} ${JSON.stringify(headers)}`;
+      use(opts);
       assert.equal((await viaOurs(method, target, headers)).status, ourStatus, `ours, ${where}`);
       assert.equal((await viaSend(method, target, headers)).status, sendStatus, `send, ${where}`);
       const values = Object.fromEntries(Object.entries(headers).map(([k, text]) => [k, { text }]));
-      const reasons = await check({ method, target, headers: values });
+      const reasons = await check({ options: opts, method, target, headers: values });
       assert.ok(
         reasons.some((r) => r.startsWith(label)),
         `${where} is listed as ${reasons.join(', ')}`,
