@@ -214,6 +214,17 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
     assert.doesNotMatch(r.stderr, /boom\.cgi:\d+/);
   });
 
+  it('--no-source-maps: no map in the file, and stacks name the bundle', { timeout: 30_000 }, () => {
+    const entry = join(dir!.path, 'boom.ts');
+    const out = join(dir!.path, 'boom-nomap.cgi');
+    assert.equal(fcgiBundle([entry, out, '--no-source-maps']).status, 0);
+    const code = readFileSync(out, 'utf8');
+    assert.doesNotMatch(code, /sourceMappingURL|setSourceMapsEnabled/);
+    const r = spawnSync(out, [], { encoding: 'utf8', env: { PATH: APP_PATH }, timeout: 10_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /Error: boom 1\n\s+at fail \(.*boom-nomap\.cgi:\d+:\d+\)/);
+  });
+
   it('--node PATH is the first line, and the file runs with no node on PATH', { timeout: 30_000 }, async () => {
     const alt = join(dir!.path, 'alt.cgi');
     const a = fcgiBundle(['test/fixtures/tla-app.ts', alt, '--node', '/opt/alt/alt-nodejs20/root/usr/bin/node']);

@@ -19,7 +19,7 @@ export interface EsbuildOptions {
   format: 'esm';
   platform: 'node';
   target: string;
-  sourcemap: 'inline';
+  sourcemap: 'inline' | false;
   sourcesContent: boolean;
   define: Record<string, string>;
   banner: { js: string };
@@ -59,8 +59,9 @@ export async function loadEsbuild(fromDir: string): Promise<Esbuild> {
   }
   const mod = (await import(pathToFileURL(resolved).href)) as Partial<Esbuild> & { default?: Partial<Esbuild> };
   const api = typeof mod.build === 'function' ? mod : mod.default;
-  const major = Number(/^0\.(\d+)\./.exec(api?.version ?? '')?.[1] ?? 0);
-  if (typeof api?.build !== 'function' || major < 18) {
+  // 0.18 or newer (a 1.x counts as newer).
+  const [major = 0, minor = 0] = (api?.version ?? '').split('.').map(Number);
+  if (typeof api?.build !== 'function' || (major === 0 && minor < 18)) {
     throw new BundleError(
       `the esbuild at ${resolved} (${api?.version ?? 'unknown version'}) is too old for fcgi bundle`,
       `run \`npm install --save-dev esbuild@latest\` (0.18 or newer)`,

@@ -17,17 +17,21 @@ export const IMPORT_META_DEFINES: Readonly<Record<string, string>> = {
  * The lines before the app's code. Node reads a file's source map when it compiles the file, and
  * it compiles the bundle before any of it runs: so the bundle, started as the main module, turns
  * source maps on and loads itself once more (that copy is compiled with them, and runs the app).
+ * Without `sourceMaps` the bundle carries no map and runs as it is.
  */
-export function banner(shebang: string): string {
-  return [
-    shebang,
-    '"use strict";',
+export function banner(shebang: string, sourceMaps: boolean): string {
+  const reload = [
     'if (require.main === module && !process.sourceMapsEnabled) {',
     '  process.setSourceMapsEnabled(true);',
     '  delete require.cache[__filename];',
     '  require(__filename);',
     '  return;',
     '}',
+  ];
+  return [
+    shebang,
+    '"use strict";',
+    ...(sourceMaps ? reload : []),
     `const ${REQUIRE} = require;`,
     `const ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
     'const __fcgiMain = async () => {',
