@@ -34,12 +34,13 @@ export function banner(shebang: string, sourceMaps: boolean): string {
     ...(sourceMaps ? reload : []),
     `const ${REQUIRE} = require;`,
     `const ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
-    'const __fcgiMain = async () => {',
+    // Parenthesized and called at once: V8 compiles it with the file instead of parsing it twice.
+    '(async function __fcgiMain() {',
   ].join('\n');
 }
 
 /** The lines after the app's code: run it (a rejection is an uncaught error, as in an ES module). */
-export const FOOTER = '};\n__fcgiMain();';
+export const FOOTER = '})();';
 
 const BUILTINS = new Set(builtinModules);
 const NAMESPACE = 'fcgi-builtin';
