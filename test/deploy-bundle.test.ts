@@ -225,6 +225,26 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
     assert.match(r.stderr, /Error: boom 1\n\s+at fail \(.*boom-nomap\.cgi:\d+:\d+\)/);
   });
 
+  it('an entry in a "sideEffects": false, "type": "module" package still runs; an output there is warned of', {
+    timeout: 30_000,
+  }, () => {
+    const pkg = dir!.mkdir('pure-pkg');
+    writeFileSync(join(pkg, 'package.json'), '{"type":"module","sideEffects":false}\n');
+    writeFileSync(join(pkg, 'app.js'), 'console.log("entry ran");\n');
+    const out = join(dir!.path, 'pure.cgi');
+    const r = fcgiBundle([join(pkg, 'app.js'), out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(spawnSync(out, [], { encoding: 'utf8', env: { PATH: APP_PATH } }).stdout, 'entry ran\n');
+
+    const inside = fcgiBundle([join(pkg, 'app.js'), join(pkg, 'dist/app.cgi')]);
+    assert.equal(inside.status, 0, inside.stderr);
+    assert.match(
+      inside.stderr,
+      /warning: .*pure-pkg\/package\.json says "type": "module", so Node will not run app\.cgi inside .*write it outside that directory/,
+    );
+  });
+
   it('--node PATH is the first line, and the file runs with no node on PATH', { timeout: 30_000 }, async () => {
     const alt = join(dir!.path, 'alt.cgi');
     const a = fcgiBundle(['test/fixtures/tla-app.ts', alt, '--node', '/opt/alt/alt-nodejs20/root/usr/bin/node']);

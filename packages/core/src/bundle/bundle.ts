@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { htaccessFor } from './htaccess.js';
-import { banner, builtinsPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
+import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
 
 export interface BundleOptions {
   /** The app's main file (TypeScript or JavaScript); a symlink is followed. */
@@ -86,6 +86,30 @@ function writeOrRefuse(file: string, text: string, mode: number): void {
   }
 }
 
+/**
+ * A warning when the nearest package.json above `out` says `"type": "module"`: Node then refuses
+ * to run a file named .fcgi or .cgi there (ERR_UNKNOWN_FILE_EXTENSION), as CommonJS or not.
+ */
+function typeModuleWarning(out: string): string | undefined {
+  for (let dir = dirname(out); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type;
+      } catch {
+        return undefined;
+      }
+      return type === 'module'
+        ? `${manifest} says "type": "module", so Node will not run ${basename(out)} inside ${dir} ` +
+            '(ERR_UNKNOWN_FILE_EXTENSION); it runs where no such package.json is above it, as on the host: ' +
+            'write it outside that directory to try it locally'
+        : undefined;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 function where(m: EsbuildMessage): string {
   return m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
 }
@@ -115,7 +139,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     result = await esbuild.build({
       // The entry imported from a stub, so that its exports (if any) leave no `export` statement.
       stdin: {
-        contents: `import ${JSON.stringify(entry)};`,
+        contents: ENTRY_STUB,
         resolveDir: dirname(entry),
         sourcefile: 'fcgi-bundle-entry.js',
       },
@@ -130,7 +154,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       define: { ...IMPORT_META_DEFINES },
       banner: { js: banner(shebang, sourceMaps) },
       footer: { js: FOOTER },
-      plugins: [builtinsPlugin],
+      plugins: [entryPlugin(entry), builtinsPlugin],
       logLevel: 'silent',
       write: false,
     });
@@ -147,6 +171,8 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     bytes: Buffer.byteLength(code),
     warnings: result.warnings.map((m) => `${where(m)}${m.text}`),
   };
+  const typeModule = typeModuleWarning(out);
+  if (typeModule !== undefined) written.warnings.push(typeModule);
   if (htaccess !== undefined) {
     const file = join(dirname(out), '.htaccess');
     if (existsSync(file) && readFileSync(file, 'utf8') !== htaccess) {

@@ -49,7 +49,7 @@ const NAMESPACE = 'fcgi-builtin';
 export interface PluginBuild {
   onResolve(
     options: { filter: RegExp },
-    callback: (args: { path: string }) => { path: string; namespace: string } | undefined,
+    callback: (args: { path: string }) => { path: string; namespace?: string; sideEffects?: boolean } | undefined,
   ): void;
   onLoad(
     options: { filter: RegExp; namespace: string },
@@ -73,3 +73,19 @@ export const builtinsPlugin = {
     }));
   },
 };
+
+/** What the stub entry imports: the app's entry, through entryPlugin. */
+export const ENTRY_STUB = 'import "fcgi-bundle:entry";';
+
+/**
+ * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
+ * runs for its effects, even in a package that says `"sideEffects": false`.
+ */
+export function entryPlugin(entry: string) {
+  return {
+    name: 'fcgi-entry',
+    setup(build: PluginBuild): void {
+      build.onResolve({ filter: /^fcgi-bundle:entry$/ }, () => ({ path: entry, sideEffects: true }));
+    },
+  };
+}
