@@ -344,7 +344,7 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
       refuse(
         ['test/fixtures/tla-app.ts', join(file, 'app.fcgi')],
         1,
-        /cannot make the output directory .*plain-file \(EEXIST|ENOTDIR\)/,
+        /cannot make the output directory .*plain-file \((EEXIST|ENOTDIR)\)/,
         /choose an output path in a directory you can write/,
       );
       refuse(['test/fixtures/tla-app.ts', dir!.path], 1, /is a directory: give a file name, e\.g\. .*app\.fcgi/);

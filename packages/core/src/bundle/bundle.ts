@@ -28,7 +28,7 @@ export interface BundleResult {
   bytes: number;
   /** The .htaccess written (or already there, the same), when asked for. */
   htaccess?: string;
-  /** esbuild's warnings, as `file:line:column: text`. */
+  /** esbuild's warnings (`file:line:column: text`), and one for an output under "type": "module". */
   warnings: string[];
 }
 
