@@ -160,7 +160,13 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     });
   } catch (e) {
     const errors = (e as { errors?: EsbuildMessage[] }).errors;
-    if (!errors?.length) throw e;
+    if (!errors?.length) {
+      // Not the sources: esbuild itself (a binary for another platform, a broken install).
+      throw new BundleError(
+        `esbuild failed: ${(e as Error).message}`,
+        "reinstall it in the app's directory (npm install --save-dev esbuild)",
+      );
+    }
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
