@@ -67,6 +67,10 @@ export const CORE_LAYERS = {
     may: ['app', 'send', 'http', 'connection', 'protocol', 'semantics', 'errors.ts'],
     why: 'the CGI transport: on top, runs one request from stdin to stdout',
   },
+  bundle: {
+    may: [],
+    why: 'fcgi bundle: builds an app into one file with esbuild; a top layer no other layer imports',
+  },
   'serve.ts': {
     may: [
       'server',
@@ -89,6 +93,7 @@ export const CORE_LAYERS = {
   },
   'cli.ts': {
     may: [
+      'bundle',
       'serve.ts',
       'server',
       'cgi',
