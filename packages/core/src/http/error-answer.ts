@@ -59,8 +59,8 @@ export function logError(req: AnswerableRequest, res: AnswerableResponse, err: u
  * Answers `err` (or, when it is undefined, "Cannot GET /path" with 404). An error is logged
  * whole on FCGI_STDERR; the client sees its message when it is a 4xx with `expose: true` (as
  * FcgiError and http-errors set for 4xx), else its stack outside production, and only the status
- * line in production. A 4xx error's
- * `headers` go out with it. When bytes already went out, the response can only be cut.
+ * line in production. A 4xx error's `headers` go out with it. When bytes already went out, the
+ * response can only be cut.
  */
 export function answerError(
   req: AnswerableRequest,
