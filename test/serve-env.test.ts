@@ -9,7 +9,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, exited, signalPid, waitForListener } from './helpers/app-process.js';
+import { ROOT, exited, signalPid, skipUnless, waitForListener } from './helpers/app-process.js';
+import { NGINX, fetchRaw, startNginx } from './helpers/nginx.js';
 import { Child, fcgiGet, parseCgi } from './helpers/raw-client.js';
 
 const SECRET = 'secret-detail-4711';
@@ -172,6 +173,30 @@ for (const kind of ['app', 'express'] as const) {
       const env = await viaGateway({ APP_KIND: kind }, '/env');
       assert.equal(JSON.parse(env.body).env, 'development');
       assertShown(await viaGateway({ APP_KIND: kind }, '/throw'));
+    });
+
+    it('behind a real nginx (FCGI_LISTEN, no NODE_ENV): the browser gets no stack, nginx logs it', {
+      ...T,
+      skip: skipUnless(NGINX, 'nginx'),
+    }, async () => {
+      const socket = join(dir, `nginx-${kind}.sock`);
+      const child = new Child(process.execPath, ['--input-type=module', '-e', APP], {
+        env: envOf({ APP_KIND: kind, FCGI_LISTEN: socket }),
+      });
+      try {
+        await waitForListener(socket, 20_000, () => (child.proc.exitCode !== null ? `exited: ${child.stderr}` : null));
+        const nginx = await startNginx(socket);
+        try {
+          const r = await fetchRaw(nginx.port, '/throw', { headers: { accept: 'text/html' } });
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          // Our apps log on FCGI_STDERR (nginx's error log); Express on the process's stderr.
+          assertHidden({ status: r.status, body: r.body.toString(), log: nginx.errorLog() + child.stderr });
+        } finally {
+          await nginx.stop();
+        }
+      } finally {
+        await child.stop('SIGKILL');
+      }
     });
 
     if (kind === 'app') {
