@@ -49,6 +49,12 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 const DOWNLOAD = 50 * 1024 * 1024;
 
+/** The production default: a 5xx shows visitors neither the error's message nor its stack. */
+function assertNoDetails(body: string): void {
+  assert.doesNotMatch(body, /matrix-app failure/, `the message reached the visitor: ${body.slice(0, 500)}`);
+  assert.doesNotMatch(body, /\n\s+at |matrix-app\.ts|\.fcgi:\d/, `a stack reached the visitor: ${body.slice(0, 500)}`);
+}
+
 /** SHA-256 of the download pattern (byte i = i % 256), `n` bytes. */
 function patternSha256(n: number): string {
   const block = Buffer.alloc(64 * 1024).map((_, i) => i % 256);
@@ -230,6 +236,7 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
         const id = randomBytes(6).toString('hex');
         const r = await fetch(`${base}/error?id=${id}`);
         assert.equal(r.status, 500);
+        assertNoDetails(r.body.toString());
         await new Promise((res) => setTimeout(res, 500));
         assert.equal(
           front.log().includes(`matrix-app failure ${id}`),
@@ -244,6 +251,7 @@ export function matrixTests(front: FrontUnderTest, mounts: readonly Mount[], opt
         const id = randomBytes(6).toString('hex');
         const r = await fetch(`${base}/error?id=${id}`);
         assert.equal(r.status, 500);
+        assertNoDetails(r.body.toString());
         const want = `matrix-app failure ${id}`;
         const deadline = Date.now() + 5000;
         while (!front.log().includes(want) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCgiEnvironment, serveCgi } from './cgi/index.js';
 import { createGateway, type Gateway } from './gateway/index.js';
+import { settleEnv } from './http/default-env.js';
 import type { Handler, NodeHandler } from './http/index.js';
 import {
   FcgiServer,
@@ -52,12 +53,17 @@ export type Serving =
  * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
  * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides). Except in CGI mode it also
  * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`):
- * see LifecycleOptions and docs/deploy/lifecycle.md.
+ * see LifecycleOptions and docs/deploy/lifecycle.md. An app (createApp() or Express) whose `env`
+ * nobody chose (no NODE_ENV, no app.set('env', ...)) runs as 'production' in every mode but the
+ * gateway: 5xx answers then show no message or stack, which still go to the error log.
  */
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
   const lc = resolveLifecycle(options);
+  // Behind a web server an app whose env nobody chose runs as production; behind the gateway, not.
+  const webServer = isClusterWorker() || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
+  settleEnv(handler, webServer || options.target !== undefined ? 'production' : 'development');
   if (isClusterWorker()) {
     // A worker of serve({ workers }): the primary listens and hands it connections.
     const server = new FcgiServer(handler as Handler, options);
@@ -69,6 +75,8 @@ export async function serve(handler: Handler | NodeHandler, options: ServeOption
   }
   if (isCgiEnvironment()) {
     await serveCgi(handler as Handler, options);
+    // Express logs an error on the turn after it answered (finalhandler's setImmediate): let it.
+    await new Promise((resolve) => setImmediate(resolve));
     // A CGI process answers one request; whatever else the app keeps open must not hold it.
     process.exit(0);
   }

@@ -1,6 +1,7 @@
 // The app: settings, locals, sub-apps, and one stack (a Router) that runs its middleware, error
 // middleware and routes with the one dispatcher (dispatch.ts). The chain's end — OPTIONS/405, the
 // app's not-found and error hooks, the error renderer — is final-handler.ts.
+import { ENV_DEFAULT } from '../http/default-env.js';
 import type { FcgiRequest, FcgiResponse } from '../http/index.js';
 import { endOfChain, type ErrorHook, type NotFoundHook } from './final-handler.js';
 import type { Matcher } from './matcher.js';
@@ -101,6 +102,7 @@ export class Application {
         // As Express: settings a sub-app has not set are read from its parent's.
         Object.setPrototypeOf(sub.settings, this.settings);
         if (Object.hasOwn(sub.settings, TRUST_PROXY_DEFAULT)) delete sub.settings['trust proxy'];
+        if (Object.hasOwn(sub.settings, ENV_DEFAULT)) delete sub.settings.env;
         return sub;
       }
       return isExpressApp(handle) ? mountExpress(handle) : handle;
@@ -168,6 +170,7 @@ export class Application {
     if (value.length === 0) return this.settings[name];
     this.settings[name] = value[0];
     if (name === 'trust proxy') delete this.settings[TRUST_PROXY_DEFAULT as unknown as string];
+    if (name === 'env') delete this.settings[ENV_DEFAULT as unknown as string];
     return this;
   }
 
@@ -226,7 +229,10 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
   } as unknown as A;
   Object.setPrototypeOf(app, proto);
   app.locals = Object.create(null);
-  app.settings = { env: process.env.NODE_ENV || 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true };
+  // With no NODE_ENV, env reads 'development' until serve() settles it for the mode it picks.
+  app.settings = process.env.NODE_ENV
+    ? { env: process.env.NODE_ENV, 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true }
+    : { env: 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true, [ENV_DEFAULT]: true };
   app.locals.settings = app.settings;
   app.mountpath = '/';
   app.parent = undefined;
