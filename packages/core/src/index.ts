@@ -74,7 +74,7 @@ export {
   type MultipartLimits,
   type MultipartPart,
   type MultipartSource,
-} from './app/index.js';
+} from './app/body/index.js';
 
 // The Responder (and Authorizer) role as Node-shaped req/res.
 export {

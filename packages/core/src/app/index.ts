@@ -35,22 +35,3 @@ export { AppRequest } from './request.js';
 export { AppResponse, type FormatHandler } from './response.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';
 export type { CookieOptions } from './set-cookie.js';
-export {
-  json,
-  urlencoded,
-  text,
-  raw,
-  multipart,
-  parseMultipart,
-  type JsonOptions,
-  type UrlencodedOptions,
-  type TextOptions,
-  type ParserOptions,
-  type TypeOption,
-  type BodyMiddleware,
-  type MultipartOptions,
-  type UploadedFile,
-  type MultipartLimits,
-  type MultipartPart,
-  type MultipartSource,
-} from './body/index.js';
