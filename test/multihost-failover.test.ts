@@ -4,12 +4,16 @@
 // connect-redis; once as an Express app through serve(), once as a createApp() app. One process is
 // SIGKILLed under load: no GET fails, no session loses an increment, a POST in flight there gets 502.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
 import { until } from './helpers/lifecycle.js';
 import {
   REDIS_SERVER,
+  bundleFixture,
   docBlock,
   freePortOn,
   startBackend,
@@ -41,6 +45,20 @@ interface Cluster {
   backends: Backend[];
 }
 
+/** The unit's ExecStart= command, running the test's bundle with the test's node. */
+function unitCommand(bundle: string): string[] {
+  const line = /^ExecStart=(.*)$/m.exec(docBlock('systemd'))?.[1];
+  assert.ok(line, 'the unit in the doc has an ExecStart= line');
+  return substitute(
+    line,
+    [
+      [/^\/usr\/bin\/node /, `${process.execPath} `],
+      [/\/srv\/app\/app\.fcgi$/, bundle],
+    ],
+    'ExecStart=',
+  ).split(' ');
+}
+
 /** The unit's Environment= lines for the process on `host`:`port`, made the test's. */
 function unitEnv(host: string, port: number, redisUrl: string, kind: Kind): Record<string, string> {
   const unit = docBlock('systemd');
@@ -63,13 +81,18 @@ function unitEnv(host: string, port: number, redisUrl: string, kind: Kind): Reco
 }
 
 /** Four processes of `kind` and an nginx in front of them with the doc's block; each is pushed to `own` as it starts. */
-async function startCluster(kind: Kind, redis: Redis, own: { stop(): Promise<void> }[]): Promise<Cluster> {
+async function startCluster(
+  kind: Kind,
+  bundle: string,
+  redis: Redis,
+  own: { stop(): Promise<void> }[],
+): Promise<Cluster> {
   const slots: { doc: string; host: string; port: number }[] = [];
   for (const m of MACHINES) {
     for (const p of DOC_PORTS) slots.push({ doc: `${m.doc}:${p}`, host: m.host, port: await freePortOn(m.host) });
   }
   const settled = await Promise.allSettled(
-    slots.map((s) => startBackend(s.host, s.port, unitEnv(s.host, s.port, redis.url, kind))),
+    slots.map((s) => startBackend(s.host, s.port, unitCommand(bundle), unitEnv(s.host, s.port, redis.url, kind))),
   );
   const backends: Backend[] = [];
   for (const r of settled) {
@@ -148,12 +171,15 @@ describe('several app processes on two machines behind one nginx upstream, sessi
   const clusters = new Map<Kind, Cluster>();
   const visitors = new Map<Kind, Visitor[]>();
   let redis: Redis;
+  let dir: string | undefined;
 
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fcgi-multihost-'));
+    const bundle = bundleFixture(dir);
     redis = await startRedis();
     own.push(redis);
     // Both clusters start at once: app start-up is most of this file's time.
-    const made = await Promise.allSettled(KINDS.map((k) => startCluster(k, redis, own)));
+    const made = await Promise.allSettled(KINDS.map((k) => startCluster(k, bundle, redis, own)));
     made.forEach((r, i) => {
       if (r.status === 'rejected') throw r.reason;
       clusters.set(KINDS[i]!, r.value);
@@ -163,6 +189,7 @@ describe('several app processes on two machines behind one nginx upstream, sessi
     for (const vs of visitors.values()) for (const v of vs) v.close();
     // nginx first, the apps next, Redis last (the reverse of `own`).
     for (const o of own.reverse()) await o.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   for (const kind of KINDS) {
@@ -176,8 +203,8 @@ describe('several app processes on two machines behind one nginx upstream, sessi
       // Four visitors each hold a POST open in some process (their sessions made first).
       const posters = Array.from({ length: CLIENTS }, (_, i) => new Visitor(front.port, `${kind}-p${i}`));
       for (const p of posters) assert.deepEqual((await p.get(1)).n, 1);
-      let postsSettled = false;
-      const posts = Promise.all(posters.map((p) => p.post(2, HOLD_MS))).finally(() => (postsSettled = true));
+      let postsPending = posters.length;
+      const posts = Promise.all(posters.map((p) => p.post(2, HOLD_MS).finally(() => postsPending--)));
       posts.catch(() => {}); // awaited below; a test failing before that must not leave it unhandled
       const holder = (p: Visitor) => backends.find((b) => b.stderr().includes(`hold ${p.tag} `));
       await until(() => posters.every((p) => holder(p) !== undefined), 10_000, 'every POST held by a process');
@@ -194,7 +221,7 @@ describe('several app processes on two machines behind one nginx upstream, sessi
         getters.map(async (v) => {
           for (let seq = 1; seq <= GETS_PER_CLIENT; seq++) {
             if (++started === KILL_AT) {
-              postsPendingAtKill = !postsSettled;
+              postsPendingAtKill = postsPending === posters.length;
               killedAt = performance.now();
               void victim.kill();
             }
@@ -204,7 +231,7 @@ describe('several app processes on two machines behind one nginx upstream, sessi
         }),
       );
       assert.ok(killedAt > 0, 'the kill happened');
-      assert.ok(postsPendingAtKill, `the POSTs were still held at the kill (${HOLD_MS} ms)`);
+      assert.ok(postsPendingAtKill, `every POST was still held at the kill (${HOLD_MS} ms)`);
       assert.deepEqual(await victim.exit, { code: null, signal: 'SIGKILL' });
 
       // No GET failed, and each answered the counter it asked for.

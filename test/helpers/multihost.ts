@@ -1,7 +1,7 @@
 // For test/multihost-failover.test.ts: the blocks docs/deploy/multi-host.md marks for the test (so
 // the doc and the test cannot drift), a Redis server of the test's own, app processes on 127.0.0.x
 // ports, and a real nginx running the doc's upstream block.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -14,11 +14,20 @@ import { collectOutput, descendants, killLeftovers, logReader, stopTree } from '
 export const REDIS_SERVER = findBinary('redis-server', ['/usr/bin/redis-server']);
 export const DOC = 'docs/deploy/multi-host.md';
 export const FIXTURE = 'test/fixtures/multihost-app.ts';
-/**
- * How long an app process may take to listen. Eight start at once (tsx compiling each); about 5 s on
- * an idle 2-core machine, up to 20 s seen on a loaded one.
- */
+/** How long an app process may take to listen: eight start at once, on a machine maybe busy. */
 const START_MS = 60_000;
+
+/** Builds the fixture into one file with `fcgi bundle`, as the doc deploys an app; returns its path. */
+export function bundleFixture(dir: string): string {
+  const out = join(dir, 'app.fcgi');
+  const r = spawnSync(process.execPath, ['packages/core/dist/cli.js', 'bundle', FIXTURE, out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`fcgi bundle failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  return out;
+}
 
 /** The fenced block that follows `<!-- test: name -->` in the doc. */
 export function docBlock(name: string): string {
@@ -124,15 +133,16 @@ export interface Backend {
   kill(): Promise<void>;
 }
 
-/** Starts the fixture with `env` (the doc unit's Environment= lines, made the test's); waits for it. */
-export async function startBackend(host: string, port: number, env: Record<string, string>): Promise<Backend> {
+/** Runs `argv` with `env` (the doc unit's ExecStart= and Environment=, made the test's); waits for it. */
+export async function startBackend(
+  host: string,
+  port: number,
+  argv: readonly string[],
+  env: Record<string, string>,
+): Promise<Backend> {
   const full: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete full.FCGI_WORKERS;
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    cwd: ROOT,
-    env: full,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: full, stdio: ['ignore', 'ignore', 'pipe'] });
   const output = collectOutput(child, 1_000_000);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
