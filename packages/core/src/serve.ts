@@ -60,7 +60,9 @@ export type Serving =
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
-  const lc = resolveLifecycle(options);
+  // Started by a web server (fd 0, FCGI_LISTEN): the restart check watches for a new version.
+  const spawned = !isClusterWorker() && (hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN);
+  const lc = resolveLifecycle(options, process.env, spawned);
   // Behind a web server an app whose env nobody chose runs as production; behind the gateway, not.
   const webServer = isClusterWorker() || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
   settleEnv(handler, webServer || options.target !== undefined ? 'production' : 'development');
