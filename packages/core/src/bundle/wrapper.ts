@@ -74,8 +74,13 @@ export const builtinsPlugin = {
   },
 };
 
-/** What the stub entry imports: the app's entry, through entryPlugin. */
-export const ENTRY_STUB = 'import "fcgi-bundle:entry";';
+/**
+ * The stub entry: the app's entry (through entryPlugin), imported lazily by startBundledApp, so a
+ * throw while it loads is caught there (logged, then answered with a 500) instead of hanging the
+ * web server. Without code splitting esbuild keeps the import() in the one file as a lazy init.
+ */
+export const ENTRY_STUB =
+  "import { startBundledApp } from '@fcgi/core/hosting';\nawait startBundledApp(() => import('fcgi-bundle:entry'));";
 
 /**
  * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
