@@ -212,15 +212,16 @@ describe('a bundle that fails to load, run by itself', { timeout: 60_000 }, () =
     assert.match(child.stderr, /app\.fcgi was replaced \(a new file under its name\)/);
   });
 
-  it('by hand (no web server): the development gateway shows the error', { timeout: 30_000 }, async () => {
-    const port = await freePort();
-    const child = new Child(broken, [], { env: { PATH: APP_PATH, PORT: String(port) } });
+  it('by hand (no web server): thrown on, so Node prints it and exits 1 at once, no 500 served', {
+    timeout: 30_000,
+  }, async () => {
+    const child = new Child(broken, [], { env: { PATH: APP_PATH } });
     children.push(child);
-    await child.waitFor(/serving on http:\/\/127\.0\.0\.1:\d+/);
-    const r = await fetchRaw(port, '/anything', { headers: { Accept: 'text/plain' } });
-    assert.equal(r.status, 500);
-    assert.match(r.body.toString(), new RegExp(`Error: ${WHY}\\n\\s+at `));
-    assert.match(child.stderr, /fcgi: the app failed to load; the development gateway shows the error/);
-    await child.stop('SIGTERM');
+    assert.equal(await Promise.race([child.exited, sleep(10_000).then(() => 'still running')]), 1);
+    assert.match(
+      child.stderr,
+      new RegExp(`Error: ${WHY}\\n\\s+at connectToDatabase \\(.*broken-app\\.ts:\\d+:\\d+\\)`),
+    );
+    assert.doesNotMatch(child.stderr, /the app failed to load/);
   });
 });
