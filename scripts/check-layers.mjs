@@ -87,6 +87,10 @@ export const CORE_LAYERS = {
     ],
     why: 'serve(): picks a transport (socket, stdin listener, CGI, the development gateway) for a handler',
   },
+  hosting: {
+    may: ['serve.ts', 'server', 'cgi', 'http', 'errors.ts'],
+    why: 'how a bundled app starts (@fcgi/core/hosting): loads the app, serves a 500 when it fails to load',
+  },
   'create-app.ts': {
     may: ['serve.ts', 'server', 'app', 'http', 'errors.ts'],
     why: 'createApp(): the app of the app layer with listen(), which serves it (serve() sits above the app)',

@@ -52,7 +52,8 @@ export type Serving =
  * Serves `handler`, choosing in this order: a listening socket on fd 0 (mod_fcgid, spawn-fcgi,
  * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
  * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides). Except in CGI mode it also
- * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`):
+ * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`,
+ * and, started by a web server, the restart when the app's file or restart.txt changes):
  * see LifecycleOptions and docs/deploy/lifecycle.md. An app (createApp() or Express) whose `env`
  * nobody chose (no NODE_ENV, no app.set('env', ...)) runs as 'production' in every mode but the
  * gateway: 5xx answers then show no message or stack, which still go to the error log.
@@ -60,7 +61,9 @@ export type Serving =
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
-  const lc = resolveLifecycle(options);
+  // Started by a web server (fd 0, FCGI_LISTEN): the restart check watches for a new version.
+  const spawned = !isClusterWorker() && (hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN);
+  const lc = resolveLifecycle(options, process.env, spawned);
   // Behind a web server an app whose env nobody chose runs as production; behind the gateway, not.
   const webServer = isClusterWorker() || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
   settleEnv(handler, webServer || options.target !== undefined ? 'production' : 'development');

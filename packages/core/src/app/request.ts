@@ -219,6 +219,14 @@ export class AppRequest extends FcgiRequest {
   }
 
   /**
+   * Writes one line to the web server's error log (FCGI_STDERR; stderr as CGI): the values
+   * formatted like console.log, after the time and the request's id, method and URL (as res.err()).
+   */
+  log(...values: unknown[]): void {
+    this.res.err(...values);
+  }
+
+  /**
    * Parses the Cookie header once and defines `cookies` and `signedCookies` as own properties
    * (each one not assigned already); returns the request's two objects.
    */

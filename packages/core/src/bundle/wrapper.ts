@@ -1,6 +1,8 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
@@ -74,18 +76,37 @@ export const builtinsPlugin = {
   },
 };
 
-/** What the stub entry imports: the app's entry, through entryPlugin. */
-export const ENTRY_STUB = 'import "fcgi-bundle:entry";';
+/**
+ * The stub entry: the app's entry (through entryPlugin), imported lazily by startBundledApp, so a
+ * throw while it loads is caught there (logged, then answered with a 500) instead of hanging the
+ * web server. Without code splitting esbuild keeps the import() in the one file as a lazy init.
+ */
+export const ENTRY_STUB =
+  "import { startBundledApp } from '@fcgi/core/hosting';\nawait startBundledApp(() => import('fcgi-bundle:entry'));";
 
 /**
- * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
- * runs for its effects, even in a package that says `"sideEffects": false`.
+ * Where the stub's `@fcgi/core/hosting` comes from: the app's own @fcgi/core when it has one that
+ * exports it (one copy of the framework in the bundle), else this package's.
+ */
+function hostingFor(entry: string): string {
+  try {
+    return createRequire(`${dirname(entry)}/`).resolve('@fcgi/core/hosting');
+  } catch {
+    return fileURLToPath(new URL('../hosting/index.js', import.meta.url));
+  }
+}
+
+/**
+ * An esbuild plugin that resolves the stub's imports: the app's entry, always kept (it runs for its
+ * effects, even in a package that says `"sideEffects": false`), and `@fcgi/core/hosting`, found
+ * even when the app's directory has no @fcgi/core.
  */
 export function entryPlugin(entry: string) {
   return {
     name: 'fcgi-entry',
     setup(build: PluginBuild): void {
       build.onResolve({ filter: /^fcgi-bundle:entry$/ }, () => ({ path: entry, sideEffects: true }));
+      build.onResolve({ filter: /^@fcgi\/core\/hosting$/ }, () => ({ path: hostingFor(entry) }));
     },
   };
 }
