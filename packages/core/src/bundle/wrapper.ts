@@ -75,7 +75,8 @@ export const builtinsPlugin = {
 };
 
 /** What the stub entry imports: the app's entry, through entryPlugin. */
-export const ENTRY_STUB = 'import "fcgi-bundle:entry";';
+export const ENTRY_STUB =
+  'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });';
 
 /**
  * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
