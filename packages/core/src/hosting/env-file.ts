@@ -96,7 +96,7 @@ export function loadEnvFile(
 }
 
 function refused(problem: string, fix: string): FcgiError {
-  return new FcgiError(ErrorCode.ENV_FILE, `${problem}; the app does not start without its settings: ${fix}`);
+  return new FcgiError(ErrorCode.ENV_FILE, `${problem}. The app does not start without its settings; fix: ${fix}`);
 }
 
 /** The directory of the app's main file (symlinks resolved), or undefined when there is none. */
