@@ -43,8 +43,9 @@ export function checkLoads(file: string, direct: boolean): Finding {
     level: 'problem',
     check: 'app loads',
     message: `the app did not load${how}: ${why}${said ? `; it said:\n           ${said}` : ''}`,
-    fix: line
-      ? line.slice(line.indexOf('fix: ') + 5)
-      : `fix what the message above names (a missing module, a setting, an error in the code); node ${basename(file)} --check shows it all`,
+    // The app's own refusals (fcgi.env, no serve()) name their fix: repeat it.
+    fix:
+      /\bfix: (.+)$/m.exec(said)?.[1] ??
+      `fix what the message above names (a missing module, a setting, an error in the code); FCGI_CHECK=1 ./${basename(file)} shows all of it`,
   };
 }
