@@ -73,6 +73,10 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
         writeFileSync(join(dir, '.htaccess'), htaccess);
         envFile(dir, 'FROM_FILE=file\n', sub === 'refused' ? 0o644 : 0o600);
       }
+      // Without the rule, as under suEXEC: mode 600 and another owner than Apache's user.
+      const noRule = deploy.mkdir('www/no-rule');
+      writeFileSync(join(noRule, '.htaccess'), htaccess.replace(/^RewriteRule \^fcgi.*\n/m, ''));
+      writeFileSync(join(noRule, 'fcgi.env'), 'FROM_FILE=file\n', { mode: 0o600 });
       // What the docs once suggested: <Files> with Require, which needs AllowOverride AuthConfig.
       writeFileSync(
         join(www, 'files-require', '.htaccess'),
@@ -144,6 +148,16 @@ FcgidIOTimeout 20
     const r = await fetchRaw(apache!.port, `/limited/x?names=FROM_FILE`);
     assert.equal(r.status, 200, apache!.errorLog());
     assert.equal((JSON.parse(r.body.toString()) as Answer).env.FROM_FILE, 'file');
+  });
+
+  it("without the rule, a 600 fcgi.env of another user than Apache's is not served either (as under suEXEC)", {
+    timeout: 20_000,
+    skip: user ? false : "needs root: Apache must run as another user (www-data) than the file's owner",
+  }, async () => {
+    const r = await fetchRaw(apache!.port, '/no-rule/fcgi.env');
+    assert.equal(r.status, 403);
+    assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
+    assert.match(apache!.errorLog(), /Permission denied.*no-rule\/fcgi\.env|no-rule\/fcgi\.env.*Permission denied/);
   });
 
   it('<Files> + Require under AllowOverride without AuthConfig: 500 for the whole directory', {
