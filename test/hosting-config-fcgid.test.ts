@@ -77,6 +77,12 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
       const noRule = deploy.mkdir('www/no-rule');
       writeFileSync(join(noRule, '.htaccess'), htaccess.replace(/^RewriteRule \^fcgi.*\n/m, ''));
       writeFileSync(join(noRule, 'fcgi.env'), 'FROM_FILE=file\n', { mode: 0o600 });
+      // Debian's stock userdir.conf: Options without ExecCGI, and .htaccess may not set Options.
+      for (const sub of ['no-exec', 'no-exec-options']) {
+        const dir = deploy.mkdir(`www/${sub}`);
+        installCopy(app, join(dir, 'app.fcgi'));
+        writeFileSync(join(dir, '.htaccess'), sub === 'no-exec' ? htaccess.replace(/^Options .*\n/m, '') : htaccess);
+      }
       // What the docs once suggested: <Files> with Require, which needs AllowOverride AuthConfig.
       writeFileSync(
         join(www, 'files-require', '.htaccess'),
@@ -96,6 +102,14 @@ FcgidIOTimeout 20
 # Limited overrides, as shared hosts set them: no AuthConfig.
 <Directory ${www}/limited>
   AllowOverride FileInfo Options=ExecCGI
+</Directory>
+<Directory ${www}/no-exec>
+  Options MultiViews Indexes SymLinksIfOwnerMatch IncludesNoExec
+  AllowOverride FileInfo AuthConfig Limit Indexes
+</Directory>
+<Directory ${www}/no-exec-options>
+  Options MultiViews Indexes SymLinksIfOwnerMatch IncludesNoExec
+  AllowOverride FileInfo AuthConfig Limit Indexes
 </Directory>
 <Directory ${www}/files-require>
   AllowOverride FileInfo Options=ExecCGI
@@ -158,6 +172,29 @@ FcgidIOTimeout 20
     assert.equal(r.status, 403);
     assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
     assert.match(apache!.errorLog(), /Permission denied.*no-rule\/fcgi\.env|no-rule\/fcgi\.env.*Permission denied/);
+  });
+
+  it("Debian's stock userdir options: no Options line gives 403, Options +ExecCGI gives 500; doctor says both", {
+    timeout: 30_000,
+  }, async () => {
+    let r = await fetchRaw(apache!.port, '/no-exec/x');
+    assert.equal(r.status, 403);
+    assert.match(apache!.errorLog(), /location of script .*no-exec\/app\.fcgi does not have ExecCGI enabled/);
+    r = await fetchRaw(apache!.port, '/no-exec-options/x');
+    assert.equal(r.status, 500);
+    assert.match(apache!.errorLog(), /no-exec-options\/\.htaccess: Options not allowed here/);
+    const www = join(deploy!.path, 'www');
+    const d = spawnSync(
+      process.execPath,
+      [join(ROOT, 'packages/core/dist/cli.js'), 'doctor', '--no-load', 'app.fcgi'],
+      {
+        cwd: join(www, 'no-exec'),
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.match(d.stdout, /WARNING  \.htaccess ExecCGI: no Options \+ExecCGI: .*does not have ExecCGI enabled/);
+    assert.match(d.stdout, /fix: add the line: Options \+ExecCGI .*"Options not allowed here".*ask the host/);
   });
 
   it('<Files> + Require under AllowOverride without AuthConfig: 500 for the whole directory', {

@@ -42,15 +42,22 @@ function handlerFinding(name: string, lines: string[][]): Finding {
 const EXEC_CGI_HELP =
   'add the line: Options +ExecCGI — if Apache then answers 500 and its log says "Options not allowed here", ' +
   "the host's AllowOverride does not let .htaccess set Options (Debian's stock userdir.conf does not, and " +
-  'its Options leave ExecCGI off, which answers 403 "Options ExecCGI is off"): ask the host to allow ExecCGI for your directory';
+  'leaves ExecCGI off): ask the host to allow ExecCGI for your directory';
 
-function execCgiFinding(lines: string[][]): Finding {
+/** What Apache logs with its 403 when ExecCGI is off: mod_fcgid's words, or mod_cgi's. */
+function execCgiOff(name: string): string {
+  return extname(name).toLowerCase() === '.cgi'
+    ? '"Options ExecCGI is off in this directory"'
+    : '"mod_fcgid: location of script ... does not have ExecCGI enabled"';
+}
+
+function execCgiFinding(name: string, lines: string[][]): Finding {
   const options = lines.filter(([d]) => d!.toLowerCase() === 'options');
   if (options.length === 0) {
     return {
       level: 'warning',
       check: '.htaccess ExecCGI',
-      message: 'no Options +ExecCGI: the app runs only where the server config enables ExecCGI for this directory',
+      message: `no Options +ExecCGI: the app runs only where the server's config enables ExecCGI here, else Apache answers 403 (${execCgiOff(name)} in its log)`,
       fix: EXEC_CGI_HELP,
     };
   }
@@ -62,7 +69,7 @@ function execCgiFinding(lines: string[][]): Finding {
   return {
     level: relative && !words.some((w) => /^-execcgi$/i.test(w)) ? 'warning' : 'problem',
     check: '.htaccess ExecCGI',
-    message: `Options ${words.join(' ')} leaves ExecCGI off: Apache answers 403 ("Options ExecCGI is off in this directory")`,
+    message: `Options ${words.join(' ')} leaves ExecCGI off: Apache answers 403 (${execCgiOff(name)} in its log)`,
     fix: EXEC_CGI_HELP,
   };
 }
@@ -125,7 +132,7 @@ export function checkHtaccess(file: string): Finding[] {
       },
     ];
   }
-  const out = [handlerFinding(name, lines), execCgiFinding(lines), rewriteFinding(name, lines)];
+  const out = [handlerFinding(name, lines), execCgiFinding(name, lines), rewriteFinding(name, lines)];
   if (existsSync(join(dirname(file), ENV_FILE_NAME))) out.push(envFileFinding(lines));
   return out;
 }
