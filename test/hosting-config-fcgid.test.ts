@@ -64,6 +64,19 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
       );
       assert.equal(r.status, 0, r.stderr);
       const htaccess = readFileSync(join(www, '.htaccess'), 'utf8');
+      // The same app as CGI (mod_cgid), with the same per-directory settings.
+      const cgiDir = deploy.mkdir('www/cgi');
+      const cgi = spawnSync(
+        process.execPath,
+        ['packages/core/dist/cli.js', 'bundle', 'test/fixtures/env-app.ts', join(cgiDir, 'app.cgi'), '--htaccess'],
+        { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(cgi.status, 0, cgi.stderr);
+      writeFileSync(
+        join(cgiDir, '.htaccess'),
+        `${readFileSync(join(cgiDir, '.htaccess'), 'utf8')}SetEnv SET_ENV set\nPassEnv LANG\n`,
+      );
+      envFile(cgiDir, 'FROM_FILE=file\nSET_ENV=file\n', 0o600);
       // Per-directory settings a customer may write: SetEnv and PassEnv (LANG is in Apache's environment).
       writeFileSync(join(www, '.htaccess'), `${htaccess}SetEnv SET_ENV set\nPassEnv LANG\n`);
       envFile(www, 'FROM_FILE=file\nIN_BOTH=file\nINITIAL_ENV=file\n', 0o600);
@@ -90,7 +103,7 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
       );
       apache = await startApache(deploy, {
         mpm: 'event',
-        modules: ['rewrite', 'fcgid', 'env'],
+        modules: ['rewrite', 'fcgid', 'env', 'cgid'],
         docRoot: www,
         user,
         extra: `FcgidIPCDir ${ipc}
@@ -99,6 +112,7 @@ FcgidInitialEnv PATH ${APP_PATH}
 FcgidInitialEnv HOME ${home}
 FcgidInitialEnv INITIAL_ENV initial
 FcgidIOTimeout 20
+ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
 # Limited overrides, as shared hosts set them: no AuthConfig.
 <Directory ${www}/limited>
   AllowOverride FileInfo Options=ExecCGI
@@ -151,6 +165,25 @@ FcgidIOTimeout 20
       FROM_BUNDLE: null,
       IN_BOTH: null,
     });
+  });
+
+  it('CGI (mod_cgid): SetEnv and PassEnv reach process.env too (the CGI environment), and win over fcgi.env; req.environ is the process environment', {
+    timeout: 20_000,
+  }, async () => {
+    const r = await fetchRaw(apache!.port, `/cgi/x?names=${NAMES}`);
+    assert.equal(r.status, 200, r.body.toString() + apache!.errorLog());
+    const a = JSON.parse(r.body.toString()) as Answer;
+    assert.deepEqual(a.env, {
+      INITIAL_ENV: null, // FcgidInitialEnv is mod_fcgid's
+      SET_ENV: 'set',
+      LANG: 'C',
+      FROM_FILE: 'file',
+      FROM_BUNDLE: null,
+      IN_BOTH: null,
+    });
+    assert.equal(a.environ.SET_ENV, 'set');
+    // Under CGI the request's params are the process's environment: read after fcgi.env was loaded.
+    assert.equal(a.environ.FROM_FILE, 'file');
   });
 
   it('fcgi.env is refused to visitors (403), the app answers beside it', { timeout: 20_000 }, async () => {
