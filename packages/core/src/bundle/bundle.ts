@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { envValuesPlugin } from './env-values.js';
 import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
+import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
 import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
 
@@ -160,7 +161,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       define: { ...IMPORT_META_DEFINES },
       banner: { js: banner(shebang, sourceMaps) },
       footer: { js: FOOTER },
-      plugins: [entryPlugin(entry), envValuesPlugin(options.env ?? {}), builtinsPlugin],
+      plugins: [entryPlugin(entry), hostingPlugin(dirname(entry)), envValuesPlugin(options.env ?? {}), builtinsPlugin],
       logLevel: 'silent',
       write: false,
     });
