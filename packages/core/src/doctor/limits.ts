@@ -6,8 +6,8 @@ import type { Finding } from './finding.js';
 
 /**
  * The address space the bundled examples/hello.ts needs to start, measured with `prlimit --as=` on
- * Node 20.20 x86-64 (docs/deploy/configuration.md): it fails at 750 MiB, starts only sometimes
- * between 800 and 1000 MiB, and every time from 1024 MiB.
+ * Node 20.20 x86-64 (docs/deploy/doctor.md): it never starts at 700 MiB, only sometimes between 750
+ * and 1000 MiB (1000 failed every time with its source map), and every time from 1024 MiB.
  */
 export const NEEDED_ADDRESS_SPACE_MIB = 1024;
 
