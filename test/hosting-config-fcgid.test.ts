@@ -226,7 +226,7 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
         timeout: 30_000,
       },
     );
-    assert.match(d.stdout, /WARNING  \.htaccess ExecCGI: no Options \+ExecCGI: .*does not have ExecCGI enabled/);
+    assert.match(d.stdout, /WARNING {2}\.htaccess ExecCGI: no Options \+ExecCGI: .*does not have ExecCGI enabled/);
     assert.match(d.stdout, /fix: add the line: Options \+ExecCGI .*"Options not allowed here".*ask the host/);
   });
 
