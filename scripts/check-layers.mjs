@@ -67,12 +67,21 @@ export const CORE_LAYERS = {
     may: ['app', 'send', 'http', 'connection', 'protocol', 'semantics', 'errors.ts'],
     why: 'the CGI transport: on top, runs one request from stdin to stdout',
   },
+  hosting: {
+    may: ['doctor', 'errors.ts'],
+    why: "a bundle's start (check mode, fcgi.env, bundle-time values) and serve()'s fcgi.env: imports the doctor only for --check",
+  },
+  doctor: {
+    may: ['hosting', 'errors.ts'],
+    why: 'fcgi doctor: checks an app file from outside; shares the fcgi.env rules and check mode with hosting',
+  },
   bundle: {
     may: [],
     why: 'fcgi bundle: builds an app into one file with esbuild; a top layer no other layer imports',
   },
   'serve.ts': {
     may: [
+      'hosting',
       'server',
       'cgi',
       'gateway',
@@ -98,6 +107,7 @@ export const CORE_LAYERS = {
   'cli.ts': {
     may: [
       'bundle',
+      'doctor',
       'serve.ts',
       'server',
       'cgi',

@@ -27,6 +27,7 @@ const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod
 export const HTACCESS = `AddHandler fcgid-script .fcgi
 Options +ExecCGI
 RewriteEngine On
+RewriteRule ^fcgi\\.env$ - [F]
 RewriteCond %{REQUEST_FILENAME} !-f
 RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
 `;

@@ -2,15 +2,18 @@
 // the refusal with its fix, and sets the exit code (0 written, 1 refused, 2 wrong usage).
 import { parseArgs } from 'node:util';
 import { bundle } from './bundle.js';
+import { parseEnvAssignments } from './env-values.js';
 import { BundleError } from './errors.js';
 
-export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--htaccess] [--no-source-maps]
+export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--htaccess] [--env NAME=VALUE]... [--no-source-maps]
       Builds the app's entry (TypeScript or JavaScript) and everything it imports into ONE
       executable file (mode 755) that runs with nothing but Node 20, as a FastCGI app (mod_fcgid,
       FCGI_LISTEN) or as CGI, under any name (app.fcgi, app.cgi). Top-level await works; stacks
       name the app's source files. Needs esbuild (npm install --save-dev esbuild).
       --node PATH   the first line runs this node (default: #!/usr/bin/env node)
       --htaccess    also writes the .htaccess beside it (app.fcgi: mod_fcgid, app.cgi: CGI)
+      --env NAME=VALUE  a value set before the app loads, unless the environment or fcgi.env
+                    has it (repeatable; readable by whoever can read the file: no secrets)
       --no-source-maps  no source map: each start is faster, stacks name the bundle's lines
 `;
 
@@ -31,7 +34,9 @@ export async function bundleCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const env = parseEnvAssignments(values.env);
     const r = await bundle({
+      env,
       entry: positionals[0]!,
       outfile: positionals[1]!,
       node: values.node,
@@ -56,6 +61,7 @@ function parse(argv: string[]) {
     options: {
       node: { type: 'string' },
       htaccess: { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true, default: [] },
       'no-source-maps': { type: 'boolean', default: false },
     },
   });

@@ -1,8 +1,6 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
-import { builtinModules, createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
@@ -77,36 +75,23 @@ export const builtinsPlugin = {
 };
 
 /**
- * The stub entry: the app's entry (through entryPlugin), imported lazily by startBundledApp, so a
- * throw while it loads is caught there (logged, then answered with a 500) instead of hanging the
- * web server. Without code splitting esbuild keeps the import() in the one file as a lazy init.
+ * The stub entry: the values fixed with `fcgi bundle --env` (envValuesPlugin), then the app's entry
+ * (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is caught there
+ * (logged, then answered with a 500) instead of hanging the web server. Without code splitting
+ * esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`: hostingPlugin.
  */
 export const ENTRY_STUB =
-  "import { startBundledApp } from '@fcgi/core/hosting';\nawait startBundledApp(() => import('fcgi-bundle:entry'));";
+  'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });';
 
 /**
- * Where the stub's `@fcgi/core/hosting` comes from: the app's own @fcgi/core when it has one that
- * exports it (one copy of the framework in the bundle), else this package's.
- */
-function hostingFor(entry: string): string {
-  try {
-    return createRequire(`${dirname(entry)}/`).resolve('@fcgi/core/hosting');
-  } catch {
-    return fileURLToPath(new URL('../hosting/index.js', import.meta.url));
-  }
-}
-
-/**
- * An esbuild plugin that resolves the stub's imports: the app's entry, always kept (it runs for its
- * effects, even in a package that says `"sideEffects": false`), and `@fcgi/core/hosting`, found
- * even when the app's directory has no @fcgi/core.
+ * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
+ * runs for its effects, even in a package that says `"sideEffects": false`.
  */
 export function entryPlugin(entry: string) {
   return {
     name: 'fcgi-entry',
     setup(build: PluginBuild): void {
       build.onResolve({ filter: /^fcgi-bundle:entry$/ }, () => ({ path: entry, sideEffects: true }));
-      build.onResolve({ filter: /^@fcgi\/core\/hosting$/ }, () => ({ path: hostingFor(entry) }));
     },
   };
 }
