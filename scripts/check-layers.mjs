@@ -68,8 +68,8 @@ export const CORE_LAYERS = {
     why: 'the CGI transport: on top, runs one request from stdin to stdout',
   },
   hosting: {
-    may: ['doctor', 'errors.ts'],
-    why: "a bundle's start (check mode, fcgi.env, bundle-time values) and serve()'s fcgi.env: imports the doctor only for --check",
+    may: ['errors.ts'],
+    why: "the shared host's rules: fcgi.env (read by serve() and a bundle's start) and check mode",
   },
   doctor: {
     may: ['hosting', 'errors.ts'],
@@ -96,9 +96,9 @@ export const CORE_LAYERS = {
     ],
     why: 'serve(): picks a transport (socket, stdin listener, CGI, the development gateway) for a handler',
   },
-  hosting: {
-    may: ['serve.ts', 'server', 'cgi', 'http', 'errors.ts'],
-    why: 'how a bundled app starts (@fcgi/core/hosting): loads the app, serves a 500 when it fails to load',
+  'start.ts': {
+    may: ['doctor', 'hosting', 'serve.ts', 'server', 'cgi', 'http', 'errors.ts'],
+    why: 'how a bundled app starts (@fcgi/core/hosting): --check, fcgi.env, the load; a 500 when it fails to load',
   },
   'create-app.ts': {
     may: ['serve.ts', 'server', 'app', 'http', 'errors.ts'],

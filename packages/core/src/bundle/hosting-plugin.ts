@@ -12,7 +12,7 @@ export function hostingEntry(appDir: string): string {
   try {
     return createRequire(`${appDir}/`).resolve(SPECIFIER);
   } catch {
-    return fileURLToPath(new URL('../hosting/index.js', import.meta.url));
+    return fileURLToPath(new URL('../start.js', import.meta.url));
   }
 }
 

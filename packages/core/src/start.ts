@@ -1,18 +1,18 @@
-// startBundledApp(): how a bundle made by `fcgi bundle` starts. First `--check` (the doctor's
+// @fcgi/core/hosting, startBundledApp(): how a bundle made by `fcgi bundle` starts. First `--check` (the doctor's
 // checks of the bundle's own file, then check mode), then the app's settings (fcgi.env, then the
 // values fixed with `fcgi bundle --env`), and only then the app's own modules. When that fails
 // under a web server (a refused fcgi.env, a throw in module code, a rejected top-level await) it
 // logs why and answers with the production 500 page, instead of leaving the server waiting on a
 // process that never listens.
-import { isCgiEnvironment } from '../cgi/index.js';
-import { ErrorCode, FcgiError } from '../errors.js';
-import { answerError } from '../http/error-answer.js';
-import type { FcgiRequest, FcgiResponse } from '../http/index.js';
-import { logProcessLine } from '../http/log-line.js';
-import { serve } from '../serve.js';
-import { hasListeningSocketOnFd0, isClusterWorker } from '../server/index.js';
-import { enterCheckMode, finishCheckWithoutServe, inCheckMode, serveWasCalled } from './check-mode.js';
-import { applyEnv, loadAppEnvFile } from './env-file.js';
+import { isCgiEnvironment } from './cgi/index.js';
+import { ErrorCode, FcgiError } from './errors.js';
+import { answerError } from './http/error-answer.js';
+import type { FcgiRequest, FcgiResponse } from './http/index.js';
+import { logProcessLine } from './http/log-line.js';
+import { serve } from './serve.js';
+import { hasListeningSocketOnFd0, isClusterWorker } from './server/index.js';
+import { enterCheckMode, finishCheckWithoutServe, inCheckMode, serveWasCalled } from './hosting/check-mode.js';
+import { applyEnv, loadAppEnvFile } from './hosting/env-file.js';
 
 /** A process whose app failed to load, with nothing to do, exits after this long (env FCGI_IDLE_TIMEOUT). */
 const FAILED_IDLE_MS = 60_000;
@@ -43,7 +43,7 @@ export async function startBundledApp(load: () => Promise<unknown>, options: Sta
   const mainFile = options.mainFile ?? process.argv[1];
   if (argv.includes('--check')) {
     // Loaded only here: the doctor costs a bundle nothing when it starts to serve.
-    const { checkOwnFile } = await import('../doctor/self-check.js');
+    const { checkOwnFile } = await import('./doctor/self-check.js');
     enterCheckMode(checkOwnFile(mainFile ?? '') ? 1 : 0);
   }
   try {
@@ -81,3 +81,16 @@ async function serveLoadFailure(err: unknown): Promise<void> {
     answerError(req, res, err, { env: 'production', fallback: 'html' });
   await serve(failed, process.env.FCGI_IDLE_TIMEOUT ? {} : { idleTimeout: FAILED_IDLE_MS });
 }
+
+// The fcgi.env rules and check mode, for code that starts an app its own way.
+export {
+  applyEnv,
+  appDirectory,
+  ENV_FILE_NAME,
+  envFileRefusal,
+  loadAppEnvFile,
+  loadEnvFile,
+  type EnvFileRefusal,
+  type EnvLoad,
+} from './hosting/env-file.js';
+export { inCheckMode, LOADED_LINE } from './hosting/check-mode.js';
