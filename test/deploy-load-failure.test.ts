@@ -142,7 +142,7 @@ Listen 127.0.0.1:${cgiPort}
     }
     const log = apache!.errorLog();
     const failed = new RegExp(
-      `${TIME} \\[pid (\\d+)\\] fcgi: the app failed to load; every request gets a 500 until the file changes \\(or restart\\.txt is touched\\): Error: ${WHY}\\n\\s+at `,
+      `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the file changes \\(or restart\\.txt is touched\\): Error: ${WHY}\\n\\s+at `,
     ).exec(log);
     assert.ok(failed, log);
     const pid = Number(failed[1]);
@@ -150,7 +150,7 @@ Listen 127.0.0.1:${cgiPort}
     const id = UNIQUE_ID ? '[A-Za-z0-9@_-]{16,}' : `${pid}-\\d+`;
     assert.match(log, new RegExp(`${TIME} \\[req ${id}\\] GET /version\\?try=2: Error: ${WHY}`));
     // One process served them all: a broken app does not make mod_fcgid spawn one per request.
-    assert.equal((log.match(/the app failed to load/g) ?? []).length, 1, log);
+    assert.equal((log.match(/the app did not start/g) ?? []).length, 1, log);
 
     uploadBeside(fixed, join(dirs.fcgid, 'app.fcgi'));
     const ok = await get(fcgidPort, '/version');
@@ -169,7 +169,7 @@ Listen 127.0.0.1:${cgiPort}
     const log = apache!.errorLog();
     assert.match(
       log,
-      new RegExp(`${TIME} \\[pid \\d+\\] fcgi: the app failed to load; this request gets a 500: Error: ${WHY}`),
+      new RegExp(`${TIME} \\[pid \\d+\\] fcgi: the app did not start; this request gets a 500: Error: ${WHY}`),
     );
     assert.match(log, new RegExp(`${TIME} \\[req \\S+\\] GET /version: Error: ${WHY}`));
 
@@ -205,7 +205,7 @@ describe('a bundle that fails to load, run by itself', { timeout: 60_000 }, () =
     assertProduction500(r.status, r.body.toString());
     assert.match(
       child.stderr,
-      new RegExp(`^${TIME} \\[pid ${child.proc.pid}\\] fcgi: the app failed to load; every request gets a 500`),
+      new RegExp(`^${TIME} \\[pid ${child.proc.pid}\\] fcgi: the app did not start; every request gets a 500`),
     );
     uploadBeside(fixed, file);
     assert.equal(await Promise.race([child.exited, sleep(8000).then(() => 'still running')]), 0);
@@ -222,6 +222,6 @@ describe('a bundle that fails to load, run by itself', { timeout: 60_000 }, () =
       child.stderr,
       new RegExp(`Error: ${WHY}\\n\\s+at connectToDatabase \\(.*broken-app\\.ts:\\d+:\\d+\\)`),
     );
-    assert.doesNotMatch(child.stderr, /the app failed to load/);
+    assert.doesNotMatch(child.stderr, /the app did not start/);
   });
 });

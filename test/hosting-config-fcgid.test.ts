@@ -246,7 +246,7 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
     assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
     assert.match(
       apache!.errorLog(),
-      /the app did not start: .*refused\/fcgi\.env is readable by every user .*fix: chmod 600/,
+      /the app did not start; every request gets a 500 .*refused\/fcgi\.env is readable by every user .*fix: chmod 600/,
     );
   });
 });

@@ -46,10 +46,11 @@ async function ask(command: string[], dir: string, env: Record<string, string> =
 }
 
 /** Runs `command` to its end (a refused start); its status and stderr. */
+/** Runs the app by hand (no web server: a start-up failure is printed, exit 1) until it exits. */
 function runToEnd(command: string[], dir: string): { status: number | null; stderr: string } {
   const r = spawnSync(command[0]!, command.slice(1), {
     cwd: dir,
-    env: { PATH: APP_PATH, FCGI_LISTEN: join(dir, 'never.sock') },
+    env: { PATH: APP_PATH },
     encoding: 'utf8',
     timeout: 15_000,
   });

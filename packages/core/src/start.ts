@@ -65,14 +65,18 @@ function why(err: unknown): string {
 }
 
 function checkFailed(err: unknown): never {
-  process.stderr.write(`fcgi check: the app did not start: ${why(err)}\n`);
+  process.stderr.write(`${inCheckMode() ? 'fcgi check: ' : ''}the app did not start: ${why(err)}\n`);
   process.exit(1);
 }
 
 /** Answers every request with `err` through serve() and the one error renderer; rethrows it by hand. */
 async function serveLoadFailure(err: unknown): Promise<void> {
   const cgi = isCgiEnvironment();
-  if (!cgi && !isClusterWorker() && !hasListeningSocketOnFd0() && !process.env.FCGI_LISTEN) throw err;
+  if (!cgi && !isClusterWorker() && !hasListeningSocketOnFd0() && !process.env.FCGI_LISTEN) {
+    // By hand: a refused fcgi.env says its fix in one line; anything else Node prints, stack and all.
+    if (err instanceof FcgiError && err.code === ErrorCode.ENV_FILE) checkFailed(err);
+    throw err;
+  }
   const then = cgi
     ? 'this request gets a 500'
     : 'every request gets a 500 until the file changes (or restart.txt is touched)';
