@@ -3,8 +3,11 @@
 // test/helpers/shared-host.ts and an sshd of the test's own; each ```ts block whose first line is
 // `// <path>` is written to that path first; a ```text block right after an ```sh block is that
 // block's expected output. A block marked `<!-- fixes: <mistake>... -->` is run once per mistake,
-// after uploadWithMistake() broke the app in public_html/sub that way: the app must fail before and
-// answer after. The page cannot drift from what works.
+// after uploadWithMistake() uploaded the page's Express app broken that way to a folder of its own,
+// public_html/fix-<mistake>, which then stands for the block's `public_html/sub` (one folder per
+// mistake: mod_fcgid knows a script by path and inode, and would reuse an earlier upload's process
+// when the file system hands the new file a freed inode number). The app must fail before the
+// block and answer after. The page cannot drift from what works.
 //
 // Substitutions, in the commands and the expected output alike (and nothing else):
 //   - `alice` -> the customer's user name (fcgialice);
@@ -168,9 +171,9 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
     }
   }
 
-  /** The Express app in public_html/sub as the page's section 5 left it. */
-  async function subAnswers(): Promise<{ status: number; body: string }> {
-    const r = await fetchRaw(host!.port, host!.alice.url('sub/'));
+  /** What the app in public_html/`rel` answers at its base. */
+  async function answers(rel: string): Promise<{ status: number; body: string }> {
+    const r = await fetchRaw(host!.port, host!.alice.url(`${rel}/`));
     return { status: r.status, body: r.body.toString() };
   }
 
@@ -196,15 +199,17 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
     }
     for (const kind of b.fixes) {
       it(`${PAGE}:${b.line}: fixes ${kind}: ${first}`, { timeout: 60_000 }, async () => {
+        // The page's Express app from dist/sub/, broken that way in a folder of its own.
+        const rel = `fix-${kind}`;
         const app = join(cwd, 'dist/sub/app.fcgi');
         const htaccess = readFileSync(join(cwd, 'dist/sub/.htaccess'), 'utf8');
-        uploadWithMistake(host!, host!.alice, kind, app, htaccess, 'sub');
-        const broken = await subAnswers();
+        uploadWithMistake(host!, host!.alice, kind, app, htaccess, rel);
+        const broken = await answers(rel);
         assert.equal(broken.status, 500, `the ${kind} upload should fail first: ${broken.body.slice(0, 200)}`);
-        await runChecked(b);
-        const fixed = await subAnswers();
+        await runChecked({ ...b, text: b.text.replaceAll('public_html/sub', `public_html/${rel}`) });
+        const fixed = await answers(rel);
         assert.equal(fixed.status, 200, `after the fix: ${fixed.body.slice(0, 300)}\n${host!.errorLog().slice(-1500)}`);
-        assert.equal(fixed.body, `Express, from ${host!.alice.url('sub')}/\n`);
+        assert.equal(fixed.body, `Express, from ${host!.alice.url(rel)}/\n`);
       });
     }
   }
