@@ -138,6 +138,8 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
           PATH: [sshd!.binDir, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
           LANG: 'C.UTF-8',
           npm_config_cache: join(ROOT, 'node_modules/.cache/docs-shared-hosting-npm'),
+          // Packages already in that cache are taken from it without asking the registry again.
+          npm_config_prefer_offline: 'true',
           npm_config_update_notifier: 'false',
           npm_config_fund: 'false',
           npm_config_audit: 'false',
@@ -221,6 +223,13 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
       apache.some((t) => t.includes(`  AllowOverride ${ALLOW_OVERRIDE}\n`)),
       `no apache block with AllowOverride ${ALLOW_OVERRIDE}`,
     );
+  });
+
+  it(`${PAGE}: the error of /fail is in Apache's error log with a stack naming src/app.ts, as the page says`, () => {
+    const log = host!.errorLog();
+    const at = log.indexOf('Error: the database password is hunter2');
+    assert.ok(at >= 0, `not in the error log:\n${log.slice(-2000)}`);
+    assert.match(log.slice(at, at + 2000), /\n.*\s+at .*src\/app\.ts:\d+:\d+/);
   });
 
   it(`${PAGE}: each upload mistake is either fixed by a command on the page or explained as the host's`, () => {
