@@ -44,7 +44,7 @@ async function logged(host: SharedHost, text: string | RegExp, from = 0, ms = 50
 
 describe('a cPanel/DirectAdmin-like shared host (suEXEC, userdir, limited AllowOverride)', {
   skip,
-  timeout: 180_000,
+  timeout: 300_000,
 }, () => {
   let host: SharedHost | undefined;
   let build = '';
@@ -54,16 +54,18 @@ describe('a cPanel/DirectAdmin-like shared host (suEXEC, userdir, limited AllowO
     async () => {
       build = mkdtempSync(join(tmpdir(), 'fcgi-shared-host-build-'));
       // Built once, uploaded many times: `fcgi bundle --htaccess` writes the app and its .htaccess.
-      for (const [entry, dir, name] of [
-        ['test/fixtures/shared-host-app.ts', 'app', 'app.fcgi'],
-        ['test/fixtures/shared-host-express.ts', 'express', 'app.fcgi'],
-        ['test/fixtures/shared-host-app.ts', 'cgi', 'app.cgi'],
-      ] as const) {
-        fcgiBundle(entry, join(build, dir, name), '--htaccess');
-      }
-      host = await startSharedHost();
+      const bundles = Promise.all([
+        fcgiBundle('test/fixtures/shared-host-app.ts', join(build, 'app', 'app.fcgi'), '--htaccess'),
+        fcgiBundle('test/fixtures/shared-host-express.ts', join(build, 'express', 'app.fcgi'), '--htaccess'),
+        fcgiBundle('test/fixtures/shared-host-app.ts', join(build, 'cgi', 'app.cgi'), '--htaccess'),
+      ]);
+      // Settled together, so a failed bundle never leaves the host running unseen.
+      const [b, h] = await Promise.allSettled([bundles, startSharedHost()]);
+      if (h.status === 'fulfilled') host = h.value;
+      if (b.status === 'rejected') throw b.reason;
+      if (h.status === 'rejected') throw h.reason;
     },
-    { timeout: 150_000 },
+    { timeout: 200_000 },
   );
   after(
     async () => {

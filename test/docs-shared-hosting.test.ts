@@ -77,7 +77,7 @@ export function fencedBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_000 }, () => {
+describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 }, () => {
   let host: SharedHost | undefined;
   let sshd: Sshd | undefined;
   let laptop = '';
@@ -112,7 +112,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
       mkdirSync(cache, { recursive: true });
       spawnSync('chown', ['-R', `${me.uid}:${me.gid}`, cache], { timeout: 30_000 });
     },
-    { timeout: 200_000 },
+    { timeout: 220_000 },
   );
   after(
     async () => {
@@ -196,7 +196,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 300_
     }
     if (b.lang !== 'sh') continue;
     if (!b.fixes) {
-      it(`${PAGE}:${b.line}: ${first}`, { timeout: 200_000 }, () => runChecked(b));
+      it(`${PAGE}:${b.line}: ${first}`, { timeout: 160_000 }, () => runChecked(b));
       continue;
     }
     for (const kind of b.fixes) {

@@ -5,7 +5,7 @@
 // (made with useradd when absent). What the tests upload into their homes is removed afterwards.
 // The common upload mistakes are set up by uploadWithMistake(), for the tests of the web server's
 // symptoms and of `fcgi doctor` alike.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -364,21 +364,23 @@ Listen 127.0.0.1:${stockPort}
   }
 }
 
-/** Runs `fcgi bundle <entry> <out> [--htaccess] [--node PATH]` from the repository's build. */
-export function fcgiBundle(entry: string, out: string, ...args: string[]): string {
+/**
+ * Runs `fcgi bundle <entry> <out> ...args` from the repository's build (several may run at once);
+ * resolves with `out`.
+ */
+export function fcgiBundle(entry: string, out: string, ...args: string[]): Promise<string> {
   // suEXEC gives the script only its own PATH: name this Node on the first line when it is not there.
   const node = SUEXEC_SAFE_PATH.some((d) => process.execPath === join(d, 'node')) ? [] : ['--node', process.execPath];
-  const r = spawnSync(
-    process.execPath,
-    [join(ROOT, 'packages/core/dist/cli.js'), 'bundle', entry, out, ...node, ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  if (r.status !== 0) throw new Error(`fcgi bundle ${entry} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
-  return out;
+  const cli = join(ROOT, 'packages/core/dist/cli.js');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [cli, 'bundle', entry, out, ...node, ...args],
+      { cwd: ROOT, timeout: 60_000 },
+      (e, stdout, stderr) =>
+        e ? reject(new Error(`fcgi bundle ${entry} failed (${e.code ?? e.signal}): ${stderr}${stdout}`)) : resolve(out),
+    );
+  });
 }
 
 /** The common upload mistakes on this host (issue 14), each in its own directory. */
