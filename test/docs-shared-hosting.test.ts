@@ -83,6 +83,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   let laptop = '';
   let cwd = '';
   let tarball = '';
+  let npmCache = '';
   const page = readFileSync(join(ROOT, PAGE), 'utf8');
   const blocks = fencedBlocks(page);
 
@@ -107,10 +108,13 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
       });
       assert.equal(r.status, 0, r.stderr);
       tarball = join(packs, r.stdout.trim().split('\n').at(-1)!);
-      // npm's cache outlives the run (in the repository's node_modules), so a second run needs no network.
-      const cache = join(ROOT, 'node_modules/.cache/docs-shared-hosting-npm');
-      mkdirSync(cache, { recursive: true });
-      spawnSync('chown', ['-R', `${me.uid}:${me.gid}`, cache], { timeout: 30_000 });
+      // npm's cache outlives the run (in the repository's node_modules), so a second run needs no
+      // network; unless the customer cannot reach it there (a clone under /root): then a fresh one.
+      npmCache = join(ROOT, 'node_modules/.cache/docs-shared-hosting-npm');
+      mkdirSync(npmCache, { recursive: true });
+      spawnSync('chown', ['-R', `${me.uid}:${me.gid}`, npmCache], { timeout: 30_000 });
+      const reachable = spawnSync('test', ['-w', npmCache], { uid: me.uid, gid: me.gid, timeout: 10_000 });
+      if (reachable.status !== 0) npmCache = host.deploy.mkdir('npm-cache', me);
     },
     { timeout: 220_000 },
   );
@@ -137,7 +141,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
           USER: me.name,
           PATH: [sshd!.binDir, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
           LANG: 'C.UTF-8',
-          npm_config_cache: join(ROOT, 'node_modules/.cache/docs-shared-hosting-npm'),
+          npm_config_cache: npmCache,
           // Packages already in that cache are taken from it without asking the registry again.
           npm_config_prefer_offline: 'true',
           npm_config_update_notifier: 'false',
