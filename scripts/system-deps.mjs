@@ -23,6 +23,8 @@ export const systemDeps = [
   { pkg: 'curl', bin: 'curl', paths: ['/usr/bin/curl'] },
   { pkg: 'lighttpd', bin: 'lighttpd', paths: ['/usr/sbin/lighttpd'] },
   { pkg: 'caddy', bin: 'caddy', paths: ['/usr/bin/caddy'] },
+  // Sessions shared by app processes on several machines (test/multihost-failover.test.ts).
+  { pkg: 'redis-server', bin: 'redis-server', paths: ['/usr/bin/redis-server'] },
 ];
 
 // `node scripts/system-deps.mjs` prints the package names, for shell scripts.

@@ -43,7 +43,7 @@ describe('inject(): a plain handler', () => {
       seen = {
         environ: { ...req.environ },
         method: req.method,
-        url: req.url,
+        url: req.originalUrl,
         headers: { ...req.headers },
         remote: req.socket.remoteAddress,
         query: { ...req.query },
