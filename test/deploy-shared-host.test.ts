@@ -11,15 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fetchRaw, type HttpOptions } from './helpers/nginx.js';
-import {
-  fcgiBundle,
-  sharedHostSkip,
-  startSharedHost,
-  uploadWithMistake,
-  type SharedHost,
-  type UploadMistake,
-  type WebSpace,
-} from './helpers/shared-host.js';
+import type { WebSpace } from './helpers/customers.js';
+import { fcgiBundle, sharedHostSkip, startSharedHost, type SharedHost } from './helpers/shared-host.js';
+import { uploadWithMistake, type UploadMistake } from './helpers/upload-mistakes.js';
 
 const skip = sharedHostSkip();
 

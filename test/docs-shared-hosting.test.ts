@@ -24,15 +24,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT } from './helpers/app-process.js';
 import { fetchRaw } from './helpers/nginx.js';
-import {
-  ALLOW_OVERRIDE,
-  sharedHostSkip,
-  startSharedHost,
-  UPLOAD_MISTAKES,
-  uploadWithMistake,
-  type SharedHost,
-  type UploadMistake,
-} from './helpers/shared-host.js';
+import { ALLOW_OVERRIDE, sharedHostSkip, startSharedHost, type SharedHost } from './helpers/shared-host.js';
+import { UPLOAD_MISTAKES, uploadWithMistake, type UploadMistake } from './helpers/upload-mistakes.js';
 import { SSHD, startSshd, type Sshd } from './helpers/sshd.js';
 
 const PAGE = 'docs/deploy/shared-hosting.md';
