@@ -94,14 +94,10 @@ export function assertOutput(actual: string, expected: string, message: string):
     assert.equal(actual, expected, message);
     return;
   }
-  const escape = (l: string) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const literal = (l: string) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const parts = expected.replace(/\n$/, '').split('\n');
-  const pattern = parts.map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : `${escape(l)}\\n`)).join('');
-  assert.match(
-    actual,
-    new RegExp(`^${pattern}$`),
-    `${message}\n--- expected ---\n${expected}--- actual ---\n${actual}`,
-  );
+  const pattern = parts.map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : `${literal(l)}\\n`)).join('');
+  assert.match(actual, new RegExp(`^${pattern}$`), message);
 }
 
 describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 }, () => {
