@@ -60,6 +60,14 @@ const EXPECTED: Record<UploadMistake, Expected> = {
     message: /Windows line ends \(CR LF\): .*"node\\r".*"No such file or directory"/,
     fix: /^run: sed -i 's\/\\r\$\/\/' app\.fcgi {3}\(and upload it in binary mode next time\)$/,
   },
+  'env-file-readable': {
+    status: 500,
+    level: 'PROBLEM',
+    check: 'fcgi.env',
+    message:
+      /\/home\/fcgialice\/public_html\/mistake-env-file-readable\/fcgi\.env is readable by every user of this machine \(mode 644\), .*the app refuses it and does not start \(every request gets a 500/,
+    fix: /^chmod 600 \/home\/fcgialice\/public_html\/mistake-env-file-readable\/fcgi\.env && touch \/home\/fcgialice\/public_html\/mistake-env-file-readable\/restart\.txt$/,
+  },
   'stock-userdir-options': {
     status: 500,
     level: 'ok',
@@ -138,7 +146,7 @@ describe('fcgi doctor over SSH on the shared host: each upload mistake found, it
     const r = await ssh(m, 'node app.fcgi --check');
     assert.equal(r.code, status, `exit status of node app.fcgi --check:\n${r.stdout}${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^fcgi check: ${m.file}\\n`));
-    return r.stdout;
+    return r;
   }
 
   const answers = async (port: number, m: MistakeUpload) => {
@@ -155,20 +163,27 @@ describe('fcgi doctor over SSH on the shared host: each upload mistake found, it
       const broken = await answers(m.port, m);
       assert.equal(broken.status, want.status, broken.body.slice(0, 300));
 
-      const out = await check(m, want.level === 'PROBLEM' ? 1 : 0);
+      const { stdout: out, stderr } = await check(m, want.level === 'PROBLEM' ? 1 : 0);
       const f = finding(out, want.level, want.check);
       assert.match(f.message, want.message);
       if (want.fix) assert.match(f.fix ?? '(no fix line)', want.fix);
       // One finding per mistake: nothing else is a problem, and the app itself loads.
       assert.equal((out.match(/^PROBLEM /gm) ?? []).length, want.level === 'PROBLEM' ? 1 : 0, out);
-      assert.match(out, /^fcgi check: the app loaded and called serve\(\)/m);
+      if (kind === 'env-file-readable')
+        assert.match(stderr, /^fcgi check: the app did not start: .*fcgi\.env is readable/m);
+      else assert.match(out, /^fcgi check: the app loaded and called serve\(\)/m);
 
       if (!hostSide) {
         // Do what doctor says, word for word, over SSH in the app's folder.
         const fixed = await ssh(m, fixCommand(f.fix!));
         assert.equal(fixed.code, 0, fixed.stderr);
-        assert.match(await check(m, 0), /\nno problems found\n/);
-        const ok = await answers(m.port, m);
+        assert.match((await check(m, 0)).stdout, /\nno problems found\n/);
+        // A process that refused fcgi.env leaves when it sees restart.txt (within about a second).
+        let ok = await answers(m.port, m);
+        for (const end = Date.now() + 10_000; ok.status !== 200 && Date.now() < end; ) {
+          await new Promise((r) => setTimeout(r, 250));
+          ok = await answers(m.port, m);
+        }
         assert.equal(ok.status, 200, `${ok.body.slice(0, 300)}\n${host!.errorLog().slice(-1500)}`);
         assert.equal((JSON.parse(ok.body) as { base: string }).base, m.url.replace(/\/$/, ''));
         return;
@@ -181,7 +196,7 @@ describe('fcgi doctor over SSH on the shared host: each upload mistake found, it
         assert.equal((await answers(m.port, m)).status, 500);
         assert.match(host!.errorLog().slice(log), /\.htaccess: Options not allowed here/);
         assert.match(
-          finding(await check(m, 0), 'ok', '.htaccess ExecCGI').message,
+          finding((await check(m, 0)).stdout, 'ok', '.htaccess ExecCGI').message,
           EXPECTED['stock-userdir-options'].message,
         );
       }
