@@ -18,12 +18,23 @@
 //   - `npm install @fcgi/core` -> npm install <this repository's packages/core, packed>;
 //   - ssh/scp/sftp are wrappers first on PATH that add `-F <config>`: the config maps example.com to
 //     the test's sshd and its key.
+// The host gets what the page assumes a host may have: a Node at CloudLinux's
+// /opt/alt/alt-nodejs20/root/usr/bin/node (a copy of the test's, owned by root; removed afterwards).
 // Output is compared after these normalizations: the block's working directory is dropped from
 // absolute paths, byte counts read "N bytes", and public_html/fix-<mistake> reads public_html/sub.
 // A line `...` in the expected output stands for any number of lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT } from './helpers/app-process.js';
@@ -100,6 +111,20 @@ export function assertOutput(actual: string, expected: string, message: string):
   assert.match(actual, new RegExp(`^${pattern}$`), message);
 }
 
+/** CloudLinux's Node 20 path, which the page's "Node is not on the PATH" uses. */
+const ALT_NODE = '/opt/alt/alt-nodejs20/root/usr/bin/node';
+
+/** Puts a copy of this Node at ALT_NODE (root's, 755); returns the top directory it made, or ''. */
+function installAltNode(): string {
+  if (existsSync(ALT_NODE)) return '';
+  let top = '';
+  for (let d = dirname(ALT_NODE); !existsSync(d); d = dirname(d)) top = d;
+  mkdirSync(dirname(ALT_NODE), { recursive: true, mode: 0o755 });
+  copyFileSync(process.execPath, ALT_NODE);
+  chmodSync(ALT_NODE, 0o755);
+  return top;
+}
+
 describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 }, () => {
   let host: SharedHost | undefined;
   let sshd: Sshd | undefined;
@@ -107,6 +132,8 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   let cwd = '';
   let tarball = '';
   let npmCache = '';
+  /** The directory installAltNode() made, removed afterwards. */
+  let altMade = '';
   const page = readFileSync(join(ROOT, PAGE), 'utf8');
   const blocks = fencedBlocks(page);
 
@@ -118,6 +145,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   before(
     async () => {
       host = await startSharedHost('fcgi-docs-shared-host-');
+      altMade = installAltNode();
       const me = host.alice.customer;
       sshd = await startSshd(host.deploy, [me.name], me);
       laptop = host.deploy.mkdir('laptop', me);
@@ -145,6 +173,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     async () => {
       await sshd?.stop();
       await host?.stop();
+      if (altMade) rmSync(altMade, { recursive: true, force: true });
     },
     { timeout: 30_000 },
   );
