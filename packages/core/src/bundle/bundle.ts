@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { htaccessFor } from './htaccess.js';
+import { jsonPlugin } from './json-plugin.js';
 import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
 
 export interface BundleOptions {
@@ -154,7 +155,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       define: { ...IMPORT_META_DEFINES },
       banner: { js: banner(shebang, sourceMaps) },
       footer: { js: FOOTER },
-      plugins: [entryPlugin(entry), builtinsPlugin],
+      plugins: [entryPlugin(entry), builtinsPlugin, jsonPlugin],
       logLevel: 'silent',
       write: false,
     });
