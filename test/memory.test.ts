@@ -157,7 +157,10 @@ const CGI = hasApacheModule('cgi');
 const FCGID = hasApacheModule('fcgid');
 const skipApache = skipUnless(APACHE && CGI && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
 
-describe('Apache RLimitMEM: mod_cgi scripts get it, mod_fcgid processes do not', {
+/** An RLimitNPROC no host would pick, to recognise it in the process's limits. */
+const NPROC = 4321;
+
+describe('Apache RLimitMEM and RLimitNPROC: mod_cgi scripts get them, mod_fcgid processes do not', {
   skip: skipApache,
   timeout: 120_000,
 }, () => {
@@ -177,7 +180,7 @@ describe('Apache RLimitMEM: mod_cgi scripts get it, mod_fcgid processes do not',
       bundleHello(join(www, 'cgi-small', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'cgi-doc', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'fcgid-small', 'app.fcgi'), ['--no-source-maps']);
-      const limit = (mib: number) => `RLimitMEM ${mib * MiB} ${mib * MiB}`;
+      const limit = (mib: number) => `RLimitMEM ${mib * MiB} ${mib * MiB}\nRLimitNPROC ${NPROC} ${NPROC}`;
       writeFileSync(join(www, 'cgi-small', '.htaccess'), `AddHandler cgi-script .cgi\n${limit(DOC.tooSmall)}\n`);
       writeFileSync(join(www, 'cgi-doc', '.htaccess'), `AddHandler cgi-script .cgi\n${limit(DOC.addressSpace)}\n`);
       writeFileSync(join(www, 'fcgid-small', '.htaccess'), `AddHandler fcgid-script .fcgi\n${limit(DOC.tooSmall)}\n`);
@@ -207,7 +210,7 @@ StartServers 2
   const figures = async (path: string) => {
     const r = await fetchRaw(apache!.port, path, { timeoutMs: 20_000 });
     assert.equal(r.status, 200, `${path}: ${r.status} ${r.body.toString()}\n${apache!.errorLog()}`);
-    return JSON.parse(r.body.toString()) as { rssKb: string; threads: string; addressSpace: string };
+    return JSON.parse(r.body.toString()) as { rssKb: string; threads: string; addressSpace: string; processes: string };
   };
 
   it(`mod_cgi: RLimitMEM ${DOC.tooSmall}M kills the script at start (CodeRange), ${DOC.addressSpace}M lets it answer`, {
@@ -218,12 +221,64 @@ StartServers 2
     assert.match(apache!.errorLog(), /Failed to reserve virtual memory for CodeRange/);
     const doc = await figures('/cgi-doc/app.cgi/proc');
     assert.equal(Number(doc.addressSpace), DOC.addressSpace * MiB);
+    assert.equal(doc.processes, String(NPROC));
   });
 
-  it(`mod_fcgid: the same RLimitMEM ${DOC.tooSmall}M does not reach the process (no limit; it answers)`, {
+  it(`mod_fcgid: the same RLimitMEM ${DOC.tooSmall}M and RLimitNPROC do not reach the process`, {
     timeout: 40_000,
   }, async () => {
     const f = await figures('/fcgid-small/app.fcgi/proc');
     assert.equal(f.addressSpace, 'unlimited');
+    assert.notEqual(f.processes, String(NPROC), 'RLimitNPROC does not reach it either');
+  });
+});
+
+const CGID = hasApacheModule('cgid');
+
+describe('Apache RLimitMEM under the event MPM: mod_cgid scripts get it too', {
+  skip: skipUnless(APACHE && CGID ? APACHE : null, 'apache2'),
+  timeout: 120_000,
+}, () => {
+  let deploy: DeployDir | undefined;
+  let apache: Apache | undefined;
+  const user = webUser();
+
+  before(
+    async () => {
+      checkNodeRunnableBy(user);
+      deploy = await createDeployDir('fcgi-memory-cgid-');
+      const www = deploy.mkdir('www');
+      for (const sub of ['small', 'doc']) deploy.mkdir(`www/${sub}`);
+      bundleHello(join(www, 'small', 'app.cgi'), ['--no-source-maps']);
+      bundleHello(join(www, 'doc', 'app.cgi'), ['--no-source-maps']);
+      for (const [sub, mib] of [
+        ['small', DOC.tooSmall],
+        ['doc', DOC.addressSpace],
+      ] as const)
+        writeFileSync(join(www, sub, '.htaccess'), `AddHandler cgi-script .cgi\nRLimitMEM ${mib * MiB} ${mib * MiB}\n`);
+      apache = await startApache(deploy, { mpm: 'event', modules: ['cgid'], docRoot: www, user, extra: '' });
+    },
+    { timeout: 90_000 },
+  );
+  after(
+    async () => {
+      await apache?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
+
+  it(`RLimitMEM ${DOC.tooSmall}M: 500 (CodeRange); ${DOC.addressSpace}M: it answers with that limit`, {
+    timeout: 40_000,
+  }, async () => {
+    const small = await fetchRaw(apache!.port, '/small/app.cgi', { timeoutMs: 20_000 });
+    assert.equal(small.status, 500);
+    assert.match(apache!.errorLog(), /Failed to reserve virtual memory for CodeRange/);
+    const doc = await fetchRaw(apache!.port, '/doc/app.cgi/proc', { timeoutMs: 20_000 });
+    assert.equal(doc.status, 200, `${doc.body.toString()}\n${apache!.errorLog()}`);
+    assert.equal(
+      Number((JSON.parse(doc.body.toString()) as { addressSpace: string }).addressSpace),
+      DOC.addressSpace * MiB,
+    );
   });
 });
