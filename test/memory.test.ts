@@ -176,14 +176,16 @@ describe('Apache RLimitMEM and RLimitNPROC: mod_cgi scripts get them, mod_fcgid 
       const www = deploy.mkdir('www');
       const ipc = deploy.mkdir('fcgid', user);
       const home = deploy.mkdir('home', user);
-      for (const sub of ['cgi-small', 'cgi-doc', 'fcgid-small']) deploy.mkdir(`www/${sub}`);
+      for (const sub of ['cgi-small', 'cgi-doc', 'fcgid-small', 'fcgid-options']) deploy.mkdir(`www/${sub}`);
       bundleHello(join(www, 'cgi-small', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'cgi-doc', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'fcgid-small', 'app.fcgi'), ['--no-source-maps']);
+      bundleHello(join(www, 'fcgid-options', 'app.fcgi'), ['--no-source-maps', '--node-options=--v8-pool-size=1']);
       const limit = (mib: number) => `RLimitMEM ${mib * MiB} ${mib * MiB}\nRLimitNPROC ${NPROC} ${NPROC}`;
       writeFileSync(join(www, 'cgi-small', '.htaccess'), `AddHandler cgi-script .cgi\n${limit(DOC.tooSmall)}\n`);
       writeFileSync(join(www, 'cgi-doc', '.htaccess'), `AddHandler cgi-script .cgi\n${limit(DOC.addressSpace)}\n`);
       writeFileSync(join(www, 'fcgid-small', '.htaccess'), `AddHandler fcgid-script .fcgi\n${limit(DOC.tooSmall)}\n`);
+      writeFileSync(join(www, 'fcgid-options', '.htaccess'), 'AddHandler fcgid-script .fcgi\n');
       apache = await startApache(deploy, {
         mpm: 'prefork',
         modules: ['cgi', 'fcgid'],
@@ -230,6 +232,15 @@ StartServers 2
     const f = await figures('/fcgid-small/app.fcgi/proc');
     assert.equal(f.addressSpace, 'unlimited');
     assert.notEqual(f.processes, String(NPROC), 'RLimitNPROC does not reach it either');
+  });
+
+  it('mod_fcgid runs the first line of --node-options (env -S): 4 threads instead of 7', {
+    timeout: 40_000,
+  }, async () => {
+    const plain = await figures('/fcgid-small/app.fcgi/proc');
+    const options = await figures('/fcgid-options/app.fcgi/proc');
+    assert.ok(Number(options.threads) <= 4, `${options.threads} threads`);
+    assert.ok(Number(plain.threads) >= Number(options.threads) + 3, `${plain.threads} vs ${options.threads}`);
   });
 });
 
