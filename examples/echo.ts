@@ -58,6 +58,8 @@ async function echo(req: FcgiRequest, res: FcgiResponse): Promise<void> {
       {
         method: req.method,
         url: req.url,
+        baseUrl: req.baseUrl,
+        originalUrl: req.originalUrl,
         path: req.path,
         query: req.query,
         headers: req.headers,

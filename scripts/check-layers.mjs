@@ -67,12 +67,21 @@ export const CORE_LAYERS = {
     may: ['app', 'send', 'http', 'connection', 'protocol', 'semantics', 'errors.ts'],
     why: 'the CGI transport: on top, runs one request from stdin to stdout',
   },
+  hosting: {
+    may: ['errors.ts'],
+    why: "the shared host's rules: fcgi.env (read by serve() and a bundle's start) and check mode",
+  },
+  doctor: {
+    may: ['hosting', 'errors.ts'],
+    why: 'fcgi doctor: checks an app file from outside; shares the fcgi.env rules and check mode with hosting',
+  },
   bundle: {
     may: [],
     why: 'fcgi bundle: builds an app into one file with esbuild; a top layer no other layer imports',
   },
   'serve.ts': {
     may: [
+      'hosting',
       'server',
       'cgi',
       'gateway',
@@ -87,6 +96,10 @@ export const CORE_LAYERS = {
     ],
     why: 'serve(): picks a transport (socket, stdin listener, CGI, the development gateway) for a handler',
   },
+  'start.ts': {
+    may: ['doctor', 'hosting', 'serve.ts', 'server', 'cgi', 'http', 'errors.ts'],
+    why: 'how a bundled app starts (@fcgi/core/hosting): --check, fcgi.env, the load; a 500 when it fails to load',
+  },
   'create-app.ts': {
     may: ['serve.ts', 'server', 'app', 'http', 'errors.ts'],
     why: 'createApp(): the app of the app layer with listen(), which serves it (serve() sits above the app)',
@@ -94,6 +107,7 @@ export const CORE_LAYERS = {
   'cli.ts': {
     may: [
       'bundle',
+      'doctor',
       'serve.ts',
       'server',
       'cgi',

@@ -14,8 +14,17 @@ export const systemDeps = [
   { pkg: 'libapache2-mod-fcgid', bin: 'mod_fcgid.so', paths: ['/usr/lib/apache2/modules/mod_fcgid.so'] },
   // X-Sendfile offload through Apache (test/sendfile-offload-apache.test.ts).
   { pkg: 'libapache2-mod-xsendfile', bin: 'mod_xsendfile.so', paths: ['/usr/lib/apache2/modules/mod_xsendfile.so'] },
+  // The cPanel/DirectAdmin-like shared host (test/helpers/shared-host.ts): suEXEC for the customers'
+  // scripts, and for docs/deploy/shared-hosting.md's commands an sshd of the test's own (never the
+  // service), the ssh/scp/sftp clients and curl.
+  { pkg: 'apache2-suexec-pristine', bin: 'suexec-pristine', paths: ['/usr/lib/apache2/suexec-pristine'] },
+  { pkg: 'openssh-server', bin: 'sshd', paths: ['/usr/sbin/sshd'] },
+  { pkg: 'openssh-client', bin: 'scp', paths: ['/usr/bin/scp'] },
+  { pkg: 'curl', bin: 'curl', paths: ['/usr/bin/curl'] },
   { pkg: 'lighttpd', bin: 'lighttpd', paths: ['/usr/sbin/lighttpd'] },
   { pkg: 'caddy', bin: 'caddy', paths: ['/usr/bin/caddy'] },
+  // Sessions shared by app processes on several machines (test/multihost-failover.test.ts).
+  { pkg: 'redis-server', bin: 'redis-server', paths: ['/usr/bin/redis-server'] },
 ];
 
 // `node scripts/system-deps.mjs` prints the package names, for shell scripts.

@@ -54,7 +54,10 @@ describe('one dispatcher', () => {
     await serveApp(app, async (path) => {
       const r = await get(path, '/twice');
       assert.equal(r.body.toString(), 'once');
-      assert.match(r.stderr.toString(), /next\(\) called more than once by twiceOver \(GET \/twice\): ignored/);
+      assert.match(
+        r.stderr.toString(),
+        /Z \[req \d+-\d+\] GET \/twice: next\(\) called more than once by twiceOver: ignored/,
+      );
     });
   });
 
@@ -141,7 +144,11 @@ describe('the chain end: hooks and the one error renderer', () => {
       const boom = await get(path, '/boom');
       assert.equal(boom.status, 409);
       assert.deepEqual(JSON.parse(boom.body.toString()), { code: 'HTTP_409', message: 'taken' });
-      assert.match(boom.stderr.toString(), /Error in GET \/boom: FcgiError: taken/, 'logged before the hook ran');
+      assert.match(
+        boom.stderr.toString(),
+        /Z \[req \d+-\d+\] GET \/boom: FcgiError: taken/,
+        'logged before the hook ran',
+      );
       const a = await get(path, '/async');
       assert.equal(a.status, 500);
       assert.equal(JSON.parse(a.body.toString()).message, 'async detail');

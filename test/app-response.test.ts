@@ -420,7 +420,7 @@ describe('response helpers', () => {
         const r = await get('/w');
         assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
         assert.equal(r.body.toString(), 'ab 1\nc');
-        assert.equal(r.stderr.toString(), 'to the log 2\n');
+        assert.match(r.stderr.toString(), /^\S+Z \[req \d+-\d+\] GET \/w: to the log 2\n$/);
       },
     );
   });

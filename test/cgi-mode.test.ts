@@ -212,7 +212,10 @@ describe('CGI mode: an echo app on serve()', { timeout: 90_000 }, () => {
     assert.equal(header(r, 'Status'), '500 Internal Server Error');
     assert.equal(header(r, 'Content-Type'), 'text/plain; charset=utf-8');
     assert.equal(r.body.toString(), '500 Internal Server Error\n');
-    assert.match(r.stderr, /Error in GET \/throw: Error: boom from the handler\n\s+at /);
+    assert.match(
+      r.stderr,
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z \[req \d+-1\] GET \/throw: Error: boom from the handler\n\s+at /m,
+    );
     assert.doesNotMatch(r.stdout.toString(), /boom/, 'the stack is not shown to the client');
   });
 });

@@ -221,10 +221,10 @@ test('Set-Cookie twice, a custom status, and Location without Status mapped to 3
 test('STDERR is collected on the response and emitted as it comes', { timeout: 10_000 }, async () => {
   await withClient(
     async (_req, res) => {
-      res.err('before the headers');
+      res.stderr.write('before the headers\n');
       res.write('part1');
       await sleep(100);
-      res.err('after the headers');
+      res.stderr.write('after the headers\n');
       res.end('part2');
     },
     {},

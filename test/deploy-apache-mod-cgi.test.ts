@@ -24,6 +24,7 @@ const skip = skipUnless(APACHE && CGI ? APACHE : null, 'apache2');
 export const HTACCESS = `AddHandler cgi-script .cgi
 Options +ExecCGI
 RewriteEngine On
+RewriteRule ^fcgi\\.env$ - [F]
 RewriteCond %{REQUEST_FILENAME} !-f
 RewriteRule ^(.*)$ app.cgi/$1 [L,QSA]
 `;

@@ -27,6 +27,7 @@ const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod
 export const HTACCESS = `AddHandler fcgid-script .fcgi
 Options +ExecCGI
 RewriteEngine On
+RewriteRule ^fcgi\\.env$ - [F]
 RewriteCond %{REQUEST_FILENAME} !-f
 RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
 `;
@@ -45,6 +46,8 @@ describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, tim
       const www = deploy.mkdir('www');
       deploy.mkdir('www/sub');
       deploy.mkdir('www/restart');
+      deploy.mkdir('www/plain');
+      deploy.mkdir('www/~x');
       const home = deploy.mkdir('home', user);
       const ipc = deploy.mkdir('fcgid', user);
       smallPort = await freePort();
@@ -52,11 +55,18 @@ describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, tim
       installCopy(join(www, 'app.fcgi'), join(www, 'sub', 'app.fcgi'));
       installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
       writeFileSync(join(www, 'restart', '.htaccess'), HTACCESS);
+      installCopy(join(www, 'app.fcgi'), join(www, 'plain', 'app.fcgi'));
+      writeFileSync(
+        join(www, 'plain', '.htaccess'),
+        'AddHandler fcgid-script .fcgi\nOptions +ExecCGI\nDirectoryIndex app.fcgi\nRewriteEngine Off\n',
+      );
+      installCopy(join(www, 'app.fcgi'), join(www, '~x', 'app.fcgi'));
+      writeFileSync(join(www, '~x', '.htaccess'), HTACCESS);
       writeFileSync(join(www, '.htaccess'), HTACCESS);
       writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
       apache = await startApache(deploy, {
         mpm: 'event',
-        modules: ['rewrite', 'fcgid'],
+        modules: ['rewrite', 'fcgid', 'dir'],
         docRoot: www,
         user,
         // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
@@ -100,6 +110,26 @@ Listen 127.0.0.1:${smallPort}
     assert.equal(e.environ.PATH_INFO, '/echo');
     assert.equal(e.environ.REQUEST_URI, '/sub/echo?x=1');
     assert.doesNotMatch(apache!.errorLog(), /Permission denied|communication error|premature end/i);
+  });
+
+  it('the base: the script URL alone, its directory, DirectoryIndex and an encoded directory name', {
+    timeout: 15_000,
+  }, async () => {
+    const at = async (url: string) => {
+      const r = await fetchRaw(apache!.port, url);
+      assert.equal(r.status, 200, `${url}: ${r.body.toString().slice(0, 300)}`);
+      const e = JSON.parse(r.body.toString()) as { url: string; path: string; base: string };
+      return [e.base, e.path, e.url];
+    };
+    assert.deepEqual(await at('/sub/app.fcgi'), ['/sub/app.fcgi', '/', '/sub/app.fcgi']);
+    assert.deepEqual(await at('/sub/app.fcgi?q=1'), ['/sub/app.fcgi', '/', '/sub/app.fcgi?q=1']);
+    assert.deepEqual(await at('/sub/'), ['/sub', '/', '/sub/']);
+    assert.deepEqual(await at('/sub/app.fcgi/'), ['/sub/app.fcgi', '/', '/sub/app.fcgi/']);
+    // No rewrite, no PATH_INFO: Apache maps /plain/ to the script by DirectoryIndex.
+    assert.deepEqual(await at('/plain/'), ['/plain', '/', '/plain/']);
+    assert.deepEqual(await at('/plain/app.fcgi/echo'), ['/plain/app.fcgi', '/echo', '/plain/app.fcgi/echo']);
+    // The base keeps the URL's own spelling (~ sent as %7E, as some clients do).
+    assert.deepEqual(await at('/%7Ex/echo?a=%20'), ['/%7Ex', '/echo', '/%7Ex/echo?a=%20']);
   });
 
   it('FcgidMaxRequestLen: the default 128 KiB refuses a 300 kB upload (500), the raised limit takes it', {

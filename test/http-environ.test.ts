@@ -16,6 +16,8 @@ function echo(req: FcgiRequest, res: { end(s: string): unknown }): void {
       environProto: inheritsNothing(req.environ),
       method: req.method,
       url: req.url,
+      originalUrl: req.originalUrl,
+      baseUrl: req.baseUrl,
       path: req.path,
       query: req.query,
       headers: req.headers,
@@ -31,6 +33,8 @@ type Echo = {
   environProto: boolean;
   method: string;
   url: string;
+  originalUrl: string;
+  baseUrl: string;
   path: string;
   query: Record<string, string | string[]>;
   headers: Record<string, string>;
@@ -79,48 +83,66 @@ test('method comes from REQUEST_METHOD (GET when missing); httpVersion from SERV
   });
 });
 
-// Field notes: what each front sends for GET /echo/p?q=1.
-const FRONTS: [string, Record<string, string | undefined>, string][] = [
+// Field notes: what each front sends for GET /echo/p?q=1, and the base the app finds in it.
+const FRONTS: [string, Record<string, string | undefined>, string, string][] = [
   [
     'nginx + Debian fastcgi_params',
     { SCRIPT_NAME: '/echo/p', PATH_INFO: undefined, REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '' },
     '/echo/p',
+    '',
   ],
   [
     'mod_fcgid, AliasMatch',
     { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' },
     '/echo/p',
+    '',
   ],
   [
     'mod_fcgid, /app.fcgi/echo/p',
     { SCRIPT_NAME: '/app.fcgi', PATH_INFO: '/echo/p', REQUEST_URI: '/app.fcgi/echo/p?q=1', CONTENT_LENGTH: undefined },
     '/app.fcgi/echo/p',
+    '/app.fcgi',
   ],
   [
-    'lighttpd, prefix /',
+    // Without fix-root-scriptname lighttpd splits the first segment off: it looks like a mount.
+    'lighttpd, prefix / without fix-root-scriptname',
     { SCRIPT_NAME: '/echo', PATH_INFO: '/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' },
     '/echo/p',
+    '/echo',
   ],
-  ['Caddy 2.6', { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' }, '/echo/p'],
+  [
+    'Caddy 2.6',
+    { SCRIPT_NAME: '', PATH_INFO: '/echo/p', REQUEST_URI: '/echo/p?q=1', CONTENT_LENGTH: '0' },
+    '/echo/p',
+    '',
+  ],
 ];
 
-test('url is REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING, for every front', T, async () => {
-  await withServer(echo, async ({ path }) => {
-    for (const [front, params, wantPath] of FRONTS) {
-      const wantUrl = `${wantPath}?q=1`;
-      let e = await ask(path, nginxParams({ ...params, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }));
-      assert.equal(e.url, wantUrl, front);
-      assert.equal(e.path, wantPath, front);
-      assert.deepEqual(e.query, { q: '1' }, front);
-      e = await ask(
-        path,
-        nginxParams({ ...params, REQUEST_URI: undefined, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }),
-      );
-      assert.equal(e.url, wantUrl, `${front} without REQUEST_URI`);
-      assert.equal(e.path, wantPath, `${front} without REQUEST_URI`);
-    }
-  });
-});
+test(
+  'originalUrl is REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING; url what follows the base',
+  T,
+  async () => {
+    await withServer(echo, async ({ path }) => {
+      for (const [front, params, wantPath, wantBase] of FRONTS) {
+        const wantUrl = `${wantPath}?q=1`;
+        const local = wantPath.slice(wantBase.length);
+        let e = await ask(path, nginxParams({ ...params, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }));
+        assert.equal(e.originalUrl, wantUrl, front);
+        assert.equal(e.baseUrl, wantBase, front);
+        assert.equal(e.url, `${local}?q=1`, front);
+        assert.equal(e.path, local, front);
+        assert.deepEqual(e.query, { q: '1' }, front);
+        e = await ask(
+          path,
+          nginxParams({ ...params, REQUEST_URI: undefined, QUERY_STRING: 'q=1', DOCUMENT_URI: undefined }),
+        );
+        assert.equal(e.originalUrl, wantUrl, `${front} without REQUEST_URI`);
+        assert.equal(e.url, `${local}?q=1`, `${front} without REQUEST_URI`);
+        assert.equal(e.path, local, `${front} without REQUEST_URI`);
+      }
+    });
+  },
+);
 
 test('query: repeated keys become arrays, QUERY_STRING preferred over the URL', T, async () => {
   await withServer(echo, async ({ path }) => {

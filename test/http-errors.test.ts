@@ -87,7 +87,7 @@ test('a handler that throws synchronously: 500, stack on STDERR, END_REQUEST; th
     assert.equal(r.appStatus, 0);
     assert.equal(r.protocolStatus, 0);
     const err = r.stderr.toString();
-    assert.match(err, /Error in GET \/sync: Error: sync failure\n\s+at throwingFrame /);
+    assert.match(err, /Z \[req \d+-\d+\] GET \/sync: Error: sync failure\n\s+at throwingFrame /);
     // Headers (and status) set before the throw are not in the 500 response.
     assert.equal(r.headers['x-before-throw'], undefined);
     assert.equal(r.headers['set-cookie'], undefined);
@@ -107,7 +107,7 @@ test('an async handler that rejects (or a rejecting thenable, or a thrown non-Er
       const r = await get(path, uri!);
       assert.equal(r.status, 500, uri);
       assert.equal(r.headers['x-before-throw'], undefined, uri);
-      assert.match(r.stderr.toString(), new RegExp(`Error in GET ${uri}: .*${message}`), uri);
+      assert.match(r.stderr.toString(), new RegExp(`\\] GET ${uri}: .*${message}`), uri);
       assert.equal(r.appStatus, 0, uri);
     }
     assert.equal((await get(path, '/ok')).body.toString(), 'ok /ok');

@@ -45,7 +45,10 @@ test('res.err() goes to FCGI_STDERR; the empty STDERR record precedes END_REQUES
     },
     async ({ path }) => {
       const r = await send(path, nginxParams());
-      assert.equal(r.stderr.toString(), 'warn: 42 { a: 1 }\nsecond\n');
+      assert.match(
+        r.stderr.toString(),
+        /^\S+Z \[req (\d+-\d+)\] GET \/\S*: warn: 42 \{ a: 1 \}\n\S+Z \[req \1\] GET \/\S*: second\n$/,
+      );
       assert.equal(splitCgi(r.stdout).body.toString(), 'body');
       assert.deepEqual(
         r.records.slice(-3).map((x) => [x.type, x.content.length]),

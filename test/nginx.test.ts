@@ -240,7 +240,12 @@ describe('nginx reuses FastCGI connections to an app in this process', { skip, t
     assert.equal(r.body.toString(), 'logged\n');
     const deadline = Date.now() + 5000;
     while (!nginx!.errorLog().includes(msg) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    assert.match(nginx!.errorLog(), new RegExp(`FastCGI sent in stderr: "${msg}`));
+    assert.match(
+      nginx!.errorLog(),
+      new RegExp(
+        `FastCGI sent in stderr: "\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\[req \\d+-\\d+\\] GET /log\\?msg=${msg}: ${msg}`,
+      ),
+    );
     for (let i = 0; i < 20; i++) assert.equal((await fetchRaw(nginx!.port, `/after/${i}`, { agent })).status, 200);
     assert.equal(accepted, before, 'a request that wrote to stderr must not cost nginx its kept-alive connection');
   });

@@ -34,6 +34,7 @@ describe('sendfile offload: lighttpd X-Sendfile', { skip, timeout: 120_000 }, ()
         extra: `fastcgi.server = ( "/" => ((
   "socket" => "${app.socket}",
   "check-local" => "disable",
+  "fix-root-scriptname" => "enable",
   "x-sendfile" => "enable",
   "x-sendfile-docroot" => ( "${tree.files}/" ),
 )))

@@ -58,7 +58,12 @@ export async function createDeployDir(prefix: string): Promise<DeployDir> {
 
 /** Bundles test/fixtures/matrix-app.ts into `outfile` with scripts/bundle.mjs (mode 755). */
 export function bundleMatrixApp(outfile: string): void {
-  const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/matrix-app.ts', outfile], {
+  bundleApp('test/fixtures/matrix-app.ts', outfile);
+}
+
+/** Bundles `entry` (relative to the repository) into `outfile` with scripts/bundle.mjs (mode 755). */
+export function bundleApp(entry: string, outfile: string): void {
+  const r = spawnSync(process.execPath, ['scripts/bundle.mjs', entry, outfile], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The `fcgi` command: front any FastCGI app with the HTTP gateway, send it one request, or bundle
-// an app into one file for shared hosts.
+// an app into one file for shared hosts, or check an uploaded app file.
 //   fcgi gateway --to /run/php/php-fpm.sock [--port 8080] [--host 127.0.0.1] [--root DIR]
 //   fcgi request --to 127.0.0.1:9000 [-H 'Name: value']... [-d DATA | -d @FILE] [-p NAME=VALUE]... [METHOD] PATH
-//   fcgi bundle src/app.ts dist/app.fcgi [--node PATH] [--htaccess]
+//   fcgi bundle src/app.ts dist/app.fcgi [--node PATH] [--htaccess] [--env NAME=VALUE]...
+//   fcgi doctor [app.fcgi]
 import { createReadStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_USAGE, bundleCommand } from './bundle/command.js';
 import { FcgiClient } from './client/index.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor/command.js';
 import { createGateway } from './gateway/index.js';
 
 const USAGE = `usage:
@@ -19,7 +21,7 @@ const USAGE = `usage:
   fcgi request --to <socket|host:port> [-H 'Name: value']... [-d DATA|@FILE] [-p NAME=VALUE]... [-i] [METHOD] PATH
       Sends one request and prints the response body (-i: the status and headers too; the
       app's FCGI_STDERR goes to stderr). Exits 0 for a 2xx/3xx status, 1 otherwise.
-${BUNDLE_USAGE}`;
+${BUNDLE_USAGE}${DOCTOR_USAGE}`;
 
 function fail(message: string): never {
   process.stderr.write(`fcgi: ${message}\n\n${USAGE}`);
@@ -140,5 +142,6 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === 'gateway') await gateway(rest);
 else if (command === 'request') await request(rest);
 else if (command === 'bundle') process.exitCode = await bundleCommand(rest);
+else if (command === 'doctor') process.exitCode = doctorCommand(rest);
 else if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(USAGE);
 else fail(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');

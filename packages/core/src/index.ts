@@ -89,6 +89,7 @@ export {
   type Handler,
   type NodeHandler,
   type ResponderOptions,
+  type BasePath,
   type RequestClass,
   type ResponseClass,
   type AuthorizerResult,

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCgiEnvironment } from './cgi/index.js';
 import type { Gateway } from './gateway/index.js';
+import { finishCheck, inCheckMode } from './hosting/check-mode.js';
+import { loadAppEnvFile } from './hosting/env-file.js';
 import { settleEnv } from './http/default-env.js';
 import type { Handler, NodeHandler } from './http/index.js';
 import {
@@ -54,18 +56,28 @@ export type Serving =
  * Serves `handler`, choosing in this order: a listening socket on fd 0 (mod_fcgid, spawn-fcgi,
  * lighttpd); FCGI_LISTEN; a CGI environment (one request, then the process exits); `target`;
  * otherwise the HTTP gateway on http://127.0.0.1:3000 (PORT overrides). Except in CGI mode it also
- * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`):
+ * runs the process lifecycle (SIGTERM/SIGINT drain, recycling, idle exit, crash policy, `workers`,
+ * and, started by a web server, the restart when the app's file or restart.txt changes):
  * see LifecycleOptions and docs/deploy/lifecycle.md. An app (createApp() or Express) whose `env`
  * nobody chose (no NODE_ENV, no app.set('env', ...)) runs as 'production' in every mode but the
  * gateway: 5xx answers then show no message or stack, which still go to the error log.
+ *
+ * First it loads the app's fcgi.env (beside its main file) unless something did already (a
+ * bundle does, before the app's modules run): values that modules read while they were imported
+ * were read before this. A refused fcgi.env rejects. In check mode (`node app.fcgi --check`,
+ * FCGI_CHECK=1) it reports the mode it would serve in and exits instead of serving.
  */
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
-  const lc = resolveLifecycle(options);
+  loadAppEnvFile();
   // The primary of serve({ workers }) marks its workers' environment; node:cluster has the last word.
   const worker = process.env[WORKER_ENV] === '1' ? await import('./server/worker.js') : null;
   const inWorker = worker?.isClusterWorker() ?? false;
+  if (inCheckMode()) finishCheck(wouldServe(options, inWorker));
+  // Started by a web server (fd 0, FCGI_LISTEN): the restart check watches for a new version.
+  const spawned = !inWorker && (hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN);
+  const lc = resolveLifecycle(options, process.env, spawned);
   // Behind a web server an app whose env nobody chose runs as production; behind the gateway, not.
   const webServer = inWorker || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
   settleEnv(handler, webServer || options.target !== undefined ? 'production' : 'development');
@@ -88,6 +100,19 @@ export async function serve(handler: Handler | NodeHandler, options: ServeOption
   }
   if (options.target !== undefined) return fastcgi(handler, options, options.target, lc);
   return gateway(handler, options, lc);
+}
+
+/** The mode serve() picks with `options` here, in words (for check mode). */
+function wouldServe(options: ServeOptions, inWorker: boolean): string {
+  if (inWorker) return 'as a worker of serve({ workers })';
+  if (hasListeningSocketOnFd0()) return 'FastCGI on the listening socket on fd 0 (mod_fcgid, spawn-fcgi)';
+  if (process.env.FCGI_LISTEN) return `FastCGI on FCGI_LISTEN=${process.env.FCGI_LISTEN}`;
+  if (isCgiEnvironment()) return 'one CGI request';
+  if (options.target !== undefined) return `FastCGI on ${JSON.stringify(options.target)}`;
+  return (
+    'the development HTTP gateway (no web server started it here; mod_fcgid gives it a socket on fd 0, ' +
+    'CGI an environment)'
+  );
 }
 
 async function fastcgi(

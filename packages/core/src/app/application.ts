@@ -294,8 +294,6 @@ function upgrade(req: FcgiRequest, res: FcgiResponse, app: App): AppRequest {
   if (!(req instanceof AppRequest)) {
     Object.setPrototypeOf(req, AppRequest.prototype);
     rq.params = {};
-    rq.baseUrl = '';
-    rq.originalUrl = req.url;
     rq.body = undefined;
     rq.app = app;
   }

@@ -1,6 +1,7 @@
 // Calling one handler of a stack: a throw, or the rejection of a returned promise, goes to next(err)
 // (a promise rejected without a reason becomes an Error, so the rejection is not lost as "no
 // error"), and a next() called a second time is reported instead of running the chain twice.
+import { requestLine, type LoggedRequest } from '../http/log-line.js';
 import type { NextFunction } from './contracts.js';
 
 type Fn = (...args: any[]) => unknown;
@@ -41,12 +42,7 @@ interface Reporter {
  * `next` for one handler: its first call continues the chain, a second is a bug in that handler,
  * reported on FCGI_STDERR (the web server's error log) with the handler's name, and ignored.
  */
-export function once(
-  next: NextFunction,
-  name: string,
-  req: { method?: string; originalUrl?: string; url?: string },
-  res: unknown,
-): NextFunction {
+export function once(next: NextFunction, name: string, req: LoggedRequest, res: unknown): NextFunction {
   let called = false;
   return (err?: unknown) => {
     if (!called) {
@@ -54,9 +50,9 @@ export function once(
       next(err);
       return;
     }
-    const text = `next() called more than once by ${name} (${req.method} ${req.originalUrl ?? req.url}): ignored`;
+    const text = `next() called more than once by ${name}: ignored`;
     const r = res as Reporter;
     if (typeof r.err === 'function' && !r.writableEnded) r.err(text);
-    else process.stderr.write(`${text}\n`);
+    else process.stderr.write(`${requestLine(req, text)}\n`);
   };
 }

@@ -23,10 +23,6 @@ import {
 export class AppRequest extends FcgiRequest {
   /** Route parameters, filled by a router. */
   params: Record<string, any> = {};
-  /** The path prefix of the app or router this request is inside of ('' at the top). */
-  baseUrl = '';
-  /** The URL as it arrived, before any mount point was stripped from `url`. */
-  originalUrl: string;
   /** Set by body parsers. */
   body: any = undefined;
   /** The app handling the request now. */
@@ -34,11 +30,6 @@ export class AppRequest extends FcgiRequest {
   res!: AppResponse;
   /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
   next: NextFunction | undefined = undefined;
-
-  constructor(exchange: Transport, highWaterMark: number) {
-    super(exchange, highWaterMark);
-    this.originalUrl = this.url;
-  }
 
   // -- Headers --
 
@@ -225,6 +216,14 @@ export class AppRequest extends FcgiRequest {
 
   set secret(value: string | undefined) {
     defineOwn(this, 'secret', value);
+  }
+
+  /**
+   * Writes one line to the web server's error log (FCGI_STDERR; stderr as CGI): the values
+   * formatted like console.log, after the time and the request's id, method and URL (as res.err()).
+   */
+  log(...values: unknown[]): void {
+    this.res.err(...values);
   }
 
   /**

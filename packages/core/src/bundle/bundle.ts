@@ -2,8 +2,10 @@
 // nothing but Node 20, as a FastCGI app (mod_fcgid, FCGI_LISTEN) or as CGI, under any file name.
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { envValuesPlugin } from './env-values.js';
 import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
+import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
 import { jsonPlugin } from './json-plugin.js';
 import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
@@ -27,6 +29,11 @@ export interface BundleOptions {
    * each start is faster (a CGI process starts for every request) and stacks name the bundle.
    */
   sourceMaps?: boolean | undefined;
+  /**
+   * Values fixed in the bundle (`--env NAME=VALUE`): set before the app loads unless the
+   * environment or fcgi.env has them. Anyone who can read the bundle can read them.
+   */
+  env?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface BundleResult {
@@ -184,7 +191,13 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       define: { ...IMPORT_META_DEFINES },
       banner: { js: banner(shebang, sourceMaps) },
       footer: { js: FOOTER },
-      plugins: [entryPlugin(entry), builtinsPlugin, jsonPlugin],
+      plugins: [
+        entryPlugin(entry),
+        hostingPlugin(dirname(entry)),
+        envValuesPlugin(options.env ?? {}),
+        builtinsPlugin,
+        jsonPlugin,
+      ],
       logLevel: 'silent',
       write: false,
     });

@@ -2,9 +2,10 @@
 // the refusal with its fix, and sets the exit code (0 written, 1 refused, 2 wrong usage).
 import { parseArgs } from 'node:util';
 import { bundle } from './bundle.js';
+import { parseEnvAssignments } from './env-values.js';
 import { BundleError } from './errors.js';
 
-export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--node-options="--opt ..."] [--htaccess] [--no-source-maps]
+export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--node-options="--opt ..."] [--htaccess] [--env NAME=VALUE]... [--no-source-maps]
       Builds the app's entry (TypeScript or JavaScript) and everything it imports into ONE
       executable file (mode 755) that runs with nothing but Node 20, as a FastCGI app (mod_fcgid,
       FCGI_LISTEN) or as CGI, under any name (app.fcgi, app.cgi). Top-level await works; stacks
@@ -13,6 +14,8 @@ export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--no
       --node-options="--opt ..."  Node options on the first line (through env -S), which
                     survive suEXEC, e.g. "--v8-pool-size=1" (docs/deploy/memory.md)
       --htaccess    also writes the .htaccess beside it (app.fcgi: mod_fcgid, app.cgi: CGI)
+      --env NAME=VALUE  a value set before the app loads, unless the environment or fcgi.env
+                    has it (repeatable; readable by whoever can read the file: no secrets)
       --no-source-maps  no source map: each start is faster, stacks name the bundle's lines
 `;
 
@@ -33,7 +36,9 @@ export async function bundleCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const env = parseEnvAssignments(values.env);
     const r = await bundle({
+      env,
       entry: positionals[0]!,
       outfile: positionals[1]!,
       node: values.node,
@@ -60,6 +65,7 @@ function parse(argv: string[]) {
       node: { type: 'string' },
       'node-options': { type: 'string' },
       htaccess: { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true, default: [] },
       'no-source-maps': { type: 'boolean', default: false },
     },
   });

@@ -1,5 +1,5 @@
 // The .htaccess that `fcgi bundle --htaccess` writes beside the bundle: the handler for the file's
-// extension, ExecCGI, and every path that is not a file rewritten to the app.
+// extension, ExecCGI, fcgi.env refused to visitors, and every path that is not a file rewritten to the app.
 import { BundleError } from './errors.js';
 
 const HANDLERS: Readonly<Record<string, string>> = { '.fcgi': 'fcgid-script', '.cgi': 'cgi-script' };
@@ -25,6 +25,9 @@ export function htaccessFor(name: string): string {
     `AddHandler ${handler} ${ext}`,
     'Options +ExecCGI',
     'RewriteEngine On',
+    // The app's settings (fcgi.env) are never served. A RewriteRule needs only AllowOverride
+    // FileInfo, as the rest of this file; <Files> with Require would need AuthConfig too.
+    'RewriteRule ^fcgi\\.env$ - [F]',
     'RewriteCond %{REQUEST_FILENAME} !-f',
     `RewriteRule ^(.*)$ ${name}/$1 [L,QSA]`,
     '',

@@ -74,8 +74,14 @@ export const builtinsPlugin = {
   },
 };
 
-/** What the stub entry imports: the app's entry, through entryPlugin. */
-export const ENTRY_STUB = 'import "fcgi-bundle:entry";';
+/**
+ * The stub entry: the values fixed with `fcgi bundle --env` (envValuesPlugin), then the app's entry
+ * (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is caught there
+ * (logged, then answered with a 500) instead of hanging the web server. Without code splitting
+ * esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`: hostingPlugin.
+ */
+export const ENTRY_STUB =
+  'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });';
 
 /**
  * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry

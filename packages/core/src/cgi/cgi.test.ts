@@ -48,7 +48,10 @@ describe('serveCgi', () => {
       { env: env('GET', '/x?y=1'), stdin: new PassThrough(), stdout: out.stream, stderr: err.stream },
     );
     assert.equal(out.bytes().toString('latin1'), 'Content-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello /x?y=1');
-    assert.equal(err.bytes().toString(), 'a line for the log\n');
+    assert.match(
+      err.bytes().toString(),
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[req \d+-\d+\] GET \/x\?y=1: a line for the log\n$/,
+    );
   });
 
   it('reads CONTENT_LENGTH bytes of stdin and resolves though stdin stays open', async () => {
@@ -111,7 +114,7 @@ describe('serveCgi', () => {
       out.bytes().toString(),
       /^Status: 500 Internal Server Error\r\n[\s\S]*\r\n\r\n500 Internal Server Error\n$/,
     );
-    assert.match(err.bytes().toString(), /Error in GET \/t: Error: boom\n\s+at /);
+    assert.match(err.bytes().toString(), /Z \[req \d+-\d+\] GET \/t: Error: boom\n\s+at /);
   });
 
   it('stdout failing (the web server closed the pipe) aborts the request and resolves', async () => {

@@ -43,7 +43,7 @@ describe('inject(): a plain handler', () => {
       seen = {
         environ: { ...req.environ },
         method: req.method,
-        url: req.url,
+        url: req.originalUrl,
         headers: { ...req.headers },
         remote: req.socket.remoteAddress,
         query: { ...req.query },
@@ -270,7 +270,7 @@ describe('inject(): a plain handler', () => {
     );
     assert.equal(r.status, 500);
     assert.equal(await r.text(), '500 Internal Server Error\n');
-    assert.match(stderr, /Error in GET \/x: Error: handler broke\n\s+at /);
+    assert.match(stderr, /Z \[req \d+-\d+\] GET \/x: Error: handler broke\n\s+at /);
   });
 });
 

@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import { errorStatus } from '../errors.js';
 import { escapeHtml, preferredMediaTypes } from '../semantics/index.js';
+import { requestLine } from './log-line.js';
 import { FcgiResponse, resetUnsentResponse } from './response.js';
 
 /** The least a response must offer (ours, node:http's, a test double). */
@@ -46,12 +47,15 @@ function pathOf(req: AnswerableRequest): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** Logs `err` whole (its stack) on FCGI_STDERR, or process.stderr once the response ended. */
+/**
+ * Logs `err` whole (its stack) on FCGI_STDERR through `res.err()`, which puts the time and the
+ * request in front (http/log-line.ts), or on process.stderr with the same line once the response ended.
+ */
 export function logError(req: AnswerableRequest, res: AnswerableResponse, err: unknown): Error {
   const error = err instanceof Error ? err : new Error(String(err));
-  const line = `Error in ${req.method} ${req.originalUrl ?? req.url}: ${error.stack ?? error.message}`;
-  if (typeof res.err === 'function' && !res.writableEnded) res.err(line);
-  else process.stderr.write(`${line}\n`);
+  const text = error.stack ?? error.message;
+  if (typeof res.err === 'function' && !res.writableEnded) res.err(text);
+  else process.stderr.write(`${requestLine(req, text)}\n`);
   return error;
 }
 

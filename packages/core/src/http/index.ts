@@ -11,6 +11,7 @@ export {
   type ResponseClass,
 } from './responder.js';
 export { HOP_BY_HOP } from './cgi-header.js';
+export type { BasePath } from './base-path.js';
 export {
   answerError,
   logError,

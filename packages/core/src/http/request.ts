@@ -32,8 +32,20 @@ export class FcgiRequest extends Readable {
   /** The FastCGI request id on its connection (1 outside FastCGI). */
   readonly requestId: number;
   method: string;
-  /** REQUEST_URI, or SCRIPT_NAME + PATH_INFO + QUERY_STRING. */
+  /**
+   * The request target below the app's base (see `baseUrl`), with its query: `/notes?page=2` for
+   * `/~alice/sub/notes?page=2` when the app's base is `/~alice/sub`. The whole REQUEST_URI (or
+   * SCRIPT_NAME + PATH_INFO + QUERY_STRING) when the app sits at the root.
+   */
   url: string;
+  /**
+   * Where the app sits in the site: `/~alice/sub`, `/sub/app.fcgi`, or '' at the root (never a
+   * trailing slash), read from what the web server sent (the `basePath` option). Links and
+   * redirects the app makes to its own pages start with it.
+   */
+  baseUrl: string;
+  /** The request target as the client sent it (REQUEST_URI): the base and `url` together. */
+  originalUrl: string;
   /** Lower-case names, from the HTTP_* params, CONTENT_TYPE and CONTENT_LENGTH. */
   headers: Record<string, string>;
   httpVersion: string;
@@ -69,7 +81,8 @@ export class FcgiRequest extends Readable {
     this.environ = environ;
     this.requestId = source.id;
     this.method = environ.REQUEST_METHOD || 'GET';
-    this.url = urlFromEnviron(environ);
+    this.url = this.originalUrl = urlFromEnviron(environ);
+    this.baseUrl = '';
     const built = source.headers;
     this.headers = built ? finishHeaders(built, environ) : headersFromEnviron(environ);
     const protocol = environ.SERVER_PROTOCOL;
@@ -115,7 +128,7 @@ export class FcgiRequest extends Readable {
     return this;
   }
 
-  /** The URL's path, without the query string (still percent-encoded). */
+  /** `url` without its query string (still percent-encoded): the path below the app's base. */
   get path(): string {
     const q = this.url.indexOf('?');
     return q < 0 ? this.url : this.url.slice(0, q);

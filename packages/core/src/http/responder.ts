@@ -6,6 +6,7 @@ import type { ConnectionOptions, ExchangeHost } from '../connection/index.js';
 import { FcgiRequest } from './request.js';
 import { FcgiResponse } from './response.js';
 import { answerError } from './error-answer.js';
+import { applyBase, type BasePath } from './base-path.js';
 import { roleName } from './authorizer.js';
 import { FastCgiTransport } from './sink-fastcgi.js';
 import type { Transport } from './sink.js';
@@ -25,6 +26,12 @@ export interface ResponderOptions {
   Response?: ResponseClass;
   /** Bytes of unread body held per request before the connection pauses. Default 64 KiB. */
   bodyHighWaterMark?: number;
+  /**
+   * Where the app sits in the site (default 'auto': read from PATH_INFO / SCRIPT_NAME, so routes see
+   * the path below `/~alice/sub` or `/sub/app.fcgi`); a fixed prefix such as '/app'; or false to
+   * give handlers the whole URL. `req.baseUrl` holds the base, `req.originalUrl` the whole URL.
+   */
+  basePath?: BasePath;
   /** Called for each error a handler throws, after it was written to FCGI_STDERR. */
   onHandlerError?(err: Error, req: FcgiRequest, res: FcgiResponse): void;
 }
@@ -48,6 +55,7 @@ export function handlerRunner(
   const Request = options.Request ?? carried.Request ?? FcgiRequest;
   const Response = options.Response ?? carried.Response ?? FcgiResponse;
   const onError = options.onHandlerError;
+  const basePath = options.basePath ?? 'auto';
   const fail = (err: unknown, req: FcgiRequest, res: FcgiResponse): void => {
     const error = err instanceof Error ? err : new Error(String(err));
     handlerFailed(error, req, res);
@@ -55,6 +63,7 @@ export function handlerRunner(
   };
   return (carrier) => {
     const req = (carrier.req = new Request(carrier, highWaterMark));
+    applyBase(req, basePath);
     // An own property, so it survives a framework swapping the request's prototype.
     req.role = roleName(carrier.role);
     const res = (carrier.res = new Response(carrier, req));

@@ -8,6 +8,7 @@ import { ErrorCode, FcgiError } from '../errors.js';
 import { checkHeaderValue, checkStatus, headerKey, serializeHead, type HeaderEntry } from './cgi-header.js';
 import { abortRequest, type FcgiRequest } from './request.js';
 import { closeRequestSocket, type RequestSocket } from './request-socket.js';
+import { requestLine } from './log-line.js';
 import { OutgoingCompat, type HeaderValue } from './outgoing-compat.js';
 import type { ResponseSink } from './sink.js';
 
@@ -312,9 +313,13 @@ export class FcgiResponse extends OutgoingCompat {
     );
   }
 
-  /** Writes to FCGI_STDERR (the web server's error log; stderr in CGI mode). A newline is added. */
+  /**
+   * Writes one line to FCGI_STDERR (the web server's error log; stderr in CGI mode): the values
+   * formatted like console.log, after the time and the request (see http/log-line.ts). `stderr`
+   * is the raw stream.
+   */
   err(...values: unknown[]): boolean {
-    return this.#sink.stderr(format(...values) + '\n');
+    return this.#sink.stderr(`${requestLine(this.req, format(...values))}\n`);
   }
 
   /** Raw FCGI_STDOUT (stdout in CGI mode): for handlers that write their own CGI header block. */

@@ -2,6 +2,9 @@
 // order, the grace period, recycling after N requests and the idle exit (driven through a real
 // ServerLoad, as the connection layer drives it), the options and environment, and the handlers.
 import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Lifecycle, resolveLifecycle, type LifecycleHooks, type ResolvedLifecycle } from './lifecycle.js';
 import { ServerLoad, liveCounters, processStats } from './stats.js';
@@ -12,6 +15,7 @@ const base: ResolvedLifecycle = {
   handleErrors: false,
   maxRequestsPerProcess: 0,
   idleTimeout: 0,
+  restartCheckInterval: 0,
   onShutdown: undefined,
 };
 
@@ -64,9 +68,13 @@ describe('resolveLifecycle', () => {
         handleErrors: true,
         maxRequestsPerProcess: 0,
         idleTimeout: 0,
+        restartCheckInterval: 0,
         onShutdown: null,
       },
     );
+    assert.equal(resolveLifecycle({}, {}, true).restartCheckInterval, 1000, 'on when a web server started it');
+    assert.equal(resolveLifecycle({}, { FCGI_RESTART_CHECK_INTERVAL: '0' }, true).restartCheckInterval, 0);
+    assert.equal(resolveLifecycle({ restartCheckInterval: 250 }, {}).restartCheckInterval, 250);
     const env = { FCGI_GRACEFUL_TIMEOUT: '1500', FCGI_MAX_REQUESTS_PER_PROCESS: '500', FCGI_IDLE_TIMEOUT: '60000' };
     const fromEnv = resolveLifecycle({}, env);
     assert.equal(fromEnv.gracefulTimeout, 1500);
@@ -220,5 +228,96 @@ describe('Lifecycle', () => {
     assert.equal(lc.reason, 'SIGTERM');
     assert.equal(await exitP, 0);
     assert.equal(process.listenerCount('SIGTERM'), before, 'the handlers went with the exit');
+  });
+
+  describe('restart check', () => {
+    /** A temp dir with app.fcgi in it; removed by the returned function. */
+    function appDir(): { dir: string; file: string; done(): void } {
+      const dir = mkdtempSync(join(tmpdir(), 'fcgi-restart-'));
+      const file = join(dir, 'app.fcgi');
+      writeFileSync(file, 'version 1\n');
+      return { dir, file, done: () => rmSync(dir, { recursive: true, force: true }) };
+    }
+
+    for (const [what, change, why] of [
+      [
+        'a new file renamed over the main file',
+        (dir: string, file: string) => {
+          writeFileSync(join(dir, 'app.fcgi.new'), 'version 2\n');
+          renameSync(join(dir, 'app.fcgi.new'), file);
+        },
+        /app\.fcgi was replaced \(a new file under its name\): finishing 0 request\(s\) in flight/,
+      ],
+      [
+        'the main file written in place',
+        (_dir: string, file: string) => writeFileSync(file, 'version 22\n'),
+        /app\.fcgi was modified/,
+      ],
+      [
+        'restart.txt created beside it',
+        (dir: string) => writeFileSync(join(dir, 'restart.txt'), ''),
+        /restart\.txt was touched/,
+      ],
+    ] as const) {
+      it(`${what}: one line saying why, then a shutdown like SIGTERM's, exit 0`, { timeout: 5000 }, async () => {
+        const { dir, file, done } = appDir();
+        const release = keepAlive();
+        try {
+          const { lc, events, exitP } = harness({ restartCheckInterval: 20 }, async () => {}, { mainFile: file });
+          lc.start();
+          await sleep(60);
+          assert.equal(lc.reason, null, 'nothing changed yet');
+          change(dir, file);
+          assert.equal(await exitP, 0);
+          assert.equal(lc.reason, 'file-changed');
+          assert.match(events[0]!, why);
+          assert.deepEqual(events.slice(1), ['close', 'closed', 'onShutdown:file-changed', 'exit:0']);
+        } finally {
+          release();
+          done();
+        }
+      });
+    }
+
+    it('restart.txt touched again (a new mtime) counts; a main file gone for a while does not', {
+      timeout: 5000,
+    }, async () => {
+      const { dir, file, done } = appDir();
+      const release = keepAlive();
+      try {
+        const touch = join(dir, 'restart.txt');
+        writeFileSync(touch, '');
+        utimesSync(touch, 1_000_000, 1_000_000);
+        const { lc, exitP } = harness({ restartCheckInterval: 20 }, async () => {}, { mainFile: file });
+        lc.start();
+        rmSync(file);
+        await sleep(80);
+        assert.equal(lc.reason, null, 'a missing main file is no verdict');
+        utimesSync(touch, 2_000_000, 2_000_000);
+        assert.equal(await exitP, 0);
+        assert.equal(lc.reason, 'file-changed');
+      } finally {
+        release();
+        done();
+      }
+    });
+
+    it('off (0), or disposed, nothing is watched', { timeout: 5000 }, async () => {
+      const { dir, file, done } = appDir();
+      const release = keepAlive();
+      try {
+        const off = harness({ restartCheckInterval: 0 }, async () => {}, { mainFile: file });
+        const disposed = harness({ restartCheckInterval: 20 }, async () => {}, { mainFile: file });
+        off.lc.start();
+        disposed.lc.start().dispose();
+        writeFileSync(join(dir, 'restart.txt'), '');
+        await sleep(100);
+        assert.equal(off.lc.reason, null);
+        assert.equal(disposed.lc.reason, null);
+      } finally {
+        release();
+        done();
+      }
+    });
   });
 });

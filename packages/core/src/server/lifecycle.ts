@@ -2,7 +2,10 @@
 // it with SIGTERM (SIGKILL a few seconds later), so it drains and exits promptly; it may recycle
 // itself after N requests (as PHP-FPM's pm.max_requests) or exit when idle; and an error outside
 // any request is logged, then either served past (a rejection) or answered by a clean exit once the
-// requests in flight are done (an exception: the process state is unknown).
+// requests in flight are done (an exception: the process state is unknown); and, started by a web
+// server, it exits the same way when its own file is replaced or a restart.txt beside it is touched.
+import { logProcessLine } from '../http/log-line.js';
+import { watchForRestart, type RestartWatch } from './restart-watch.js';
 import { liveCounters, onRequestActivity } from './stats.js';
 
 export interface LifecycleOptions {
@@ -23,11 +26,25 @@ export interface LifecycleOptions {
   maxRequestsPerProcess?: number;
   /** Exit 0 after this many milliseconds without a request in flight. 0 = never (default; env FCGI_IDLE_TIMEOUT). */
   idleTimeout?: number;
+  /**
+   * Milliseconds between looks at the app's main file (the real path of process.argv[1] at start:
+   * its inode, size and time) and at a restart.txt beside it; on a change the process drains and
+   * exits 0 as on SIGTERM, so the web server starts the new version. 0 = never. Default 1000 when
+   * a web server started the process (fd 0, FCGI_LISTEN), else 0 (env FCGI_RESTART_CHECK_INTERVAL).
+   */
+  restartCheckInterval?: number;
   /** Runs after the last request finished, before the exit (close pools, flush logs); within the grace period. */
   onShutdown?(reason: ShutdownReason): void | Promise<void>;
 }
 
-export type ShutdownReason = 'SIGTERM' | 'SIGINT' | 'max-requests' | 'idle' | 'uncaught-exception' | 'primary';
+export type ShutdownReason =
+  | 'SIGTERM'
+  | 'SIGINT'
+  | 'max-requests'
+  | 'idle'
+  | 'uncaught-exception'
+  | 'primary'
+  | 'file-changed';
 
 export interface ResolvedLifecycle {
   gracefulTimeout: number;
@@ -35,6 +52,7 @@ export interface ResolvedLifecycle {
   handleErrors: boolean;
   maxRequestsPerProcess: number;
   idleTimeout: number;
+  restartCheckInterval: number;
   onShutdown: LifecycleOptions['onShutdown'];
 }
 
@@ -46,8 +64,15 @@ function count(name: string, value: number | string | undefined, fallback: numbe
   return n;
 }
 
-/** Options first, then the environment (a host sets these with FcgidInitialEnv), then defaults. */
-export function resolveLifecycle(o: LifecycleOptions, env: NodeJS.ProcessEnv = process.env): ResolvedLifecycle {
+/**
+ * Options first, then the environment (a host sets these with FcgidInitialEnv), then defaults;
+ * `fromWebServer`: a web server started this process (the restart check is then on by default).
+ */
+export function resolveLifecycle(
+  o: LifecycleOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  fromWebServer = false,
+): ResolvedLifecycle {
   return {
     gracefulTimeout: count('gracefulTimeout', o.gracefulTimeout ?? env.FCGI_GRACEFUL_TIMEOUT, 5000),
     handleSignals: o.handleSignals ?? true,
@@ -58,6 +83,11 @@ export function resolveLifecycle(o: LifecycleOptions, env: NodeJS.ProcessEnv = p
       0,
     ),
     idleTimeout: count('idleTimeout', o.idleTimeout ?? env.FCGI_IDLE_TIMEOUT, 0),
+    restartCheckInterval: count(
+      'restartCheckInterval',
+      o.restartCheckInterval ?? env.FCGI_RESTART_CHECK_INTERVAL,
+      fromWebServer ? 1000 : 0,
+    ),
     onShutdown: o.onShutdown,
   };
 }
@@ -84,6 +114,8 @@ export interface LifecycleHooks {
   onIdleChange?(idle: boolean): void;
   /** False where no request is served (a cluster primary): no recycling or idle watch. Default true. */
   watchRequests?: boolean;
+  /** The file the restart check watches (restart.txt is looked for beside it); default process.argv[1]. */
+  mainFile?: string;
 }
 
 function describe(err: unknown): string {
@@ -99,6 +131,7 @@ export class Lifecycle {
   #reason: ShutdownReason | null = null;
   #unwatch: (() => void) | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
+  #restartWatch: RestartWatch | null = null;
   #reportedIdle = false;
   #disposed = false;
   #exited = false;
@@ -139,6 +172,15 @@ export class Lifecycle {
       this.#unwatch = onRequestActivity((started) => this.#activity(started));
       if (o.idleTimeout > 0) this.#armIdle(o.idleTimeout);
     }
+    const main = this.#hooks.mainFile ?? process.argv[1];
+    if (o.restartCheckInterval > 0 && main) {
+      this.#restartWatch = watchForRestart(main, o.restartCheckInterval, (why) => {
+        if (this.#stopping || this.#disposed) return;
+        const active = liveCounters().active;
+        this.#log(`fcgi: ${why}: finishing ${active} request(s) in flight, then exiting for the new version`);
+        void this.shutdown('file-changed');
+      });
+    }
     return this;
   }
 
@@ -150,6 +192,7 @@ export class Lifecycle {
     if (this.#stopping) return this.#stopping;
     this.#reason = reason;
     this.#stopIdle();
+    this.#restartWatch?.stop();
     this.#stopping = (async () => {
       try {
         await this.#target.beforeClose?.();
@@ -187,6 +230,8 @@ export class Lifecycle {
     this.#unwatch?.();
     this.#unwatch = null;
     this.#stopIdle();
+    this.#restartWatch?.stop();
+    this.#restartWatch = null;
   }
 
   #on(event: string, fn: (...args: any[]) => void): void {
@@ -244,7 +289,7 @@ export class Lifecycle {
 
   #log(line: string): void {
     if (this.#hooks.log) this.#hooks.log(line);
-    else process.stderr.write(line + '\n');
+    else logProcessLine(line);
   }
 
   #exit(code: number): void {

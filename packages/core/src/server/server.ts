@@ -18,6 +18,7 @@ import { hasListeningSocketOnFd0, resolveTarget, type ListenTarget, type Resolve
 import { ParamStrings } from '../protocol/param-strings.js';
 import { ServerLoad } from './stats.js';
 import { releaseStdioListener } from './stdio-listener.js';
+import { logProcessLine } from '../http/log-line.js';
 
 export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptions {
   /** Connections accepted at once; more are refused. Default 1024. */
@@ -77,7 +78,7 @@ export class FcgiServer extends EventEmitter {
     const onError =
       options.onConnectionError ??
       ((err: Error) => {
-        process.stderr.write(`fcgi: connection closed: ${err.message}\n`);
+        logProcessLine(`fcgi: connection closed: ${err.message}`);
       });
     const connectionOptions = {
       ...responder(handler, options),

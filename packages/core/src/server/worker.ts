@@ -75,7 +75,9 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
       send({ fcgi: 'draining' });
     }));
 
-  const lifecycle = new Lifecycle({ beforeClose: handOff, close: () => server.close() }, options, {
+  // The primary watches the app's file for a new version (and stops every worker); a worker does not.
+  const own = { ...options, restartCheckInterval: 0 };
+  const lifecycle = new Lifecycle({ beforeClose: handOff, close: () => server.close() }, own, {
     onIdleChange: (idle) => send({ fcgi: 'idle', idle }),
   });
 

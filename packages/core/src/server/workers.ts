@@ -20,6 +20,7 @@ import { FcgiServer, type ListenAddress, type ServerOptions } from './server.js'
 import type { ResolvedTarget } from './listen-target.js';
 import type { ProcessStats } from './stats.js';
 import { releaseStdioListener } from './stdio-listener.js';
+import { logProcessLine } from '../http/log-line.js';
 
 /** Accepted connections held while no worker is ready (all starting or restarting); more are closed. */
 const MAX_PENDING = 1024;
@@ -185,7 +186,7 @@ export class WorkerPool {
     const m: Member = { worker, state: 'starting', startedAt: Date.now(), idle: false };
     this.#members.set(worker.id, m);
     worker.on('message', (message: unknown) => this.#onMessage(m, message));
-    worker.on('error', (err) => process.stderr.write(`fcgi: worker ${worker.process.pid}: ${err.message}\n`));
+    worker.on('error', (err) => logProcessLine(`fcgi: worker ${worker.process.pid}: ${err.message}`));
     worker.on('exit', (code, signal) => this.#onExit(m, code, signal));
     return m;
   }
@@ -248,8 +249,8 @@ export class WorkerPool {
     // A worker that dies at start again and again (a broken app) is restarted ever more slowly.
     this.#quickDeaths = Date.now() - m.startedAt < 2000 ? this.#quickDeaths + 1 : 0;
     const delay = this.#quickDeaths > 0 ? Math.min(100 * 2 ** (this.#quickDeaths - 1), 5000) : 0;
-    process.stderr.write(
-      `fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}\n`,
+    logProcessLine(
+      `fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}`,
     );
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
@@ -269,7 +270,7 @@ export async function servePrimary(
   if (!cluster.isPrimary)
     throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
   const listener = new FcgiServer(() => {}, options);
-  listener.on('error', (err: Error) => process.stderr.write(`fcgi: listening socket: ${err.message}\n`));
+  listener.on('error', (err: Error) => logProcessLine(`fcgi: listening socket: ${err.message}`));
   const address = await listener.listenOn(target);
   const net = listener.net;
   (net as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true; // never read in the primary

@@ -1,0 +1,179 @@
+// What reaches the app behind nginx, lighttpd and Caddy (docs/deploy/configuration.md's table): the
+// server's per-request params (fastcgi_param, setenv.add-environment, the fastcgi transport's env)
+// land in req.environ only; lighttpd's bin-environment, fcgi.env and `fcgi bundle --env` in process.env.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, skipUnless } from './helpers/app-process.js';
+import { CADDY, startCaddy, type Caddy } from './helpers/caddy.js';
+import {
+  APP_PATH,
+  checkNodeRunnableBy,
+  createDeployDir,
+  startBundledApp,
+  webUser,
+  type DeployDir,
+  type RunningApp,
+} from './helpers/deploy-app.js';
+import { LIGHTTPD, startLighttpd, type Lighttpd } from './helpers/lighttpd.js';
+import { fetchRaw, NGINX, startNginx, type Nginx } from './helpers/nginx.js';
+
+const NAMES = 'SERVER_PARAM,BIN_ENV,FROM_FILE,FROM_BUNDLE';
+type Answer = Record<'env' | 'atImport' | 'environ', Record<string, string | null>>;
+
+/** The env app bundled with --env FROM_BUNDLE=bundle into a directory of the web user's, with its fcgi.env. */
+async function setUp(prefix: string): Promise<{ deploy: DeployDir; appDir: string; file: string }> {
+  const user = webUser();
+  checkNodeRunnableBy(user);
+  const deploy = await createDeployDir(prefix);
+  const appDir = deploy.mkdir('app', webUser());
+  const file = join(appDir, 'app.fcgi');
+  const r = spawnSync(
+    process.execPath,
+    ['packages/core/dist/cli.js', 'bundle', 'test/fixtures/env-app.ts', file, '--env', 'FROM_BUNDLE=bundle'],
+    { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const env = join(appDir, 'fcgi.env');
+  writeFileSync(env, 'FROM_FILE=file\n');
+  chmodSync(env, 0o600);
+  if (user) {
+    chownSync(env, user.uid, user.gid);
+    chownSync(file, user.uid, user.gid);
+  }
+  return { deploy, appDir, file };
+}
+
+async function ask(port: number, path: string): Promise<Answer> {
+  const r = await fetchRaw(port, `${path}?names=${NAMES}`);
+  assert.equal(r.status, 200, r.body.toString());
+  return JSON.parse(r.body.toString()) as Answer;
+}
+
+describe('configuration behind nginx (fastcgi_param)', { skip: skipUnless(NGINX, 'nginx'), timeout: 90_000 }, () => {
+  let deploy: DeployDir | undefined;
+  let app: RunningApp | undefined;
+  let nginx: Nginx | undefined;
+
+  before(
+    async () => {
+      const s = await setUp('fcgi-config-nginx-');
+      deploy = s.deploy;
+      const socket = join(s.appDir, 'app.sock');
+      app = await startBundledApp(s.file, socket, webUser(), s.appDir);
+      nginx = await startNginx(socket, {
+        locations: `    location /cfg/ {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SERVER_PARAM nginx;
+      fastcgi_pass app;
+    }
+`,
+      });
+    },
+    { timeout: 60_000 },
+  );
+  after(
+    async () => {
+      await nginx?.stop();
+      await app?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
+
+  it('fastcgi_param reaches req.environ only; fcgi.env and --env reach process.env', { timeout: 15_000 }, async () => {
+    const a = await ask(nginx!.port, '/cfg/x');
+    assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: null, FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
+    assert.deepEqual(a.environ, { SERVER_PARAM: 'nginx', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
+  });
+});
+
+describe('configuration behind lighttpd (bin-environment, setenv)', {
+  skip: skipUnless(LIGHTTPD, 'lighttpd'),
+  timeout: 90_000,
+}, () => {
+  let deploy: DeployDir | undefined;
+  let lighttpd: Lighttpd | undefined;
+
+  before(
+    async () => {
+      const s = await setUp('fcgi-config-lighttpd-');
+      deploy = s.deploy;
+      lighttpd = await startLighttpd(deploy, {
+        docRoot: deploy.mkdir('www'),
+        user: webUser(),
+        extra: `server.modules += ( "mod_setenv" )
+setenv.add-environment = ( "SERVER_PARAM" => "lighttpd" )
+fastcgi.server = (
+  "/" => ((
+    "bin-path" => "${s.file}",
+    "socket" => "${join(s.appDir, 'spawned.sock')}",
+    "check-local" => "disable",
+    "fix-root-scriptname" => "enable",
+    "max-procs" => 1,
+    "bin-environment" => ( "HOME" => "${s.appDir}", "PATH" => "${APP_PATH}", "BIN_ENV" => "bin" ),
+  )),
+)
+`,
+      });
+    },
+    { timeout: 60_000 },
+  );
+  after(
+    async () => {
+      await lighttpd?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
+
+  it('bin-environment reaches process.env, setenv.add-environment req.environ', { timeout: 15_000 }, async () => {
+    const a = await ask(lighttpd!.port, '/x');
+    assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: 'bin', FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
+    assert.deepEqual(a.environ, { SERVER_PARAM: 'lighttpd', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
+  });
+});
+
+describe("configuration behind Caddy (the fastcgi transport's env)", {
+  skip: skipUnless(CADDY, 'caddy'),
+  timeout: 90_000,
+}, () => {
+  let deploy: DeployDir | undefined;
+  let app: RunningApp | undefined;
+  let caddy: Caddy | undefined;
+
+  before(
+    async () => {
+      const s = await setUp('fcgi-config-caddy-');
+      deploy = s.deploy;
+      const socket = join(s.appDir, 'app.sock');
+      app = await startBundledApp(s.file, socket, webUser(), s.appDir);
+      caddy = await startCaddy(
+        deploy,
+        `reverse_proxy unix/${socket} {
+	transport fastcgi {
+		env SERVER_PARAM caddy
+	}
+}
+`,
+      );
+    },
+    { timeout: 60_000 },
+  );
+  after(
+    async () => {
+      await caddy?.stop();
+      await app?.stop();
+      await deploy?.remove();
+    },
+    { timeout: 30_000 },
+  );
+
+  it('env in the fastcgi transport reaches req.environ only', { timeout: 15_000 }, async () => {
+    const a = await ask(caddy!.port, '/x');
+    assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: null, FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
+    assert.deepEqual(a.environ, { SERVER_PARAM: 'caddy', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
+  });
+});
