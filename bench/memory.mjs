@@ -91,6 +91,18 @@ export function cpuMs(pid) {
  * starts, as mod_fcgid does: the request waits in the backlog while the app loads).
  */
 export async function fcgiGet(sock, deadline) {
+  // spawn-fcgi makes the file at bind() and listens a moment later: refused until then.
+  for (;;) {
+    try {
+      return await fcgiGetOnce(sock, deadline);
+    } catch (e) {
+      if (e.code !== 'ECONNREFUSED' || Date.now() > deadline) throw e;
+      await sleep(2);
+    }
+  }
+}
+
+async function fcgiGetOnce(sock, deadline) {
   while (!existsSync(sock)) {
     if (Date.now() > deadline) throw new Error(`no socket at ${sock}`);
     await sleep(2);

@@ -69,7 +69,12 @@ async function startAndGet(dir: string, file: string, addressSpace?: number): Pr
   try {
     const deadline = Date.now() + 10_000;
     while (!existsSync(sock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const r = await fcgiGet(sock, '/', 10_000).catch((e: Error) => ({ error: e }));
+    let r = await fcgiGet(sock, '/', 10_000).catch((e: Error) => ({ error: e }));
+    // spawn-fcgi makes the file at bind() and listens a moment later: refused until then.
+    while ('error' in r && (r.error as NodeJS.ErrnoException).code === 'ECONNREFUSED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      r = await fcgiGet(sock, '/', 10_000).catch((e: Error) => ({ error: e }));
+    }
     if ('error' in r) return { status: 0, body: '', rss: 0, threads: 0, stderr: `${r.error.message}\n${stderr}` };
     const status = readFileSync(`/proc/${child.pid}/status`, 'latin1');
     return {
