@@ -7,6 +7,7 @@ import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
+import { withAbsoluteSources } from './source-map.js';
 import { jsonPlugin } from './json-plugin.js';
 import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
 
@@ -213,7 +214,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
-  const code = result.outputFiles[0]!.text;
+  const code = withAbsoluteSources(result.outputFiles[0]!.text, dirname(out));
   writeOrRefuse(out, code, 0o755);
   const written: BundleResult = {
     outfile: out,

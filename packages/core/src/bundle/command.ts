@@ -9,14 +9,16 @@ export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--no
       Builds the app's entry (TypeScript or JavaScript) and everything it imports into ONE
       executable file (mode 755) that runs with nothing but Node 20, as a FastCGI app (mod_fcgid,
       FCGI_LISTEN) or as CGI, under any name (app.fcgi, app.cgi). Top-level await works; stacks
-      name the app's source files. Needs esbuild (npm install --save-dev esbuild).
+      name the app's source files (their paths where it was built, wherever the bundle runs).
+      Needs esbuild (npm install --save-dev esbuild).
       --node PATH   the first line runs this node (default: #!/usr/bin/env node)
       --node-options="--opt ..."  Node options on the first line (through env -S), which
                     survive suEXEC, e.g. "--v8-pool-size=1" (docs/deploy/memory.md)
       --htaccess    also writes the .htaccess beside it (app.fcgi: mod_fcgid, app.cgi: CGI)
       --env NAME=VALUE  a value set before the app loads, unless the environment or fcgi.env
                     has it (repeatable; readable by whoever can read the file: no secrets)
-      --no-source-maps  no source map: each start is faster, stacks name the bundle's lines
+      --no-source-maps  no source map: each start is faster and 6 MB smaller (docs/deploy/memory.md),
+                    stacks name the bundle's lines
 `;
 
 /** Runs `fcgi bundle` with `argv` (the arguments after `bundle`); returns the exit code. */
