@@ -255,6 +255,12 @@ describe('a cPanel/DirectAdmin-like shared host (suEXEC, userdir, limited AllowO
         status: 500,
         log: [/\/home\/fcgialice\/public_html\/mistake-stock-userdir-options\/\.htaccess: Options not allowed here/],
       },
+      'env-file-readable': {
+        status: 500,
+        log: [
+          /\[pid \d+\] fcgi: the app did not start; every request gets a 500 until the file changes \(or restart\.txt is touched\): \/home\/fcgialice\/public_html\/mistake-env-file-readable\/fcgi\.env is readable by every user of this machine \(mode 644\)/,
+        ],
+      },
       'stock-userdir-no-options': {
         status: 403,
         log: [

@@ -7,7 +7,10 @@
 // public_html/fix-<mistake>, which then stands for the block's `public_html/sub` (one folder per
 // mistake: mod_fcgid knows a script by path and inode, and would reuse an earlier upload's process
 // when the file system hands the new file a freed inode number). The app must fail before the
-// block and answer after. The page cannot drift from what works.
+// block and answer after. A block marked `<!-- diagnoses: <mistake>... -->` runs on that broken
+// upload too (made by the first block that names the mistake) and must leave it broken; its exit
+// status is 1 when its output names a PROBLEM (what `node app.fcgi --check` does), else 0. The page
+// cannot drift from what works.
 //
 // Substitutions, in the commands and the expected output alike (and nothing else):
 //   - `alice` -> the customer's user name (fcgialice);
@@ -15,17 +18,34 @@
 //   - `npm install @fcgi/core` -> npm install <this repository's packages/core, packed>;
 //   - ssh/scp/sftp are wrappers first on PATH that add `-F <config>`: the config maps example.com to
 //     the test's sshd and its key.
-// Output is compared after two normalizations: the block's working directory is dropped from
-// absolute paths, and byte counts read "N bytes".
+// The host gets what the page assumes a host may have: a Node at CloudLinux's
+// /opt/alt/alt-nodejs20/root/usr/bin/node (a copy of the test's, owned by root; removed afterwards).
+// Output is compared after these normalizations: the block's working directory is dropped from
+// absolute paths, byte counts read "N bytes", and public_html/fix-<mistake> reads public_html/sub.
+// A line `...` in the expected output stands for any number of lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT } from './helpers/app-process.js';
 import { fetchRaw } from './helpers/nginx.js';
 import { ALLOW_OVERRIDE, sharedHostSkip, startSharedHost, type SharedHost } from './helpers/shared-host.js';
-import { UPLOAD_MISTAKES, uploadWithMistake, type UploadMistake } from './helpers/upload-mistakes.js';
+import {
+  type MistakeUpload,
+  UPLOAD_MISTAKES,
+  uploadWithMistake,
+  type UploadMistake,
+} from './helpers/upload-mistakes.js';
 import { SSHD, startSshd, type Sshd } from './helpers/sshd.js';
 
 const PAGE = 'docs/deploy/shared-hosting.md';
@@ -40,6 +60,8 @@ interface Block {
   line: number;
   /** The mistakes a `<!-- fixes: ... -->` block fixes, or null. */
   fixes: UploadMistake[] | null;
+  /** The mistakes a `<!-- diagnoses: ... -->` block is run on, or null. */
+  diagnoses: UploadMistake[] | null;
   /** For an sh block: the ```text block right after it. */
   output: string | null;
 }
@@ -57,10 +79,17 @@ export function fencedBlocks(markdown: string): Block[] {
     for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
     let prev = start - 1;
     while (prev >= 0 && lines[prev]!.trim() === '') prev--;
-    const marker = prev >= 0 ? /^<!-- fixes: ([\w -]+) -->$/.exec(lines[prev]!) : null;
-    const fixes = marker ? (marker[1]!.trim().split(/\s+/) as UploadMistake[]) : null;
-    for (const f of fixes ?? []) assert.ok(UPLOAD_MISTAKES.includes(f), `${PAGE}:${prev + 1}: unknown mistake ${f}`);
-    const block: Block = { lang: open[1]!, text: `${body.join('\n')}\n`, line: start + 1, fixes, output: null };
+    const marker = prev >= 0 ? /^<!-- (fixes|diagnoses): ([\w -]+) -->$/.exec(lines[prev]!) : null;
+    const kinds = marker ? (marker[2]!.trim().split(/\s+/) as UploadMistake[]) : null;
+    for (const f of kinds ?? []) assert.ok(UPLOAD_MISTAKES.includes(f), `${PAGE}:${prev + 1}: unknown mistake ${f}`);
+    const block: Block = {
+      lang: open[1]!,
+      text: `${body.join('\n')}\n`,
+      line: start + 1,
+      fixes: marker?.[1] === 'fixes' ? kinds : null,
+      diagnoses: marker?.[1] === 'diagnoses' ? kinds : null,
+      output: null,
+    };
     const last = blocks.at(-1);
     const adjacent = lastEnd >= 0 && lines.slice(lastEnd + 1, start).every((l) => l.trim() === '');
     if (block.lang === 'text' && last?.lang === 'sh' && adjacent) last.output = block.text;
@@ -70,6 +99,32 @@ export function fencedBlocks(markdown: string): Block[] {
   return blocks;
 }
 
+/** Asserts `actual` is `expected`, where an expected line `...` stands for any number of lines. */
+export function assertOutput(actual: string, expected: string, message: string): void {
+  if (!expected.split('\n').includes('...')) {
+    assert.equal(actual, expected, message);
+    return;
+  }
+  const literal = (l: string) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const parts = expected.replace(/\n$/, '').split('\n');
+  const pattern = parts.map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : `${literal(l)}\\n`)).join('');
+  assert.match(actual, new RegExp(`^${pattern}$`), message);
+}
+
+/** CloudLinux's Node 20 path, which the page's "Node is not on the PATH" uses. */
+const ALT_NODE = '/opt/alt/alt-nodejs20/root/usr/bin/node';
+
+/** Puts a copy of this Node at ALT_NODE (root's, 755); returns the top directory it made, or ''. */
+function installAltNode(): string {
+  if (existsSync(ALT_NODE)) return '';
+  let top = '';
+  for (let d = dirname(ALT_NODE); !existsSync(d); d = dirname(d)) top = d;
+  mkdirSync(dirname(ALT_NODE), { recursive: true, mode: 0o755 });
+  copyFileSync(process.execPath, ALT_NODE);
+  chmodSync(ALT_NODE, 0o755);
+  return top;
+}
+
 describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 }, () => {
   let host: SharedHost | undefined;
   let sshd: Sshd | undefined;
@@ -77,6 +132,8 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   let cwd = '';
   let tarball = '';
   let npmCache = '';
+  /** The directory installAltNode() made, removed afterwards. */
+  let altMade = '';
   const page = readFileSync(join(ROOT, PAGE), 'utf8');
   const blocks = fencedBlocks(page);
 
@@ -88,6 +145,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   before(
     async () => {
       host = await startSharedHost('fcgi-docs-shared-host-');
+      altMade = installAltNode();
       const me = host.alice.customer;
       sshd = await startSshd(host.deploy, [me.name], me);
       laptop = host.deploy.mkdir('laptop', me);
@@ -115,6 +173,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     async () => {
       await sshd?.stop();
       await host?.stop();
+      if (altMade) rmSync(altMade, { recursive: true, force: true });
     },
     { timeout: 30_000 },
   );
@@ -161,13 +220,37 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     });
   }
 
-  async function runChecked(b: Block): Promise<void> {
-    const r = await runSh(subst(b.text));
-    assert.equal(r.code, 0, `${PAGE}:${b.line} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  /** Runs block `b`; `code` is the exit status it must end with, `rel` the mistake's folder standing for public_html/sub. */
+  async function runChecked(b: Block, rel?: string, code = 0): Promise<void> {
+    const text = rel ? b.text.replaceAll('public_html/sub', `public_html/${rel}`) : b.text;
+    const r = await runSh(subst(text));
+    assert.equal(r.code, code, `${PAGE}:${b.line} exit status ${r.code}, not ${code}:\n${r.stderr}${r.stdout}`);
     if (b.output !== null) {
-      const actual = r.stdout.replaceAll(`${cwd}/`, '').replace(/\d+ bytes/g, 'N bytes');
-      assert.equal(actual, subst(b.output), `${PAGE}:${b.line}: output differs`);
+      let actual = r.stdout.replaceAll(`${cwd}/`, '').replace(/\d+ bytes/g, 'N bytes');
+      if (rel) actual = actual.replaceAll(`public_html/${rel}`, 'public_html/sub');
+      assertOutput(actual, subst(b.output), `${PAGE}:${b.line}: output differs`);
     }
+  }
+
+  /** The page's Express app from dist/sub/, uploaded broken by `kind` to a folder of its own (once). */
+  const broken = new Map<UploadMistake, MistakeUpload>();
+  function brokenUpload(kind: UploadMistake): MistakeUpload {
+    let m = broken.get(kind);
+    if (!m) {
+      const htaccess = readFileSync(join(cwd, 'dist/sub/.htaccess'), 'utf8');
+      m = uploadWithMistake(host!, host!.alice, kind, join(cwd, 'dist/sub/app.fcgi'), htaccess, `fix-${kind}`);
+      broken.set(kind, m);
+    }
+    return m;
+  }
+
+  /** Asserts the upload for `kind` fails as it should: 500 (the stock-userdir ones: not 200, on their port). */
+  async function assertBroken(kind: UploadMistake): Promise<void> {
+    const m = brokenUpload(kind);
+    const r = await fetchRaw(m.port, m.url);
+    const body = r.body.toString().slice(0, 200);
+    if (kind.startsWith('stock-userdir')) assert.notEqual(r.status, 200, `the ${kind} upload should fail: ${body}`);
+    else assert.equal(r.status, 500, `the ${kind} upload should fail: ${body}`);
   }
 
   /** What the app in public_html/`rel` answers at its base. */
@@ -192,21 +275,30 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
       continue;
     }
     if (b.lang !== 'sh') continue;
+    for (const kind of b.diagnoses ?? []) {
+      it(`${PAGE}:${b.line}: diagnoses ${kind}: ${first}`, { timeout: 60_000 }, async () => {
+        await assertBroken(kind);
+        const problem = /^PROBLEM /m.test(b.output ?? '');
+        await runChecked(b, `fix-${kind}`, problem ? 1 : 0);
+        await assertBroken(kind);
+      });
+    }
+    if (b.diagnoses) continue;
     if (!b.fixes) {
       it(`${PAGE}:${b.line}: ${first}`, { timeout: 160_000 }, () => runChecked(b));
       continue;
     }
     for (const kind of b.fixes) {
       it(`${PAGE}:${b.line}: fixes ${kind}: ${first}`, { timeout: 60_000 }, async () => {
-        // The page's Express app from dist/sub/, broken that way in a folder of its own.
         const rel = `fix-${kind}`;
-        const app = join(cwd, 'dist/sub/app.fcgi');
-        const htaccess = readFileSync(join(cwd, 'dist/sub/.htaccess'), 'utf8');
-        uploadWithMistake(host!, host!.alice, kind, app, htaccess, rel);
-        const broken = await answers(rel);
-        assert.equal(broken.status, 500, `the ${kind} upload should fail first: ${broken.body.slice(0, 200)}`);
-        await runChecked({ ...b, text: b.text.replaceAll('public_html/sub', `public_html/${rel}`) });
-        const fixed = await answers(rel);
+        await assertBroken(kind);
+        await runChecked(b, rel);
+        // A process that failed to start leaves once it sees restart.txt (it looks once a second).
+        let fixed = await answers(rel);
+        for (const end = Date.now() + 10_000; fixed.status !== 200 && Date.now() < end; ) {
+          await new Promise((r) => setTimeout(r, 250));
+          fixed = await answers(rel);
+        }
         assert.equal(fixed.status, 200, `after the fix: ${fixed.body.slice(0, 300)}\n${host!.errorLog().slice(-1500)}`);
         assert.equal(fixed.body, `Express, from ${host!.alice.url(rel)}/\n`);
       });

@@ -260,7 +260,12 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
     chmodSync(join(dir, 'fcgi.env'), 0o644);
     const r = doctor(dir);
     assert.equal(r.status, 1);
-    assertProblem(r.out, 'fcgi.env', /readable by every user .*mode 644/, /chmod 600 .*fcgi\.env/);
+    assertProblem(
+      r.out,
+      'fcgi.env',
+      /readable by every user .*mode 644.*every request gets a 500/,
+      /chmod 600 \S*fcgi\.env && touch \S*\/restart\.txt$/,
+    );
     assertProblem(r.out, 'app loads', /did not load: it exited with 1/, /fix: chmod 600 .*fcgi\.env$/);
     chmodSync(join(dir, 'fcgi.env'), 0o600);
     const ok = doctor(dir);

@@ -96,9 +96,10 @@ function fileSize(p: string): number {
 
 /**
  * Builds and starts the host (waiting while another test file has it); throws with the reason
- * when a package is missing.
+ * when a package is missing. `serverConfig` is added to Apache's server config (what only the
+ * host's administrator can set, such as FcgidInitialEnv).
  */
-export async function startSharedHost(prefix = 'fcgi-shared-host-'): Promise<SharedHost> {
+export async function startSharedHost(prefix = 'fcgi-shared-host-', serverConfig = ''): Promise<SharedHost> {
   const missing = sharedHostMissing();
   if (missing) throw new Error(`the shared host cannot be built: ${missing}`);
   const www = webUser();
@@ -140,7 +141,7 @@ Listen 127.0.0.1:${stockPort}
   DocumentRoot ${docRoot}
   ${DEBIAN_STOCK_USERDIR}
 </VirtualHost>
-`,
+${serverConfig}`,
     });
     const started = apache;
     return {

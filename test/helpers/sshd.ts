@@ -22,7 +22,23 @@ export interface Sshd {
   readonly binDir: string;
   /** The host name the client config maps to this server. */
   readonly host: string;
+  /**
+   * Runs `tool` (ssh, scp or sftp) with `args` as the client user, from its own directory (HOME),
+   * with `input` on stdin; resolves with the exit code and output (killed after `timeoutMs`).
+   */
+  run(tool: 'ssh' | 'scp' | 'sftp', args: readonly string[], options?: RunOptions): Promise<ClientRun>;
   stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface ClientRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 function keygen(file: string): void {
@@ -115,5 +131,29 @@ LogLevel ERROR
     await stopTree(child, 3000);
     throw e;
   }
-  return { port, binDir, host, stop: () => stopTree(child, 5000) };
+  const run = (tool: 'ssh' | 'scp' | 'sftp', args: readonly string[], o: RunOptions = {}) =>
+    new Promise<ClientRun>((resolve, reject) => {
+      const c = spawn(join(binDir, tool), args, {
+        cwd: clientDir,
+        uid: client.uid,
+        gid: client.gid,
+        env: { HOME: clientDir, PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => c.kill('SIGKILL'), o.timeoutMs ?? 30_000);
+      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      c.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      c.stdin.end(o.input ?? '');
+    });
+  return { port, binDir, host, run, stop: () => stopTree(child, 5000) };
 }

@@ -19,6 +19,8 @@ export const UPLOAD_MISTAKES = [
   'stock-userdir-options',
   /** The same host with that line dropped from .htaccess, as the old docs advised: ExecCGI stays off. */
   'stock-userdir-no-options',
+  /** fcgi.env beside the app left at 644, as an upload leaves it: the app refuses to start. */
+  'env-file-readable',
 ] as const;
 export type UploadMistake = (typeof UPLOAD_MISTAKES)[number];
 
@@ -55,6 +57,7 @@ export function uploadWithMistake(
   const file = space.upload(`${rel}/app.fcgi`, code, mode);
   const text = kind === 'stock-userdir-no-options' ? htaccess.replace(/^Options .*\n/m, '') : htaccess;
   space.upload(`${rel}/.htaccess`, text);
+  if (kind === 'env-file-readable') space.upload(`${rel}/fcgi.env`, 'GREETING=Welcome\n', 0o644);
   const port = kind.startsWith('stock-userdir') ? host.stockPort : host.port;
   return { kind, dir, file, port, url: space.url(`${rel}/`) };
 }

@@ -17,12 +17,14 @@ export function checkEnvFile(file: string, uid: number): Finding[] {
   }
   const refusal = envFileRefusal(path, st, uid);
   if (refusal) {
+    // A process that already refused the file answers 500 until restart.txt says to start again.
+    const restart = join(dirname(file), 'restart.txt');
     return [
       {
         level: 'problem',
         check: ENV_FILE_NAME,
-        message: `${refusal.problem}: the app refuses it and does not start`,
-        fix: refusal.fix,
+        message: `${refusal.problem}: the app refuses it and does not start (every request gets a 500; the error log says why)`,
+        fix: `${refusal.fix} && touch ${restart}`,
       },
     ];
   }

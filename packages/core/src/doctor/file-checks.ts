@@ -58,7 +58,7 @@ function fileBits(file: string, st: Stats): Finding[] {
     out.push({
       level: 'problem',
       check: 'exec bit',
-      message: `${name} is not executable (mode ${mode(st)}): Apache cannot start it (under suEXEC the visitor sees only "suexec policy violation")`,
+      message: `${name} is not executable (mode ${mode(st)}): Apache cannot start it; visitors get a 500 and the error log says "suexec policy violation" (under suEXEC) or "Permission denied"`,
       fix: `chmod 755 ${name}`,
     });
   } else out.push({ level: 'ok', check: 'exec bit', message: `${name} is executable (mode ${mode(st)})` });
@@ -74,7 +74,7 @@ function fileBits(file: string, st: Stats): Finding[] {
     out.push({
       level: 'problem',
       check: 'write bits',
-      message: `${name} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run it ("file is writable by others")`,
+      message: `${name} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "file is writable by others")`,
       fix: `chmod 755 ${name}`,
     });
   } else out.push({ level: 'ok', check: 'write bits', message: `only the owner can write ${name}` });
@@ -86,7 +86,7 @@ function dirBits(dir: string, st: Stats): Finding {
     return {
       level: 'problem',
       check: 'directory write bits',
-      message: `${dir} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run anything in it ("directory is writable by others")`,
+      message: `${dir} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run anything in it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "directory is writable by others")`,
       fix: `chmod 755 ${dir}`,
     };
   }

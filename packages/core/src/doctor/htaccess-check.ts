@@ -65,7 +65,14 @@ function execCgiFinding(name: string, lines: string[][]): Finding {
   const words = options[options.length - 1]!.slice(1);
   const on = words.some((w) => /^\+?execcgi$/i.test(w));
   const relative = words.every((w) => /^[+-]/.test(w));
-  if (on) return { level: 'ok', check: '.htaccess ExecCGI', message: `Options ${words.join(' ')}` };
+  // Whether the host lets .htaccess set Options is in the server's config, which doctor cannot see.
+  if (on) {
+    return {
+      level: 'ok',
+      check: '.htaccess ExecCGI',
+      message: `Options ${words.join(' ')} (where the host does not allow it, Apache answers 500 and its log says "Options not allowed here": ask the host to allow ExecCGI for your directory)`,
+    };
+  }
   return {
     level: relative && !words.some((w) => /^-execcgi$/i.test(w)) ? 'warning' : 'problem',
     check: '.htaccess ExecCGI',
