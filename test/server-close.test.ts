@@ -119,3 +119,44 @@ test('close() of an idle server resolves at once; close() of a server never star
   assert.ok(Date.now() - t0 < 500);
   await slowServer().s.close();
 });
+
+test('close() with a connection that has carried no request yet: its first request, sent after, is served', {
+  timeout: 10000,
+}, async () => {
+  // mod_fcgid connects, then writes the request: a close() in between (restart.txt, SIGTERM) must
+  // not end that connection unread, or Apache answers 500 ("FastCGI server closed connection").
+  const { s } = slowServer();
+  const target = join(dir, 'fresh.sock');
+  await s.listen(target);
+  const fresh = await RawClient.connect(target);
+  cleanups.push(() => fresh.close());
+  await waitUntil(() => s.connections === 1);
+  let closed = false;
+  const closing = s.close().then(() => (closed = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(closed, false, 'close() waits for the fresh connection');
+  fresh.sendRequest(1, getParams('/quick'));
+  const reply = await fresh.reply(1, 3000);
+  assert.equal(reply.protocolStatus, 0);
+  assert.equal(parseCgi(reply.stdout).body.toString(), 'quick\n');
+  await fresh.closedByPeer(2000);
+  await closing;
+  assert.equal(s.connections, 0);
+});
+
+test('close() with a connection that never says anything: closed after the grace, not held open', {
+  timeout: 10000,
+}, async () => {
+  const FIRST_REQUEST_GRACE_MS = 1000; // packages/core/src/connection/connection.ts
+  const { s } = slowServer();
+  const target = join(dir, 'silent.sock');
+  await s.listen(target);
+  const silent = await RawClient.connect(target);
+  cleanups.push(() => silent.close());
+  await waitUntil(() => s.connections === 1);
+  const t0 = Date.now();
+  await s.close();
+  const took = Date.now() - t0;
+  assert.ok(took >= FIRST_REQUEST_GRACE_MS - 50 && took < FIRST_REQUEST_GRACE_MS + 1500, `took ${took} ms`);
+  await silent.closedByPeer(1000);
+});

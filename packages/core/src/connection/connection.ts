@@ -53,6 +53,13 @@ export interface ConnectionOptions {
 
 const RESPONDER_ONLY: readonly number[] = [Role.RESPONDER];
 
+/**
+ * How long a connection that has carried no request yet may wait, once closing, for its first
+ * request to begin. A web server writes it right after connecting; this only bounds a peer that
+ * connected and said nothing.
+ */
+export const FIRST_REQUEST_GRACE_MS = 1000;
+
 // A server passes the same options to each of its connections: merge its limits once.
 const mergedLimits = new WeakMap<ConnectionOptions, ConnectionLimits>();
 function limitsOf(options: ConnectionOptions): ConnectionLimits {
@@ -79,6 +86,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** We ended our side; reading only to drain. */
   #ending = false;
   #closed = false;
+  /** A request began on this connection (until then a close waits for the first one). */
+  #begun = false;
+  /** close() on a connection that has carried no request yet: how long its first one may take to begin. */
+  #firstWait: NodeJS.Timeout | null = null;
   #linger: NodeJS.Timeout | null = null;
   readonly #timers: ConnectionTimers;
 
@@ -106,9 +117,22 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     return this.#closed;
   }
 
-  /** Stop taking requests; close as soon as those in flight are done (at once when idle). */
+  /**
+   * Stop taking requests; close as soon as those in flight are done (at once when idle). A
+   * connection that has carried no request yet was opened for one (mod_fcgid connects, then
+   * writes it): it gets up to FIRST_REQUEST_GRACE_MS for that request to begin, which is then
+   * served; closing it unread would fail the request ("FastCGI server closed connection").
+   */
   close(): void {
     this.#closing = true;
+    if (!this.#begun && !this.#closed && !this.#firstWait) {
+      this.#firstWait = setTimeout(() => {
+        this.#firstWait = null;
+        this.#maybeEnd();
+      }, FIRST_REQUEST_GRACE_MS);
+      this.#firstWait.unref();
+      return;
+    }
     this.#maybeEnd();
   }
 
@@ -167,6 +191,13 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (this.#ending) return;
     const { role, keepConn } = decodeBeginRequest(content);
     if (!keepConn) this.#closing = true;
+    if (!this.#begun) {
+      this.#begun = true;
+      if (this.#firstWait) {
+        clearTimeout(this.#firstWait);
+        this.#firstWait = null;
+      }
+    }
     if (!this.#roles.includes(role)) {
       this.write(encodeEndRequest(id, 0, Status.UNKNOWN_ROLE));
       this.#maybeEnd();
@@ -295,6 +326,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   #onClose(): void {
     this.#closed = true;
     if (this.#linger) clearTimeout(this.#linger);
+    if (this.#firstWait) clearTimeout(this.#firstWait);
     this.#timers.close();
     if (this.#exchanges.size === 0) return;
     const err = new FcgiError(ErrorCode.CONNECTION_LOST, 'the connection to the web server closed');
