@@ -142,7 +142,7 @@ Listen 127.0.0.1:${cgiPort}
     }
     const log = apache!.errorLog();
     const failed = new RegExp(
-      `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the file changes \\(or restart\\.txt is touched\\): Error: ${WHY}\\n\\s+at `,
+      `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the app's file is replaced or restart\\.txt beside it is touched: Error: ${WHY}\\n\\s+at `,
     ).exec(log);
     assert.ok(failed, log);
     const pid = Number(failed[1]);

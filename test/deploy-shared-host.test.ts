@@ -258,7 +258,7 @@ describe('a cPanel/DirectAdmin-like shared host (suEXEC, userdir, limited AllowO
       'env-file-readable': {
         status: 500,
         log: [
-          /\[pid \d+\] fcgi: the app did not start; every request gets a 500 until the file changes \(or restart\.txt is touched\): \/home\/fcgialice\/public_html\/mistake-env-file-readable\/fcgi\.env is readable by every user of this machine \(mode 644\)/,
+          /\[pid \d+\] fcgi: the app did not start; every request gets a 500 until the app's file is replaced or restart\.txt beside it is touched: \/home\/fcgialice\/public_html\/mistake-env-file-readable\/fcgi\.env is readable by every user of this machine \(mode 644\)/,
         ],
       },
       'stock-userdir-no-options': {

@@ -177,7 +177,7 @@ describe('configuration under suEXEC on the shared host', { skip, timeout: 240_0
     assert.match(
       host!.errorLog(),
       new RegExp(
-        `\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\[pid \\d+\\] fcgi: the app did not start; every request gets a 500 until the file changes \\(or restart\\.txt is touched\\): ${file.replaceAll('.', '\\.')} is readable by every user of this machine \\(mode 644\\), .*fix: chmod 600 ${file.replaceAll('.', '\\.')}`,
+        `\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\[pid \\d+\\] fcgi: the app did not start; every request gets a 500 until the app's file is replaced or restart\\.txt beside it is touched: ${file.replaceAll('.', '\\.')} is readable by every user of this machine \\(mode 644\\), .*fix: chmod 600 ${file.replaceAll('.', '\\.')}`,
       ),
     );
     // The fix, then restart.txt: the process that refused the file serves its 500 until then.

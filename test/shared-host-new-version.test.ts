@@ -221,7 +221,7 @@ describe('a new version and a start-up failure on the shared host, done over SSH
     assert.doesNotMatch(r.body.toString(), /database|broken-app|public_html|\.ts:\d|\bat /);
     const text = host!.errorLog().slice(log);
     const line = new RegExp(
-      `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the file changes \\(or restart\\.txt is touched\\): Error: ${WHY}\\n\\s+at connectToDatabase \\(.*broken-app\\.ts:\\d+:\\d+\\)`,
+      `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the app's file is replaced or restart\\.txt beside it is touched: Error: ${WHY}\\n\\s+at connectToDatabase \\(.*broken-app\\.ts:\\d+:\\d+\\)`,
     ).exec(text);
     assert.ok(line, `no start-up failure line in:\n${text.slice(-3000)}`);
     const pid = Number(line[1]);

@@ -79,7 +79,7 @@ async function serveLoadFailure(err: unknown): Promise<void> {
   }
   const then = cgi
     ? 'this request gets a 500'
-    : 'every request gets a 500 until the file changes (or restart.txt is touched)';
+    : "every request gets a 500 until the app's file is replaced or restart.txt beside it is touched";
   logProcessLine(`fcgi: the app did not start; ${then}: ${why(err)}`);
   const failed = (req: FcgiRequest, res: FcgiResponse): void =>
     answerError(req, res, err, { env: 'production', fallback: 'html' });
