@@ -101,13 +101,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     { timeout: 30_000 },
   );
 
-  /** Runs one block's commands as the customer from the current folder; keeps the folder it ends in. */
-  async function runSh(text: string, ms = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const r = await shell!.run(text.replaceAll('npm install @fcgi/core', `npm install ${tarball}`), ms);
-    cwd = shell!.cwd;
-    return r;
-  }
-
+  /** Runs one block's commands as the customer from the current folder (kept for the next block), checking its output. */
   async function runChecked(b: Block): Promise<void> {
     await shell!.check(
       PAGE,
