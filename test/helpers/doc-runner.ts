@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { it } from 'node:test';
 import { ROOT } from './app-process.js';
 import type { RunAs } from './deploy-app.js';
 
@@ -145,9 +146,16 @@ export class DocShell {
   }
 
   /** Runs `b` (its text already substituted) and checks its exit status and, when the page shows it, its output. */
-  async check(page: string, b: DocBlock, text: string, expected: string | null, ms?: number): Promise<ShellResult> {
+  async check(
+    page: string,
+    b: DocBlock,
+    text: string,
+    expected: string | null,
+    ms?: number,
+    diagnose: () => string = () => '',
+  ): Promise<ShellResult> {
     const r = await this.run(text, ms);
-    assert.equal(r.code, 0, `${page}:${b.line} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+    assert.equal(r.code, 0, `${page}:${b.line} failed (${r.code}):\n${r.stderr}${r.stdout}${diagnose()}`);
     if (expected !== null)
       assert.equal(normalizeOutput(r.stdout, this.cwd), expected, `${page}:${b.line}: output differs`);
     return r;
@@ -195,4 +203,55 @@ export function npmCache(name: string, user: RunAs | null, fallback: () => strin
   spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, cache], { timeout: 30_000 });
   const reachable = spawnSync('test', ['-w', cache], { uid: user.uid, gid: user.gid, timeout: 10_000 });
   return reachable.status === 0 ? cache : fallback();
+}
+
+export interface PageRun {
+  page: string;
+  blocks: readonly DocBlock[];
+  /** The reader's shell, made in the test's before(). */
+  shell: () => DocShell;
+  /** The page's substitutions, for commands, expected output, file paths and file text. */
+  subst: (text: string) => string;
+  /** The languages of blocks written to disk when their first line names a path. */
+  fileLangs: readonly string[];
+  /** Who owns the files written, or null for this process's user. */
+  owner?: () => RunAs | null;
+  /** Each line of a block marked `<!-- not run: ... -->` must match this (the page's shown-only commands). */
+  notRunLines: RegExp;
+  /** Called, in page order, where a not-run block stands (a test starting what it would start). */
+  onNotRun?: (b: DocBlock) => Promise<void> | void;
+  timeoutMs?: number;
+  /** What to add to a failed command's message (the server's error log, say). */
+  diagnose?: () => string;
+}
+
+/** One test per block, in page order: write the files, run the commands, compare the output. */
+export function pageTests(o: PageRun): void {
+  for (const b of o.blocks) {
+    const first = b.text.split('\n')[0]!;
+    const why = notRun(b);
+    if (why !== null) {
+      it(`${o.page}:${b.line}: shown, not run (${why}): ${first}`, async () => {
+        const lines = b.text.split('\n').filter((l) => l.trim() !== '');
+        for (const l of lines)
+          assert.match(l, o.notRunLines, `${o.page}:${b.line}: only these may be left to the reader`);
+        await o.onNotRun?.(b);
+      });
+      continue;
+    }
+    const path = blockFile(b, o.fileLangs);
+    if (path !== null) {
+      it(`${o.page}:${b.line}: writes ${path}`, () => {
+        const shell = o.shell();
+        writeBlockFile(shell.cwd, o.subst(path), o.subst(b.text), o.owner?.() ?? null);
+      });
+      continue;
+    }
+    if (b.lang !== 'sh') continue;
+    const ms = o.timeoutMs ?? 60_000;
+    it(`${o.page}:${b.line}: ${first}`, { timeout: ms + 5000 }, async () => {
+      const expected = b.output === null ? null : o.subst(b.output);
+      await o.shell().check(o.page, b, o.subst(b.text), expected, ms, o.diagnose);
+    });
+  }
 }
