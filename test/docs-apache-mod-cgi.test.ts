@@ -8,4 +8,5 @@ apachePageTests({
   module: 'cgid',
   pkg: 'apache2',
   appFile: 'app.cgi',
+  logLines: [],
 });

@@ -8,4 +8,5 @@ apachePageTests({
   module: 'fcgid',
   pkg: 'apache2 libapache2-mod-fcgid',
   appFile: 'app.fcgi',
+  logLines: [/restart\.txt was touched/, /app\.fcgi was replaced/],
 });

@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT, skipUnless } from './app-process.js';
 import { APACHE, hasApacheModule } from './apache.js';
 import { startDebianApache, type DebianApache } from './debian-apache.js';
+import { until } from './lifecycle.js';
 import { checkNodeRunnableBy, createDeployDir, webUser, type DeployDir } from './deploy-app.js';
 import { DocShell, fencedBlocks, npmCache, npmEnv, packCore, pageTests, readerPath } from './doc-runner.js';
 
@@ -28,6 +29,8 @@ export interface ApachePage {
   pkg: string;
   /** The file the page bundles into /var/www/myapp: app.fcgi or app.cgi. */
   appFile: string;
+  /** What else the page's steps must have left in Apache's error log (a restart's line, say). */
+  logLines: readonly RegExp[];
 }
 
 export function apachePageTests(o: ApachePage): void {
@@ -105,11 +108,13 @@ export function apachePageTests(o: ApachePage): void {
       assert.match(shown, new RegExp(`app\\.${o.appFile.split('.')[1]}/\\$1`));
     });
 
-    it(`${o.page}: the error of /fail is in Apache's error log with a stack naming src/app.ts`, () => {
+    it(`${o.page}: the error of /fail is in Apache's error log with a stack naming src/app.ts, and the restarts the page made`, async () => {
       const log = host!.apache.errorLog();
       const at = log.indexOf('Error: the database password is hunter2');
       assert.ok(at >= 0, `not in the error log:\n${log.slice(-2000)}`);
       assert.match(log.slice(at, at + 3000), /\n.*\s+at .*src\/app\.ts:\d+:\d+/);
+      // The replaced process notices its new file within a second of the page's last command.
+      for (const line of o.logLines) await until(() => line.test(host!.apache.errorLog()), 5000, `${line} in the log`);
     });
   });
 }
