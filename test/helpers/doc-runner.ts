@@ -63,20 +63,6 @@ export function blockFile(b: DocBlock, langs: readonly string[]): string | null 
   return m?.[1] ?? null;
 }
 
-/** A page's substitutions: each `from` (every occurrence) becomes its `to`. */
-export type Substitutions = readonly (readonly [from: string | RegExp, to: string])[];
-
-export function substitute(text: string, pairs: Substitutions): string {
-  let out = text;
-  for (const [from, to] of pairs) {
-    out =
-      typeof from === 'string'
-        ? out.replaceAll(from, to)
-        : out.replace(new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`), () => to);
-  }
-  return out;
-}
-
 /** Writes a file block's text to `path` (relative to `cwd`), its folder made, both owned by `owner` when given. */
 export function writeBlockFile(cwd: string, path: string, text: string, owner: RunAs | null = null): void {
   const file = isAbsolute(path) ? path : join(cwd, path);
