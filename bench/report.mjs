@@ -1,5 +1,7 @@
 // The report: medians and ratios of what the runner measured, as markdown tables, and each target
 // of the project checked (met, missed by how much, or not measurable yet).
+import { memoryTable } from './memory.mjs';
+
 export function median(xs) {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -158,6 +160,8 @@ function targets(res) {
   const rssMax = (...ids) => Math.max(...ids.flatMap((id) => b[id]?.runs?.map((r) => r.rssGrowthMB) ?? [NaN]));
   const m = res.micro ?? {};
   const f = res.fcgid ?? {};
+  const mem = res.memory?.apps ?? {};
+  const rssMB = (row) => mem[row]?.fd0?.rss / 2 ** 20;
   const orNull = (x) => (Number.isFinite(x) ? x : null);
   return [
     http('hello, keep-conn on ÷ Go net/http/fcgi', 'fcgi-on', 'go-on', 2.0),
@@ -191,6 +195,30 @@ function targets(res) {
       unit: ' ms',
       value: orNull(median(f['cold-fcgi']?.times ?? [])),
       missing: 'mod_fcgid section not run',
+    },
+    {
+      name: 'RSS of the bundled hello (fcgi bundle) after its first request',
+      need: 45,
+      below: true,
+      unit: ' MB',
+      value: orNull(rssMB('fcgi-hello')),
+      missing: 'memory section not run',
+    },
+    {
+      name: '(for comparison) the same, bundled with --no-source-maps',
+      need: 0,
+      unit: ' MB',
+      value: orNull(rssMB('fcgi-hello-nosm')),
+      info: true,
+      missing: 'memory section not run',
+    },
+    {
+      name: "(for comparison) node-fastcgi's hello, the same way",
+      need: 0,
+      unit: ' MB',
+      value: orNull(rssMB('nfc-hello')),
+      info: true,
+      missing: 'memory section not run',
     },
     {
       name: "download ÷ nginx's own static file, streamed by the app",
@@ -276,6 +304,7 @@ export function report(res) {
   if (before) out.push(`### Before and after (BENCH_BASELINE), same run, rounds interleaved`, '', before, '');
   if (res.bodies) out.push('### Big bodies through nginx (curl)', '', bodiesTable(res.bodies), '');
   if (res.fcgid) out.push('### Apache mod_fcgid', '', fcgidTable(res.fcgid), '');
+  if (res.memory) out.push('### Memory of one process (bench/memory.mjs)', '', memoryTable(res.memory), '');
   if (res.micro) out.push('### Parser and encoder, in process (64 KiB chunks)', '', microTable(res.micro), '');
   if (res.profile) {
     out.push(

@@ -3,7 +3,7 @@
 // (pinned pnpm, frozen lockfile) and builds it, installs the web servers and peers with apt-get when
 // missing and we are root, then measures and prints a report with ratios and the project's targets.
 //
-//   node bench/run.mjs [--quick] [--runs N] [--seconds S] [--warmup S] [--only http,bodies,fcgid,micro,profile]
+//   node bench/run.mjs [--quick] [--runs N] [--seconds S] [--warmup S] [--only http,bodies,fcgid,memory,micro,profile]
 //                      [--rows fcgi-on,go-on,...] [--no-setup]
 //
 // Default: every section, throughput as the median of 3 runs of 10 s each (after a 2 s warm-up).
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ROOT } from './peers.mjs';
 
 const PNPM = 'pnpm@12.4.2';
-const SECTIONS = ['micro', 'http', 'bodies', 'fcgid', 'profile'];
+const SECTIONS = ['micro', 'http', 'bodies', 'fcgid', 'memory', 'profile'];
 /** What the suite drives: the Debian package and a file that shows it is installed. */
 const SYSTEM = [
   ['wrk', '/usr/bin/wrk'],
@@ -25,6 +25,7 @@ const SYSTEM = [
   ['php-fpm', '/usr/sbin/php-fpm8.2'],
   ['apache2', '/usr/sbin/apache2'],
   ['libapache2-mod-fcgid', '/usr/lib/apache2/modules/mod_fcgid.so'],
+  ['spawn-fcgi', '/usr/bin/spawn-fcgi'],
 ];
 
 function args() {
@@ -126,6 +127,11 @@ if (opt.only.includes('fcgid')) {
   const missing = fcgidMissing();
   if (missing) log(`  skipped: ${missing}`);
   else results.fcgid = await runFcgid({ ...opt, colds: opt.quick ? 3 : 7, log });
+}
+if (opt.only.includes('memory')) {
+  log('# memory of one process (bench/memory.mjs)');
+  const { runMemory } = await import('./memory.mjs');
+  results.memory = await runMemory({ runs: opt.quick ? 3 : 7, bisect: !opt.quick, log });
 }
 if (opt.only.includes('profile')) {
   log('# CPU profile of @fcgi hello');

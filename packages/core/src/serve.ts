@@ -1,10 +1,12 @@
 // serve(): run a handler the way the host asks — FastCGI on what it gave, CGI, or, with nothing at
-// all, behind the built-in HTTP gateway for local development.
+// all, behind the built-in HTTP gateway for local development. What only one mode needs (the CGI
+// transport, the gateway and its client, node:cluster for workers) is imported when that mode is
+// chosen, so a process started by a web server does not load the rest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCgiEnvironment, serveCgi } from './cgi/index.js';
-import { createGateway, type Gateway } from './gateway/index.js';
+import { isCgiEnvironment } from './cgi/index.js';
+import type { Gateway } from './gateway/index.js';
 import { finishCheck, inCheckMode } from './hosting/check-mode.js';
 import { loadAppEnvFile } from './hosting/env-file.js';
 import { settleEnv } from './http/default-env.js';
@@ -24,8 +26,8 @@ import {
   type LifecycleOptions,
   type ResolvedLifecycle,
 } from './server/lifecycle.js';
-import { attachWorker, isClusterWorker, primaryAddress } from './server/worker.js';
-import { servePrimary, workerCount, type WorkerPool } from './server/workers.js';
+import { WORKER_ENV } from './server/cluster-ipc.js';
+import type { WorkerPool } from './server/workers.js';
 
 export interface ServeOptions extends ServerOptions, LifecycleOptions {
   /** Where to listen when the host gives neither fd 0, FCGI_LISTEN nor a CGI environment. */
@@ -69,23 +71,27 @@ export function serve(handler: Handler, options?: ServeOptions): Promise<Serving
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
 export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
   loadAppEnvFile();
-  if (inCheckMode()) finishCheck(wouldServe(options));
+  // The primary of serve({ workers }) marks its workers' environment; node:cluster has the last word.
+  const worker = process.env[WORKER_ENV] === '1' ? await import('./server/worker.js') : null;
+  const inWorker = worker?.isClusterWorker() ?? false;
+  if (inCheckMode()) finishCheck(wouldServe(options, inWorker));
   // Started by a web server (fd 0, FCGI_LISTEN): the restart check watches for a new version.
-  const spawned = !isClusterWorker() && (hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN);
+  const spawned = !inWorker && (hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN);
   const lc = resolveLifecycle(options, process.env, spawned);
   // Behind a web server an app whose env nobody chose runs as production; behind the gateway, not.
-  const webServer = isClusterWorker() || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
+  const webServer = inWorker || hasListeningSocketOnFd0() || !!process.env.FCGI_LISTEN || isCgiEnvironment();
   settleEnv(handler, webServer || options.target !== undefined ? 'production' : 'development');
-  if (isClusterWorker()) {
+  if (worker && inWorker) {
     // A worker of serve({ workers }): the primary listens and hands it connections.
     const server = new FcgiServer(handler as Handler, options);
-    const { lifecycle, close } = attachWorker(server, lc);
-    return { mode: 'fastcgi', server, address: primaryAddress(), lifecycle, close };
+    const { lifecycle, close } = worker.attachWorker(server, lc);
+    return { mode: 'fastcgi', server, address: worker.primaryAddress(), lifecycle, close };
   }
   if (hasListeningSocketOnFd0() || process.env.FCGI_LISTEN) {
     return fastcgi(handler, options, hasListeningSocketOnFd0() ? { fd: 0 } : process.env.FCGI_LISTEN!, lc);
   }
   if (isCgiEnvironment()) {
+    const { serveCgi } = await import('./cgi/cgi.js');
     await serveCgi(handler as Handler, options);
     // Express logs an error on the turn after it answered (finalhandler's setImmediate): let it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -97,8 +103,8 @@ export async function serve(handler: Handler | NodeHandler, options: ServeOption
 }
 
 /** The mode serve() picks with `options` here, in words (for check mode). */
-function wouldServe(options: ServeOptions): string {
-  if (isClusterWorker()) return 'as a worker of serve({ workers })';
+function wouldServe(options: ServeOptions, inWorker: boolean): string {
+  if (inWorker) return 'as a worker of serve({ workers })';
   if (hasListeningSocketOnFd0()) return 'FastCGI on the listening socket on fd 0 (mod_fcgid, spawn-fcgi)';
   if (process.env.FCGI_LISTEN) return `FastCGI on FCGI_LISTEN=${process.env.FCGI_LISTEN}`;
   if (isCgiEnvironment()) return 'one CGI request';
@@ -115,8 +121,12 @@ async function fastcgi(
   target: ListenTarget,
   lc: ResolvedLifecycle,
 ): Promise<Serving> {
-  const workers = workerCount(options.workers ?? process.env.FCGI_WORKERS);
-  if (workers > 0) return { mode: 'cluster', ...(await servePrimary(options, resolveTarget(target), workers, lc)) };
+  const asked = options.workers ?? process.env.FCGI_WORKERS;
+  if (asked !== undefined && asked !== '' && asked !== 0) {
+    const { servePrimary, workerCount } = await import('./server/workers.js');
+    const workers = workerCount(asked);
+    if (workers > 0) return { mode: 'cluster', ...(await servePrimary(options, resolveTarget(target), workers, lc)) };
+  }
   const server = new FcgiServer(handler as Handler, options);
   const address = await server.listenOn(resolveTarget(target));
   return supervise({ mode: 'fastcgi' as const, server, address, close: () => server.close() }, lc);
@@ -126,6 +136,7 @@ async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc
   // The app speaks real FastCGI on a private socket; the gateway is the web server in front.
   const dir = mkdtempSync(join(tmpdir(), 'fcgi-dev-'));
   const socketPath = join(dir, 'app.sock');
+  const { createGateway } = await import('./gateway/index.js');
   const server = new FcgiServer(handler as Handler, options);
   const gw = createGateway({ to: socketPath, serverSoftware: 'fcgi-dev-gateway' });
   const port = options.port ?? (Number(process.env.PORT) || 3000);

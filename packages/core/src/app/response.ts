@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
-import { contentType as mimeContentType, lookup } from 'mime-types';
+import lazy from '../semantics/lazy.cjs';
 import { FcgiResponse, handlerFailed, type FcgiRequest, type HeaderValue, type Transport } from '../http/index.js';
 import { httpError } from '../errors.js';
 import type { AppContext } from './contracts.js';
@@ -62,7 +62,7 @@ export class AppResponse extends FcgiResponse {
     let v: string | string[] = Array.isArray(value) ? value.map(String) : String(value);
     if (field.toLowerCase() === 'content-type') {
       if (Array.isArray(v)) throw new TypeError('Content-Type cannot be set to an Array');
-      v = mimeContentType(v) || v;
+      v = lazy.mimeTypes().contentType(v) || v;
     }
     this.setHeader(field, v);
     return this;
@@ -87,7 +87,10 @@ export class AppResponse extends FcgiResponse {
 
   /** Content-Type from an extension or name ('json', '.html') or a full type ('text/plain'). */
   type(type: string): this {
-    return this.set('Content-Type', type.includes('/') ? type : mimeContentType(type) || 'application/octet-stream');
+    return this.set(
+      'Content-Type',
+      type.includes('/') ? type : lazy.mimeTypes().contentType(type) || 'application/octet-stream',
+    );
   }
 
   /** Alias of type(). */
@@ -390,5 +393,5 @@ function isStream(body: unknown): body is Readable | ReadableStream {
 /** A format() key as a media type: 'json' -> application/json, 'text/html; q=1' -> text/html. */
 function normalizeType(key: string): string {
   if (key.includes('/')) return key.split(';')[0]!.trim();
-  return lookup(key) || 'application/octet-stream';
+  return lazy.mimeTypes().lookup(key) || 'application/octet-stream';
 }

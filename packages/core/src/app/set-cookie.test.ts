@@ -36,7 +36,7 @@ test('attributes in the cookie package order; maxAge is milliseconds: Max-Age in
   assert.equal(serializeCookie('x', '', { expires: new Date(1) }), 'x=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
   assert.match(serializeCookie('x', 'y', { maxAge: 0 }), /^x=y; Max-Age=0; Path=\/; Expires=/);
   assert.throws(() => serializeCookie('x', 'y', { maxAge: 'soon' as never }), /maxAge is invalid/);
-  assert.throws(() => serializeCookie('bad name', 'y'), /cookie name is invalid/);
+  assert.throws(() => serializeCookie('bad name', 'y'), /argument name is invalid: bad name/);
 });
 
 test('signed: "s:" + value.signature, the same bytes Express and cookie-parser write; needs a secret', () => {

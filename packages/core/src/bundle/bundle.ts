@@ -7,6 +7,8 @@ import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
+import { withAbsoluteSources } from './source-map.js';
+import { jsonPlugin } from './json-plugin.js';
 import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
 
 export interface BundleOptions {
@@ -16,6 +18,11 @@ export interface BundleOptions {
   outfile: string;
   /** The absolute path of node for the first line; `#!/usr/bin/env node` when absent. */
   node?: string | undefined;
+  /**
+   * Node options for the first line (e.g. `--v8-pool-size=1`), which a host that strips the
+   * environment (suEXEC drops NODE_OPTIONS) still passes: `#!/usr/bin/env -S node --v8-pool-size=1`.
+   */
+  nodeOptions?: readonly string[] | undefined;
   /** Also write the matching .htaccess beside the output. */
   htaccess?: boolean | undefined;
   /**
@@ -39,16 +46,40 @@ export interface BundleResult {
   warnings: string[];
 }
 
-/** The first line of the bundle for `node` (an absolute path), or the env lookup by default. */
-export function shebangFor(node: string | undefined): string {
-  if (node === undefined) return '#!/usr/bin/env node';
-  if (!node.startsWith('/') || /\s/.test(node)) {
+/** An option the first line can carry through `env -S` unchanged: no spaces, quotes, `\\`, `$` or `#`. */
+const NODE_OPTION = /^--[A-Za-z0-9][A-Za-z0-9_-]*(=[A-Za-z0-9._,:/+@%-]+)?$/;
+/** Linux reads at most this many bytes of a first line (BINPRM_BUF_SIZE, 256 since Linux 5.1, with the `#!`). */
+const MAX_SHEBANG = 255;
+
+/**
+ * The first line of the bundle for `node` (an absolute path), or the env lookup by default. With
+ * `nodeOptions` it goes through `env -S`, since Linux hands everything after the interpreter to
+ * it as one argument.
+ */
+export function shebangFor(node: string | undefined, nodeOptions: readonly string[] = []): string {
+  if (node !== undefined && (!node.startsWith('/') || /\s/.test(node))) {
     throw new BundleError(
       `--node ${JSON.stringify(node)} is not an absolute path without spaces, which the first line needs`,
       'give the full path of node on the host, e.g. --node /opt/alt/alt-nodejs20/root/usr/bin/node (`which node` there)',
     );
   }
-  return `#!${node}`;
+  for (const option of nodeOptions) {
+    if (!NODE_OPTION.test(option)) {
+      throw new BundleError(
+        `--node-options: ${JSON.stringify(option)} is not one option of the form --name or --name=value (no spaces or quotes)`,
+        'give the options separated by spaces, each as Node spells it, e.g. --node-options="--v8-pool-size=1 --max-old-space-size=128"',
+      );
+    }
+  }
+  if (nodeOptions.length === 0) return node === undefined ? '#!/usr/bin/env node' : `#!${node}`;
+  const line = `#!/usr/bin/env -S ${node ?? 'node'} ${nodeOptions.join(' ')}`;
+  if (line.length > MAX_SHEBANG) {
+    throw new BundleError(
+      `the first line would be ${line.length} bytes, and Linux reads only ${MAX_SHEBANG}`,
+      'give fewer or shorter --node-options',
+    );
+  }
+  return line;
 }
 
 function entryPath(entry: string): string {
@@ -134,7 +165,7 @@ function fixFor(m: EsbuildMessage): string {
 
 /** Builds the bundle (and the .htaccess when asked for); throws BundleError with the fix. */
 export async function bundle(options: BundleOptions): Promise<BundleResult> {
-  const shebang = shebangFor(options.node);
+  const shebang = shebangFor(options.node, options.nodeOptions);
   const sourceMaps = options.sourceMaps ?? true;
   const entry = entryPath(options.entry);
   const out = resolve(options.outfile);
@@ -161,7 +192,13 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       define: { ...IMPORT_META_DEFINES },
       banner: { js: banner(shebang, sourceMaps) },
       footer: { js: FOOTER },
-      plugins: [entryPlugin(entry), hostingPlugin(dirname(entry)), envValuesPlugin(options.env ?? {}), builtinsPlugin],
+      plugins: [
+        entryPlugin(entry),
+        hostingPlugin(dirname(entry)),
+        envValuesPlugin(options.env ?? {}),
+        builtinsPlugin,
+        jsonPlugin,
+      ],
       logLevel: 'silent',
       write: false,
     });
@@ -177,7 +214,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
-  const code = result.outputFiles[0]!.text;
+  const code = withAbsoluteSources(result.outputFiles[0]!.text, dirname(out));
   writeOrRefuse(out, code, 0o755);
   const written: BundleResult = {
     outfile: out,

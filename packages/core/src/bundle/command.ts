@@ -5,16 +5,20 @@ import { bundle } from './bundle.js';
 import { parseEnvAssignments } from './env-values.js';
 import { BundleError } from './errors.js';
 
-export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--htaccess] [--env NAME=VALUE]... [--no-source-maps]
+export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--node-options="--opt ..."] [--htaccess] [--env NAME=VALUE]... [--no-source-maps]
       Builds the app's entry (TypeScript or JavaScript) and everything it imports into ONE
       executable file (mode 755) that runs with nothing but Node 20, as a FastCGI app (mod_fcgid,
       FCGI_LISTEN) or as CGI, under any name (app.fcgi, app.cgi). Top-level await works; stacks
-      name the app's source files. Needs esbuild (npm install --save-dev esbuild).
+      name the app's source files (their paths where it was built, wherever the bundle runs).
+      Needs esbuild (npm install --save-dev esbuild).
       --node PATH   the first line runs this node (default: #!/usr/bin/env node)
+      --node-options="--opt ..."  Node options on the first line (through env -S), which
+                    survive suEXEC, e.g. "--v8-pool-size=1" (docs/deploy/memory.md)
       --htaccess    also writes the .htaccess beside it (app.fcgi: mod_fcgid, app.cgi: CGI)
       --env NAME=VALUE  a value set before the app loads, unless the environment or fcgi.env
                     has it (repeatable; readable by whoever can read the file: no secrets)
-      --no-source-maps  no source map: each start is faster, stacks name the bundle's lines
+      --no-source-maps  no source map: each start is faster and 6 MB smaller (docs/deploy/memory.md),
+                    stacks name the bundle's lines
 `;
 
 /** Runs `fcgi bundle` with `argv` (the arguments after `bundle`); returns the exit code. */
@@ -40,6 +44,7 @@ export async function bundleCommand(argv: string[]): Promise<number> {
       entry: positionals[0]!,
       outfile: positionals[1]!,
       node: values.node,
+      nodeOptions: values['node-options']?.split(' ').filter((o) => o !== ''),
       htaccess: values.htaccess,
       sourceMaps: !values['no-source-maps'],
     });
@@ -60,6 +65,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       node: { type: 'string' },
+      'node-options': { type: 'string' },
       htaccess: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
       'no-source-maps': { type: 'boolean', default: false },

@@ -1,7 +1,7 @@
 // Media types (RFC 9110 8.3): Content-Type parsed by the content-type package, and "is the body of
 // this type?" answered by type-is (Express's req.is(), body-parser's `type` option).
 import { format, parse } from 'content-type';
-import typeis from 'type-is';
+import lazy from './lazy.cjs';
 
 export interface MediaType {
   /** `type/subtype`, lower case. */
@@ -44,17 +44,17 @@ export function setCharset(type: string, charset: string): string {
  * missing or its type is malformed (only the type is checked, as type-is 2.1 does).
  */
 export function normalizeContentType(value: string | undefined): string | null {
-  return (value && typeis.is(value, [])) || null;
+  return (value && lazy.typeis().is(value, [])) || null;
 }
 
 /** A type as given to is(): shortcuts ('urlencoded', 'multipart'), '+json' and extensions become full types; false when unknown. */
 export function normalizeType(type: string): string | false {
-  return typeis.normalize(type);
+  return lazy.typeis().normalize(type);
 }
 
 /** Does `actual` (a normalized type) match `expected` (wildcards and '*+suffix' allowed)? */
 export function mimeMatch(expected: string | false, actual: string): boolean {
-  return typeis.match(expected, actual);
+  return lazy.typeis().match(expected, actual);
 }
 
 /**
@@ -63,14 +63,14 @@ export function mimeMatch(expected: string | false, actual: string): boolean {
  * Content-Type is missing or malformed.
  */
 export function typeIs(contentType: string | undefined, types: readonly string[]): string | false {
-  return contentType ? typeis.is(contentType, types as string[]) : false;
+  return contentType ? lazy.typeis().is(contentType, types as string[]) : false;
 }
 
 type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** Has the request a body? A Transfer-Encoding, or a Content-Length that is a number (even 0). */
 export function hasBody(headers: Headers): boolean {
-  return typeis.hasBody({ headers } as never);
+  return lazy.typeis().hasBody({ headers } as never);
 }
 
 /** req.is(): null when the request has no body, else as typeIs() on its Content-Type. */

@@ -1,8 +1,8 @@
 // Content negotiation on Accept, Accept-Charset, Accept-Encoding and Accept-Language: the rankings
 // of the negotiator package and the answers of accepts (Express 5's req.accepts*()), plus which
 // precompressed variant a file sender may pick.
-import accepts from 'accepts';
 import Negotiator from 'negotiator';
+import lazy from './lazy.cjs';
 
 /** Arguments as Express takes them: a list of values, or one array. */
 export type Offered = readonly (string | readonly string[])[];
@@ -44,7 +44,10 @@ type Method = 'types' | 'charsets' | 'encodings' | 'languages';
 
 /** The accepts package's answer, with Express's flattening of the arguments. */
 function answer(method: Method, header: string | undefined, name: string, args: Offered): Answer {
-  const a = accepts({ headers: { [name]: header } } as never) as unknown as Record<Method, (...v: unknown[]) => Answer>;
+  const a = lazy.accepts()({ headers: { [name]: header } } as never) as unknown as Record<
+    Method,
+    (...v: unknown[]) => Answer
+  >;
   return a[method](...args);
 }
 

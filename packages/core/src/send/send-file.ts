@@ -7,7 +7,7 @@
 import { fstat, type BigIntStats, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
-import { contentType } from 'mime-types';
+import lazy from '../semantics/lazy.cjs';
 import type { FcgiResponse, HeaderValue } from '../http/index.js';
 import { FcgiError } from '../errors.js';
 import { sendError } from './errors.js';
@@ -263,7 +263,7 @@ async function respond(
   }
   if (opts.lastModified && ownValidators) log.setDefault('Last-Modified', stat.mtime.toUTCString());
   if (ownValidators) log.setDefault('ETag', await makeEtag(file, opts));
-  log.setDefault('Content-Type', contentType(extname(originalPath)) || 'application/octet-stream');
+  log.setDefault('Content-Type', lazy.mimeTypes().contentType(extname(originalPath)) || 'application/octet-stream');
   if (encoding) {
     log.set('Content-Encoding', encoding);
     addVary(log, res, 'Accept-Encoding');
