@@ -309,7 +309,7 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
 
     const cgi = dir!.mkdir('cgi');
     assert.equal(fcgiBundle(['test/fixtures/tla-app.ts', join(cgi, 'app.cgi'), '--htaccess']).status, 0);
-    assert.equal(readFileSync(join(cgi, '.htaccess'), 'utf8'), docsHtaccess('apache-mod-cgi.md', '## `.htaccess`'));
+    assert.equal(readFileSync(join(cgi, '.htaccess'), 'utf8'), docsHtaccess('apache-mod-cgi.md', '## 4. `.htaccess`'));
   });
 
   describe('refusals say the fix and exit non-zero', () => {

@@ -24,20 +24,21 @@
 // absolute paths, byte counts read "N bytes", and public_html/fix-<mistake> reads public_html/sub.
 // A line `...` in the expected output stands for any number of lines.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT } from './helpers/app-process.js';
+import {
+  DocShell,
+  fencedBlocks as pageBlocks,
+  normalizeOutput,
+  npmCache as docsNpmCache,
+  npmEnv,
+  packCore,
+  readerPath,
+  writeBlockFile,
+  type DocBlock,
+} from './helpers/doc-runner.js';
 import { fetchRaw } from './helpers/nginx.js';
 import { ALLOW_OVERRIDE, sharedHostSkip, startSharedHost, type SharedHost } from './helpers/shared-host.js';
 import {
@@ -53,50 +54,25 @@ const skip =
   sharedHostSkip() ||
   (!SSHD && !IN_CI ? 'openssh-server is not installed (apt-get install openssh-server); skipped outside CI' : false);
 
-interface Block {
-  lang: string;
-  text: string;
-  /** 1-based line of the opening fence. */
-  line: number;
+interface Block extends DocBlock {
   /** The mistakes a `<!-- fixes: ... -->` block fixes, or null. */
   fixes: UploadMistake[] | null;
   /** The mistakes a `<!-- diagnoses: ... -->` block is run on, or null. */
   diagnoses: UploadMistake[] | null;
-  /** For an sh block: the ```text block right after it. */
-  output: string | null;
 }
 
-/** The fenced blocks of a markdown page, in order. */
+/** The fenced blocks of a markdown page, in order, with the mistakes each fixes. */
 export function fencedBlocks(markdown: string): Block[] {
-  const lines = markdown.split('\n');
-  const blocks: Block[] = [];
-  let lastEnd = -1; // the line index of the last closing fence
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
-    let prev = start - 1;
-    while (prev >= 0 && lines[prev]!.trim() === '') prev--;
-    const marker = prev >= 0 ? /^<!-- (fixes|diagnoses): ([\w -]+) -->$/.exec(lines[prev]!) : null;
+  return pageBlocks(markdown).map((b) => {
+    const marker = /^(fixes|diagnoses): ([\w -]+)$/.exec(b.marker ?? '');
     const kinds = marker ? (marker[2]!.trim().split(/\s+/) as UploadMistake[]) : null;
-    for (const f of kinds ?? []) assert.ok(UPLOAD_MISTAKES.includes(f), `${PAGE}:${prev + 1}: unknown mistake ${f}`);
-    const block: Block = {
-      lang: open[1]!,
-      text: `${body.join('\n')}\n`,
-      line: start + 1,
+    for (const f of kinds ?? []) assert.ok(UPLOAD_MISTAKES.includes(f), `${PAGE}:${b.line - 1}: unknown mistake ${f}`);
+    return {
+      ...b,
       fixes: marker?.[1] === 'fixes' ? kinds : null,
       diagnoses: marker?.[1] === 'diagnoses' ? kinds : null,
-      output: null,
     };
-    const last = blocks.at(-1);
-    const adjacent = lastEnd >= 0 && lines.slice(lastEnd + 1, start).every((l) => l.trim() === '');
-    if (block.lang === 'text' && last?.lang === 'sh' && adjacent) last.output = block.text;
-    else blocks.push(block);
-    lastEnd = i;
-  }
-  return blocks;
+  });
 }
 
 /** Asserts `actual` is `expected`, where an expected line `...` stands for any number of lines. */
@@ -131,9 +107,9 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   let laptop = '';
   let cwd = '';
   let tarball = '';
-  let npmCache = '';
   /** The directory installAltNode() made, removed afterwards. */
   let altMade = '';
+  let shell: DocShell | undefined;
   const page = readFileSync(join(ROOT, PAGE), 'utf8');
   const blocks = fencedBlocks(page);
 
@@ -151,21 +127,16 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
       laptop = host.deploy.mkdir('laptop', me);
       cwd = laptop;
       // The package as npm would bring it: `npm pack` of the built packages/core.
-      const packs = host.deploy.mkdir('packs');
-      const r = spawnSync('npm', ['pack', '--silent', '--pack-destination', packs], {
-        cwd: join(ROOT, 'packages/core'),
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      assert.equal(r.status, 0, r.stderr);
-      tarball = join(packs, r.stdout.trim().split('\n').at(-1)!);
+      tarball = packCore(host.deploy.mkdir('packs'));
       // npm's cache outlives the run (in the repository's node_modules), so a second run needs no
       // network; unless the customer cannot reach it there (a clone under /root): then a fresh one.
-      npmCache = join(ROOT, 'node_modules/.cache/docs-shared-hosting-npm');
-      mkdirSync(npmCache, { recursive: true });
-      spawnSync('chown', ['-R', `${me.uid}:${me.gid}`, npmCache], { timeout: 30_000 });
-      const reachable = spawnSync('test', ['-w', npmCache], { uid: me.uid, gid: me.gid, timeout: 10_000 });
-      if (reachable.status !== 0) npmCache = host.deploy.mkdir('npm-cache', me);
+      const npmCache = docsNpmCache('docs-shared-hosting-npm', me, () => host!.deploy.mkdir('npm-cache', me));
+      shell = new DocShell({
+        cwd,
+        user: me,
+        cwdFile: join(laptop, '.cwd'),
+        env: { HOME: laptop, USER: me.name, PATH: readerPath(sshd.binDir), LANG: 'C.UTF-8', ...npmEnv(npmCache) },
+      });
     },
     { timeout: 220_000 },
   );
@@ -178,55 +149,14 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     { timeout: 30_000 },
   );
 
-  /** Runs one block's commands as the customer from the current folder; keeps the folder it ends in. */
-  function runSh(text: string, ms = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const me = host!.alice.customer;
-    const cwdFile = join(laptop, '.cwd');
-    const script = `${text.replaceAll('npm install @fcgi/core', `npm install ${tarball}`)}\npwd > ${cwdFile}\n`;
-    return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-ec', script], {
-        cwd,
-        uid: me.uid,
-        gid: me.gid,
-        env: {
-          HOME: laptop,
-          USER: me.name,
-          PATH: [sshd!.binDir, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
-          LANG: 'C.UTF-8',
-          npm_config_cache: npmCache,
-          // Packages already in that cache are taken from it without asking the registry again.
-          npm_config_prefer_offline: 'true',
-          npm_config_update_notifier: 'false',
-          npm_config_fund: 'false',
-          npm_config_audit: 'false',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        try {
-          cwd = readFileSync(cwdFile, 'utf8').trim() || cwd;
-        } catch {
-          // the block failed before the end
-        }
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
-
   /** Runs block `b`; `code` is the exit status it must end with, `rel` the mistake's folder standing for public_html/sub. */
   async function runChecked(b: Block, rel?: string, code = 0): Promise<void> {
     const text = rel ? b.text.replaceAll('public_html/sub', `public_html/${rel}`) : b.text;
-    const r = await runSh(subst(text));
+    const r = await shell!.run(subst(text).replaceAll('npm install @fcgi/core', `npm install ${tarball}`));
+    cwd = shell!.cwd;
     assert.equal(r.code, code, `${PAGE}:${b.line} exit status ${r.code}, not ${code}:\n${r.stderr}${r.stdout}`);
     if (b.output !== null) {
-      let actual = r.stdout.replaceAll(`${cwd}/`, '').replace(/\d+ bytes/g, 'N bytes');
+      let actual = normalizeOutput(r.stdout, cwd);
       if (rel) actual = actual.replaceAll(`public_html/${rel}`, 'public_html/sub');
       assertOutput(actual, subst(b.output), `${PAGE}:${b.line}: output differs`);
     }
@@ -264,14 +194,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     if (b.lang === 'ts') {
       const path = /^\/\/ (\S+)$/.exec(first)?.[1];
       if (!path) continue;
-      it(`${PAGE}:${b.line}: writes ${path}`, () => {
-        const me = host!.alice.customer;
-        const file = join(cwd, path);
-        mkdirSync(dirname(file), { recursive: true });
-        chownSync(dirname(file), me.uid, me.gid);
-        writeFileSync(file, b.text);
-        chownSync(file, me.uid, me.gid);
-      });
+      it(`${PAGE}:${b.line}: writes ${path}`, () => writeBlockFile(cwd, path, b.text, host!.alice.customer));
       continue;
     }
     if (b.lang !== 'sh') continue;
