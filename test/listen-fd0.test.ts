@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,3 +148,39 @@ for (const s of stdins) {
     await child.stop();
   });
 }
+
+test('a restart on an fd-0 listener: a connection waiting in the backlog with its request written is served, not reset', {
+  timeout: 30000,
+}, async () => {
+  // mod_fcgid connects to an idle process and writes the request at once. The restart check is a
+  // timer, and timers run before the event loop accepts: if the drain began by closing the
+  // listening socket, what waits in the backlog would be reset (Apache: "Connection reset by
+  // peer ... End of script output before headers"), as seen on the shared host after restart.txt.
+  const appDir = join(dir, 'backlog');
+  mkdirSync(appDir);
+  const app = join(appDir, 'app.mjs');
+  writeFileSync(
+    app,
+    `import { serve } from ${JSON.stringify(join(process.cwd(), 'packages/core/dist/index.js'))};
+await serve((req, res) => {
+  // Holds the event loop, as a busy request does: what connects meanwhile waits in the backlog.
+  if (req.url === '/block') for (const end = Date.now() + 400; Date.now() < end; );
+  res.end('ok ' + req.url);
+}, { announce: false });
+process.stderr.write('serving\\n');
+`,
+  );
+  const sock = join(dir, 'backlog.sock');
+  const child = start('spawn-fcgi', ['-n', '-s', sock, '--', process.execPath, app], {
+    env: env({ FCGI_RESTART_CHECK_INTERVAL: '20' }),
+  });
+  await child.waitFor(/serving/);
+  const blocked = fcgiGet(sock, '/block');
+  await new Promise((r) => setTimeout(r, 150)); // the app is inside its 400 ms loop now
+  writeFileSync(join(appDir, 'restart.txt'), '');
+  const waiting = fcgiGet(sock, '/waiting');
+  assert.equal((await blocked).body.toString(), 'ok /block');
+  assert.equal((await waiting).body.toString(), 'ok /waiting');
+  assert.equal(await child.exited, 0);
+  assert.match(child.stderr, /restart\.txt was touched/);
+});

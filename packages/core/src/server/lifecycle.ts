@@ -175,10 +175,16 @@ export class Lifecycle {
     const main = this.#hooks.mainFile ?? process.argv[1];
     if (o.restartCheckInterval > 0 && main) {
       this.#restartWatch = watchForRestart(main, o.restartCheckInterval, (why) => {
-        if (this.#stopping || this.#disposed) return;
-        const active = liveCounters().active;
-        this.#log(`fcgi: ${why}: finishing ${active} request(s) in flight, then exiting for the new version`);
-        void this.shutdown('file-changed');
+        // The check is a timer, and timers run before the event loop accepts: a connection the web
+        // server made a moment ago (mod_fcgid writes its request at once) may wait in the backlog,
+        // and closing the listening socket now would reset it ("Connection reset by peer ... End
+        // of script output before headers"). After the next accept it is ours, and served.
+        setImmediate(() => {
+          if (this.#stopping || this.#disposed) return;
+          const active = liveCounters().active;
+          this.#log(`fcgi: ${why}: finishing ${active} request(s) in flight, then exiting for the new version`);
+          void this.shutdown('file-changed');
+        });
       });
     }
     return this;
