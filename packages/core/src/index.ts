@@ -86,6 +86,8 @@ export {
   deny,
   type BodyOptions,
   type HeaderValue,
+  type HeaderList,
+  type OutgoingHeaders,
   type Handler,
   type NodeHandler,
   type ResponderOptions,

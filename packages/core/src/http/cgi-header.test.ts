@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../errors.js';
-import { checkHeaderName, checkHeaderValue, checkStatus, serializeHead, type HeaderEntry } from './cgi-header.js';
+import { checkHeaderName, checkHeaderValue, checkStatus, serializeHead } from './cgi-header.js';
+import type { HeaderEntry } from './out-headers.js';
 
 function headers(...entries: [string, string | string[]][]): Record<string, HeaderEntry> {
   const out: Record<string, HeaderEntry> = Object.create(null);
-  for (const [name, value] of entries) out[name.toLowerCase()] = { name, value };
+  for (const [name, value] of entries) out[name.toLowerCase()] = [name, value];
   return out;
 }
 

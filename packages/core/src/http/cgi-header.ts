@@ -1,5 +1,6 @@
 // The CGI header block a response starts with: `Status:`, headers, an empty line.
 import { STATUS_CODES } from 'node:http';
+import type { HeaderEntry } from './out-headers.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -60,12 +61,6 @@ export function checkStatus(code: number): void {
   }
 }
 
-/** A stored header: the name as first set, and its value(s). */
-export interface HeaderEntry {
-  name: string;
-  value: string | string[];
-}
-
 /**
  * The header block. `Status:` is left out for a plain 200 (the CGI default) unless a Location is
  * present, where a missing Status would ask Apache for an internal redirect.
@@ -78,9 +73,9 @@ export function serializeHead(status: number, message: string, headers: Record<s
   for (const key in headers) {
     // The status line is ours; a `Status` header set by hand would make a second one.
     if (HOP_BY_HOP.has(key) || key === 'status') continue;
-    const { name, value } = headers[key]!;
-    if (typeof value === 'string') head += `${name}: ${value}\r\n`;
-    else for (const v of value) head += `${name}: ${v}\r\n`;
+    const [name, value] = headers[key]!;
+    if (typeof value === 'object') for (const v of value) head += `${name}: ${v}\r\n`;
+    else head += `${name}: ${value}\r\n`;
   }
   // CGI wants at least one field: a bare 200 without headers still says its status.
   return (head || 'Status: 200 OK\r\n') + '\r\n';

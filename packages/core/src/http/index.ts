@@ -1,6 +1,6 @@
 // Requests and responses over FastCGI, in the shape of Node's http objects.
 export { FcgiRequest, type BodyOptions } from './request.js';
-export { FcgiResponse, type HeaderValue } from './response.js';
+export { FcgiResponse, type HeaderValue, type HeaderList, type OutgoingHeaders } from './response.js';
 export {
   responder,
   handlerFailed,

@@ -23,6 +23,7 @@ export class RequestSocket {
   readonly writableLength = 0;
   /** The response, whose destroy() this socket's destroy() calls (set by FcgiResponse). */
   response: Destroyable | null = null;
+  #encrypted: boolean | undefined = undefined;
 
   constructor(environ: Record<string, string>) {
     this.environ = environ;
@@ -52,10 +53,18 @@ export class RequestSocket {
     return portOf(this.environ.SERVER_PORT);
   }
 
-  /** True when the client used TLS (HTTPS=on, or REQUEST_SCHEME=https): Express's req.protocol reads it. */
+  /**
+   * True when the client used TLS (HTTPS=on, or REQUEST_SCHEME=https): Express's req.protocol reads
+   * it. Assignable, as on node:http's sockets, where it is a plain property (middleware behind a
+   * TLS-terminating proxy sets it).
+   */
   get encrypted(): boolean {
+    if (this.#encrypted !== undefined) return this.#encrypted;
     const https = this.environ.HTTPS;
     return (https !== undefined && /^(on|1)$/i.test(https)) || this.environ.REQUEST_SCHEME === 'https';
+  }
+  set encrypted(value: boolean) {
+    this.#encrypted = value;
   }
 
   address(): { address: string; family: string; port: number } | Record<string, never> {

@@ -65,6 +65,10 @@ export class FcgiRequest extends Readable {
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #query: ParsedUrlQuery | null = null;
+  // What a framework assigned to path / rawHeaders (in node:http these are plain properties or
+  // absent, so assigning them must work): undefined until then.
+  #path: string | undefined = undefined;
+  #rawHeaders: string[] | undefined = undefined;
 
   static {
     deliverAbort = (req, reason) => req.#abort(reason);
@@ -128,15 +132,59 @@ export class FcgiRequest extends Readable {
     return this;
   }
 
-  /** `url` without its query string (still percent-encoded): the path below the app's base. */
+  /**
+   * `url` without its query string (still percent-encoded): the path below the app's base.
+   * Assignable, as a plain property is (Polka sets its own).
+   */
   get path(): string {
+    if (this.#path !== undefined) return this.#path;
     const q = this.url.indexOf('?');
     return q < 0 ? this.url : this.url.slice(0, q);
   }
+  set path(value: string) {
+    this.#path = value;
+  }
 
-  /** The query string parsed with node:querystring (repeated names give arrays). */
+  /** The query string parsed with node:querystring (repeated names give arrays); assignable (tinyhttp, Polka set their own). */
   get query(): ParsedUrlQuery {
     return (this.#query ??= parseQuery(this.environ.QUERY_STRING ?? queryOf(this.url)));
+  }
+  set query(value: ParsedUrlQuery) {
+    this.#query = value;
+  }
+
+  /**
+   * As node:http's: names and values in turn, `[name, value, name, value...]`, made on first
+   * read from `headers` (@hono/node-server and h3 build their Headers from it). Names are lower
+   * case: the web server passes them as HTTP_* params, so the client's spelling is gone.
+   */
+  get rawHeaders(): string[] {
+    if (this.#rawHeaders) return this.#rawHeaders;
+    const raw: string[] = [];
+    const headers = this.headers;
+    for (const name in headers) raw.push(name, headers[name]!);
+    return (this.#rawHeaders = raw);
+  }
+  set rawHeaders(value: string[]) {
+    this.#rawHeaders = value;
+  }
+
+  /** Always empty, as `trailers`: FastCGI passes no trailers. */
+  get rawTrailers(): string[] {
+    return [];
+  }
+
+  /** As node:http's: every header's values as an array (`headers` joins repeated ones). */
+  get headersDistinct(): Record<string, string[]> {
+    const out: Record<string, string[]> = Object.create(null);
+    const headers = this.headers;
+    for (const name in headers) out[name] = [headers[name]!];
+    return out;
+  }
+
+  /** Always empty: FastCGI passes no trailers. */
+  get trailersDistinct(): Record<string, string[]> {
+    return Object.create(null);
   }
 
   /** Aborted when the web server aborts the request or the connection is lost. */

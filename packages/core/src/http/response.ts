@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import { Dictionary } from '../protocol/index.js';
 import { ErrorCode, FcgiError } from '../errors.js';
-import { checkHeaderValue, checkStatus, headerKey, serializeHead, type HeaderEntry } from './cgi-header.js';
+import { checkHeaderValue, checkStatus, headerKey, serializeHead } from './cgi-header.js';
+import { kOutHeaders, type HeaderEntry } from './out-headers.js';
 import { abortRequest, type FcgiRequest } from './request.js';
 import { closeRequestSocket, type RequestSocket } from './request-socket.js';
 import { requestLine } from './log-line.js';
@@ -15,6 +16,9 @@ import type { ResponseSink } from './sink.js';
 export type { HeaderValue };
 
 type Chunk = string | Uint8Array;
+/** Headers as writeHead() takes them, as node:http does: an object, a flat list, or pairs. */
+export type HeaderList = readonly string[] | readonly (readonly [string, HeaderValue])[];
+export type OutgoingHeaders = Record<string, HeaderValue> | HeaderList;
 type Callback = (err?: Error | null) => void;
 
 // Entry points for the transport; static so they survive a prototype swap (see request.ts).
@@ -63,7 +67,11 @@ export class FcgiResponse extends OutgoingCompat {
   connection: RequestSocket;
   readonly #sink: ResponseSink;
   readonly #request: FcgiRequest;
-  #headers: Record<string, HeaderEntry> = new Dictionary<HeaderEntry>();
+  /**
+   * The headers, in node:http's own table (see out-headers.ts), so its prototype methods called
+   * with this response as `this` see and change them.
+   */
+  [kOutHeaders]: Record<string, HeaderEntry> = new Dictionary<HeaderEntry>();
   #stdout: Writable | null = null;
   #stderr: Writable | null = null;
   #hasBody = true;
@@ -85,7 +93,7 @@ export class FcgiResponse extends OutgoingCompat {
     };
     reopenHead = (res) => {
       if (res.#headOut || res.writableEnded || res.destroyed) return false;
-      res.#headers = new Dictionary<HeaderEntry>();
+      res[kOutHeaders] = new Dictionary<HeaderEntry>();
       res.headersSent = false;
       res._header = null;
       res.statusCode = 200;
@@ -156,46 +164,49 @@ export class FcgiResponse extends OutgoingCompat {
       stored = String(value);
       checkHeaderValue(name, stored);
     }
-    this.#headers[key] = { name, value: stored };
+    this[kOutHeaders][key] = [name, stored];
     return this;
   }
 
   /** Adds a value, keeping earlier ones (as repeated header lines, e.g. several Set-Cookie). */
   appendHeader(name: string, value: HeaderValue): this {
-    const prev = this.#headers[name.toLowerCase()];
+    const prev = this[kOutHeaders][name.toLowerCase()];
     if (!prev) return this.setHeader(name, value);
     const add = typeof value === 'object' ? value.map(String) : [String(value)];
-    return this.setHeader(prev.name, [...(typeof prev.value === 'string' ? [prev.value] : prev.value), ...add]);
+    const had = prev[1];
+    return this.setHeader(prev[0], [...(typeof had === 'object' ? had.map(String) : [String(had)]), ...add]);
   }
 
   getHeader(name: string): string | string[] | undefined {
-    return this.#headers[name.toLowerCase()]?.value;
+    return this[kOutHeaders][name.toLowerCase()]?.[1] as string | string[] | undefined;
   }
 
   hasHeader(name: string): boolean {
-    return name.toLowerCase() in this.#headers;
+    return name.toLowerCase() in this[kOutHeaders];
   }
 
   removeHeader(name: string): void {
     this.#assertHeadersOpen(name);
-    delete this.#headers[name.toLowerCase()];
+    delete this[kOutHeaders][name.toLowerCase()];
   }
 
   /** Lower-case names to values. */
   getHeaders(): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = Object.create(null);
-    for (const key in this.#headers) out[key] = this.#headers[key]!.value;
+    const headers = this[kOutHeaders];
+    for (const key in headers) out[key] = headers[key]![1] as string | string[];
     return out;
   }
 
   getHeaderNames(): string[] {
-    return Object.keys(this.#headers);
+    return Object.keys(this[kOutHeaders]);
   }
 
   /** The names as first set (not lower-cased). */
   getRawHeaderNames(): string[] {
     const names: string[] = [];
-    for (const key in this.#headers) names.push(this.#headers[key]!.name);
+    const headers = this[kOutHeaders];
+    for (const key in headers) names.push(headers[key]![0]);
     return names;
   }
 
@@ -204,13 +215,17 @@ export class FcgiResponse extends OutgoingCompat {
    * true and later header changes throw. The block itself goes out with the first output, so
    * end(body) can still give it a Content-Length.
    */
-  writeHead(code: number, message?: string | Record<string, HeaderValue>, headers?: Record<string, HeaderValue>): this {
+  writeHead(code: number, message?: string | OutgoingHeaders, headers?: OutgoingHeaders): this {
     if (this.headersSent) throw new FcgiError(ErrorCode.HEADERS_SENT, 'writeHead() after the headers were sent');
     const status = code | 0; // as node:http, which also takes '404'
     checkStatus(status);
     if (typeof message === 'object') headers = message;
     else if (typeof message === 'string') checkHeaderValue('status message', message);
-    if (headers) for (const name of Object.keys(headers)) this.setHeader(name, headers[name]!);
+    if (Array.isArray(headers)) this.#setHeaderList(headers as HeaderList);
+    else if (headers) {
+      const record = headers as Record<string, HeaderValue>;
+      for (const name of Object.keys(record)) this.setHeader(name, record[name]!);
+    }
     if (typeof message === 'string') this.statusMessage = message;
     this.statusCode = status;
     this.#commit();
@@ -218,11 +233,7 @@ export class FcgiResponse extends OutgoingCompat {
   }
 
   /** The old name of writeHead(). */
-  writeHeader(
-    code: number,
-    message?: string | Record<string, HeaderValue>,
-    headers?: Record<string, HeaderValue>,
-  ): this {
+  writeHeader(code: number, message?: string | OutgoingHeaders, headers?: OutgoingHeaders): this {
     return this.writeHead(code, message, headers);
   }
 
@@ -291,10 +302,9 @@ export class FcgiResponse extends OutgoingCompat {
       if (!this.headersSent) this.writeHead(this.statusCode);
       this.#commit();
       // Like Node: a body given whole to end() gets its Content-Length.
-      if (!noBodyStatus(this.statusCode) && !('content-length' in this.#headers)) {
+      if (!noBodyStatus(this.statusCode) && !('content-length' in this[kOutHeaders])) {
         const len = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-        if (data !== null || this.#hasBody)
-          this.#headers['content-length'] = { name: 'Content-Length', value: String(len) };
+        if (data !== null || this.#hasBody) this[kOutHeaders]['content-length'] = ['Content-Length', String(len)];
       }
       head = this.#head();
     }
@@ -386,7 +396,23 @@ export class FcgiResponse extends OutgoingCompat {
   #head(): string {
     this.#commit();
     this.#headOut = true;
-    return (this._header = serializeHead(this.statusCode, this.statusMessage, this.#headers));
+    return (this._header = serializeHead(this.statusCode, this.statusMessage, this[kOutHeaders]));
+  }
+
+  /**
+   * writeHead()'s headers as a list, as node:http takes them: flat (`[name, value, name, value]`,
+   * what h3 and srvx pass) or pairs. A name given replaces what was set before; a name repeated
+   * in the list keeps every value (several Set-Cookie).
+   */
+  #setHeaderList(list: HeaderList): void {
+    const pairs = list.length > 0 && Array.isArray(list[0]);
+    if (!pairs && list.length % 2 !== 0)
+      throw new FcgiError(ErrorCode.INVALID_HEADER, 'writeHead(): a flat header list needs a value after every name');
+    const count = pairs ? list.length : list.length / 2;
+    const nameAt = (i: number) => String(pairs ? (list[i] as readonly unknown[])[0] : list[2 * i]);
+    const valueAt = (i: number) => (pairs ? (list[i] as readonly unknown[])[1] : list[2 * i + 1]) as HeaderValue;
+    for (let i = 0; i < count; i++) delete this[kOutHeaders][headerKey(nameAt(i))];
+    for (let i = 0; i < count; i++) this.appendHeader(nameAt(i), valueAt(i));
   }
 
   #assertHeadersOpen(name: string): void {

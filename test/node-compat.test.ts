@@ -1,0 +1,140 @@
+// node:http's request/response surface where frameworks trip on it, each case from one that did:
+// properties node:http leaves plain and assignable (Polka's req.path, tinyhttp's req.query, a
+// proxy helper's req.socket.encrypted), req.rawHeaders (@hono/node-server, srvx/h3), writeHead's
+// header lists (srvx), and node:http's own OutgoingMessage methods called with our response as
+// `this` (the `cookies` package under Express). Run in process through inject().
+import assert from 'node:assert/strict';
+import { OutgoingMessage, type IncomingMessage, type ServerResponse } from 'node:http';
+import { describe, it } from 'node:test';
+import Cookies from 'cookies';
+import express from 'express';
+import { inject, type NodeHandler } from '@fcgi/core';
+
+const run = (handler: (req: IncomingMessage, res: ServerResponse) => void, init: RequestInit = {}) =>
+  inject(handler as NodeHandler, '/a/b?x=1&x=2', init);
+
+describe('request properties a framework assigns, as plain ones in node:http', () => {
+  it('req.path and req.query take what is assigned (Polka, tinyhttp)', async () => {
+    const r = await run((req, res) => {
+      const r2 = req as IncomingMessage & { path: string; query: unknown };
+      assert.equal(r2.path, '/a/b');
+      assert.deepEqual({ ...(r2.query as object) }, { x: ['1', '2'] });
+      r2.path = '/b';
+      r2.query = { mine: true };
+      res.end(JSON.stringify({ path: r2.path, query: r2.query }));
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { path: '/b', query: { mine: true } });
+  });
+
+  it('req.socket.encrypted takes what is assigned, and Express reads it', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      (req.socket as { encrypted?: boolean }).encrypted = true;
+      next();
+    });
+    app.get('/a/b', (req, res) => res.json({ protocol: req.protocol, secure: req.secure }));
+    const r = await inject(app as unknown as NodeHandler, '/a/b');
+    assert.deepEqual(await r.json(), { protocol: 'https', secure: true });
+  });
+});
+
+describe('req.rawHeaders, as node:http has it', () => {
+  it('is the flat [name, value, ...] list of the headers, built once, and assignable', async () => {
+    const r = await run(
+      (req, res) => {
+        const raw = req.rawHeaders;
+        assert.equal(req.rawHeaders, raw);
+        const pairs: Record<string, string> = {};
+        for (let i = 0; i < raw.length; i += 2) pairs[raw[i]!] = raw[i + 1]!;
+        assert.equal(raw.length % 2, 0);
+        req.rawHeaders = ['x-mine', '1'];
+        res.end(JSON.stringify({ pairs, after: req.rawHeaders, distinct: req.headersDistinct['user-agent'] }));
+      },
+      { headers: { 'user-agent': 'probe/1', authorization: 'Bearer t' } },
+    );
+    const got = (await r.json()) as { pairs: Record<string, string>; after: string[]; distinct: string[] };
+    assert.equal(got.pairs['user-agent'], 'probe/1');
+    assert.equal(got.pairs.authorization, 'Bearer t');
+    assert.deepEqual(got.after, ['x-mine', '1']);
+    assert.deepEqual(got.distinct, ['probe/1']);
+  });
+});
+
+describe("writeHead's header lists, as node:http takes them", () => {
+  it('a flat [name, value, ...] list: every header arrives, repeated names kept apart (srvx, h3)', async () => {
+    const r = await run((_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.writeHead(302, ['Content-Type', 'text/plain', 'Location', '/x', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+      res.end('moved');
+    });
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.get('content-type'), 'text/plain');
+    assert.equal(r.headers.get('location'), '/x');
+    assert.deepEqual(r.headers.getSetCookie(), ['a=1', 'b=2']);
+  });
+
+  it('a list of pairs', async () => {
+    const r = await run((_req, res) => {
+      res.writeHead(201, [
+        ['Content-Type', 'application/json'],
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+      ] as unknown as string[]);
+      res.end('{}');
+    });
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.get('content-type'), 'application/json');
+    assert.deepEqual(r.headers.getSetCookie(), ['a=1', 'b=2']);
+  });
+
+  it('a flat list with a name left without its value is refused, as node:http does', async () => {
+    let thrown: unknown;
+    await run((_req, res) => {
+      try {
+        res.writeHead(200, ['Content-Type']);
+      } catch (err) {
+        thrown = err;
+      }
+      res.end();
+    });
+    assert.equal((thrown as { code?: string }).code, 'ERR_FCGI_INVALID_HEADER');
+  });
+});
+
+describe("node:http's own OutgoingMessage methods with our response as this", () => {
+  it('set, append, read and remove the same headers ours do', async () => {
+    const proto = OutgoingMessage.prototype;
+    const r = await run((_req, res) => {
+      proto.setHeader.call(res, 'X-One', '1');
+      proto.appendHeader.call(res, 'X-Two', 'a');
+      proto.appendHeader.call(res, 'X-Two', 'b');
+      res.setHeader('X-Gone', 'soon');
+      proto.removeHeader.call(res, 'X-Gone');
+      assert.equal(res.getHeader('x-one'), '1');
+      assert.equal(proto.getHeader.call(res, 'X-Two')?.toString(), 'a,b');
+      assert.equal(proto.hasHeader.call(res, 'x-gone'), false);
+      assert.deepEqual(proto.getHeaderNames.call(res), ['x-one', 'x-two']);
+      res.end('ok');
+    });
+    assert.equal(r.headers.get('x-one'), '1');
+    assert.equal(r.headers.get('x-two'), 'a, b');
+    assert.equal(r.headers.get('x-gone'), null);
+  });
+
+  it('the cookies package under Express (it calls OutgoingMessage.prototype.setHeader) keeps its Set-Cookie', async () => {
+    const app = express();
+    app.get('/a/b', (req, res) => {
+      const cookies = new Cookies(req, res);
+      cookies.set('sid', 'abc', { httpOnly: true });
+      cookies.set('theme', 'dark', { httpOnly: false });
+      res.send('ok');
+    });
+    const r = await inject(app as unknown as NodeHandler, '/a/b');
+    assert.equal(r.status, 200);
+    const set = r.headers.getSetCookie();
+    assert.equal(set.length, 2, JSON.stringify(set));
+    assert.match(set[0]!, /^sid=abc; path=\/; httponly$/);
+    assert.match(set[1]!, /^theme=dark; path=\/$/);
+  });
+});
