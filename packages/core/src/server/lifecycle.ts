@@ -8,6 +8,9 @@ import { logProcessLine } from '../http/log-line.js';
 import { watchForRestart, type RestartWatch } from './restart-watch.js';
 import { liveCounters, onRequestActivity } from './stats.js';
 
+/** A restart found while idle waits this long for a request to start before it closes anyway. */
+const RESTART_QUIET_MS = 2000;
+
 export interface LifecycleOptions {
   /**
    * Milliseconds requests in flight get to finish after a shutdown begins; then the process exits
@@ -174,18 +177,14 @@ export class Lifecycle {
     }
     const main = this.#hooks.mainFile ?? process.argv[1];
     if (o.restartCheckInterval > 0 && main) {
-      this.#restartWatch = watchForRestart(main, o.restartCheckInterval, (why) => {
-        // The check is a timer, and timers run before the event loop accepts: a connection the web
-        // server made a moment ago (mod_fcgid writes its request at once) may wait in the backlog,
-        // and closing the listening socket now would reset it ("Connection reset by peer ... End
-        // of script output before headers"). After the next accept it is ours, and served.
-        setImmediate(() => {
+      this.#restartWatch = watchForRestart(main, o.restartCheckInterval, (why) =>
+        this.#whenSafeToClose(() => {
           if (this.#stopping || this.#disposed) return;
           const active = liveCounters().active;
           this.#log(`fcgi: ${why}: finishing ${active} request(s) in flight, then exiting for the new version`);
           void this.shutdown('file-changed');
-        });
-      });
+        }),
+      );
     }
     return this;
   }
@@ -200,10 +199,14 @@ export class Lifecycle {
     this.#stopIdle();
     this.#restartWatch?.stop();
     this.#stopping = (async () => {
-      try {
-        await this.#target.beforeClose?.();
-      } catch (err) {
-        this.#log(`fcgi: error while handing over: ${describe(err)}`);
+      // No await without a hand-over: the listening socket then closes before this call returns
+      // (a shutdown begun as a request starts closes it before that request is answered).
+      if (this.#target.beforeClose) {
+        try {
+          await this.#target.beforeClose();
+        } catch (err) {
+          this.#log(`fcgi: error while handing over: ${describe(err)}`);
+        }
       }
       const timer = setTimeout(() => {
         this.#forceExit(`requests still in flight after gracefulTimeout (${this.options.gracefulTimeout} ms)`, 1);
@@ -276,6 +279,31 @@ export class Lifecycle {
       }
     }, ms);
     this.#idleTimer.unref();
+  }
+
+  /**
+   * Runs `close` at a moment when closing the listening socket loses nothing. mod_fcgid gives a
+   * process a new connection only once it answered the last one, and connects and writes at any
+   * moment while it is idle: closing then would reset a connection that waits in the backlog
+   * (Apache: "Connection reset by peer ... End of script output before headers"). So: at once
+   * while a request is in flight; otherwise when the next request starts (it is still served),
+   * or after RESTART_QUIET_MS without one.
+   */
+  #whenSafeToClose(close: () => void): void {
+    if (liveCounters().active > 0) return close();
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unwatch();
+      close();
+    };
+    const unwatch = onRequestActivity((started) => {
+      if (started) once();
+    });
+    const timer = setTimeout(once, RESTART_QUIET_MS);
+    timer.unref();
   }
 
   #stopIdle(): void {
