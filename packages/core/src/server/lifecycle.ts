@@ -9,7 +9,7 @@ import { watchForRestart, type RestartWatch } from './restart-watch.js';
 import { liveCounters, onRequestActivity } from './stats.js';
 
 /** A restart found while idle waits this long for a request to start before it closes anyway. */
-const RESTART_QUIET_MS = 2000;
+const RESTART_QUIET_MS = 250;
 
 export interface LifecycleOptions {
   /**
