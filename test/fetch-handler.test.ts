@@ -86,10 +86,12 @@ const webApp: FetchApp = {
 };
 
 const hono = honoFetchApp();
+// A Hono app is a FetchApp as it is (what `serve(app)` in the README relies on).
+const honoAsFetchApp: FetchApp = hono;
 /** Both apps on one socket, chosen by the Host's first label. */
 const app: FetchApp = {
   fetch: (request, env) =>
-    new URL(request.url).hostname === 'hono.test' ? hono.fetch(request, env) : webApp.fetch(request, env),
+    new URL(request.url).hostname === 'hono.test' ? honoAsFetchApp.fetch(request, env) : webApp.fetch(request, env),
 };
 
 const fronts: { name: string; port: number }[] = [];
