@@ -90,6 +90,8 @@ export {
   type OutgoingHeaders,
   type Handler,
   type NodeHandler,
+  type FetchApp,
+  type FetchEnv,
   type ResponderOptions,
   type BasePath,
   type RequestClass,

@@ -10,7 +10,7 @@ import type { Gateway } from './gateway/index.js';
 import { finishCheck, inCheckMode } from './hosting/check-mode.js';
 import { loadAppEnvFile } from './hosting/env-file.js';
 import { settleEnv } from './http/default-env.js';
-import type { Handler, NodeHandler } from './http/index.js';
+import { fetchResponder, isFetchApp, type FetchApp, type Handler, type NodeHandler } from './http/index.js';
 import {
   FcgiServer,
   hasListeningSocketOnFd0,
@@ -69,7 +69,14 @@ export type Serving =
  */
 export function serve(handler: Handler, options?: ServeOptions): Promise<Serving>;
 export function serve(handler: NodeHandler, options?: ServeOptions): Promise<Serving>;
-export async function serve(handler: Handler | NodeHandler, options: ServeOptions = {}): Promise<Serving> {
+/**
+ * Serves a Web-standard app: an object with a `fetch(request)` method answering a Request with a
+ * Response (a Hono app itself, `{ fetch: router.fetch }` for itty-router, the `{ fetch }` that Bun
+ * and Deno serve). A function is always a (req, res) handler; only an object with `fetch` is this.
+ */
+export function serve(app: FetchApp, options?: ServeOptions): Promise<Serving>;
+export async function serve(given: Handler | NodeHandler | FetchApp, options: ServeOptions = {}): Promise<Serving> {
+  const handler = isFetchApp(given) ? fetchResponder(given) : given;
   loadAppEnvFile();
   // The primary of serve({ workers }) marks its workers' environment; node:cluster has the last word.
   const worker = process.env[WORKER_ENV] === '1' ? await import('./server/worker.js') : null;

@@ -4,18 +4,15 @@ import { ErrorCode, FcgiError } from '../errors.js';
 import { abortRequest, endRequestBody, type FcgiRequest } from '../http/request.js';
 import type { Carrier } from '../http/responder.js';
 import { abortResponse, drainResponse, type FcgiResponse } from '../http/response.js';
+import { NULL_BODY_STATUSES, WEB_BODY_HIGH_WATER_MARK, toBuffer, webHeaders } from '../http/web.js';
 import { Role } from '../protocol/index.js';
 import { HeadReader, type CgiHead } from './cgi-response.js';
 import { ClientErrorCode, clientError } from './errors.js';
 
 type Chunk = Uint8Array | string;
 
-/** Bytes of response body queued for a reader that does not read, before write() returns false. */
-const BODY_HIGH_WATER_MARK = 64 * 1024;
 /** The largest CGI header block accepted. */
 const MAX_HEAD_BYTES = 256 * 1024;
-/** Statuses whose Response has no body (fetch's null body statuses that a Response can carry). */
-const NULL_BODY = new Set([204, 205, 304]);
 
 export interface InProcessRequest {
   method: string;
@@ -144,7 +141,7 @@ export class InProcessTransport implements Carrier {
 
   /** Makes the Response for the head; false (and the promise rejected) when it cannot be one. */
   #respond(head: CgiHead): boolean {
-    const nullBody = this.#request.method === 'HEAD' || NULL_BODY.has(head.status);
+    const nullBody = this.#request.method === 'HEAD' || NULL_BODY_STATUSES.has(head.status);
     if (head.status < 200 || head.status > 599) {
       this.#fail(new RangeError(`status ${head.status} cannot be a Web Response (200-599)`));
       return false;
@@ -166,12 +163,11 @@ export class InProcessTransport implements Carrier {
               this.#abortHandler(new FcgiError(ErrorCode.CONNECTION_LOST, 'the client stopped reading the response'));
           },
         },
-        { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+        { highWaterMark: WEB_BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
       );
     }
     try {
-      const headers = new Headers();
-      for (const [name, value] of head.rawHeaders) if (name.toLowerCase() !== 'status') headers.append(name, value);
+      const headers = webHeaders(head.rawHeaders, 'status');
       this.#resolve(new Response(stream, { status: head.status, statusText: head.statusText, headers }));
     } catch (err) {
       this.#body = null;
@@ -234,8 +230,4 @@ export class InProcessTransport implements Carrier {
     this.#reader = null;
     reader?.cancel().catch(() => {});
   }
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

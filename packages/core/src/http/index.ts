@@ -21,3 +21,4 @@ export {
 } from './error-answer.js';
 export type { ResponseSink, RequestSource, Transport } from './sink.js';
 export { allow, deny, authorizer, roleNumbers, type RoleName, type AuthorizerResult } from './authorizer.js';
+export { fetchResponder, isFetchApp, type FetchApp, type FetchEnv } from './fetch-handler.js';

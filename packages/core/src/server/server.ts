@@ -19,6 +19,7 @@ import { ParamStrings } from '../protocol/param-strings.js';
 import { ServerLoad } from './stats.js';
 import { releaseStdioListener } from './stdio-listener.js';
 import { logProcessLine } from '../http/log-line.js';
+import { fetchResponder, isFetchApp, type FetchApp } from '../http/fetch-handler.js';
 
 export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptions {
   /** Connections accepted at once; more are refused. Default 1024. */
@@ -208,8 +209,10 @@ export class FcgiServer extends EventEmitter {
 export function createFcgiServer(handler: Handler, options?: ServerOptions): FcgiServer;
 /** Also takes any node:http request listener, such as an Express app. */
 export function createFcgiServer(handler: NodeHandler, options?: ServerOptions): FcgiServer;
-export function createFcgiServer(handler: Handler | NodeHandler, options?: ServerOptions): FcgiServer {
-  return new FcgiServer(handler as Handler, options);
+/** Also takes a Web-standard app: an object with a `fetch(request)` method (a Hono app, `{ fetch }`). */
+export function createFcgiServer(handler: FetchApp, options?: ServerOptions): FcgiServer;
+export function createFcgiServer(handler: Handler | NodeHandler | FetchApp, options?: ServerOptions): FcgiServer {
+  return new FcgiServer(isFetchApp(handler) ? fetchResponder(handler) : (handler as Handler), options);
 }
 
 function parseAddrs(value: string | readonly string[] | undefined): ReadonlySet<string> | null {
