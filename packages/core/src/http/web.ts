@@ -44,30 +44,39 @@ export function webRequest(req: FcgiRequest): Request {
     init.body = bodyStream(req);
     init.duplex = 'half';
   }
-  return new FcgiWebRequest(scheme + host + req.originalUrl, init, req);
+  return new (webRequestClass())(scheme + host + req.originalUrl, init, req);
 }
 
+type WebRequestClass = new (url: string, init: RequestInit, req: FcgiRequest) => Request;
+let FcgiWebRequest: WebRequestClass | undefined;
+
 /**
- * A Request whose `signal` is the request's own (req.signal), made when first read: a signal given
- * to Request's constructor costs about as much as the rest of the Request (measured, Node 20), and
- * most handlers never read it.
+ * The class of our Requests, made at the first one: a Request whose `signal` is the request's own
+ * (req.signal), made when first read (a signal given to Request's constructor costs about as much
+ * as the rest of the Request, measured on Node 20, and most handlers never read it). Not at import:
+ * the first touch of the global Request loads Node's fetch implementation (undici), about 5 MB of
+ * RSS that a process serving (req, res) handlers never needs.
  */
-class FcgiWebRequest extends Request {
-  readonly #req: FcgiRequest;
-  constructor(url: string, init: RequestInit, req: FcgiRequest) {
-    super(url, init);
-    this.#req = req;
+function webRequestClass(): WebRequestClass {
+  if (FcgiWebRequest) return FcgiWebRequest;
+  class Made extends Request {
+    readonly #req: FcgiRequest;
+    constructor(url: string, init: RequestInit, req: FcgiRequest) {
+      super(url, init);
+      this.#req = req;
+    }
+    static {
+      // Request declares `signal` a property, so TypeScript allows no accessor over it; at run time
+      // it is a getter of Request.prototype, which this one shadows for our requests only.
+      Object.defineProperty(Made.prototype, 'signal', {
+        get(this: Made): AbortSignal {
+          return this.#req.signal;
+        },
+        configurable: true,
+      });
+    }
   }
-  static {
-    // Request declares `signal` a property, so TypeScript allows no accessor over it; at run time it
-    // is a getter of Request.prototype, which this one shadows for our requests only.
-    Object.defineProperty(FcgiWebRequest.prototype, 'signal', {
-      get(this: FcgiWebRequest): AbortSignal {
-        return this.#req.signal;
-      },
-      configurable: true,
-    });
-  }
+  return (FcgiWebRequest = Made);
 }
 
 function requestHeaders(req: FcgiRequest): Headers {
