@@ -9,13 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
 import {
-  APP_PATH,
   bundleMatrixApp,
   checkNodeRunnableBy,
   createDeployDir,
   installCopy,
   webUser,
   type DeployDir,
+  fcgidServerLines,
+  FCGID_HTACCESS,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
@@ -24,13 +25,7 @@ const FCGID = hasApacheModule('fcgid');
 const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
 
 /** The .htaccess of docs/deploy/apache-mod-fcgid.md: every path that is not a file goes to app.fcgi. */
-export const HTACCESS = `AddHandler fcgid-script .fcgi
-Options +ExecCGI
-RewriteEngine On
-RewriteRule ^fcgi\\.env$ - [F]
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
-`;
+export const HTACCESS = FCGID_HTACCESS;
 
 describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, timeout: 90_000 }, () => {
   let deploy: DeployDir | undefined;
@@ -71,10 +66,7 @@ describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, tim
         user,
         // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
         // environment (only PATH and these reach it), and the upload limit (default 128 KiB).
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+        extra: `${fcgidServerLines(ipc, home)}
 FcgidMaxRequestLen 67108864
 FcgidIOTimeout 60
 # A second site left at mod_fcgid's default request limit, to show what it does.

@@ -15,6 +15,7 @@ import {
   createDeployDir,
   webUser,
   type DeployDir,
+  fcgidServerLines,
 } from './helpers/deploy-app.js';
 import { get, until } from './helpers/lifecycle.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
@@ -102,10 +103,7 @@ describe('a bundle that fails to load, under Apache mod_fcgid and mod_cgi', { sk
   AllowOverride All
   Require all granted
 </Directory>
-FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+${fcgidServerLines(ipc, home)}
 FcgidIdleScanInterval 1
 FcgidErrorScanInterval 1
 FcgidZombieScanInterval 1

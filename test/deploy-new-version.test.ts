@@ -16,6 +16,8 @@ import {
   createDeployDir,
   webUser,
   type DeployDir,
+  fcgidServerLines,
+  FCGID_HTACCESS,
 } from './helpers/deploy-app.js';
 import { getJson, until } from './helpers/lifecycle.js';
 import { Child, fcgiGet, getParams, parseCgi, RawClient } from './helpers/raw-client.js';
@@ -23,12 +25,7 @@ import { Child, fcgiGet, getParams, parseCgi, RawClient } from './helpers/raw-cl
 const FCGID = hasApacheModule('fcgid');
 const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
 
-const HTACCESS = `AddHandler fcgid-script .fcgi
-Options +ExecCGI
-RewriteEngine On
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
-`;
+const HTACCESS = FCGID_HTACCESS;
 
 interface Answer {
   code: string;
@@ -89,10 +86,7 @@ describe('a new version under Apache mod_fcgid', { skip, timeout: 180_000 }, () 
         user,
         // mod_fcgid's own idle retiring stays at its default (300 s): only the app's restart check
         // can make an old process go within the test's time.
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+        extra: `${fcgidServerLines(ipc, home)}
 FcgidIdleScanInterval 1
 FcgidErrorScanInterval 1
 FcgidZombieScanInterval 1

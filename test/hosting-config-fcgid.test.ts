@@ -10,12 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
 import {
-  APP_PATH,
   checkNodeRunnableBy,
   createDeployDir,
   installCopy,
   webUser,
   type DeployDir,
+  fcgidServerLines,
 } from './helpers/deploy-app.js';
 import { fetchRaw } from './helpers/nginx.js';
 
@@ -106,10 +106,7 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
         modules: ['rewrite', 'fcgid', 'env', 'cgid'],
         docRoot: www,
         user,
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+        extra: `${fcgidServerLines(ipc, home)}
 FcgidInitialEnv INITIAL_ENV initial
 FcgidIOTimeout 20
 ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}

@@ -16,6 +16,7 @@ import {
   createDeployDir,
   webUser,
   type DeployDir,
+  FCGID_HTACCESS,
 } from './helpers/deploy-app.js';
 import { getJson, until } from './helpers/lifecycle.js';
 import { freePort } from './helpers/nginx.js';
@@ -23,12 +24,7 @@ import { freePort } from './helpers/nginx.js';
 const FCGID = hasApacheModule('fcgid');
 const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
 
-const HTACCESS = `AddHandler fcgid-script .fcgi
-Options +ExecCGI
-RewriteEngine On
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
-`;
+const HTACCESS = FCGID_HTACCESS;
 
 type Site = 'fcgidMax' | 'ownMax' | 'fcgidIdle' | 'ownIdle';
 

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import { APP_PATH, checkNodeRunnableBy, createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
+import {
+  APP_PATH,
+  checkNodeRunnableBy,
+  createDeployDir,
+  webUser,
+  type DeployDir,
+  fcgidServerLines,
+} from './helpers/deploy-app.js';
 import { fetchRaw } from './helpers/nginx.js';
 import { fcgiGet } from './helpers/raw-client.js';
 
@@ -196,10 +203,7 @@ describe('Apache RLimitMEM and RLimitNPROC: mod_cgi scripts get them, mod_fcgid 
         modules: ['cgi', 'fcgid'],
         docRoot: www,
         user,
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+        extra: `${fcgidServerLines(ipc, home)}
 StartServers 2
 `,
       });

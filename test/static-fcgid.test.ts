@@ -13,7 +13,14 @@ import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
 import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import { APP_PATH, checkNodeRunnableBy, createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
+import {
+  checkNodeRunnableBy,
+  createDeployDir,
+  webUser,
+  type DeployDir,
+  fcgidServerLines,
+  FCGID_HTACCESS,
+} from './helpers/deploy-app.js';
 import { fetchRaw, freePort, type HttpOptions } from './helpers/nginx.js';
 import { SECRET, makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
@@ -21,13 +28,7 @@ const FCGID = hasApacheModule('fcgid');
 const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
 const BIG = 20 * 1024 * 1024;
 
-/** docs/deploy/apache-mod-fcgid.md's .htaccess: every path that is not a file goes to app.fcgi. */
-const HTACCESS = `AddHandler fcgid-script .fcgi
-Options +ExecCGI
-RewriteEngine On
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
-`;
+const HTACCESS = FCGID_HTACCESS;
 
 /**
  * mkdtemp made the tree's dir 0700: open it (and everything real below it, `outside` included, so
@@ -98,10 +99,7 @@ describe('serveStatic behind Apache mod_fcgid (bundled app.fcgi from .htaccess)'
         modules: ['rewrite', 'fcgid'],
         docRoot: www,
         user,
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-FcgidInitialEnv PATH ${APP_PATH}
-FcgidInitialEnv HOME ${home}
+        extra: `${fcgidServerLines(ipc, home)}
 FcgidInitialEnv STATIC_ROOT ${tree.root}
 FcgidIOTimeout 30
 # A second site that lets encoded slashes through (stock Apache answers 404 itself), so they reach the app.

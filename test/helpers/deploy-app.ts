@@ -31,6 +31,25 @@ export const APP_PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin'
   .filter((d, i, all) => all.indexOf(d) === i)
   .join(':');
 
+/** The .htaccess of docs/deploy/apache-mod-fcgid.md (what `fcgi bundle --htaccess` writes): every path that is not a file goes to app.fcgi. */
+export const FCGID_HTACCESS = `AddHandler fcgid-script .fcgi
+Options +ExecCGI
+RewriteEngine On
+RewriteRule ^fcgi\\.env$ - [F]
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
+`;
+
+/** mod_fcgid's server-wide lines a test Apache needs: where it keeps its sockets and table, and the app's PATH and HOME. */
+export function fcgidServerLines(ipc: string, home: string): string {
+  return [
+    `FcgidIPCDir ${ipc}`,
+    `FcgidProcessTableFile ${join(ipc, 'shm')}`,
+    `FcgidInitialEnv PATH ${APP_PATH}`,
+    `FcgidInitialEnv HOME ${home}`,
+  ].join('\n');
+}
+
 export interface DeployDir {
   /** Mode 755, as is every directory the helpers make in it. */
   readonly path: string;
