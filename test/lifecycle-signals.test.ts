@@ -2,7 +2,7 @@
 // started: it stops accepting at once, lets the requests in flight finish, then exits 0; past
 // gracefulTimeout it exits 1 with the rest cut; with handleSignals: false Node's default applies.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +105,35 @@ describe('signals without a web server (a FastCGI client on the socket)', { time
     signalPid(a.pid, 'SIGTERM');
     assert.deepEqual(await a.exit, { code: 0, signal: null });
     assert.ok(Date.now() - t0 < 2000, `exited after ${Date.now() - t0} ms`);
+  });
+
+  it('SIGTERM the moment the socket appears (a web server stopping an app it just started): exit 0', {
+    timeout: 30_000,
+  }, async () => {
+    // The handlers are installed before the socket listens. They were installed after it, and a
+    // SIGTERM in between killed the process by Node's default (signal SIGTERM, no drain). The last
+    // round is the primary of serve({ workers }).
+    for (let i = 0; i < 3; i++) {
+      const name = `early-${i}.sock`;
+      const socket = join(dir, name);
+      let pid: number | undefined;
+      let seen = false;
+      const watcher = watch(dir, (_event, file) => {
+        if (file === name && !seen && existsSync(socket)) {
+          seen = true;
+          signalPid(pid, 'SIGTERM');
+        }
+      });
+      try {
+        const a = await startAppChild({ listen: socket, waitFor: false, options: i === 2 ? { workers: 2 } : {} });
+        apps.push(a);
+        pid = a.pid;
+        assert.deepEqual(await a.exit, { code: 0, signal: null }, a.stderr());
+        assert.ok(seen, 'the socket appeared');
+      } finally {
+        watcher.close();
+      }
+    }
   });
 
   it('gracefulTimeout: a request longer than it is cut, and the exit code is 1', { timeout: 20_000 }, async () => {

@@ -31,8 +31,8 @@ export interface AppSpawn {
   env?: Record<string, string>;
   /** Run through this command first (spawn-fcgi -n ... --). */
   command?: string[];
-  /** What to wait for before resolving: a socket path or a TCP port. Default: `listen`. */
-  waitFor?: string | number;
+  /** What to wait for before resolving: a socket path or a TCP port, or false: nothing. Default: `listen`. */
+  waitFor?: string | number | false;
 }
 
 /** Starts the fixture app with tsx; resolves once it accepts connections. */
@@ -65,6 +65,7 @@ export async function startAppChild(o: AppSpawn): Promise<AppChild> {
   };
   const target =
     o.waitFor ?? (o.listen && /^127\.0\.0\.1:(\d+)$/.test(o.listen) ? Number(o.listen.split(':')[1]) : o.listen);
+  if (target === false) return app;
   try {
     await waitForListener(target!, 20_000, () =>
       child.exitCode !== null || child.signalCode !== null ? `the app exited before listening: ${err}` : null,

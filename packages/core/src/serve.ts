@@ -135,8 +135,14 @@ async function fastcgi(
     if (workers > 0) return { mode: 'cluster', ...(await servePrimary(options, resolveTarget(target), workers, lc)) };
   }
   const server = new FcgiServer(handler as Handler, options);
-  const address = await server.listenOn(resolveTarget(target));
-  return supervise({ mode: 'fastcgi' as const, server, address, close: () => server.close() }, lc);
+  const { lifecycle, close } = supervise(() => server.close(), lc);
+  try {
+    const address = await server.listenOn(resolveTarget(target));
+    return { mode: 'fastcgi', server, address, lifecycle, close };
+  } catch (err) {
+    lifecycle.dispose();
+    throw err;
+  }
 }
 
 async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc: ResolvedLifecycle): Promise<Serving> {
@@ -148,6 +154,11 @@ async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc
   const gw = createGateway({ to: socketPath, serverSoftware: 'fcgi-dev-gateway' });
   const port = options.port ?? (Number(process.env.PORT) || 3000);
   const host = options.host ?? '127.0.0.1';
+  const { lifecycle, close } = supervise(async () => {
+    await gw.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, lc);
   try {
     await server.listenOn({ kind: 'unix', path: socketPath });
     await new Promise<void>((resolve, reject) => {
@@ -159,19 +170,12 @@ async function gateway(handler: Handler | NodeHandler, options: ServeOptions, lc
     });
   } catch (err) {
     // A port in use must not leave a FastCGI server and its socket dir behind.
-    await server.close();
-    await gw.client.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
     throw err;
   }
   const bound = gw.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof bound === 'object' && bound ? bound.port : port}`;
   if (options.announce !== false)
     console.log(`@fcgi: serving on ${url} (development gateway; FastCGI on ${socketPath})`);
-  const close = async () => {
-    await gw.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return supervise({ mode: 'gateway' as const, server, gateway: gw, url, close }, lc);
+  return { mode: 'gateway', server, gateway: gw, url, lifecycle, close };
 }

@@ -335,20 +335,20 @@ export class Lifecycle {
 }
 
 /**
- * Starts a lifecycle for something serve() started; its close() then also removes the lifecycle's
- * handlers (closing by hand is not a shutdown: the process does not exit).
+ * Starts a lifecycle for something serve() is starting; call it before listening, since a web
+ * server may send SIGTERM as soon as the socket accepts. The close() it returns also removes the
+ * lifecycle's handlers (closing by hand is not a shutdown: the process does not exit).
  */
-export function supervise<T extends { close(): Promise<void> }>(
-  serving: T,
+export function supervise(
+  close: () => Promise<void>,
   options: ResolvedLifecycle,
-): T & { lifecycle: Lifecycle } {
-  const close = serving.close;
+): { lifecycle: Lifecycle; close(): Promise<void> } {
   const lifecycle = new Lifecycle({ close }, options).start();
-  return Object.assign(serving, {
+  return {
     lifecycle,
     close: () => {
       lifecycle.dispose();
       return close();
     },
-  });
+  };
 }

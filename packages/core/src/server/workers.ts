@@ -271,28 +271,37 @@ export async function servePrimary(
     throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
   const listener = new FcgiServer(() => {}, options);
   listener.on('error', (err: Error) => logProcessLine(`fcgi: listening socket: ${err.message}`));
-  const address = await listener.listenOn(target);
   const net = listener.net;
-  (net as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true; // never read in the primary
-  net.removeAllListeners('connection');
-  const pool = new WorkerPool(size, { [WORKER_ENV]: '1', [ADDRESS_ENV]: JSON.stringify(address) });
-  net.on('connection', (socket: Socket) => pool.dispatch(socket));
-  pool.start();
+  let address: ListenAddress | undefined;
+  let pool: WorkerPool | undefined;
   const close = async () => {
     if (net.listening) {
       net.close();
-      if (address.kind === 'fd') releaseStdioListener(address.fd);
+      if (address?.kind === 'fd') releaseStdioListener(address.fd);
     }
-    if (!(await pool.stop())) throw new Error('a worker did not exit cleanly');
+    if (pool && !(await pool.stop())) throw new Error('a worker did not exit cleanly');
   };
-  // The workers enforce the grace period on their requests; the primary waits a little longer.
+  // Started before listening: a web server may send SIGTERM as soon as the socket accepts. The
+  // workers enforce the grace period on their requests; the primary waits a little longer.
   const lifecycle = new Lifecycle(
-    { close, force: () => pool.kill() },
+    { close, force: () => pool?.kill() },
     { ...lc, gracefulTimeout: lc.gracefulTimeout + 1000, onShutdown: undefined },
     { watchRequests: false },
-  );
+  ).start();
+  try {
+    address = await listener.listenOn(target);
+  } catch (err) {
+    lifecycle.dispose();
+    throw err;
+  }
+  (net as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true; // never read in the primary
+  net.removeAllListeners('connection');
+  pool = new WorkerPool(size, { [WORKER_ENV]: '1', [ADDRESS_ENV]: JSON.stringify(address) });
+  const workers = pool;
+  net.on('connection', (socket: Socket) => workers.dispatch(socket));
   pool.onAllIdle = () => void lifecycle.shutdown('idle');
-  lifecycle.start();
+  // A SIGTERM while listening started: no workers for a process that is exiting.
+  if (!lifecycle.reason) pool.start();
   return {
     address,
     workers: pool,
