@@ -1,9 +1,10 @@
-// A Next.js 16 app (test/fixtures/nextjs-app/, App Router) run by its custom server on @fcgi's
-// serve(), unmodified, behind the built-in gateway and behind a real nginx, held to the same checks
-// as the same server on node:http: a prerendered page, a server-rendered page reading a header, a
-// cookie and the query, a route handler with a JSON body, a cookie and a header, a redirect, the
-// 404 page, public/ and build assets, gzip, a 5 MiB stream, parallel requests and clients that hang
-// up. `next build` runs once for the whole file, into a fresh directory under the gitignored .tmp/.
+// A Next.js 16 app (test/fixtures/nextjs-app/: App Router, plus one Pages Router page and API
+// route) run by its custom server on @fcgi's serve(), unmodified, behind the built-in gateway and
+// behind a real nginx, held to the same checks as the same server on node:http: a prerendered
+// page, server-rendered pages reading a header, a cookie and the query, a route handler with a JSON
+// body, a cookie and a header, a Pages API route, a redirect, the 404 page, public/ and build
+// assets, gzip, a 5 MiB stream, parallel requests and clients that hang up. `next build` runs once
+// for the whole file, into a fresh directory under the gitignored .tmp/.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -56,7 +57,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function buildApp(): Promise<{ dir: string; ms: number }> {
   await mkdir(join(ROOT, '.tmp'), { recursive: true });
   const dir = await mkdtemp(join(ROOT, '.tmp', 'nextjs-'));
-  for (const part of ['app', 'public', 'next.config.mjs'])
+  for (const part of ['app', 'pages', 'public', 'next.config.mjs'])
     await cp(join(FIXTURE, part), join(dir, part), { recursive: true });
   const started = Date.now();
   const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
@@ -195,6 +196,35 @@ const CHECKS: readonly Check[] = [
       assert.deepEqual(JSON.parse(r.body.toString('utf8')), { got: sent, method: 'POST', agent: 'poster' });
       assert.deepEqual(r.headers['set-cookie'], ['visited=yes; Path=/; HttpOnly']);
       assert.equal(r.headers['x-fixture'], 'echo');
+    },
+  },
+  {
+    name: 'Pages Router: getServerSideProps reads a header, a cookie and the query',
+    async run(get) {
+      const r = ok(await get('/legacy-ssr?q=old', { headers: { 'x-agent': 'gssp', cookie: 'flavour=mint' } }));
+      const html = text(r);
+      assert.match(html, /<p id="agent">agent=gssp<\/p>/);
+      assert.match(html, /<p id="cookie">flavour=mint<\/p>/);
+      assert.match(html, /<p id="query">q=old<\/p>/);
+    },
+  },
+  {
+    name: "Pages Router: an API route on Next's Node helpers (parsed body, req.cookies, res.status().json())",
+    async run(get) {
+      const r = ok(
+        await get('/api/legacy?id=7', {
+          method: 'POST',
+          body: Buffer.from('{"x":[1,2]}'),
+          headers: { 'content-type': 'application/json', cookie: 'flavour=mint' },
+        }),
+        201,
+      );
+      assert.match(String(r.headers['content-type']), /^application\/json/);
+      assert.deepEqual(JSON.parse(r.body.toString('utf8')), { got: { x: [1, 2] }, id: '7', flavour: 'mint' });
+      assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/; HttpOnly', 'b=2; Path=/']);
+      assert.equal(r.headers['x-fixture'], 'legacy');
+      const wrong = ok(await get('/api/legacy'), 405);
+      assert.equal(wrong.headers.allow, 'POST');
     },
   },
   {
