@@ -152,12 +152,15 @@ interface Check {
 
 const CHECKS: readonly Check[] = [
   {
-    name: 'the prerendered page comes from the build',
+    name: 'the prerendered page comes from the build, and a 304 for its ETag',
     async run(get) {
       const r = ok(await get('/'));
       assert.match(String(r.headers['content-type']), /^text\/html/);
       assert.equal(r.headers['x-nextjs-cache'], 'HIT');
       assert.match(text(r), /<h1>Prerendered home<\/h1>/);
+      const etag = String(r.headers.etag);
+      const again = ok(await get('/', { headers: { 'if-none-match': etag } }), 304);
+      assert.equal(again.body.length, 0);
     },
   },
   {
@@ -243,11 +246,14 @@ const CHECKS: readonly Check[] = [
     },
   },
   {
-    name: 'a file from public/ and a script of the build',
+    name: 'a file from public/ (and a range of it) and a script of the build',
     async run(get) {
       const r = ok(await get('/hello.txt'));
       assert.match(String(r.headers['content-type']), /^text\/plain/);
       assert.equal(r.body.toString(), 'hello from public/\n');
+      const part = ok(await get('/hello.txt', { headers: { range: 'bytes=6-9' } }), 206);
+      assert.equal(part.headers['content-range'], 'bytes 6-9/19');
+      assert.equal(part.body.toString(), 'from');
       const script = /\/_next\/static\/[^"]+\.js/.exec(text(ok(await get('/'))))?.[0];
       assert.ok(script, 'the home page names a script');
       const js = ok(await get(script));
