@@ -50,13 +50,11 @@ function bigBody(): Buffer {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
- * Copies the app (not the server) to a fresh directory under .tmp/ (so Turbopack finds the
- * workspace's next through the repository's lockfile, and nothing is written into test/) and
- * builds it there once; resolves with the directory and how long the build took.
+ * Copies the app (not the server) to `dir`, a fresh directory under .tmp/ (so Turbopack finds the
+ * workspace's next through the repository's lockfile, and nothing is written into test/), and
+ * builds it there; resolves with the directory and how long the build took.
  */
-async function buildApp(): Promise<{ dir: string; ms: number }> {
-  await mkdir(join(ROOT, '.tmp'), { recursive: true });
-  const dir = await mkdtemp(join(ROOT, '.tmp', 'nextjs-'));
+async function buildApp(dir: string): Promise<{ dir: string; ms: number }> {
   for (const part of ['app', 'pages', 'public', 'next.config.mjs'])
     await cp(join(FIXTURE, part), join(dir, part), { recursive: true });
   const started = Date.now();
@@ -101,6 +99,7 @@ interface Front {
   child: ChildProcess;
 }
 
+let buildDir = '';
 let built: { dir: string; ms: number } | undefined;
 let app: AppProcess | undefined;
 let reference: Awaited<ReturnType<typeof startReference>> | undefined;
@@ -110,7 +109,9 @@ const fronts = new Map<string, Front>();
 
 before(
   async () => {
-    built = await buildApp();
+    await mkdir(join(ROOT, '.tmp'), { recursive: true });
+    buildDir = await mkdtemp(join(ROOT, '.tmp', 'nextjs-'));
+    built = await buildApp(buildDir);
     [app, reference] = await Promise.all([
       startApp(SERVER, { startMs: 60_000, env: { ...env, NEXT_APP_DIR: built.dir } }),
       startReference(built.dir),
@@ -134,7 +135,7 @@ after(async () => {
   await gateway?.close();
   await app?.stop();
   if (reference) await stopChild(reference.child);
-  if (built) await rm(built.dir, { recursive: true, force: true });
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
 function ok(r: HttpResult, status = 200): HttpResult {
