@@ -1,4 +1,5 @@
 // node:http's request/response surface where frameworks trip on it, each case from one that did:
+// req.headers as a plain object (Next.js calls its hasOwnProperty()),
 // properties node:http leaves plain and assignable (Polka's req.path, tinyhttp's req.query, a
 // proxy helper's req.socket.encrypted), req.rawHeaders (@hono/node-server, srvx/h3), writeHead's
 // header lists (srvx), and node:http's own OutgoingMessage methods called with our response as
@@ -36,6 +37,31 @@ describe('request properties a framework assigns, as plain ones in node:http', (
     app.get('/a/b', (req, res) => res.json({ protocol: req.protocol, secure: req.secure }));
     const r = await inject(app as unknown as NodeHandler, '/a/b');
     assert.deepEqual(await r.json(), { protocol: 'https', secure: true });
+  });
+});
+
+describe('req.headers, a plain object as in node:http', () => {
+  it('inherits Object.prototype (Next.js calls req.headers.hasOwnProperty()); a header named like one of its members is data', async () => {
+    const r = await run(
+      (req, res) => {
+        const headers = req.headers;
+        res.end(
+          JSON.stringify({
+            plain: Object.getPrototypeOf(headers) === Object.prototype,
+            // biome-ignore lint/suspicious/noPrototypeBuiltins: the call Next.js makes (checkIsOnDemandRevalidate)
+            own: [headers.hasOwnProperty('x-probe'), headers.hasOwnProperty('x-absent')],
+            odd: headers.constructor,
+          }),
+        );
+      },
+      {
+        headers: [
+          ['x-probe', '1'],
+          ['constructor', 'c'],
+        ],
+      },
+    );
+    assert.deepEqual(await r.json(), { plain: true, own: [true, false], odd: 'c' });
   });
 });
 

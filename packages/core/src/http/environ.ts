@@ -1,5 +1,4 @@
 // What a request's params mean in HTTP terms: headers, URL, protocol version.
-import { Dictionary } from '../protocol/index.js';
 
 // nginx and Apache send header names as HTTP_ACCEPT_LANGUAGE; converting them allocates, and the
 // same few dozen names come on every request, so the conversions are kept (bounded).
@@ -13,6 +12,15 @@ function headerName(param: string): string {
     if (headerNames.size < MAX_CACHED_NAMES) headerNames.set(param, name);
   }
   return name;
+}
+
+/**
+ * An empty req.headers. A plain object, as node:http's: Next.js calls `headers.hasOwnProperty()`.
+ * A name made from a param can never be `__proto__` (every `_` becomes `-`), so nothing a client
+ * sends reaches the prototype.
+ */
+export function newHeaders(): Record<string, string> {
+  return {};
 }
 
 /** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */
@@ -41,7 +49,7 @@ export function finishHeaders(
 
 /** Request headers from the params: every HTTP_* param, then finishHeaders(). */
 export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = new Dictionary();
+  const headers = newHeaders();
   for (const param in environ) addHeaderParam(headers, param, environ[param]!);
   return finishHeaders(headers, environ);
 }
