@@ -131,8 +131,8 @@ for (const frontName of ['the built-in gateway', 'nginx']) {
     it('a loader that throws: a 500 without the message (production mode)', async () => {
       hidden(await client('react-router.test')('/api/boom'));
     });
-    it('an unknown path: a server-rendered 404', async () => {
-      assert.match(htmlOf(await client('react-router.test')('/nowhere'), 404), /404/);
+    it("an unknown path: a 404 rendered by the root's error boundary", async () => {
+      assert.match(htmlOf(await client('react-router.test')('/nowhere'), 404), /<h1>404 Not Found<\/h1>/);
     });
   });
 
