@@ -59,6 +59,22 @@ describe('a Response made from a string or bytes', () => {
     );
   });
 
+  it("is sent without its stream being read (Node's fetch keeps the source where this looks)", async () => {
+    for (const pick of [0, 1, 2]) {
+      let response: Response | undefined;
+      const one: FetchApp = {
+        fetch: () => {
+          response = [new Response('text'), Response.json({ a: 1 }), new Response(new Uint8Array([1, 2, 3]))][pick]!;
+          return response;
+        },
+      };
+      const r = await inject(fetchResponder(one), '/');
+      assert.equal((await r.arrayBuffer()).byteLength > 0, true);
+      // Read through a reader, the body would count as used.
+      assert.equal(response!.bodyUsed, false, `answer ${pick} was sent from its source`);
+    }
+  });
+
   it('is read from its stream once the app read part of it: only what is left goes out', async () => {
     const text = 'x'.repeat(70_000) + 'y'.repeat(70_000);
     let taken = 0;
