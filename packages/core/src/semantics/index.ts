@@ -26,6 +26,7 @@ export {
   requestTypeIs,
   type MediaType,
 } from './media-type.js';
+export { parseContentLength } from './content-length.js';
 export {
   isFresh,
   evaluatePreconditions,
