@@ -68,13 +68,25 @@ export function relayBody(
   const cut = (why: string): void => {
     if (over) return;
     over = true;
-    log(why);
+    // A client that went away is no upstream fault.
+    if (!res.destroyed) log(why);
     res.off('drain', onDrain);
     res.destroy();
   };
   res.on('drain', onDrain);
-  body.on('error', (err: Error) => {
-    if (!over && !res.destroyed) cut(`upstream answer cut short: ${err.message}`);
+  // The body's error is the one `done` rejects with; it may even come before these listeners
+  // (the app's connection broke in the read that brought the head), when the body emits nothing.
+  body.on('error', () => {});
+  upstream.done.catch((err: Error) => {
+    if (over || res.destroyed) return;
+    // What the client was promised it has (a HEAD, a 204, every byte of the Content-Length): end it, then close.
+    if (!bodyAllowed || sent === length) {
+      over = true;
+      log(`upstream request failed after its answer: ${err.message}`);
+      closeAfter(res);
+      return void res.end();
+    }
+    cut(`upstream answer cut short: ${err.message}`);
   });
   body.on('data', (chunk: Buffer) => {
     if (over || res.destroyed) return;
@@ -110,7 +122,7 @@ export function relayBody(
         res.off('drain', onDrain);
         res.end();
       },
-      (err: Error) => cut(`upstream answer cut short: ${err.message}`),
+      () => {}, // cut by the catch above
     );
   });
 }
