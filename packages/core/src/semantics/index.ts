@@ -26,7 +26,6 @@ export {
   requestTypeIs,
   type MediaType,
 } from './media-type.js';
-export { parseContentLength } from './content-length.js';
 export {
   isFresh,
   evaluatePreconditions,

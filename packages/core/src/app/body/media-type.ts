@@ -1,13 +1,8 @@
 // The request side of the body parsers: a header of the request, whether it has a body, its
 // charset, and the `type` option (which requests a parser handles). The grammar itself (content-type,
 // type-is) is in semantics/media-type.ts.
-import {
-  hasBody as headersHaveBody,
-  mimeMatch,
-  normalizeType,
-  parseContentLength,
-  parseMediaType,
-} from '../../semantics/index.js';
+import { parseContentLength } from '../../semantics/content-length.js';
+import { hasBody as headersHaveBody, mimeMatch, normalizeType, parseMediaType } from '../../semantics/index.js';
 
 // The multipart reader takes the parser from here, with the other request helpers.
 export { parseMediaType };
