@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createGateway } from '@fcgi/core';
 import { encodeEndRequest } from '@fcgi/core/protocol';
 import {
   HostileApp,
@@ -70,6 +71,24 @@ describe('`fcgi gateway` and a hostile upstream', { timeout: 60_000 }, () => {
       await stillServes();
     }
     assert.match(gw!.stderr(), /GET \/s\/ctl1\?%01: upstream sent a control character in header "X-Echo"/);
+  });
+
+  it("in process too (serve()'s development gateway): the client gets its 502 instead of no answer", async () => {
+    const logged: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((text: string) => logged.push(String(text)) > 0) as typeof process.stderr.write;
+    const inproc = createGateway({ to: app!.socket });
+    try {
+      await new Promise<void>((resolve) => inproc.server.listen(0, '127.0.0.1', resolve));
+      const port = (inproc.server.address() as { port: number }).port;
+      app!.set('ctlin', { bytes: answer('X-Echo: \x01\r\n\r\nbody'), close: false });
+      const x = await exchange(port, GET('/s/ctlin', 'Connection: close\r\n'), 3000);
+      assert.match(x.raw, /^HTTP\/1\.1 502 /, JSON.stringify(x.raw.slice(0, 200)));
+    } finally {
+      process.stderr.write = write;
+      await inproc.close();
+    }
+    assert.match(logged.join(''), /upstream sent a control character in header "X-Echo"/);
   });
 
   it('Status: 100 or 101 as the only answer is not an interim response: 502', async () => {
