@@ -112,7 +112,16 @@ describe('`fcgi gateway` and a hostile upstream', { timeout: 60_000 }, () => {
     const a = readAnswer(x.raw);
     if (typeof a === 'string') return assert.fail(`${a}: ${JSON.stringify(x.raw)}`);
     assert.equal(a.body, 'hello');
-    assert.equal(a.rest, '', 'nothing after the first answer');
+    // The second request may get its own answer before the close (Node answers pipelined requests
+    // in turn), never the forged one.
+    if (a.rest !== '') {
+      const b = readAnswer(a.rest);
+      if (typeof b === 'string') return assert.fail(`${b} after the first answer: ${JSON.stringify(a.rest)}`);
+      assert.equal(b.body, 'hello');
+      assert.ok(!b.headers.some(([name]) => name === 'x-forged'), 'the forged answer got through');
+      assert.equal(b.rest, '');
+    }
+    assert.doesNotMatch(x.raw, /X-Forged|forged/);
     assert.ok(x.closed, 'the connection was closed');
     assert.match(gw!.stderr(), /upstream sent more data than specified in "Content-Length: 5"/);
     await stillServes();
