@@ -3,6 +3,7 @@
 import { Readable, type ReadableOptions } from 'node:stream';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { ErrorCode, FcgiError } from '../errors.js';
+import { parseContentLength } from '../semantics/content-length.js';
 import { finishHeaders, headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
 import { RequestSocket, closeRequestSocket } from './request-socket.js';
 import type { RequestSource } from './sink.js';
@@ -196,11 +197,18 @@ export class FcgiRequest extends Readable {
     return this.#controller.signal;
   }
 
-  /** The whole body as one Buffer, up to `limit` bytes (default 1 MiB); over it, a 413 error. */
+  /**
+   * The whole body as one Buffer, up to `limit` bytes (default 1 MiB); over it, a 413 error. A
+   * malformed CONTENT_LENGTH (`1e3`, `abc`) is a 400 error, before the body is read.
+   */
   async content(options: BodyOptions = {}): Promise<Buffer> {
     const limit = options.limit ?? DEFAULT_BODY_LIMIT;
-    const declared = Number(this.headers['content-length']);
-    if (declared > limit) throw tooLarge(limit);
+    const declared = parseContentLength(this.headers['content-length']);
+    if (declared === null) {
+      const value = JSON.stringify(this.headers['content-length']!.slice(0, 40));
+      throw new FcgiError(ErrorCode.BODY_INVALID, `malformed Content-Length ${value}: digits only`, 400);
+    }
+    if (declared !== undefined && declared > limit) throw tooLarge(limit);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of this as AsyncIterable<Buffer>) {
