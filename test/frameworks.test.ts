@@ -1,15 +1,15 @@
-// Node frameworks on @fcgi, unmodified: Koa 3, Fastify 5 (serverFactory), Connect 3, Hono 4
+// Node frameworks on @fcgi, unmodified: Express 5, Koa 3, Fastify 5 (serverFactory), Connect 3, Hono 4
 // (@hono/node-server), h3 2 (toNodeHandler), Polka and tinyhttp, each the same small app
 // (test/fixtures/frameworks/) held to one check list (test/helpers/framework-checks.ts) on
 // node:http (the reference), behind the built-in gateway and behind a real nginx. One FastCGI
-// server and one nginx serve them all, the app chosen by Host (koa.test, hono.test...).
+// server and one nginx serve them all, the app chosen by Host (express.test, hono.test...).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFcgiServer, createGateway, type FcgiServer, type Gateway, type Handler } from '@fcgi/core';
-import { connectApp, fastifyApp, koaApp } from './fixtures/frameworks/node-apps.js';
+import { connectApp, expressApp, fastifyApp, koaApp } from './fixtures/frameworks/node-apps.js';
 import { polkaApp, tinyhttpApp } from './fixtures/frameworks/micro-apps.js';
 import type { NodeListener } from './fixtures/frameworks/shared.js';
 import { h3App, honoApp } from './fixtures/frameworks/web-apps.js';
@@ -17,11 +17,12 @@ import { skipUnless } from './helpers/app-process.js';
 import { FRAMEWORK_CHECKS, clientFor } from './helpers/framework-checks.js';
 import { NGINX, startNginx, type Nginx } from './helpers/nginx.js';
 
-const FRAMEWORKS = ['koa', 'fastify', 'connect', 'hono', 'h3', 'polka', 'tinyhttp'] as const;
+const FRAMEWORKS = ['express', 'koa', 'fastify', 'connect', 'hono', 'h3', 'polka', 'tinyhttp'] as const;
 type Framework = (typeof FRAMEWORKS)[number];
 
 async function buildApps(): Promise<Record<Framework, NodeListener>> {
   return {
+    express: expressApp(),
     koa: koaApp(),
     fastify: await fastifyApp(),
     connect: connectApp(),

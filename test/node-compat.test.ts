@@ -4,7 +4,7 @@
 // header lists (srvx), and node:http's own OutgoingMessage methods called with our response as
 // `this` (the `cookies` package under Express). Run in process through inject().
 import assert from 'node:assert/strict';
-import { OutgoingMessage, type IncomingMessage, type ServerResponse } from 'node:http';
+import { OutgoingMessage, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import Cookies from 'cookies';
 import express from 'express';
@@ -40,7 +40,7 @@ describe('request properties a framework assigns, as plain ones in node:http', (
 });
 
 describe('req.rawHeaders, as node:http has it', () => {
-  it('is the flat [name, value, ...] list of the headers, built once, and assignable', async () => {
+  it('is the flat [name, value, ...] list of the headers, a plain assignable property', async () => {
     const r = await run(
       (req, res) => {
         const raw = req.rawHeaders;
@@ -48,8 +48,9 @@ describe('req.rawHeaders, as node:http has it', () => {
         const pairs: Record<string, string> = {};
         for (let i = 0; i < raw.length; i += 2) pairs[raw[i]!] = raw[i + 1]!;
         assert.equal(raw.length % 2, 0);
+        const distinct = req.headersDistinct['user-agent'];
         req.rawHeaders = ['x-mine', '1'];
-        res.end(JSON.stringify({ pairs, after: req.rawHeaders, distinct: req.headersDistinct['user-agent'] }));
+        res.end(JSON.stringify({ pairs, after: req.rawHeaders, distinct }));
       },
       { headers: { 'user-agent': 'probe/1', authorization: 'Bearer t' } },
     );
@@ -136,5 +137,47 @@ describe("node:http's own OutgoingMessage methods with our response as this", ()
     assert.equal(set.length, 2, JSON.stringify(set));
     assert.match(set[0]!, /^sid=abc; path=\/; httponly$/);
     assert.match(set[1]!, /^theme=dark; path=\/$/);
+  });
+});
+
+describe("Express swaps the request's prototype: node:http's members stay as node:http has them", () => {
+  // What an Express handler sees of IncomingMessage's data members, on node:http and on @fcgi.
+  const report = (req: IncomingMessage) => {
+    const raw = req.rawHeaders;
+    const probe: string[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i]!.toLowerCase().startsWith('x-probe')) probe.push(raw[i]!.toLowerCase(), raw[i + 1]!);
+    return {
+      rawHeaders: Array.isArray(raw),
+      probe,
+      rawTrailers: req.rawTrailers,
+      headersDistinct: req.headersDistinct['x-probe-one'],
+      trailersDistinct: { ...req.trailersDistinct },
+      trailers: { ...req.trailers },
+      httpVersion: req.httpVersion,
+      method: req.method,
+      url: req.url,
+      complete: req.complete,
+      aborted: req.aborted,
+      setTimeout: req.setTimeout(1000) === req,
+    };
+  };
+  const app = express();
+  app.get('/a/b', (req, res) => res.json(report(req)));
+  const headers = { 'x-probe-one': 'v1', 'x-probe-two': 'v2' };
+
+  it('rawHeaders, rawTrailers, headersDistinct, trailersDistinct... answer as on node:http', async () => {
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const reference = await (await fetch(`http://127.0.0.1:${port}/a/b`, { headers })).json();
+      const ours = await (await inject(app as unknown as NodeHandler, '/a/b', { headers })).json();
+      assert.deepEqual(ours, reference);
+      assert.deepEqual((ours as { probe: string[] }).probe, ['x-probe-one', 'v1', 'x-probe-two', 'v2']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
