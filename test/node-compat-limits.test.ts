@@ -180,3 +180,28 @@ describe('what FastCGI cannot carry fails clearly or is dropped with a word, on 
     assert.deepEqual(states, [false, true, false, true]);
   });
 });
+
+describe('events and stream members a response has in node:http', () => {
+  it("'prefinish', 'finish', end()'s callback, then 'close', in node:http's order", async () => {
+    const order: string[] = [];
+    await run((_req, res) => {
+      for (const name of ['prefinish', 'finish', 'close']) res.on(name, () => order.push(name));
+      res.end('x', () => order.push('end callback'));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ['prefinish', 'finish', 'end callback', 'close']);
+  });
+
+  it('piping from a response throws, as node:http refuses it', async () => {
+    let code = '';
+    await run((_req, res) => {
+      try {
+        (res as unknown as { pipe(to: unknown): unknown }).pipe(process.stdout);
+      } catch (err) {
+        code = (err as { code: string }).code;
+      }
+      res.end();
+    });
+    assert.equal(code, 'ERR_FCGI_UNSUPPORTED');
+  });
+});

@@ -15,7 +15,13 @@ import { describe, it } from 'node:test';
 import Cookies from 'cookies';
 import express from 'express';
 import { createFcgiServer, inject, type Handler, type NodeHandler } from '@fcgi/core';
-import { RecordType, encodeBeginRequest, encodeNameValues, encodeStream } from '@fcgi/core/protocol';
+import {
+  RecordType,
+  encodeAbortRequest,
+  encodeBeginRequest,
+  encodeNameValues,
+  encodeStream,
+} from '@fcgi/core/protocol';
 import { RawClient } from './helpers/raw-client.js';
 
 const run = (handler: (req: IncomingMessage, res: ServerResponse) => void, init: RequestInit = {}) =>
@@ -227,6 +233,58 @@ describe('a header the web server sends as repeated params (nginx before 1.23)',
         raw: ['cookie', 'a=1', 'cookie', 'b=2'],
         distinct: ['a=1', 'b=2'],
         type: ['text/plain'],
+      });
+    } finally {
+      client.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a request the web server aborts mid-body (ABORT_REQUEST), as node:http when the client goes', () => {
+  it("req.aborted, 'aborted', req.complete false, req and res 'close', the socket closed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fcgi-compat-'));
+    const path = join(dir, 'app.sock');
+    let seen!: (what: Record<string, unknown>) => void;
+    const done = new Promise<Record<string, unknown>>((resolve) => (seen = resolve));
+    const server = createFcgiServer(((req: IncomingMessage, res: ServerResponse) => {
+      const events: string[] = [];
+      req.on('aborted', () => events.push('aborted'));
+      req.on('close', () => events.push('req close'));
+      req.socket.on('close', () => events.push('socket close'));
+      req.on('data', () => {});
+      res.on('close', () => {
+        events.push('res close');
+        setImmediate(() =>
+          seen({
+            events: events.sort(),
+            aborted: req.aborted,
+            complete: req.complete,
+            writableFinished: res.writableFinished,
+            socketDestroyed: req.socket.destroyed,
+          }),
+        );
+      });
+    }) as unknown as Handler);
+    await server.listenOn({ kind: 'unix', path });
+    const client = await RawClient.connect(path);
+    try {
+      client.write(encodeBeginRequest(1, 1, true));
+      const params = { REQUEST_METHOD: 'POST', REQUEST_URI: '/', CONTENT_LENGTH: '100' };
+      client.write(encodeStream(RecordType.PARAMS, 1, encodeNameValues(params)));
+      client.write(encodeStream(RecordType.STDIN, 1, Buffer.alloc(10, 'x'), false));
+      client.write(encodeAbortRequest(1));
+      const got = await Promise.race([
+        done,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no close in 5 s')), 5000).unref()),
+      ]);
+      assert.deepEqual(got, {
+        events: ['aborted', 'req close', 'res close', 'socket close'],
+        aborted: true,
+        complete: false,
+        writableFinished: false,
+        socketDestroyed: true,
       });
     } finally {
       client.close();

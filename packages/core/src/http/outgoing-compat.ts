@@ -4,6 +4,7 @@
 // and do nothing, so code written for node:http runs unchanged. Trailers cannot pass FastCGI:
 // addTrailers() drops them and says so once.
 import { Stream } from 'node:stream';
+import { ErrorCode, FcgiError } from '../errors.js';
 import { checkHeaderName, checkHeaderValue } from './cgi-header.js';
 
 export type HeaderValue = string | number | readonly string[];
@@ -74,6 +75,11 @@ export abstract class OutgoingCompat extends Stream {
 
   setTimeout(_msecs: number, _callback?: () => void): this {
     return this;
+  }
+
+  /** A response is written, never read: piping from it throws, as node:http's does (ERR_STREAM_CANNOT_PIPE there). */
+  override pipe(): never {
+    throw new FcgiError(ErrorCode.UNSUPPORTED, 'cannot pipe from a response: it is written, not read');
   }
 
   cork(): void {}

@@ -465,9 +465,11 @@ function toData(chunk: Chunk, encoding: BufferEncoding | undefined): Uint8Array 
 }
 
 function finish(res: FcgiResponse, cb: Callback | undefined): void {
+  // node:http's order: end()'s callback is a 'finish' listener added by end().
+  res.emit('prefinish');
   res.writableFinished = true;
-  cb?.();
   res.emit('finish');
+  cb?.();
   if (!res.destroyed) {
     res.destroyed = res.closed = true;
     res.emit('close');
