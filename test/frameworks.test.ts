@@ -3,6 +3,7 @@
 // (test/fixtures/frameworks/) held to one check list (test/helpers/framework-checks.ts) on
 // node:http (the reference), behind the built-in gateway and behind a real nginx. One FastCGI
 // server and one nginx serve them all, the app chosen by Host (express.test, hono.test...).
+import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,10 @@ after(async () => {
 
 const FRONT_NAMES = ['node:http (reference)', 'the built-in gateway', 'nginx'];
 
+// Every uncaught error while the checks run (node:test fails on them too; this names the check).
+const uncaught: Error[] = [];
+process.on('uncaughtExceptionMonitor', (err) => uncaught.push(err));
+
 for (const framework of FRAMEWORKS) {
   describe(framework, { timeout: 120_000 }, () => {
     for (const frontName of FRONT_NAMES) {
@@ -89,7 +94,9 @@ for (const framework of FRAMEWORKS) {
         for (const check of FRAMEWORK_CHECKS) {
           it(check.name, { timeout: 30_000 }, async () => {
             const front = fronts.find((f) => f.name === frontName)!;
+            const before = uncaught.length;
             await check.run(clientFor(front.port, `${framework}.test`));
+            assert.deepEqual(uncaught.slice(before), [], 'no uncaught error during the check');
           });
         }
       });
