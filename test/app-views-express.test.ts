@@ -227,7 +227,6 @@ describe('views: the same app on Express 5 and on createApp()', () => {
         const want = await viaExpress(method, uri);
         const got = await viaFcgi(method, uri);
         assert.deepEqual(got, want, `${step}: ${method} ${uri}`);
-        if (process.env.SHOW_VIEWS) console.log(step, method, uri, JSON.stringify(got));
         return got;
       };
       for (const uri of cases) await compare('GET', uri, 'first pass');

@@ -53,11 +53,15 @@ describe('View', () => {
       'package.json': { name: 'tlaengine', type: 'module', exports: './index.js' },
       'index.js': 'await Promise.resolve();\nexport const __express = (p, o, cb) => cb(null, "tla:" + o.x);',
     });
+    await pkg(views, 'tlathrows', {
+      'package.json': { name: 'tlathrows', type: 'module', exports: './index.js' },
+      'index.js': 'await Promise.resolve();\nexport const __express = () => { throw new Error("bad template"); };',
+    });
     await pkg(views, 'notengine', {
       'package.json': { name: 'notengine', main: 'index.js' },
       'index.js': 'exports.x = 1;',
     });
-    for (const ext of ['cjsengine', 'esmengine', 'tlaengine', 'notengine'])
+    for (const ext of ['cjsengine', 'esmengine', 'tlaengine', 'tlathrows', 'notengine'])
       await writeFile(join(views, `page.${ext}`), '');
   });
   after(() => rm(dir, { recursive: true, force: true }));
@@ -88,6 +92,7 @@ describe('View', () => {
     assert.equal(await render(app, 'page.tlaengine', { x: 3 }), 'tla:3');
     assert.equal(await render(app, 'page.tlaengine', { x: 4 }), 'tla:4'); // loaded once, kept in app.engines
     assert.equal(typeof app.engines['.cjsengine'], 'function');
+    await assert.rejects(render(app, 'page.tlathrows'), { message: 'bad template' }); // to the callback
     assert.throws(() => app.render('page.notengine', () => {}), {
       message: 'Module "notengine" does not provide a view engine.',
     });

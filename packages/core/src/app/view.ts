@@ -142,7 +142,13 @@ function importedEngine(mod: string, path: string): ViewEngine {
   return (file, options, callback) => {
     loaded ??= import(pathToFileURL(path).href).then((m: unknown) => engineOf(mod, m));
     loaded.then(
-      (engine) => engine(file, options, callback),
+      (engine) => {
+        try {
+          engine(file, options, callback);
+        } catch (err) {
+          callback(err as Error); // a throwing engine fails the render, as View.render's caller does
+        }
+      },
       (err: Error) => callback(err),
     );
   };
