@@ -20,7 +20,7 @@ import {
 import type { ParamStrings } from '../protocol/param-strings.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
-import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
+import { defaultConnectionLimits, type ConnectionLimits, type EarlyStdinBudget } from './limits.js';
 import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   values?: Readonly<Record<string, string>>;
   /** Shared count of requests in flight; over `max`, new requests get OVERLOADED (and a 503). */
   load?: RequestLoad;
+  /** The server's bound on STDIN held before PARAMS end, over all its connections. */
+  earlyStdin?: EarlyStdinBudget;
   /** The server's PARAMS string cache (protocol/param-strings.ts); without it every string is decoded afresh. */
   paramStrings?: ParamStrings;
   /** Protocol and transport errors of this connection, for logging. The connection is closed already. */
@@ -80,7 +82,17 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   readonly #parser: RecordParser;
   readonly #exchanges = new Map<number, Exchange>();
   #pausedBy = 0;
+  /** Reading stopped because the socket's write buffer is full (the web server is not reading). */
+  #outputBlocked = false;
   #corked = false;
+  /** Early STDIN held by this connection's requests (all of them), against maxEarlyStdinBytes. */
+  #earlyHeld = 0;
+  /** Requests waiting for their PARAMS to end. */
+  #awaitingParams = 0;
+  /** Requests dispatched to the handler and not yet over. */
+  #working = 0;
+  /** Date.now() when the last running request ended (or the connection opened). */
+  #quietSince = Date.now();
   /** No new requests: end the connection once the ones in flight are done. */
   #closing = false;
   /** We ended our side; reading only to drain. */
@@ -110,6 +122,15 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** Requests in flight on this connection. */
   get activeRequests(): number {
     return this.#exchanges.size;
+  }
+
+  /**
+   * Milliseconds since this connection last had a handler running (it has none now: requests
+   * waiting for their params at most); -1 while one runs or once it is closing. The server closes
+   * the quietest connection to make room at maxConnections.
+   */
+  quietFor(now: number): number {
+    return this.#working > 0 || this.#closed || this.stream.destroyed ? -1 : now - this.#quietSince;
   }
 
   /** True once the stream closed. */
@@ -152,6 +173,23 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** @internal */
   waiting(): Exchange[] {
     return [...this.#exchanges.values()].filter((ex) => ex.awaitingInput);
+  }
+
+  /** @internal */
+  inputPending(): boolean {
+    return this.#awaitingParams > 0 || this.partialRecord() >= 0;
+  }
+
+  /** @internal */
+  partialRecord(): number {
+    const p = this.#parser;
+    return p.idle || p.currentType === RecordType.STDIN ? -1 : p.recordsStarted;
+  }
+
+  /** @internal */
+  recordStalled(err: Error): void {
+    this.#report(err);
+    this.destroy();
   }
 
   // -- RecordSink --
@@ -206,6 +244,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     const ex = this.#options.createExchange?.(this, id, role, keepConn) ?? new Exchange(this, id, role, keepConn);
     const load = this.#options.load;
     this.#exchanges.set(id, ex);
+    this.#awaitingParams++;
     if (load) load.started();
     if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
       ex.refuse('overloaded');
@@ -223,8 +262,20 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
       return;
     }
     if (!ex.completeParams(this.#limits.maxParams, this.#options.paramStrings)) return ex.refuse('params-too-large');
+    this.#awaitingParams--;
+    this.#working++;
     this.#options.dispatch(ex);
     ex.releaseEarlyBody();
+    this.#dropEarly(ex);
+  }
+
+  /** The early STDIN `ex` held no longer counts against the bounds (handed to the handler, or dropped). */
+  #dropEarly(ex: Exchange): void {
+    const n = ex.takeEarlyCount();
+    if (n === 0) return;
+    this.#earlyHeld -= n;
+    const budget = this.#options.earlyStdin;
+    if (budget) budget.held -= n;
   }
 
   #stdin(id: number, content: Buffer): void {
@@ -232,10 +283,21 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (!ex || ex.inputEnded) return;
     if (content.length === 0) return ex.endInput();
     if (ex.dispatched) return ex.deliverBody(content);
-    // STDIN before the params are complete is legal: keep it, within a bound.
-    if (ex.holdEarlyBody(content) > this.#limits.maxEarlyStdinBytes) {
+    // STDIN before the params are complete is legal, but no web server sends it: keep it, within
+    // a bound per connection and one per server (so many requests cannot add up).
+    ex.holdEarlyBody(content);
+    this.#earlyHeld += content.length;
+    const budget = this.#options.earlyStdin;
+    if (budget) budget.held += content.length;
+    if (this.#earlyHeld > this.#limits.maxEarlyStdinBytes) {
       throw protocolError(
-        `more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`,
+        `more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended on one connection`,
+        ErrorCode.LIMIT,
+      );
+    }
+    if (budget && budget.held > budget.max) {
+      throw protocolError(
+        `more than ${budget.max} bytes of STDIN before PARAMS ended over all connections`,
         ErrorCode.LIMIT,
       );
     }
@@ -256,18 +318,37 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
 
   // -- ExchangeHost --
 
-  write(buf: Uint8Array, last = false): boolean {
+  write(buf: Uint8Array, last = false, continued = false): boolean {
     const s = this.stream;
     if (this.#closed || !s.writable) return true;
+    // A handler that goes on writing while the web server does not read: bounded here.
+    if (!continued && s.writableLength > this.#limits.maxOutputQueueBytes) {
+      this.#report(
+        new FcgiError(
+          ErrorCode.LIMIT,
+          `the web server is not reading: more than maxOutputQueueBytes (${this.#limits.maxOutputQueueBytes}) queued`,
+        ),
+      );
+      this.destroy();
+      return true;
+    }
     // A whole response in one buffer with nothing queued before it goes out at once; otherwise
     // everything written in one tick leaves in one vectored write.
-    if (last && !this.#corked) return s.write(buf);
-    if (!this.#corked) {
-      this.#corked = true;
-      s.cork();
-      process.nextTick(uncork, this);
+    if (!last || this.#corked) {
+      if (!this.#corked) {
+        this.#corked = true;
+        s.cork();
+        process.nextTick(uncork, this);
+      }
     }
-    return s.write(buf);
+    const ok = s.write(buf);
+    // The socket's buffer is full: read no more (no new requests, no more answers of ours) until
+    // it drains. What this chunk still holds is parsed; that bounds what can pile up.
+    if (!ok && !this.#outputBlocked) {
+      this.#outputBlocked = true;
+      if (!this.#ending) s.pause();
+    }
+    return ok;
   }
 
   /** @internal */
@@ -282,6 +363,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (this.#exchanges.get(ex.id) !== ex) return;
     this.#exchanges.delete(ex.id);
     this.#timers.end(ex);
+    if (ex.dispatched) {
+      if (--this.#working === 0) this.#quietSince = Date.now();
+    } else this.#awaitingParams--;
+    this.#dropEarly(ex);
     const load = this.#options.load;
     if (load) load.finished();
     this.#maybeEnd();
@@ -292,7 +377,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   resumeBody(_ex: Exchange): void {
-    if (--this.#pausedBy === 0) this.stream.resume();
+    if (--this.#pausedBy === 0 && !this.#outputBlocked) this.stream.resume();
   }
 
   // -- Stream events --
@@ -301,6 +386,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#timers.input();
     try {
       this.#parser.push(chunk);
+      this.#timers.parsed();
     } catch (err) {
       this.#report(err instanceof Error ? err : new Error(String(err)));
       this.destroy();
@@ -320,6 +406,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   #onDrain(): void {
+    if (this.#outputBlocked) {
+      this.#outputBlocked = false;
+      if (this.#pausedBy === 0 && !this.#ending) this.stream.resume();
+    }
     for (const ex of this.#exchanges.values()) ex.drained();
   }
 
