@@ -107,7 +107,10 @@ test('40 connections with 60 KiB of early STDIN each: within maxServerEarlyStdin
     await sleep(100);
     const open = clients.filter((c) => !c.closed);
     assert.equal(open.length, Math.floor(MiB / (60 * KiB)), `${open.length} connections kept their early STDIN`);
-    assert.ok(errors.some((m) => m.includes('over all connections')), JSON.stringify(errors.slice(0, 3)));
+    assert.ok(
+      errors.some((m) => m.includes('over all connections')),
+      JSON.stringify(errors.slice(0, 3)),
+    );
     for (const c of open) {
       c.write(encodeRecord(RecordType.PARAMS, 1));
       c.write(encodeRecord(RecordType.STDIN, 1));
