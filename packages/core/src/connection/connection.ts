@@ -84,6 +84,11 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   #pausedBy = 0;
   /** Reading stopped because the socket's write buffer is full (the web server is not reading). */
   #outputBlocked = false;
+  /**
+   * The output queue passed maxOutputQueueBytes (0: it did not since the last drain; 1: in this
+   * turn of the event loop; 2: in an earlier one, the web server had its chance to read).
+   */
+  #overQueue = 0;
   #corked = false;
   /** Early STDIN held by this connection's requests (all of them), against maxEarlyStdinBytes. */
   #earlyHeld = 0;
@@ -321,8 +326,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   write(buf: Uint8Array, last = false, continued = false): boolean {
     const s = this.stream;
     if (this.#closed || !s.writable) return true;
-    // A handler that goes on writing while the web server does not read: bounded here.
-    if (!continued && s.writableLength > this.#limits.maxOutputQueueBytes) {
+    // A handler that goes on writing while the web server does not read: bounded here. Output
+    // written in one turn of the event loop (a large res.end(), a loop of writes) goes out whole:
+    // the socket cannot drain during it. Past the bound in a later turn without a drain: closed.
+    if (!continued && s.writableLength > this.#limits.maxOutputQueueBytes && this.#queueOver()) {
       this.#report(
         new FcgiError(
           ErrorCode.LIMIT,
@@ -349,6 +356,18 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
       if (!this.#ending) s.pause();
     }
     return ok;
+  }
+
+  /** The queue is over its bound: true when it already was in an earlier turn, with no drain since. */
+  #queueOver(): boolean {
+    if (this.#overQueue === 2) return true;
+    if (this.#overQueue === 0) {
+      this.#overQueue = 1;
+      setImmediate(() => {
+        if (this.#overQueue === 1) this.#overQueue = 2;
+      });
+    }
+    return false;
   }
 
   /** @internal */
@@ -406,6 +425,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   #onDrain(): void {
+    this.#overQueue = 0;
     if (this.#outputBlocked) {
       this.#outputBlocked = false;
       if (this.#pausedBy === 0 && !this.#ending) this.stream.resume();

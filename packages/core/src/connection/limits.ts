@@ -15,9 +15,11 @@ export interface ConnectionLimits {
    */
   maxEarlyStdinBytes: number;
   /**
-   * Bytes a connection may have queued for the socket (the web server not reading) when a new piece
-   * of output starts; over it the connection is closed (logged). Reading stops anyway as soon as
-   * the socket's buffer is full, so this bounds only handlers that ignore `write()` returning false.
+   * Bytes a connection may have queued for the socket while the web server does not read; over it,
+   * output written in a later turn of the event loop than the one that passed it, with no drain
+   * between, closes the connection (logged). Output written in one turn goes out whole, however
+   * large (the socket cannot drain during it). Reading stops anyway as soon as the socket's buffer
+   * is full, so this bounds only handlers that go on writing when `write()` returns false.
    */
   maxOutputQueueBytes: number;
   /**
