@@ -96,7 +96,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   #awaitingParams = 0;
   /** Requests dispatched to the handler and not yet over. */
   #working = 0;
-  /** Date.now() when the last running request ended (or the connection opened). */
+  /**
+   * Date.now() since when no handler runs here (from the opening, or from the first quietFor()
+   * after the last running request ended: -1 until then, so ending a request reads no clock).
+   */
   #quietSince = Date.now();
   /** No new requests: end the connection once the ones in flight are done. */
   #closing = false;
@@ -130,12 +133,15 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   /**
-   * Milliseconds since this connection last had a handler running (it has none now: requests
-   * waiting for their params at most); -1 while one runs or once it is closing. The server closes
-   * the quietest connection to make room at maxConnections.
+   * Milliseconds this connection has gone without a running handler (it has none now: requests
+   * waiting for their params at most), counted from its opening or from the first call after its
+   * last request ended; -1 while one runs or once it is closing. The server closes the quietest
+   * connection to make room at maxConnections.
    */
   quietFor(now: number): number {
-    return this.#working > 0 || this.#closed || this.stream.destroyed ? -1 : now - this.#quietSince;
+    if (this.#working > 0 || this.#closed || this.stream.destroyed) return -1;
+    if (this.#quietSince < 0) this.#quietSince = now;
+    return now - this.#quietSince;
   }
 
   /** True once the stream closed. */
@@ -383,7 +389,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#exchanges.delete(ex.id);
     this.#timers.end(ex);
     if (ex.dispatched) {
-      if (--this.#working === 0) this.#quietSince = Date.now();
+      if (--this.#working === 0) this.#quietSince = -1;
     } else this.#awaitingParams--;
     this.#dropEarly(ex);
     const load = this.#options.load;

@@ -25,7 +25,8 @@ export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptio
   /**
    * Connections open at once. When full, a new connection takes the place of the connection that
    * has gone longest without a handler running (idle, or still sending its params), if that is at
-   * least 1 s; else it is closed unserved. Default 1024.
+   * least 1 s (for a connection that has served requests, counted from the first time the server is
+   * full after its last one); else it is closed unserved. Default 1024.
    */
   maxConnections?: number;
   /**
