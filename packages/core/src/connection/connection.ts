@@ -20,7 +20,8 @@ import {
 import type { ParamStrings } from '../protocol/param-strings.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
-import { defaultConnectionLimits, type ConnectionLimits, type EarlyStdinBudget } from './limits.js';
+import { EarlyStdin, type EarlyStdinBudget } from './early-stdin.js';
+import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
 import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
 /** Requests in flight across all connections of a server, against its limit. */
@@ -90,8 +91,8 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
    */
   #overQueue = 0;
   #corked = false;
-  /** Early STDIN held by this connection's requests (all of them), against maxEarlyStdinBytes. */
-  #earlyHeld = 0;
+  /** Early STDIN held by this connection's requests, against maxEarlyStdinBytes and the server's bound. */
+  readonly #early: EarlyStdin;
   /** Requests waiting for their PARAMS to end. */
   #awaitingParams = 0;
   /** Requests dispatched to the handler and not yet over. */
@@ -120,6 +121,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#roles = options.roles ?? RESPONDER_ONLY;
     this.#parser = new RecordParser(this);
     this.#timers = new ConnectionTimers(this.#limits, this);
+    this.#early = new EarlyStdin(this.#limits.maxEarlyStdinBytes, options.earlyStdin);
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => this.#onEnd());
     stream.on('drain', () => this.#onDrain());
@@ -283,10 +285,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** The early STDIN `ex` held no longer counts against the bounds (handed to the handler, or dropped). */
   #dropEarly(ex: Exchange): void {
     const n = ex.takeEarlyCount();
-    if (n === 0) return;
-    this.#earlyHeld -= n;
-    const budget = this.#options.earlyStdin;
-    if (budget) budget.held -= n;
+    if (n !== 0) this.#early.drop(n);
   }
 
   #stdin(id: number, content: Buffer): void {
@@ -297,21 +296,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     // STDIN before the params are complete is legal, but no web server sends it: keep it, within
     // a bound per connection and one per server (so many requests cannot add up).
     ex.holdEarlyBody(content);
-    this.#earlyHeld += content.length;
-    const budget = this.#options.earlyStdin;
-    if (budget) budget.held += content.length;
-    if (this.#earlyHeld > this.#limits.maxEarlyStdinBytes) {
-      throw protocolError(
-        `more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended on one connection`,
-        ErrorCode.LIMIT,
-      );
-    }
-    if (budget && budget.held > budget.max) {
-      throw protocolError(
-        `more than ${budget.max} bytes of STDIN before PARAMS ended over all connections`,
-        ErrorCode.LIMIT,
-      );
-    }
+    this.#early.add(content.length);
   }
 
   #getValues(content: Buffer): void {

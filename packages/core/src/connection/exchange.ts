@@ -177,13 +177,12 @@ export class Exchange {
   }
 
   /**
-   * @internal STDIN before the params are complete (legal): kept for the handler. Returns the bytes
-   * kept so far, for the connection's bound.
+   * @internal STDIN before the params are complete (legal): kept for the handler, and counted until
+   * takeEarlyCount() for the connection's bounds.
    */
-  holdEarlyBody(content: Buffer): number {
+  holdEarlyBody(content: Buffer): void {
     this.#earlyLen += content.length;
     (this.#early ??= []).push(content);
-    return this.#earlyLen;
   }
 
   /** @internal Early STDIN bytes not yet taken off the connection's bounds; 0 after the first call. */

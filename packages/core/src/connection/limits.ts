@@ -60,12 +60,3 @@ export const defaultConnectionLimits: Readonly<ConnectionLimits> = Object.freeze
   requestTimeout: 0,
   bodyTimeout: 120_000,
 });
-
-/**
- * STDIN held before PARAMS end over all connections of a server, against its bound: one object
- * shared by the server's connections. Over `max`, the connection that pushed it over is closed.
- */
-export interface EarlyStdinBudget {
-  held: number;
-  readonly max: number;
-}
