@@ -117,6 +117,12 @@ export const peers = {
     start: node('express-fcgi.mjs'),
     missing: () => null,
   },
+  'fetch-hello': {
+    label: '@fcgi hello as a fetch app ({ fetch } to createFcgiServer)',
+    front: 'fastcgi',
+    start: node('fetch-hello.mjs'),
+    missing: () => null,
+  },
   nfc: { label: 'node-fastcgi 2.0 hello', front: 'fastcgi', start: node('nfc-hello.cjs'), missing: () => null },
   'express-nfc': {
     label: 'Express 5 over node-fastcgi 2.0',
@@ -187,6 +193,7 @@ export const cases = [
   { id: 'app-json', peer: 'fcgi-app', transport: 'unix', keepConn: true, path: '/json' },
   { id: 'express-fcgi', peer: 'express-fcgi', transport: 'unix', keepConn: true },
   { id: 'express-fcgi-json', peer: 'express-fcgi', transport: 'unix', keepConn: true, path: '/json' },
+  { id: 'fetch-on', peer: 'fetch-hello', transport: 'unix', keepConn: true },
   { id: 'nfc-on', peer: 'nfc', transport: 'unix', keepConn: true },
   { id: 'nfc-off', peer: 'nfc', transport: 'unix', keepConn: false },
   { id: 'express-nfc', peer: 'express-nfc', transport: 'unix', keepConn: true },

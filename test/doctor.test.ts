@@ -19,9 +19,9 @@ function run(command: string, args: string[], cwd: string, path = APP_PATH) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** `fcgi doctor file` in the file's directory. */
-function doctor(dir: string, file = 'app.fcgi', path?: string) {
-  return run(process.execPath, [CLI, 'doctor', file], dir, path);
+/** `fcgi doctor file` in the file's directory, by suEXEC's rules unless `server` says otherwise. */
+function doctor(dir: string, file = 'app.fcgi', path?: string, server = 'suexec') {
+  return run(process.execPath, [CLI, 'doctor', file, '--server', server], dir, path);
 }
 
 /**
@@ -187,7 +187,7 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
       r.out,
       'interpreter',
       new RegExp(
-        `looks for "mynode" on the PATH Apache's suEXEC gives scripts \\(/usr/local/bin:/usr/bin:/bin\\).*your shell finds ${bin}/mynode`,
+        `looks for "mynode" on the PATH the web server gives the app \\(suEXEC's /usr/local/bin:/usr/bin:/bin\\).*your shell finds ${bin}/mynode`,
       ),
       /fcgi bundle app\.ts app\.fcgi --node /,
     );
@@ -318,10 +318,18 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
     assert.match(r.out, /^ok {7}exec bit/m);
     assert.match(r.out, /^fcgi check: the app loaded and called serve\(\)/m);
     chmodSync(file, 0o775);
-    r = run(file, ['--check'], dir);
+    r = run(file, ['--check', '--server', 'suexec'], dir);
     assert.equal(r.status, 1);
+    assert.match(r.out, /^rules: Apache with suEXEC, the app runs as you \(as asked/m);
     assertProblem(r.out, 'write bits', /writable by its group/, /chmod 755 app\.fcgi/);
     assert.match(r.out, /^fcgi check: the app loaded and called serve\(\)/m);
+    // Without suEXEC a group write bit is a risk, not a refusal.
+    r = run(file, ['--check', '--server', 'other'], dir);
+    assert.equal(r.status, 0, r.out);
+    assertProblem(r.out, 'write bits', /writable by its group .*can change the code/, /chmod 755/, 'WARNING');
+    r = run(file, ['--check', '--server', 'nginx'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.out, /--server takes suexec, apache, other, not "nginx"/);
   });
 
   it('--check on a bundle whose app never calls serve(): a problem', () => {
@@ -339,5 +347,102 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
       r.out,
       /did not call serve\(\) or listen\(\) while loading.*fix: end the main file with `await app\.listen\(\)`/,
     );
+  });
+});
+
+const WWW_DATA = /^www-data:/m.test(readFileSync('/etc/passwd', 'utf8'));
+
+describe('fcgi doctor without suEXEC (--server apache, --server other) and the rules it picks', {
+  timeout: 120_000,
+}, () => {
+  let deploy: DeployDir | undefined;
+  let bundled = '';
+  let n = 0;
+  function upload(htaccess = true): string {
+    const dir = deploy!.mkdir(`plain-${n++}`);
+    installCopy(bundled, join(dir, 'app.fcgi'));
+    if (htaccess) writeFileSync(join(dir, '.htaccess'), 'AddHandler fcgid-script .fcgi\nOptions +ExecCGI\n');
+    return dir;
+  }
+  before(
+    async () => {
+      deploy = await createDeployDir('fcgi-doctor-plain-');
+      bundled = join(deploy.mkdir('built'), 'app.fcgi');
+      const r = spawnSync(process.execPath, [CLI, 'bundle', 'test/fixtures/env-app.ts', bundled], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+    },
+    { timeout: 90_000 },
+  );
+  after(async () => {
+    await deploy?.remove();
+  });
+
+  it("apache: a file of Apache's user is fine run as root (suEXEC's owner rule does not apply)", {
+    skip: ROOT_ONLY || (!WWW_DATA && 'no www-data user'),
+  }, () => {
+    const dir = upload();
+    const www = spawnSync('id', ['-u', 'www-data'], { encoding: 'utf8' });
+    const uid = Number(www.stdout.trim());
+    chownSync(join(dir, 'app.fcgi'), uid, uid);
+    const r = doctor(dir, 'app.fcgi', undefined, 'apache');
+    assert.equal(r.status, 0, r.out + r.err);
+    assert.match(r.out, /^rules: Apache without suEXEC, the app runs as www-data \(\d+\) \(as asked/m);
+    assert.doesNotMatch(r.out, /owner:|PROBLEM/);
+    assert.match(r.out, /^ok {7}app loads: /m);
+    // The same upload by suEXEC's rules: not root's file.
+    assert.match(doctor(dir).out, /^PROBLEM {2}owner: .*"target uid\/gid mismatch"/m);
+  });
+
+  it("apache: a file Apache's user cannot read and run, and a directory it cannot enter", {
+    skip: ROOT_ONLY || (!WWW_DATA && 'no www-data user'),
+  }, () => {
+    const dir = upload();
+    chmodSync(join(dir, 'app.fcgi'), 0o700);
+    let r = doctor(dir, 'app.fcgi', undefined, 'apache');
+    assert.equal(r.status, 1);
+    assertProblem(
+      r.out,
+      'exec bit',
+      /www-data \(\d+\), who runs the app, cannot read and execute app\.fcgi \(mode 700, owner root \(0\)\).*"Permission denied"/,
+      /chmod 755 app\.fcgi/,
+    );
+    chmodSync(join(dir, 'app.fcgi'), 0o755);
+    chmodSync(dir, 0o700);
+    r = doctor(dir, 'app.fcgi', undefined, 'apache');
+    assert.equal(r.status, 1);
+    assertProblem(r.out, 'directory', /cannot enter .* \(mode 700/, new RegExp(`chmod 755 ${dir}$`));
+    chmodSync(dir, 0o755);
+  });
+
+  it('other: no .htaccess is not a problem, a symbolic link neither; #!/usr/bin/env is looked up on your PATH', () => {
+    const dir = upload(false);
+    symlinkSync(join(dir, 'app.fcgi'), join(dir, 'link.fcgi'));
+    const r = doctor(dir, 'link.fcgi', undefined, 'other');
+    assert.equal(r.status, 0, r.out + r.err);
+    assert.match(r.out, /^rules: a web server other than Apache, the app runs as you with your PATH/m);
+    assert.doesNotMatch(r.out, /htaccess|link:/);
+    // By Apache's rules the missing .htaccess is the problem.
+    assertProblem(
+      doctor(dir, 'app.fcgi', undefined, 'apache').out,
+      '.htaccess',
+      /there is no \.htaccess/,
+      /--htaccess/,
+    );
+  });
+
+  it('without --server: the rules this machine suggests, named; an unknown --server is refused', () => {
+    const dir = upload();
+    const r = run(process.execPath, [CLI, 'doctor', '--no-load'], dir);
+    const rules = /^rules: (.*)$/m.exec(r.out)?.[1] ?? '';
+    assert.match(rules, /found on this machine; --server suexec\|apache\|other to choose/);
+    // suEXEC never runs root's files: as root the rules are never suEXEC's unless asked.
+    if (process.getuid?.() === 0) assert.doesNotMatch(rules, /suEXEC, the app runs as you/);
+    const bad = run(process.execPath, [CLI, 'doctor', '--server', 'iis'], dir);
+    assert.equal(bad.status, 2);
+    assert.match(bad.err, /--server takes suexec, apache, other, not "iis"/);
   });
 });

@@ -173,6 +173,43 @@ test('malformed JSON rejects with a 400 error with a clear message', T, async ()
   assert.match(caught.message, /^malformed JSON body: /);
 });
 
+test(
+  'a malformed CONTENT_LENGTH (1e3, abc, -1, 0x10, " 5") is a 400 from json() before the body is read',
+  T,
+  async () => {
+    const caught: unknown[] = [];
+    await withServer(
+      async (req, res) => {
+        try {
+          await req.json();
+        } catch (err) {
+          caught.push(err);
+          throw err;
+        }
+        res.end('parsed');
+      },
+      async ({ path }) => {
+        for (const length of ['1e3', 'abc', '-1', '0x10', ' 5', '5, 5']) {
+          const p = post('{"a":1}', { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: length });
+          const r = await request(path, p.params, p.body);
+          assert.equal(r.status, 400, length);
+          assert.match(r.body.toString(), /malformed Content-Length/, length);
+        }
+        // Absent (nginx sends '' for no body) and well-formed lengths read as before.
+        const ok = post('{"a":1}', { CONTENT_TYPE: 'application/json' });
+        assert.equal((await request(path, ok.params, ok.body)).body.toString(), 'parsed');
+      },
+    );
+    assert.equal(caught.length, 6);
+    for (const err of caught) {
+      assert.ok(err instanceof FcgiError);
+      assert.equal(err.status, 400);
+      assert.equal(err.code, 'ERR_FCGI_BODY_INVALID');
+    }
+    assert.match((caught[0] as Error).message, /^malformed Content-Length "1e3": digits only$/);
+  },
+);
+
 test('after an Express-style prototype swap, req.on(data/end) still reads the body', T, async () => {
   // Larger than the body high-water mark, so reading has to resume the paused flow after the swap.
   const body = Buffer.alloc(200_000, 0x61);

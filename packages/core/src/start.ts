@@ -44,7 +44,7 @@ export async function startBundledApp(load: () => Promise<unknown>, options: Sta
   if (argv.includes('--check')) {
     // Loaded only here: the doctor costs a bundle nothing when it starts to serve.
     const { checkOwnFile } = await import('./doctor/self-check.js');
-    enterCheckMode(checkOwnFile(mainFile ?? '') ? 1 : 0);
+    enterCheckMode(checkOwnFile(mainFile ?? '', argv) ? 1 : 0);
   }
   try {
     loadAppEnvFile(mainFile);

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Role } from '../protocol/index.js';
+import { parseContentLength } from '../semantics/content-length.js';
 import { abortRequest, endRequestBody, type FcgiRequest } from '../http/request.js';
 import type { Carrier } from '../http/responder.js';
 import { abortResponse, drainResponse, type FcgiResponse } from '../http/response.js';
@@ -18,6 +19,7 @@ export class CgiTransport implements Carrier {
   readonly role = Role.RESPONDER;
   readonly environ: Record<string, string>;
   readonly headers = null;
+  readonly rawHeaders = null;
   req!: FcgiRequest;
   res!: FcgiResponse;
   readonly #stdin: Readable;
@@ -48,7 +50,8 @@ export class CgiTransport implements Carrier {
     this.#stdin = stdin;
     this.#stdout = stdout;
     this.#stderr = stderr;
-    this.#left = Number(environ.CONTENT_LENGTH) || 0;
+    // Malformed (`1e3`, `abc`): nothing is read, and req.content() answers it with a 400.
+    this.#left = parseContentLength(environ.CONTENT_LENGTH) ?? 0;
     this.done = new Promise((resolve) => (this.#resolve = resolve));
     stdout.on('drain', this.#onDrain);
     // The web server closed the pipe (the client went away): the request is aborted.

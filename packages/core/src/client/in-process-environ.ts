@@ -1,6 +1,7 @@
 // The params of an in-process request: a Web Request as nginx with Debian's fastcgi_params would
 // pass it to the application.
 import { Dictionary } from '../protocol/index.js';
+import { headerParamName } from './header-param.js';
 
 export interface EnvironOptions {
   /** CONTENT_LENGTH: the body's length, or '' when the request has none. */
@@ -13,15 +14,12 @@ export interface EnvironOptions {
   extra?: Readonly<Record<string, string>> | undefined;
 }
 
-// nginx's defaults (ignore_invalid_headers on, underscores_in_headers off) pass only these names.
-const HEADER_NAME = /^[A-Za-z0-9-]+$/;
-
 /**
  * QUERY_STRING, REQUEST_METHOD, CONTENT_TYPE, CONTENT_LENGTH (empty strings when absent),
  * SCRIPT_NAME and DOCUMENT_URI (the path percent-decoded, as nginx's $uri), REQUEST_URI,
  * DOCUMENT_ROOT (the working directory), SERVER_PROTOCOL, REQUEST_SCHEME, HTTPS (https only),
  * GATEWAY_INTERFACE, SERVER_SOFTWARE, REMOTE_ADDR/PORT, SERVER_ADDR/PORT/NAME, REDIRECT_STATUS,
- * then every header as HTTP_* (Host from the URL when not given), then `extra`.
+ * then every header as HTTP_* (Host from the URL when not given; not Proxy: headerParamName), then `extra`.
  */
 export function environFromRequest(request: Request, url: URL, options: EnvironOptions): Record<string, string> {
   const https = url.protocol === 'https:';
@@ -49,7 +47,8 @@ export function environFromRequest(request: Request, url: URL, options: EnvironO
   env.HTTP_HOST = url.host;
   // Headers joins repeated values with ", " (cookies with "; "), as nginx does.
   for (const [name, value] of request.headers) {
-    if (HEADER_NAME.test(name)) env['HTTP_' + name.toUpperCase().replaceAll('-', '_')] = value;
+    const param = headerParamName(name);
+    if (param !== null) env[param] = value;
   }
   if (env.CONTENT_LENGTH !== '') env.HTTP_CONTENT_LENGTH ??= env.CONTENT_LENGTH;
   if (options.extra) for (const name of Object.keys(options.extra)) env[name] = options.extra[name]!;

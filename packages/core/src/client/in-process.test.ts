@@ -272,6 +272,46 @@ describe('inject(): a plain handler', () => {
     assert.equal(await r.text(), '500 Internal Server Error\n');
     assert.match(stderr, /Z \[req \d+-\d+\] GET \/x: Error: handler broke\n\s+at /);
   });
+
+  it('httpoxy: a Proxy: header is not passed as HTTP_PROXY (the gateway drops it too)', async () => {
+    let environ: Record<string, string> = {};
+    await inject(
+      (req: FcgiRequest, res: FcgiResponse) => {
+        environ = { ...req.environ };
+        res.end();
+      },
+      '/',
+      { headers: { Proxy: 'http://evil.example:3128', 'X-Proxy': 'kept' } },
+    );
+    assert.equal(environ.HTTP_PROXY, undefined);
+    assert.equal(environ.HTTP_X_PROXY, 'kept');
+  });
+
+  it('a 1xx as the final status is refused clearly: res.status(100) throws; statusCode = 101 is a 500', async () => {
+    let thrown: unknown;
+    let stderr = '';
+    const first = await inject((_req: FcgiRequest, res: FcgiResponse) => {
+      try {
+        res.status(100);
+      } catch (err) {
+        thrown = err;
+      }
+      res.end('fine');
+    }, '/');
+    assert.equal(first.status, 200);
+    assert.equal((thrown as { code?: string }).code, 'ERR_FCGI_INVALID_STATUS');
+    assert.match((thrown as Error).message, /^invalid status code 100: a 1xx is an interim response, not an answer/);
+    const second = await inject(
+      (_req: FcgiRequest, res: FcgiResponse) => {
+        res.statusCode = 101;
+        res.end('switch?');
+      },
+      '/up',
+      { stderr: (text) => (stderr += text) },
+    );
+    assert.equal(second.status, 500);
+    assert.match(stderr, /invalid status code 101: a 1xx is an interim response/);
+  });
 });
 
 describe('inject(): a createApp() app', () => {

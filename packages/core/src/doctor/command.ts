@@ -4,14 +4,17 @@ import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { doctor } from './doctor.js';
 import { formatFindings, hasProblem } from './finding.js';
+import { SERVER_KINDS, type ServerKind } from './runner.js';
 
-export const DOCTOR_USAGE = `  fcgi doctor [app-file] [--no-load]
-      Checks an uploaded app file as Apache (mod_fcgid, CGI, suEXEC) will run it: line ends, exec
-      bit, owner and write bits of the file and its directory, the interpreter on the first line,
-      the .htaccess beside it, fcgi.env, the address-space limit, and that the app loads (run in
-      check mode, as the web server would: --no-load skips that). Each problem comes with its
-      fix; exit status 1 when there is one. Without app-file: the one .fcgi or .cgi file here.
-      The bundle itself does the same: node app.fcgi --check
+export const DOCTOR_USAGE = `  fcgi doctor [app-file] [--server suexec|apache|other] [--no-load]
+      Checks an uploaded app file as the web server will run it: line ends, exec bit, owner and
+      write bits of the file and its directory, the interpreter on the first line, the .htaccess
+      beside it, fcgi.env, the address-space limit, and that the app loads (run in check mode, as
+      the web server would: --no-load skips that). Each problem comes with its fix; exit status 1
+      when there is one. Without app-file: the one .fcgi or .cgi file here. --server picks the
+      rules: suexec (Apache runs the app as you, by suEXEC's rules), apache (as Apache's user),
+      other (nginx, lighttpd, Caddy: no .htaccess); by default what this machine has, printed.
+      The bundle itself does the same: node app.fcgi --check [--server ...]
 `;
 
 /** Runs `fcgi doctor` with `argv` (the arguments after `doctor`); returns the exit code. */
@@ -39,8 +42,13 @@ export function doctorCommand(argv: string[]): number {
     }
     file = found[0]!;
   }
-  const findings = doctor(file, { load: !values['no-load'] });
-  process.stdout.write(`fcgi doctor: ${file}\n${formatFindings(findings)}`);
+  const server = values.server as ServerKind | undefined;
+  if (server !== undefined && !SERVER_KINDS.includes(server)) {
+    process.stderr.write(`fcgi doctor: --server takes ${SERVER_KINDS.join(', ')}, not "${server}"\n`);
+    return 2;
+  }
+  const { rules, findings } = doctor(file, { load: !values['no-load'], server });
+  process.stdout.write(`fcgi doctor: ${file}\nrules: ${rules}\n${formatFindings(findings)}`);
   return hasProblem(findings) ? 1 : 0;
 }
 
@@ -48,6 +56,6 @@ function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'no-load': { type: 'boolean', default: false } },
+    options: { 'no-load': { type: 'boolean', default: false }, server: { type: 'string' } },
   });
 }

@@ -1,10 +1,13 @@
-// fcgi doctor's checks of the app file itself and its directory, by suEXEC's rules (Apache's
+// fcgi doctor's checks of the app file itself and its directory. Under suEXEC by its rules (Apache's
 // support/suexec.c): a regular file, not a link; line ends; the exec bit; no setuid/setgid; no
-// group or other write bit on the file or its directory; both owned by the user and group that run it.
+// group or other write bit on the file or its directory; both owned by the user and group that run
+// it. Otherwise: the user that runs it can read and run the file and enter its directory, and
+// write bits for others are a warning (anyone with them can change the code the server runs).
 import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { groupName, userName } from '../hosting/user-name.js';
 import type { Finding } from './finding.js';
+import type { Runner } from './runner.js';
 
 /** The file's first line (without its line end) and whether that line ends in CR LF. */
 export function firstLine(bytes: Buffer): { text: string; crlf: boolean; bom: boolean } {
@@ -51,18 +54,45 @@ function mode(st: Stats): string {
   return (st.mode & 0o7777).toString(8).padStart(3, '0');
 }
 
-function fileBits(file: string, st: Stats): Finding[] {
+/** Whether `runner` has all of `bits` (4 read, 2 write, 1 execute) on a file with `st`. */
+function allows(st: Stats, runner: Runner, bits: number): boolean {
+  if (runner.uid === 0) return (bits & 1) === 0 || (st.mode & 0o111) !== 0;
+  const shift = st.uid === runner.uid ? 6 : st.gid === runner.gid ? 3 : 0;
+  return ((st.mode >> shift) & bits) === bits;
+}
+
+function writeBits(what: string, st: Stats, suexec: boolean, fix: string, refused: string): Finding {
+  const by = st.mode & 0o002 ? 'every user' : 'its group';
+  return suexec
+    ? {
+        level: 'problem',
+        check: 'write bits',
+        message: `${what} is writable by ${by} (mode ${mode(st)}): ${refused}`,
+        fix,
+      }
+    : {
+        level: 'warning',
+        check: 'write bits',
+        message: `${what} is writable by ${by} (mode ${mode(st)}): they can change the code the web server runs`,
+        fix,
+      };
+}
+
+function fileBits(file: string, st: Stats, runner: Runner): Finding[] {
   const name = basename(file);
+  const suexec = runner.kind === 'suexec';
   const out: Finding[] = [];
-  if (!(st.mode & 0o100)) {
+  if (suexec ? !(st.mode & 0o100) : !allows(st, runner, 5)) {
     out.push({
       level: 'problem',
       check: 'exec bit',
-      message: `${name} is not executable (mode ${mode(st)}): Apache cannot start it; visitors get a 500 and the error log says "suexec policy violation" (under suEXEC) or "Permission denied"`,
+      message: suexec
+        ? `${name} is not executable (mode ${mode(st)}): Apache cannot start it; visitors get a 500 and the error log says "suexec policy violation" (under suEXEC) or "Permission denied"`
+        : `${userName(runner.uid)}, who runs the app, cannot read and execute ${name} (mode ${mode(st)}, owner ${userName(st.uid)}): visitors get a 500 and the error log says "Permission denied"`,
       fix: `chmod 755 ${name}`,
     });
   } else out.push({ level: 'ok', check: 'exec bit', message: `${name} is executable (mode ${mode(st)})` });
-  if (st.mode & 0o6000) {
+  if (suexec && st.mode & 0o6000) {
     out.push({
       level: 'problem',
       check: 'setuid',
@@ -71,26 +101,41 @@ function fileBits(file: string, st: Stats): Finding[] {
     });
   }
   if (st.mode & 0o022) {
-    out.push({
-      level: 'problem',
-      check: 'write bits',
-      message: `${name} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "file is writable by others")`,
-      fix: `chmod 755 ${name}`,
-    });
+    out.push(
+      writeBits(
+        name,
+        st,
+        suexec,
+        `chmod 755 ${name}`,
+        `suEXEC refuses to run it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "file is writable by others")`,
+      ),
+    );
   } else out.push({ level: 'ok', check: 'write bits', message: `only the owner can write ${name}` });
   return out;
 }
 
-function dirBits(dir: string, st: Stats): Finding {
-  if (st.mode & 0o022) {
-    return {
+function dirBits(dir: string, st: Stats, runner: Runner): Finding[] {
+  const suexec = runner.kind === 'suexec';
+  const out: Finding[] = [];
+  if (!suexec && !allows(st, runner, 1)) {
+    out.push({
       level: 'problem',
-      check: 'directory write bits',
-      message: `${dir} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${mode(st)}): suEXEC refuses to run anything in it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "directory is writable by others")`,
+      check: 'directory',
+      message: `${userName(runner.uid)}, who runs the app, cannot enter ${dir} (mode ${mode(st)}, owner ${userName(st.uid)}): the error log says "Permission denied"`,
       fix: `chmod 755 ${dir}`,
-    };
+    });
   }
-  return { level: 'ok', check: 'directory write bits', message: `only the owner can write ${dir}` };
+  if (st.mode & 0o022) {
+    const f = writeBits(
+      dir,
+      st,
+      suexec,
+      `chmod 755 ${dir}`,
+      `suEXEC refuses to run anything in it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "directory is writable by others")`,
+    );
+    out.push({ ...f, check: 'directory write bits' });
+  } else out.push({ level: 'ok', check: 'directory write bits', message: `only the owner can write ${dir}` });
+  return out;
 }
 
 /** suEXEC runs a file only when its uid and gid, and its directory's, are the target user's. */
@@ -134,7 +179,7 @@ export interface FileFacts {
 }
 
 /** Every check of the file and its directory; `bytes` for the checks that read the first line. */
-export function checkFile(file: string, uid: number, gid: number): FileFacts {
+export function checkFile(file: string, runner: Runner): FileFacts {
   const name = basename(file);
   let lst: Stats;
   try {
@@ -154,7 +199,7 @@ export function checkFile(file: string, uid: number, gid: number): FileFacts {
     };
   }
   const findings: Finding[] = [];
-  if (lst.isSymbolicLink()) {
+  if (lst.isSymbolicLink() && runner.kind === 'suexec') {
     findings.push({
       level: 'problem',
       check: 'link',
@@ -179,10 +224,10 @@ export function checkFile(file: string, uid: number, gid: number): FileFacts {
       fix: `chmod 755 ${name}`,
     });
   }
-  findings.push(...fileBits(file, st));
+  findings.push(...fileBits(file, st, runner));
   const dir = dirname(file);
   const dst = statSync(dir);
-  findings.push(dirBits(dir, dst));
-  findings.push(...owners(file, st, dir, dst, uid, gid));
+  findings.push(...dirBits(dir, dst, runner));
+  if (runner.kind === 'suexec') findings.push(...owners(file, st, dir, dst, runner.uid, runner.gid));
   return { bytes, findings };
 }

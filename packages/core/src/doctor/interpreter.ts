@@ -1,6 +1,6 @@
 // fcgi doctor's check of the interpreter on the first line: it exists, it can be run, and it is
-// Node 20 or newer. `#!/usr/bin/env node` is looked up on the PATH suEXEC gives every script,
-// not on the login shell's, which often holds a Node that the web server never sees.
+// Node 20 or newer. `#!/usr/bin/env node` is looked up on the PATH the web server gives the app
+// (suEXEC's own), not on the login shell's, which often holds a Node that the web server never sees.
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
@@ -45,8 +45,8 @@ function bundleFix(): string {
   );
 }
 
-/** Checks the first line `line` (without its line end). */
-export function checkInterpreter(line: string): Finding[] {
+/** Checks the first line `line` (without its line end), `#!/usr/bin/env` looking on `path`. */
+export function checkInterpreter(line: string, path: string): Finding[] {
   if (!line.startsWith('#!')) return [];
   const { program, arg } = parseShebang(line);
   let node = program;
@@ -72,7 +72,7 @@ export function checkInterpreter(line: string): Finding[] {
         },
       ];
     }
-    const found = which(name, SUEXEC_PATH);
+    const found = which(name, path);
     if (found === undefined) {
       const shell = which(name, process.env.PATH ?? '');
       return [
@@ -80,7 +80,7 @@ export function checkInterpreter(line: string): Finding[] {
           level: 'problem',
           check: 'interpreter',
           message:
-            `the first line looks for "${name}" on the PATH Apache's suEXEC gives scripts (${SUEXEC_PATH}), and there is none there` +
+            `the first line looks for "${name}" on the PATH the web server gives the app${path === SUEXEC_PATH ? " (suEXEC's " : ' ('}${path}), and there is none there` +
             (shell ? ` (your shell finds ${shell}, the web server does not)` : ''),
           fix: bundleFix(),
         },
@@ -97,7 +97,7 @@ export function checkInterpreter(line: string): Finding[] {
       },
     ];
   }
-  const r = spawnSync(node, ['--version'], { encoding: 'utf8', timeout: 10_000, env: { PATH: SUEXEC_PATH } });
+  const r = spawnSync(node, ['--version'], { encoding: 'utf8', timeout: 10_000, env: { PATH: path } });
   const version = /^v(\d+)\.\d+\.\d+/.exec(r.stdout ?? '');
   if (!version) {
     return [

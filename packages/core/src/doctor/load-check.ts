@@ -1,11 +1,10 @@
 // fcgi doctor's check that the app loads: the file run as the web server would run it (its own
-// first line, suEXEC's PATH, its directory as the working directory, no other environment), in
+// first line, the web server's PATH, its directory as the working directory, no other environment), in
 // check mode (FCGI_CHECK=1), so it loads its settings and modules and reports instead of serving.
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { LOADED_LINE } from '../hosting/check-mode.js';
 import type { Finding } from './finding.js';
-import { SUEXEC_PATH } from './interpreter.js';
 
 const TIMEOUT_MS = 30_000;
 
@@ -15,13 +14,14 @@ function tail(text: string, lines = 12): string {
 
 /**
  * Runs `file` in check mode: itself when `direct` (its exec bit and first line are fine), else
- * with this Node (so the app's code is still checked when the first line is what is wrong).
+ * with this Node (so the app's code is still checked when the first line is what is wrong), with
+ * `path` as its only environment.
  */
-export function checkLoads(file: string, direct: boolean): Finding {
+export function checkLoads(file: string, direct: boolean, path: string): Finding {
   const [command, args] = direct ? [file, []] : [process.execPath, [file]];
   const r = spawnSync(command, args, {
     cwd: dirname(file),
-    env: { PATH: SUEXEC_PATH, FCGI_CHECK: '1' },
+    env: { PATH: path, FCGI_CHECK: '1' },
     encoding: 'utf8',
     timeout: TIMEOUT_MS,
     killSignal: 'SIGKILL',

@@ -1,10 +1,10 @@
 // An HTTP/1.1 front for any FastCGI app: what nginx does in production, for development and tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FcgiClient, type FcgiClientOptions, type FcgiClientResponse } from '../client/index.js';
 import { FcgiError } from '../errors.js';
-import { HOP_BY_HOP } from '../http/index.js';
 import { paramsFromRequest, type ParamsOptions } from './params.js';
+import { clientHead, relayBody } from './relay.js';
 import { spoolBody } from './spool.js';
 
 export interface GatewayOptions extends ParamsOptions {
@@ -41,7 +41,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         `FastCGI sent in stderr (${req.method} ${req.url}): ${text.endsWith('\n') ? text : text + '\n'}`,
       );
     });
-  const server = createServer((req, res) => void forward(client, options, onStderr, req, res));
+  const server = createServer((req, res) => {
+    // forward() handles its own failures; this is the last guard: nothing a peer sends may end the process.
+    forward(client, options, onStderr, req, res).catch((err: Error) => {
+      log(req, `gateway error: ${err.message}`);
+      res.destroy();
+    });
+  });
   return {
     server,
     client,
@@ -85,23 +91,30 @@ async function forward(
   } catch (err) {
     if (abort.signal.aborted) return;
     if (err instanceof FcgiError && (err.status === 400 || err.status === 413)) return refuse(res, err.status, req);
-    process.stderr.write(`fcgi gateway: ${req.method} ${req.url}: ${(err as Error).message}\n`);
-    if (!res.headersSent) {
-      res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end('502 Bad Gateway\n');
-    } else res.destroy();
-    return;
+    log(req, (err as Error).message);
+    return badGateway(res);
   }
   upstream.on('stderr', (text: string) => onStderr(text, req));
-  const headers: string[] = [];
-  for (const [name, value] of upstream.rawHeaders) {
-    const key = name.toLowerCase();
-    // nginx keeps Status and X-Accel-* (its own instructions) from the client.
-    if (key === 'status' || HOP_BY_HOP.has(key) || key.startsWith('x-accel-')) continue;
-    headers.push(name, value);
+  const head = clientHead(upstream);
+  if (typeof head === 'string') {
+    // nginx: "upstream sent invalid header ... while reading response header from upstream", 502.
+    log(req, head);
+    upstream.body.on('error', () => {}).destroy();
+    return badGateway(res);
   }
-  res.writeHead(upstream.status, upstream.statusText, headers);
-  pipeline(upstream.body, res, () => {});
+  res.writeHead(upstream.status, upstream.statusText, head.headers);
+  const bodyAllowed = req.method !== 'HEAD' && upstream.status !== 204 && upstream.status !== 304;
+  relayBody(upstream, res, head.length, bodyAllowed, (message) => log(req, message));
+}
+
+function log(req: IncomingMessage, message: string): void {
+  process.stderr.write(`fcgi gateway: ${req.method} ${req.url}: ${message}\n`);
+}
+
+function badGateway(res: ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(502, { 'Content-Type': 'text/plain' });
+  res.end('502 Bad Gateway\n');
 }
 
 /** A request refused before it reached the app; the rest of its body is not read. */

@@ -1,5 +1,6 @@
 // An HTTP request as FastCGI params, the way nginx's stock fastcgi_params (Debian) builds them.
 import type { IncomingMessage } from 'node:http';
+import { headerParamName } from '../client/header-param.js';
 import { httpError } from '../errors.js';
 import { normalizePath, splitTarget } from './uri.js';
 
@@ -23,10 +24,6 @@ export interface ParamsOptions {
   extra?: Readonly<Record<string, string>>;
 }
 
-// nginx's defaults (ignore_invalid_headers on, underscores_in_headers off) pass only these names:
-// without the rule `X_User: admin` would arrive as HTTP_X_USER, the same as `X-User`.
-const HEADER_NAME = /^[A-Za-z0-9-]+$/;
-
 /**
  * Params for `req` as nginx with Debian's fastcgi_params sends them: QUERY_STRING, REQUEST_METHOD,
  * CONTENT_TYPE, CONTENT_LENGTH (empty strings when absent), SCRIPT_NAME and DOCUMENT_URI (the
@@ -34,7 +31,7 @@ const HEADER_NAME = /^[A-Za-z0-9-]+$/;
  * REQUEST_SCHEME, HTTPS (only over TLS), GATEWAY_INTERFACE, SERVER_SOFTWARE, REMOTE_ADDR/PORT,
  * REMOTE_USER (the Basic credentials' user, unverified, else ""), SERVER_ADDR/PORT/NAME,
  * REDIRECT_STATUS, then every header as HTTP_* (repeated headers joined with ", ", cookies with
- * "; "; names with anything but letters, digits and "-" dropped). Header bytes are kept as
+ * "; "; names with anything but letters, digits and "-" dropped, and Proxy: see headerParamName). Header bytes are kept as
  * received: Node reads them as latin1, so they are re-encoded (UTF-8 survives byte for byte).
  * Throws a 400 FcgiError (ERR_FCGI_BAD_TARGET) where nginx answers 400.
  */
@@ -78,8 +75,8 @@ export function paramsFromRequest(req: IncomingMessage, options: ParamsOptions =
   const merged = new Map<string, string>();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    if (!HEADER_NAME.test(raw[i]!)) continue;
-    const name = 'HTTP_' + raw[i]!.toUpperCase().replaceAll('-', '_');
+    const name = headerParamName(raw[i]!);
+    if (name === null) continue;
     const value = name === 'HTTP_HOST' && target.authority !== undefined ? target.authority : latin1ToUtf8(raw[i + 1]!);
     const prev = merged.get(name);
     merged.set(name, prev === undefined ? value : prev + (name === 'HTTP_COOKIE' ? '; ' : ', ') + value);

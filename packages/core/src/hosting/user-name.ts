@@ -26,3 +26,18 @@ export function groupName(gid: number): string {
   const name = lookup('/etc/group', gid);
   return name === undefined ? `gid ${gid}` : `${name} (${gid})`;
 }
+
+/** The uid and primary gid of the user named `name`, from /etc/passwd, or undefined. */
+export function userByName(name: string): { uid: number; gid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [user, , uid, gid] = line.split(':');
+    if (user === name && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}

@@ -51,7 +51,12 @@ test('checkHeaderValue refuses CR, LF, NUL and characters above latin1', () => {
   checkHeaderValue('X', 'tab\tand latin1 \u00e9, "quoted"; q=0.5');
 });
 
-test('checkStatus accepts 100-999 integers only', () => {
-  for (const ok of [100, 200, 999]) checkStatus(ok);
+test('checkStatus accepts 200-999 integers only: a 1xx is not a final status', () => {
+  for (const ok of [200, 299, 999]) checkStatus(ok);
   for (const bad of [99, 1000, 200.5, NaN]) assert.throws(() => checkStatus(bad), { code: ErrorCode.INVALID_STATUS });
+  for (const interim of [100, 101, 103, 199])
+    assert.throws(() => checkStatus(interim), {
+      code: ErrorCode.INVALID_STATUS,
+      message: /1xx is an interim response/,
+    });
 });

@@ -55,9 +55,25 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/**
+ * A response's final status: an integer 200-999. A 1xx is refused: FastCGI carries one answer per
+ * request, and a gateway (ours, like nginx) takes a 1xx there as a broken answer (502).
+ */
 export function checkStatus(code: number): void {
   if (!Number.isInteger(code) || code < 100 || code > 999) {
     throw new FcgiError(ErrorCode.INVALID_STATUS, `invalid status code ${code}`);
+  }
+  if (code === 101) {
+    throw new FcgiError(
+      ErrorCode.UNSUPPORTED,
+      '101 Switching Protocols cannot pass FastCGI: the web server keeps the connection (no upgrades, no WebSocket)',
+    );
+  }
+  if (code < 200) {
+    throw new FcgiError(
+      ErrorCode.INVALID_STATUS,
+      `invalid status code ${code}: a 1xx is an interim response, not an answer (a final status is 200-999)`,
+    );
   }
 }
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headersFromEnviron, httpVersion, urlFromEnviron } from './environ.js';
-import { inheritsNothing } from '../protocol/index.js';
 
 // What each front sends for `GET /echo/p?q=1` (field notes, "Seen on this kind of machine").
 // `undefined` means the param is not sent at all.
@@ -112,7 +111,9 @@ test('headersFromEnviron: empty CONTENT_TYPE / CONTENT_LENGTH (nginx on GET) are
 
 test('headersFromEnviron keeps a header named like an Object.prototype member as data', () => {
   const h = headersFromEnviron(env({ HTTP___PROTO__: 'x', HTTP_CONSTRUCTOR: 'y' }));
-  assert.ok(inheritsNothing(h));
+  // A plain object, as node:http's req.headers (Next.js calls headers.hasOwnProperty()).
+  assert.equal(Object.getPrototypeOf(h), Object.prototype);
+  assert.ok(Object.hasOwn(h, 'constructor'));
   assert.equal(h['--proto--'], 'x');
   assert.equal(h['constructor'], 'y');
 });
@@ -125,4 +126,22 @@ test('httpVersion reads SERVER_PROTOCOL', () => {
   assert.deepEqual(httpVersion('HTTP/3'), [3, 0]);
   assert.deepEqual(httpVersion(undefined), [1, 0]);
   assert.deepEqual(httpVersion('INCLUDED'), [1, 0]);
+});
+
+test('headersFromEnviron fills the flat raw list with the same headers (CONTENT_* win, empty is absent)', () => {
+  const raw: string[] = [];
+  const h = headersFromEnviron(
+    env({
+      HTTP_HOST: 'h',
+      HTTP_CONTENT_TYPE: 'text/old',
+      HTTP_CONTENT_LENGTH: '5',
+      CONTENT_TYPE: 'application/json',
+      CONTENT_LENGTH: '',
+    }),
+    raw,
+  );
+  assert.deepEqual(raw, ['host', 'h', 'content-type', 'application/json']);
+  const pairs: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) pairs[raw[i]!] = raw[i + 1]!;
+  assert.deepEqual(pairs, { ...h });
 });

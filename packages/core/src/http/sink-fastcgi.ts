@@ -1,8 +1,7 @@
 // The FastCGI transport: a connection's exchange that carries one request and response. Its
 // output methods (write, end, stderr, destroy) frame STDOUT, STDERR and END_REQUEST records.
 import { Exchange, type Refusal } from '../connection/index.js';
-import { Dictionary } from '../protocol/index.js';
-import { addHeaderParam } from './environ.js';
+import { addHeaderParam, newHeaders } from './environ.js';
 import { refusalAnswer } from './refusals.js';
 import { abortRequest, endRequestBody, type FcgiRequest } from './request.js';
 import { abortResponse, drainResponse, type FcgiResponse } from './response.js';
@@ -28,12 +27,14 @@ export class FastCgiTransport extends Exchange implements Transport {
    * param came.
    */
   headers: Record<string, string> | null = null;
+  /** req.rawHeaders, built alongside `headers`: a repeated param's values each apart. */
+  rawHeaders: string[] | null = null;
 
   override pair(name: string, value: string, repeated: boolean): void {
     const environ = this.environ;
     const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
     environ[name] = v;
-    addHeaderParam((this.headers ??= new Dictionary()), name, v);
+    addHeaderParam((this.headers ??= newHeaders()), (this.rawHeaders ??= []), name, v, value);
   }
   override onBody(chunk: Buffer): boolean {
     return this.req.push(chunk);

@@ -1,6 +1,7 @@
 // The request side of the body parsers: a header of the request, whether it has a body, its
 // charset, and the `type` option (which requests a parser handles). The grammar itself (content-type,
 // type-is) is in semantics/media-type.ts.
+import { parseContentLength } from '../../semantics/content-length.js';
 import { hasBody as headersHaveBody, mimeMatch, normalizeType, parseMediaType } from '../../semantics/index.js';
 
 // The multipart reader takes the parser from here, with the other request helpers.
@@ -31,11 +32,9 @@ export function hasBody(req: HeaderBag): boolean {
   return headersHaveBody(req.headers);
 }
 
-/** The Content-Length as a number; undefined when absent or unreadable. */
+/** The Content-Length as a number; undefined when absent or malformed (body-parser reads the body then). */
 export function declaredLength(req: HeaderBag): number | undefined {
-  const cl = header(req, 'content-length');
-  if (cl === undefined || !/^\s*\d+\s*$/.test(cl)) return undefined;
-  return Number(cl);
+  return parseContentLength(header(req, 'content-length')) ?? undefined;
 }
 
 /** What the `type` option may be: media types, extensions ('json'), wildcards, or a function. */
