@@ -23,7 +23,7 @@ function queryApps(app: any, makeApp: MakeApp): void {
   app.get('/q', (req: any, res: any) => res.json({ query: req.query }));
   const subs: Record<string, unknown> = {
     simple: 'simple',
-    fn: (s: string) => ({ raw: s, length: s.length }),
+    fn: (s: string | null) => ({ raw: s, length: s?.length ?? -1 }),
     off: false,
     on: true,
     default: undefined,
@@ -41,7 +41,11 @@ it("'query parser': simple, extended (qs), a function, false, true; sub-apps kee
     queryApps,
     ['/q', '/simple/q', '/off/q', '/on/q', '/default/q']
       .flatMap((p) => QUERIES.map((q): [string, string] => ['GET', p + q]))
-      .concat([['GET', '/fn/q?a=1&b[c]=2']]),
+      .concat([
+        ['GET', '/fn/q?a=1&b[c]=2'],
+        ['GET', '/fn/q'],
+        ['GET', '/fn/q?'],
+      ]),
   ),
 );
 
@@ -59,6 +63,14 @@ function etagApps(app: any, makeApp: MakeApp): void {
     sub.get('/x', (_req: any, res: any) => res.send('sub body'));
     app.use(`/${String(value)}`, sub);
   }
+  // A sub-app has its own default ('weak'): the parent's false does not reach it.
+  const noTags = makeApp();
+  noTags.set('etag', false);
+  const child = makeApp();
+  child.get('/x', (_req: any, res: any) => res.send('child body'));
+  noTags.use('/child', child);
+  noTags.get('/x', (_req: any, res: any) => res.send('parent body'));
+  app.use('/notags', noTags);
   app.get('/settings', (_req: any, res: any) => {
     const errors: string[] = [];
     for (const bad of ['sometimes', 1, null, {}]) {
@@ -86,6 +98,8 @@ it("'etag' as a function (body, encoding), its other values, and the values Expr
     ['GET', '/weak/x'],
     ['GET', '/false/x'],
     ['GET', '/true/x'],
+    ['GET', '/notags/x'],
+    ['GET', '/notags/child/x'],
     ['GET', '/settings'],
     ['GET', '/empty-tag'],
   ]),

@@ -47,7 +47,7 @@ export class AppRequest extends FcgiRequest {
     if (typeof parse !== 'function') return {};
     const cached = (this as Cached)[QUERY];
     if (cached?.parse === parse) return cached.value;
-    const value = parse(this.environ.QUERY_STRING ?? queryOf(this.url));
+    const value = parse(queryString(this.environ.QUERY_STRING, this.url));
     (this as Cached)[QUERY] = { parse, value };
     return value;
   }
@@ -283,10 +283,15 @@ const QUERY = Symbol('query');
 /** The query as the app's own parser gave it, kept with the parser that made it. */
 type Cached = { [QUERY]?: { parse: QueryParser; value: Record<string, any> } };
 
-/** What follows the '?' of a URL ('' when none). */
-function queryOf(url: string): string {
+/**
+ * The query string as the 'simple' parser reads it (QUERY_STRING, else what follows the URL's '?'),
+ * but null when the URL has no '?': what Express gives a query parser then.
+ */
+function queryString(env: string | undefined, url: string): string | null {
   const q = typeof url === 'string' ? url.indexOf('?') : -1;
-  return q < 0 ? '' : url.slice(q + 1);
+  if (env !== undefined && env !== '') return env;
+  if (q < 0) return null;
+  return env === '' ? '' : url.slice(q + 1);
 }
 
 /** A plain, writable own property: it shadows the prototype's accessor of the same name. */

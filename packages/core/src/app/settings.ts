@@ -5,16 +5,16 @@ import { parse as parseSimple } from 'node:querystring';
 import qs from 'qs';
 import { compileEtag, compileTrust } from '../semantics/index.js';
 
-/** Parses a query string (without its '?'); what `req.query` holds. */
-export type QueryParser = (query: string) => Record<string, any>;
+/** Parses a query string (without its '?'; null when the URL has none, as Express passes it). */
+export type QueryParser = (query: string | null) => Record<string, any>;
 
 /** Express 5's 'extended' parser: qs with the options Express gives it. */
-function parseExtended(query: string): Record<string, any> {
-  return qs.parse(query, { allowPrototypes: true });
+function parseExtended(query: string | null): Record<string, any> {
+  return qs.parse(query ?? '', { allowPrototypes: true });
 }
 
 /** node:querystring's parse: the 'simple' parser, the default. */
-export const simpleQuery: QueryParser = parseSimple;
+export const simpleQuery: QueryParser = (query) => parseSimple(query ?? '');
 
 /**
  * The 'query parser' setting as Express compiles it: 'simple' or true (node:querystring),
