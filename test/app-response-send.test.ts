@@ -169,48 +169,44 @@ describe('res.send and friends', () => {
     },
   );
 
-  it(
-    "the 'etag' setting: false, 'strong', a function; a mounted app keeps its own; bad value refused by set()",
-    T,
-    async () => {
-      const seen: unknown[] = [];
-      const run = async (value: unknown, check: (r: Awaited<ReturnType<Get>>) => void) => {
-        await serveRoutes(
-          { '/e': (_q, res) => res.send('<p>hi</p>') },
-          async (get) => check(await get('/e')),
-          (app) => app.set('etag', value),
-        );
-      };
-      await run(false, (r) => assert.equal(r.headers.etag, undefined));
-      await run('strong', (r) => assert.equal(r.headers.etag, TAG.html.slice(2)));
-      await run(true, (r) => assert.equal(r.headers.etag, TAG.html));
-      await run(
-        (body: Buffer, enc: unknown) => {
-          seen.push(Buffer.isBuffer(body), body.toString(), enc);
-          return '"custom"';
-        },
-        (r) => assert.equal(r.headers.etag, '"custom"'),
+  it("the 'etag' setting: false, 'strong', a function; a sub-app's own default; set() refuses bad", T, async () => {
+    const seen: unknown[] = [];
+    const run = async (value: unknown, check: (r: Awaited<ReturnType<Get>>) => void) => {
+      await serveRoutes(
+        { '/e': (_q, res) => res.send('<p>hi</p>') },
+        async (get) => check(await get('/e')),
+        (app) => app.set('etag', value),
       );
-      assert.deepEqual(seen, [true, '<p>hi</p>', undefined]);
-      // As Express: app.set() refuses it (it used to be a 500 at each request).
-      assert.throws(
-        () => createApp().set('etag', 'sometimes'),
-        /^TypeError: unknown value for etag function: sometimes$/,
-      );
+    };
+    await run(false, (r) => assert.equal(r.headers.etag, undefined));
+    await run('strong', (r) => assert.equal(r.headers.etag, TAG.html.slice(2)));
+    await run(true, (r) => assert.equal(r.headers.etag, TAG.html));
+    await run(
+      (body: Buffer, enc: unknown) => {
+        seen.push(Buffer.isBuffer(body), body.toString(), enc);
+        return '"custom"';
+      },
+      (r) => assert.equal(r.headers.etag, '"custom"'),
+    );
+    assert.deepEqual(seen, [true, '<p>hi</p>', undefined]);
+    // As Express: app.set() refuses it (it used to be a 500 at each request).
+    assert.throws(
+      () => createApp().set('etag', 'sometimes'),
+      /^TypeError: unknown value for etag function: sometimes$/,
+    );
 
-      const parent = createApp();
-      const child = createApp();
-      parent.set('etag', false);
-      child.use((_q, res) => res.send('<p>hi</p>'));
-      parent.use('/sub', child);
-      await withServer(parent as unknown as Handler, async ({ path }) => {
-        const r = await request(path, params('/sub/x'));
-        assert.equal(r.body.toString(), '<p>hi</p>');
-        // As Express: a sub-app has its own 'etag' default ('weak'), the parent's false does not reach it.
-        assert.equal(r.headers.etag, TAG.html);
-      });
-    },
-  );
+    const parent = createApp();
+    const child = createApp();
+    parent.set('etag', false);
+    child.use((_q, res) => res.send('<p>hi</p>'));
+    parent.use('/sub', child);
+    await withServer(parent as unknown as Handler, async ({ path }) => {
+      const r = await request(path, params('/sub/x'));
+      assert.equal(r.body.toString(), '<p>hi</p>');
+      // As Express: a sub-app has its own 'etag' default ('weak'), the parent's false does not reach it.
+      assert.equal(r.headers.etag, TAG.html);
+    });
+  });
 
   it('HEAD: the GET headers and Content-Length, no body; 204 and 205 strip the body', T, async () => {
     await serveRoutes(
