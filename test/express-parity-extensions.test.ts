@@ -75,6 +75,12 @@ it('app.request / app.response helpers, sub-apps and mount events answer as Expr
 it('a helper added after requests were served, and on a replaced app.response, is seen', { timeout: 20_000 }, () =>
   assertSameAnswers(
     (app) => {
+      // A replaced app.response (built on the old one) is what responses inherit from.
+      app.response = Object.create(app.response);
+      app.response.replaced = function (this: any) {
+        return this.status(202).json({ replaced: true });
+      };
+      app.get('/replaced', (_req: any, res: any) => res.replaced());
       app.get('/late', (_req: any, res: any) => res.late());
       app.get('/add', (_req: any, res: any) => {
         app.response.late = function (this: any) {
@@ -84,6 +90,7 @@ it('a helper added after requests were served, and on a replaced app.response, i
       });
     },
     [
+      ['GET', '/replaced'],
       ['GET', '/add'],
       ['GET', '/late'],
     ],
