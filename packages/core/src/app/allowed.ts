@@ -34,13 +34,25 @@ export function answerOptions(req: { method?: string }, res: Res): boolean {
   if (methods.length === 0 || res.headersSent || res.writableEnded) return false;
   (req as Carrier)[ALLOWED] = undefined;
   const allow = methods.join(', ');
+  // Express's router's answer, header for header.
   res.statusCode = 200;
   res.setHeader('Allow', allow);
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(allow));
+  res.setHeader('Content-Type', 'text/plain');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.end(allow);
   return true;
+}
+
+/**
+ * For an OPTIONS request whose methods were noted but whose headers are already out (a middleware
+ * flushed them and passed the request on): the error a router passes on instead of an answer, as
+ * Express's router does when its `Allow` answer cannot be set; else undefined.
+ */
+export function unsendableOptions(req: { method?: string }, res: { headersSent?: boolean }): FcgiError | undefined {
+  if (req.method !== 'OPTIONS' || !res.headersSent || allowedFor(req).length === 0) return undefined;
+  (req as Carrier)[ALLOWED] = undefined;
+  return httpError(500, 'Cannot set headers after they are sent to the client', { code: 'ERR_HTTP_HEADERS_SENT' });
 }
 
 /** The 405 error (with `Allow`) for a request whose path has routes for other methods only; else undefined. */
@@ -69,6 +81,8 @@ export interface AllowedMethodsOptions {
 export function allowedMethods(options: AllowedMethodsOptions = {}) {
   return function allowedMethods(req: { method?: string }, res: Res, next: NextFunction): void {
     if (answerOptions(req, res)) return;
+    const unsent = unsendableOptions(req, res);
+    if (unsent) return next(unsent);
     const err = res.headersSent ? undefined : methodNotAllowed(req);
     if (!err) return next();
     if (options.throw) return next(err);

@@ -1,8 +1,10 @@
 // The app: settings, locals, sub-apps, and one stack (a Router) that runs its middleware, error
 // middleware and routes with the one dispatcher (dispatch.ts). The chain's end — OPTIONS/405, the
 // app's not-found and error hooks, the error renderer — is final-handler.ts.
+import { EventEmitter } from 'node:events';
 import { ENV_DEFAULT } from '../http/default-env.js';
 import type { FcgiRequest, FcgiResponse } from '../http/index.js';
+import { addEventMethods, appClasses, enterExtensions, inheritExtensions, leaveExtensions } from './extension.js';
 import { endOfChain, type ErrorHook, type NotFoundHook } from './final-handler.js';
 import type { Matcher } from './matcher.js';
 import { literalPaths } from './matcher.js';
@@ -12,6 +14,7 @@ import { methodNames, type Route } from './route.js';
 import type { AnyHandlers, Handlers, Merged, ParamCallback, PathArg, UseHandlers } from './route-types.js';
 import { registerEngine, renderApp, viewDefaults, type RenderingApp } from './render.js';
 import { Router } from './router.js';
+import { defaultSettings, storeSetting } from './settings.js';
 import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } from './types.js';
 import type { RenderCallback, ViewEngine, ViewLike } from './view.js';
 
@@ -40,7 +43,8 @@ export interface App extends Application {
   (req: FcgiRequest, res: FcgiResponse, next?: NextFunction): void;
 }
 
-export interface Application {
+// Apps are EventEmitters (addEventMethods below): app.on('mount', fn) and the rest.
+export interface Application extends EventEmitter {
   /** With one argument, the setting `name` (as app.set(name)); else a GET route. */
   get(name: string): any;
   get<const P extends PathArg>(path: P, ...handlers: Handlers<Merged<{}, P>>[]): this;
@@ -62,9 +66,15 @@ export class Application {
   /** Where this app is mounted in its parent ('/' at the top). */
   declare mountpath: PathArg;
   declare parent: App | undefined;
-  /** The classes the server should create for requests to this app. */
+  /** The classes the server should create for requests to this app (their prototypes are `request`, `response`). */
   declare Request: typeof AppRequest;
   declare Response: typeof AppResponse;
+  /**
+   * What this app's requests and responses inherit from: add helpers here (`app.response.sendOk =
+   * function () {...}`), as in Express. A mounted app's fall back to its parent's.
+   */
+  declare request: AppRequest;
+  declare response: AppResponse;
   declare matcher: Matcher;
   /**
    * The app's stack, made when the first middleware or route is added: 'case sensitive routing',
@@ -97,6 +107,7 @@ export class Application {
     if (typeof first === 'string' || first instanceof RegExp) path = args.shift() as PathArg;
     const handles = (args as unknown[]).flat(Infinity) as Handle[];
     if (handles.length === 0) throw new TypeError('app.use() requires a middleware function');
+    const mounted: App[] = [];
     const prepared = handles.map((handle) => {
       if (typeof handle !== 'function' && typeof (handle as { handle?: unknown } | null)?.handle !== 'function') {
         throw new TypeError(`app.use() requires a middleware function, got ${typeof handle}`);
@@ -105,15 +116,14 @@ export class Application {
         const sub = handle as App;
         sub.mountpath = path;
         sub.parent = this as unknown as App;
-        // As Express: settings a sub-app has not set are read from its parent's.
-        Object.setPrototypeOf(sub.settings, this.settings);
-        if (Object.hasOwn(sub.settings, TRUST_PROXY_DEFAULT)) delete sub.settings['trust proxy'];
-        if (Object.hasOwn(sub.settings, ENV_DEFAULT)) delete sub.settings.env;
+        mounted.push(sub);
         return sub;
       }
       return isExpressApp(handle) ? mountExpress(handle) : handle;
     });
     routerOf(this).use(path, ...(prepared as UseHandlers[]));
+    // Each sub-app's own 'mount' listener (onMount) inherits first, as in Express.
+    for (const sub of mounted) sub.emit('mount', this);
     return this;
   }
 
@@ -155,7 +165,10 @@ export class Application {
     const rs = rq.res;
     const parentApp = rq.app;
     rq.app = rs.app = app;
+    // The app's request/response prototypes while inside it (nothing to do for the top app).
+    const saved = enterExtensions(rq, rs, this);
     const done: NextFunction = (err) => {
+      if (saved) leaveExtensions(rq, rs, saved);
       rq.app = rs.app = parentApp ?? app;
       if (out) out(err);
       else
@@ -187,7 +200,7 @@ export class Application {
   set(name: string, value: unknown): this;
   set(name: string, ...value: unknown[]): any {
     if (value.length === 0) return this.settings[name];
-    this.settings[name] = value[0];
+    storeSetting(this.settings, name, value[0]);
     if (name === 'trust proxy') delete this.settings[TRUST_PROXY_DEFAULT as unknown as string];
     if (name === 'env') delete this.settings[ENV_DEFAULT as unknown as string];
     return this;
@@ -215,8 +228,9 @@ export class Application {
   }
 }
 
-// Apps are functions (so they can be handlers), with Application's methods.
+// Apps are functions (so they can be handlers), with Application's methods and EventEmitter's.
 Object.setPrototypeOf(Application.prototype, Function.prototype);
+addEventMethods(Application.prototype);
 
 // app.get(name) reads a setting; with handlers, as app.post/put/... and every node:http method
 // (as Express installs them), it adds a route to the app's stack.
@@ -230,6 +244,20 @@ function verb(method: string) {
 for (const method of [...methodNames, 'all']) {
   if (method !== 'get' && method in Application.prototype) continue; // never shadow bind, call...
   Object.defineProperty(Application.prototype, method, { configurable: true, writable: true, value: verb(method) });
+}
+
+/**
+ * Every app's first 'mount' listener, as Express's: settings the sub-app has not set are read from
+ * its parent's ('trust proxy' too while it is the default), and so are its request/response helpers.
+ */
+function onMount(this: App, parent: App): void {
+  Object.setPrototypeOf(this.settings, parent.settings);
+  if (Object.hasOwn(this.settings, TRUST_PROXY_DEFAULT)) {
+    delete this.settings['trust proxy'];
+    delete this.settings['trust proxy fn'];
+  }
+  if (Object.hasOwn(this.settings, ENV_DEFAULT)) delete this.settings.env;
+  inheritExtensions(this, parent);
 }
 
 function routerOf(app: Application): Router {
@@ -247,23 +275,28 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
     (app as unknown as App).handle(req, res, next);
   } as unknown as A;
   Object.setPrototypeOf(app, proto);
+  EventEmitter.call(app);
   app.locals = Object.create(null);
   // With no NODE_ENV, env reads 'development' until serve() settles it for the mode it picks.
-  app.settings = process.env.NODE_ENV
-    ? { env: process.env.NODE_ENV, 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true }
-    : { env: 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true, [ENV_DEFAULT]: true };
+  app.settings = defaultSettings(process.env.NODE_ENV || 'development');
+  app.settings[TRUST_PROXY_DEFAULT as unknown as string] = true;
+  if (!process.env.NODE_ENV) app.settings[ENV_DEFAULT as unknown as string] = true;
   Object.assign(app.settings, viewDefaults(app.settings.env === 'production'));
   app.locals.settings = app.settings;
   app.mountpath = '/';
   app.parent = undefined;
-  app.Request = AppRequest;
-  app.Response = AppResponse;
+  const classes = appClasses();
+  app.Request = classes.Request;
+  app.Response = classes.Response;
+  app.request = classes.Request.prototype;
+  app.response = classes.Response.prototype;
   app.matcher = options.matcher ?? literalPaths;
   app.router = undefined;
   app.notFoundHook = undefined;
   app.errorHook = undefined;
   app.engines = Object.create(null);
   app.cache = Object.create(null);
+  app.on('mount', onMount);
   return app;
 }
 
@@ -314,13 +347,13 @@ function mountExpress(sub: ExpressLike): Middleware {
 function upgrade(req: FcgiRequest, res: FcgiResponse, app: App): AppRequest {
   const rq = req as AppRequest;
   if (!(req instanceof AppRequest)) {
-    Object.setPrototypeOf(req, AppRequest.prototype);
+    Object.setPrototypeOf(req, app.request);
     rq.params = {};
     rq.body = undefined;
     rq.app = app;
   }
   if (!(res instanceof AppResponse)) {
-    Object.setPrototypeOf(res, AppResponse.prototype);
+    Object.setPrototypeOf(res, app.response);
     (res as AppResponse).locals = Object.create(null);
     (res as AppResponse).app = app;
   }

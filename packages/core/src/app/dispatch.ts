@@ -3,7 +3,7 @@
 // req.baseUrl, restored when they call next(); routes only for their methods; errors skip to
 // error handlers (four parameters) and skip routes; next('route') and next('router'); param
 // callbacks before the layer; req.params/baseUrl/next restored on the way out.
-import { noteAllowed } from './allowed.js';
+import { noteAllowed, unsendableOptions } from './allowed.js';
 import { endOfChain } from './final-handler.js';
 import { invoke, invokeError, MAX_SYNC, once } from './invoke.js';
 import type { Layer } from './layer.js';
@@ -35,7 +35,7 @@ const EMPTY: readonly number[] = [];
 export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown, out?: NextFunction): void {
   const stack = router.stack;
   const index = router.lookup();
-  const protohost = protohostOf(req.url);
+  const protohost = typeof req.url === 'string' ? protohostOf(req.url) : '';
   const parentParams = req.params;
   const parentUrl = req.baseUrl || '';
   const parentNext = req.next;
@@ -58,6 +58,7 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     req.next = parentNext;
     req.params = parentParams;
     if (!err && skipped) noteMethods(idx);
+    if (!err) err = unsendableOptions(req, res as { headersSent?: boolean });
     if (out) out(err || undefined);
     else finish(req, res, err || undefined);
   };
@@ -71,7 +72,7 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
     const from = noted;
     noted = to;
     const method = req.method ?? 'GET';
-    if (method !== 'OPTIONS' && !router.methodNotAllowed) return;
+    if ((method !== 'OPTIONS' && !router.methodNotAllowed) || !hasPath(req.url)) return;
     const lower = method.toLowerCase();
     const path = pathnameOf(req.url, protohost.length);
     for (const i of index.candidates(path)) {
@@ -92,13 +93,13 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
   const next = (err?: unknown): void => {
     let layerError = err === 'route' ? undefined : err;
     if (slashAdded) {
-      const u = req.url;
+      const u = req.url ?? '';
       if (u === '/' || u.startsWith('/?') || (removed.endsWith('/') && u[0] === '/')) req.url = u.slice(1);
       slashAdded = false;
     }
     if (removed.length !== 0) {
       req.baseUrl = parentUrl;
-      req.url = protohost + removed + req.url.slice(protohost.length);
+      req.url = protohost + removed + (req.url ?? '').slice(protohost.length);
       removed = '';
     }
     if (layerError === 'router') return done(undefined);
@@ -107,6 +108,8 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
       setImmediate(next, err);
       return;
     }
+    // No path to match (req.url missing, empty, or only a query): the router ends, as Express's.
+    if (!hasPath(req.url)) return done(layerError);
     const path = pathnameOf(req.url, protohost.length);
     // Read at each step: middleware may change it (method-override), as Express allows.
     const method = req.method ?? 'GET';
@@ -215,6 +218,11 @@ export function dispatch(router: Dispatchable, req: RoutingRequest, res: unknown
   req.baseUrl = parentUrl;
   if (!req.originalUrl) req.originalUrl = req.url;
   next();
+}
+
+/** Does `url` have a path to match (Express's router: parseurl finds a pathname)? */
+function hasPath(url: unknown): url is string {
+  return typeof url === 'string' && url.length !== 0 && url.charCodeAt(0) !== 63;
 }
 
 /** The path of `url` without query or fragment, after an absolute URL's scheme and host. */

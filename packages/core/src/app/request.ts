@@ -10,6 +10,7 @@ import type { AppContext } from './contracts.js';
 import { SIGNED_PREFIX, forwardedChain, trustFor, unsign, type TrustFn } from '../semantics/index.js';
 import type { AppResponse } from './response.js';
 import type { NextFunction } from './contracts.js';
+import { simpleQuery, type QueryParser } from './settings.js';
 import {
   acceptsCharsets,
   acceptsEncodings,
@@ -30,6 +31,30 @@ export class AppRequest extends FcgiRequest {
   res!: AppResponse;
   /** The current middleware's next(), as Express's router sets it (res.format() passes errors to it). */
   next: NextFunction | undefined = undefined;
+
+  // -- Query --
+
+  /**
+   * The query string parsed by the app's 'query parser': node:querystring ('simple', the default),
+   * qs ('extended'), your function, or `{}` when it is false. Parsed once per request and parser
+   * (Express parses again at each read); assignable.
+   */
+  override get query(): Record<string, any> {
+    const parse = setting(this.app, 'query parser fn') as QueryParser | undefined;
+    if (parse === simpleQuery || (parse === undefined && setting(this.app, 'query parser') !== false)) {
+      return super.query;
+    }
+    if (typeof parse !== 'function') return {};
+    const cached = (this as Cached)[QUERY];
+    if (cached?.parse === parse) return cached.value;
+    const value = parse(queryString(this.environ.QUERY_STRING, this.url));
+    (this as Cached)[QUERY] = { parse, value };
+    return value;
+  }
+
+  override set query(value: Record<string, any>) {
+    Object.defineProperty(this, 'query', { value, writable: true, enumerable: true, configurable: true });
+  }
 
   // -- Headers --
 
@@ -253,6 +278,22 @@ export class AppRequest extends FcgiRequest {
   }
 }
 
+const QUERY = Symbol('query');
+
+/** The query as the app's own parser gave it, kept with the parser that made it. */
+type Cached = { [QUERY]?: { parse: QueryParser; value: Record<string, any> } };
+
+/**
+ * The query string as the 'simple' parser reads it (QUERY_STRING, else what follows the URL's '?'),
+ * but null when the URL has no '?': what Express gives a query parser then.
+ */
+function queryString(env: string | undefined, url: string): string | null {
+  const q = typeof url === 'string' ? url.indexOf('?') : -1;
+  if (env !== undefined && env !== '') return env;
+  if (q < 0) return null;
+  return env === '' ? '' : url.slice(q + 1);
+}
+
 /** A plain, writable own property: it shadows the prototype's accessor of the same name. */
 function defineOwn(req: AppRequest, name: 'cookies' | 'signedCookies' | 'secret', value: unknown): void {
   Object.defineProperty(req, name, { value, writable: true, enumerable: true, configurable: true });
@@ -276,8 +317,10 @@ function setting(app: AppContext | undefined, name: string): any {
   return undefined;
 }
 
+/** 'trust proxy fn' as app.set() compiled it, else the 'trust proxy' value compiled. */
 function trustOf(req: AppRequest): TrustFn {
-  return trustFor(setting(req.app, 'trust proxy'));
+  const fn = setting(req.app, 'trust proxy fn');
+  return typeof fn === 'function' ? (fn as TrustFn) : trustFor(setting(req.app, 'trust proxy'));
 }
 
 /** The 'cookie secret' setting as a list (a string or an array of strings). */

@@ -1,5 +1,6 @@
 // The `env` an app runs with when nobody chose one: serve() settles it for the mode it picked —
 // 'production' behind a web server (FastCGI, CGI), 'development' behind the development gateway.
+import { IncomingMessage } from 'node:http';
 
 /** In an app's settings: its `env` is still the default (no NODE_ENV, no app.set('env', ...)). */
 export const ENV_DEFAULT = Symbol('env default');
@@ -30,7 +31,9 @@ export function settleEnv(handler: unknown, env: 'production' | 'development'): 
     return;
   }
   // Express sets env from NODE_ENV || 'development' when it is created; only that default moves.
-  const express = typeof app.set === 'function' && typeof app.request === 'object' && typeof app.response === 'object';
+  // Its app.request is built on node:http's IncomingMessage (ours, on FcgiRequest, are not Express).
+  const express =
+    typeof app.set === 'function' && app.request instanceof IncomingMessage && typeof app.response === 'object';
   if (!express || process.env.NODE_ENV || settings.env !== 'development' || env === 'development') return;
   app.set!('env', env);
   if (settings['view cache'] === undefined) app.set!('view cache', true);

@@ -40,5 +40,5 @@ test("compileEtag: the 'etag' setting as Express compiles it", () => {
   assert.equal(compileEtag(false), undefined);
   const own = (b: Buffer) => `"mine-${b.length}"`;
   assert.equal(compileEtag(own), own);
-  assert.throws(() => compileEtag('sometimes'), /unknown value for the etag setting/);
+  assert.throws(() => compileEtag('sometimes'), /unknown value for etag function/);
 });

@@ -49,6 +49,6 @@ export function compileEtag(setting: unknown): EtagFunction | undefined {
     case false:
       return undefined;
     default:
-      throw new TypeError(`unknown value for the etag setting: ${String(setting)}`);
+      throw new TypeError(`unknown value for etag function: ${String(setting)}`);
   }
 }
