@@ -233,6 +233,7 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
   app.settings = process.env.NODE_ENV
     ? { env: process.env.NODE_ENV, 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true }
     : { env: 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true, [ENV_DEFAULT]: true };
+  app.settings['jsonp callback name'] = 'callback';
   app.locals.settings = app.settings;
   app.mountpath = '/';
   app.parent = undefined;

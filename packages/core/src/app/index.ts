@@ -31,7 +31,7 @@ export type {
   RouteRequest,
   UseHandlers,
 } from './route-types.js';
-export { AppRequest } from './request.js';
+export { AppRequest, type RequestRanges } from './request.js';
 export { AppResponse, type FormatHandler } from './response.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';
 export type { CookieOptions } from './set-cookie.js';
