@@ -173,6 +173,40 @@ describe('res.sendFile() and res.download() with start/end', T, () => {
   });
 });
 
+describe('res.sendFile() window, where we go beyond send', T, () => {
+  it('several ranges within a window: multipart/byteranges of the window (send would send it all with 200)', async () => {
+    const app = createApp();
+    app.get('/w', (_req, res) => res.sendFile(join(tree.root, 'range.txt'), { start: 20, end: 29 }));
+    await withServer(app as unknown as Handler, async ({ path }) => {
+      const r = await viaFastCgi(path, get('/w', { range: 'bytes=0-1,8-' }));
+      assert.equal(r.status, 206);
+      const type = r.headers.find((h) => h.startsWith('Content-Type: '))!;
+      const boundary = /boundary=(\S+)/.exec(type)![1]!;
+      const parts = r.body.split(`--${boundary}`).slice(1, -1);
+      assert.deepEqual(
+        parts.map((p) => {
+          const [head, body] = p.split('\r\n\r\n');
+          return [/Content-Range: (.*)/.exec(head!)![1], body!.replace(/\r\n$/, '')];
+        }),
+        [
+          ['bytes 0-1/10', '01'],
+          ['bytes 8-9/10', '89'],
+        ],
+      );
+    });
+  });
+
+  it('start/end that are not non-negative integers: a TypeError from res.sendFile', async () => {
+    const app = createApp();
+    app.get('/bad', (_req, res) => res.sendFile(join(tree.root, 'range.txt'), { start: -1 }));
+    app.use((err: any, _req: any, res: any, _next: any) => res.status(500).send(`${err.name}: ${err.message}`));
+    await withServer(app as unknown as Handler, async ({ path }) => {
+      const r = await viaFastCgi(path, get('/bad'));
+      assert.equal(r.body, 'TypeError: start must be a non-negative integer');
+    });
+  });
+});
+
 describe('static files', T, () => {
   it('maxAge: Infinity is one year, a string as ms reads it (express.static and sendFile)', async () => {
     await compare(
