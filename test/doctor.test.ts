@@ -394,7 +394,7 @@ describe('fcgi doctor without suEXEC (--server apache, --server other) and the r
     assert.doesNotMatch(r.out, /owner:|PROBLEM/);
     assert.match(r.out, /^ok {7}app loads: /m);
     // The same upload by suEXEC's rules: not root's file.
-    assert.match(doctor(dir).out, /^PROBLEM  owner: .*"target uid\/gid mismatch"/m);
+    assert.match(doctor(dir).out, /^PROBLEM {2}owner: .*"target uid\/gid mismatch"/m);
   });
 
   it("apache: a file Apache's user cannot read and run, and a directory it cannot enter", {

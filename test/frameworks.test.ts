@@ -1,15 +1,16 @@
-// Node frameworks on @fcgi, unmodified: Koa 3, Fastify 5 (serverFactory), Connect 3, Hono 4
+// Node frameworks on @fcgi, unmodified: Express 5, Koa 3, Fastify 5 (serverFactory), Connect 3, Hono 4
 // (@hono/node-server), h3 2 (toNodeHandler), Polka and tinyhttp, each the same small app
 // (test/fixtures/frameworks/) held to one check list (test/helpers/framework-checks.ts) on
 // node:http (the reference), behind the built-in gateway and behind a real nginx. One FastCGI
-// server and one nginx serve them all, the app chosen by Host (koa.test, hono.test...).
+// server and one nginx serve them all, the app chosen by Host (express.test, hono.test...).
+import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFcgiServer, createGateway, type FcgiServer, type Gateway, type Handler } from '@fcgi/core';
-import { connectApp, fastifyApp, koaApp } from './fixtures/frameworks/node-apps.js';
+import { connectApp, expressApp, fastifyApp, koaApp } from './fixtures/frameworks/node-apps.js';
 import { polkaApp, tinyhttpApp } from './fixtures/frameworks/micro-apps.js';
 import type { NodeListener } from './fixtures/frameworks/shared.js';
 import { h3App, honoApp } from './fixtures/frameworks/web-apps.js';
@@ -17,11 +18,12 @@ import { skipUnless } from './helpers/app-process.js';
 import { FRAMEWORK_CHECKS, clientFor } from './helpers/framework-checks.js';
 import { NGINX, startNginx, type Nginx } from './helpers/nginx.js';
 
-const FRAMEWORKS = ['koa', 'fastify', 'connect', 'hono', 'h3', 'polka', 'tinyhttp'] as const;
+const FRAMEWORKS = ['express', 'koa', 'fastify', 'connect', 'hono', 'h3', 'polka', 'tinyhttp'] as const;
 type Framework = (typeof FRAMEWORKS)[number];
 
 async function buildApps(): Promise<Record<Framework, NodeListener>> {
   return {
+    express: expressApp(),
     koa: koaApp(),
     fastify: await fastifyApp(),
     connect: connectApp(),
@@ -81,6 +83,10 @@ after(async () => {
 
 const FRONT_NAMES = ['node:http (reference)', 'the built-in gateway', 'nginx'];
 
+// Every uncaught error while the checks run (node:test fails on them too; this names the check).
+const uncaught: Error[] = [];
+process.on('uncaughtExceptionMonitor', (err) => uncaught.push(err));
+
 for (const framework of FRAMEWORKS) {
   describe(framework, { timeout: 120_000 }, () => {
     for (const frontName of FRONT_NAMES) {
@@ -88,7 +94,9 @@ for (const framework of FRAMEWORKS) {
         for (const check of FRAMEWORK_CHECKS) {
           it(check.name, { timeout: 30_000 }, async () => {
             const front = fronts.find((f) => f.name === frontName)!;
+            const before = uncaught.length;
             await check.run(clientFor(front.port, `${framework}.test`));
+            assert.deepEqual(uncaught.slice(before), [], 'no uncaught error during the check');
           });
         }
       });

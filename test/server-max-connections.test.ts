@@ -1,5 +1,7 @@
-// maxConnections: connections over the limit are closed unserved; those within it keep working,
-// and a slot freed by a closed connection can be taken again. FCGI_MAX_CONNS advertises the limit.
+// maxConnections: connections over the limit are closed unserved while every connection is busy or
+// was busy less than a second ago (taking the slot of one quiet for longer is in
+// fault-stalled-input.test.ts); those within it keep working, and a slot freed by a closed
+// connection can be taken again. FCGI_MAX_CONNS advertises the limit.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

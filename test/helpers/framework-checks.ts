@@ -1,15 +1,21 @@
 // The check list every framework app of test/fixtures/frameworks/ must pass, on node:http and on
 // @fcgi alike: route params and query, JSON and form bodies, header reads, bearer auth, cookies both
-// ways, the client's IP, a 5 MB streamed answer, a redirect, the error handler, 404 and parallel
-// requests. One list, so every framework and every front end is held to the same answers.
+// ways, the client's IP, a 5 MB streamed answer, a client hanging up in the middle of it, a
+// redirect, the error handler, 404 and parallel requests. One list, so every framework and every
+// front end is held to the same answers.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:http';
-import { bigBody } from '../fixtures/frameworks/shared.js';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bigBody, type Tally } from '../fixtures/frameworks/shared.js';
 import { fetchRaw, type HttpOptions, type HttpResult } from './nginx.js';
 
-/** One request to the app of `host` through the front end on `port`. */
-export type Client = (path: string, options?: HttpOptions) => Promise<HttpResult>;
+/** One request to the app of `host` through the front end on `port` (both kept, for raw sockets). */
+export type Client = ((path: string, options?: HttpOptions) => Promise<HttpResult>) & {
+  readonly port: number;
+  readonly host: string;
+};
 
 export interface FrameworkCheck {
   name: string;
@@ -17,7 +23,46 @@ export interface FrameworkCheck {
 }
 
 export function clientFor(port: number, host: string): Client {
-  return (path, options = {}) => fetchRaw(port, path, { ...options, headers: { host, ...options.headers } });
+  const get = (path: string, options: HttpOptions = {}) =>
+    fetchRaw(port, path, { ...options, headers: { host, ...options.headers } });
+  return Object.assign(get, { port, host });
+}
+
+/**
+ * Asks for the 5 MB answer on a raw socket, reads `atLeast` bytes of it (the head included), then
+ * destroys the socket: a browser tab closed mid-download. Resolves once the socket is gone.
+ */
+function hangUpDuringBig(client: Client, atLeast: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(client.port, '127.0.0.1');
+    const timer = setTimeout(() => socket.destroy(new Error(`no ${atLeast} bytes of /big in 10 s`)), 10_000);
+    let got = 0;
+    socket.on('connect', () => socket.write(`GET /big HTTP/1.1\r\nHost: ${client.host}\r\n\r\n`));
+    socket.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      if (got >= atLeast) socket.destroy();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (got < atLeast) reject(new Error(`the connection closed after ${got} bytes of /big`));
+      else resolve();
+    });
+  });
+}
+
+async function tallyOf(get: Client): Promise<Tally> {
+  return jsonOf(ok(await get('/tally'))) as Tally;
+}
+
+/** Polls /tally until every 5 MB answer begun is closed (10 s at most); returns the last counts. */
+async function settledTally(get: Client): Promise<Tally> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const t = await tallyOf(get);
+    if ((t.streams === t.streamsClosed && t.responses === t.responsesClosed) || Date.now() > deadline) return t;
+    await sleep(50);
+  }
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -113,6 +158,21 @@ export const FRAMEWORK_CHECKS: readonly FrameworkCheck[] = [
       assert.match(String(r.headers['content-type']), /^application\/octet-stream/);
       assert.equal(r.body.length, 5 * 1024 * 1024);
       assert.equal(sha256(r.body), BIG_SHA);
+    },
+  },
+  {
+    name: 'a client hanging up mid-download: the answer is closed, and the next requests are served',
+    async run(get) {
+      const before = await settledTally(get);
+      await hangUpDuringBig(get, 128 * 1024);
+      const after = await settledTally(get);
+      assert.equal(after.streams, before.streams + 1, `one more 5 MB stream: ${JSON.stringify(after)}`);
+      assert.equal(after.streamsClosed, after.streams, `every 5 MB stream closed: ${JSON.stringify(after)}`);
+      assert.equal(after.responsesClosed, after.responses, `every /big response closed: ${JSON.stringify(after)}`);
+      // The same front end and app go on: a few small answers and a whole 5 MB one.
+      for (const id of ['1', '2', '3']) assert.deepEqual(jsonOf(ok(await get(`/users/${id}`))), { id, sort: null });
+      const big = ok(await get('/big'));
+      assert.equal(sha256(big.body), BIG_SHA);
     },
   },
   {

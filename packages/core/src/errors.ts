@@ -28,8 +28,14 @@ export const ErrorCode = {
   REQUEST_TIMEOUT: 'ERR_FCGI_REQUEST_TIMEOUT',
   /** bodyTimeout expired: the request's input stalled. */
   BODY_TIMEOUT: 'ERR_FCGI_BODY_TIMEOUT',
+  /** paramsTimeout expired: a request's PARAMS, or a record, did not complete in time. */
+  PARAMS_TIMEOUT: 'ERR_FCGI_PARAMS_TIMEOUT',
   /** The app's fcgi.env was refused (readable by others, another owner) or could not be read. */
   ENV_FILE: 'ERR_FCGI_ENV_FILE',
+  /** What node:http can do and FastCGI cannot carry (a 101 Switching Protocols answer), or a response piped from. */
+  UNSUPPORTED: 'ERR_FCGI_UNSUPPORTED',
+  /** With res.strictContentLength, a body longer or shorter than its Content-Length. */
+  CONTENT_LENGTH_MISMATCH: 'ERR_FCGI_CONTENT_LENGTH_MISMATCH',
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 

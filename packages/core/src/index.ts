@@ -7,6 +7,15 @@
 export { createApp, ServingApplication, type App } from './create-app.js';
 export { Application, type AppOptions, type ForeignMiddleware } from './app/index.js';
 export { AppRequest, AppResponse, type FormatHandler, type CookieOptions, type RequestRanges } from './app/index.js';
+// Views: Express's View (the `view` setting's default) and the engine convention app.engine() takes.
+export {
+  View,
+  type ViewEngine,
+  type RenderCallback,
+  type ViewOptions,
+  type ViewClass,
+  type ViewLike,
+} from './app/index.js';
 export type {
   NextFunction,
   Middleware,

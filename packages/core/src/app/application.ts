@@ -10,8 +10,10 @@ import { AppRequest } from './request.js';
 import { AppResponse } from './response.js';
 import { methodNames, type Route } from './route.js';
 import type { AnyHandlers, Handlers, Merged, ParamCallback, PathArg, UseHandlers } from './route-types.js';
+import { registerEngine, renderApp, viewDefaults, type RenderingApp } from './render.js';
 import { Router } from './router.js';
 import type { ErrorMiddleware, Handle, Middleware, Mountable, NextFunction } from './types.js';
+import type { RenderCallback, ViewEngine, ViewLike } from './view.js';
 
 /** Marks settings whose 'trust proxy' is still the default: a mounted app then takes its parent's. */
 const TRUST_PROXY_DEFAULT = Symbol('trust proxy default');
@@ -71,6 +73,10 @@ export class Application {
   declare router: Router | undefined;
   declare notFoundHook: NotFoundHook<AppRequest, AppResponse> | undefined;
   declare errorHook: ErrorHook<AppRequest, AppResponse> | undefined;
+  /** Template engines by extension ('.ejs'), from app.engine() or loaded by the first render. */
+  declare engines: Record<string, ViewEngine>;
+  /** Views found, by name, while 'view cache' is on. */
+  declare cache: Record<string, ViewLike>;
 
   /**
    * Adds middleware, error middleware (four parameters), sub-apps or routers, for every path or
@@ -163,6 +169,19 @@ export class Application {
     else done();
   }
 
+  /** Renders files ending in `ext` ('ejs' or '.ejs') with `fn(path, options, callback)`, as Express. */
+  engine(ext: string, fn: ViewEngine): this {
+    registerEngine(this as unknown as RenderingApp, ext, fn);
+    return this;
+  }
+
+  /** Renders view `name` with app.locals and `options`, then calls back with the HTML (render.ts). */
+  render(name: string, callback: RenderCallback): void;
+  render(name: string, options: Record<string, any> | undefined, callback: RenderCallback): void;
+  render(name: string, options: Record<string, any> | RenderCallback | undefined, callback?: RenderCallback): void {
+    renderApp(this as unknown as RenderingApp, name, options, callback);
+  }
+
   /** Sets a setting; `set(name)` alone reads it, as in Express. */
   set(name: string): any;
   set(name: string, value: unknown): this;
@@ -233,6 +252,7 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
   app.settings = process.env.NODE_ENV
     ? { env: process.env.NODE_ENV, 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true }
     : { env: 'development', 'trust proxy': false, [TRUST_PROXY_DEFAULT]: true, [ENV_DEFAULT]: true };
+  Object.assign(app.settings, viewDefaults(app.settings.env === 'production'));
   app.settings['jsonp callback name'] = 'callback';
   app.locals.settings = app.settings;
   app.mountpath = '/';
@@ -243,6 +263,8 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
   app.router = undefined;
   app.notFoundHook = undefined;
   app.errorHook = undefined;
+  app.engines = Object.create(null);
+  app.cache = Object.create(null);
   return app;
 }
 

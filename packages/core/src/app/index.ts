@@ -33,5 +33,6 @@ export type {
 } from './route-types.js';
 export { AppRequest, type RequestRanges } from './request.js';
 export { AppResponse, type FormatHandler } from './response.js';
+export { View, type ViewEngine, type RenderCallback, type ViewOptions, type ViewClass, type ViewLike } from './view.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';
 export type { CookieOptions } from './set-cookie.js';

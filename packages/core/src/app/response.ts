@@ -12,6 +12,8 @@ import { contentDisposition } from '../semantics/index.js';
 import { firstSecret, serializeCookie, type CookieOptions } from './set-cookie.js';
 import type { NextFunction } from './contracts.js';
 import { jsonpCallback, jsonpScript, stringifyJson } from './json-body.js';
+import { renderResponse } from './render.js';
+import type { RenderCallback } from './view.js';
 import { download, sendFile, type SendFileCallback, type SendOptions } from '../send/index.js';
 import {
   acceptsTypes,
@@ -317,6 +319,16 @@ export class AppResponse extends FcgiResponse {
       next(Object.assign(err, { types: keys.map(normalizeType) }));
     }
     return this;
+  }
+
+  /**
+   * Renders `view` (app.render() with res.locals) and sends it as HTML; with a callback, hands it
+   * the error or the HTML instead. Without one, an error goes to next().
+   */
+  render(view: string, callback?: RenderCallback): void;
+  render(view: string, locals?: Record<string, any>, callback?: RenderCallback): void;
+  render(view: string, locals?: Record<string, any> | RenderCallback, callback?: RenderCallback): void {
+    renderResponse(this, view, locals, callback);
   }
 
   /** Sends a file (Express 5's res.sendFile): conditional GET, ranges, HEAD; errors to the callback or next(). */

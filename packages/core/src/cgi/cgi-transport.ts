@@ -19,6 +19,7 @@ export class CgiTransport implements Carrier {
   readonly role = Role.RESPONDER;
   readonly environ: Record<string, string>;
   readonly headers = null;
+  readonly rawHeaders = null;
   req!: FcgiRequest;
   res!: FcgiResponse;
   readonly #stdin: Readable;

@@ -32,6 +32,7 @@ export class InProcessTransport implements Carrier {
   readonly role = Role.RESPONDER;
   readonly environ: Record<string, string>;
   readonly headers = null;
+  readonly rawHeaders = null;
   req!: FcgiRequest;
   res!: FcgiResponse;
   /** Resolves once the CGI header block went out; rejects when the request fails before. */

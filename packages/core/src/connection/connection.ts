@@ -20,6 +20,7 @@ import {
 import type { ParamStrings } from '../protocol/param-strings.js';
 import { ErrorCode, FcgiError } from '../errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
+import { EarlyStdin, type EarlyStdinBudget } from './early-stdin.js';
 import { defaultConnectionLimits, type ConnectionLimits } from './limits.js';
 import { ConnectionTimers, type TimerHost } from './timeouts.js';
 
@@ -45,6 +46,8 @@ export interface ConnectionOptions {
   values?: Readonly<Record<string, string>>;
   /** Shared count of requests in flight; over `max`, new requests get OVERLOADED (and a 503). */
   load?: RequestLoad;
+  /** The server's bound on STDIN held before PARAMS end, over all its connections. */
+  earlyStdin?: EarlyStdinBudget;
   /** The server's PARAMS string cache (protocol/param-strings.ts); without it every string is decoded afresh. */
   paramStrings?: ParamStrings;
   /** Protocol and transport errors of this connection, for logging. The connection is closed already. */
@@ -80,7 +83,25 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   readonly #parser: RecordParser;
   readonly #exchanges = new Map<number, Exchange>();
   #pausedBy = 0;
+  /** Reading stopped because the socket's write buffer is full (the web server is not reading). */
+  #outputBlocked = false;
+  /**
+   * The output queue passed maxOutputQueueBytes (0: it did not since the last drain; 1: in this
+   * turn of the event loop; 2: in an earlier one, the web server had its chance to read).
+   */
+  #overQueue = 0;
   #corked = false;
+  /** Early STDIN held by this connection's requests, against maxEarlyStdinBytes and the server's bound. */
+  readonly #early: EarlyStdin;
+  /** Requests waiting for their PARAMS to end. */
+  #awaitingParams = 0;
+  /** Requests dispatched to the handler and not yet over. */
+  #working = 0;
+  /**
+   * Date.now() since when no handler runs here (from the opening, or from the first quietFor()
+   * after the last running request ended: -1 until then, so ending a request reads no clock).
+   */
+  #quietSince = Date.now();
   /** No new requests: end the connection once the ones in flight are done. */
   #closing = false;
   /** We ended our side; reading only to drain. */
@@ -100,6 +121,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#roles = options.roles ?? RESPONDER_ONLY;
     this.#parser = new RecordParser(this);
     this.#timers = new ConnectionTimers(this.#limits, this);
+    this.#early = new EarlyStdin(this.#limits.maxEarlyStdinBytes, options.earlyStdin);
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => this.#onEnd());
     stream.on('drain', () => this.#onDrain());
@@ -110,6 +132,18 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** Requests in flight on this connection. */
   get activeRequests(): number {
     return this.#exchanges.size;
+  }
+
+  /**
+   * Milliseconds this connection has gone without a running handler (it has none now: requests
+   * waiting for their params at most), counted from its opening or from the first call after its
+   * last request ended; -1 while one runs or once it is closing. The server closes the quietest
+   * connection to make room at maxConnections.
+   */
+  quietFor(now: number): number {
+    if (this.#working > 0 || this.#closed || this.stream.destroyed) return -1;
+    if (this.#quietSince < 0) this.#quietSince = now;
+    return now - this.#quietSince;
   }
 
   /** True once the stream closed. */
@@ -152,6 +186,23 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   /** @internal */
   waiting(): Exchange[] {
     return [...this.#exchanges.values()].filter((ex) => ex.awaitingInput);
+  }
+
+  /** @internal */
+  inputPending(): boolean {
+    return this.#awaitingParams > 0 || this.partialRecord() >= 0;
+  }
+
+  /** @internal */
+  partialRecord(): number {
+    const p = this.#parser;
+    return p.idle || p.currentType === RecordType.STDIN ? -1 : p.recordsStarted;
+  }
+
+  /** @internal */
+  recordStalled(err: Error): void {
+    this.#report(err);
+    this.destroy();
   }
 
   // -- RecordSink --
@@ -206,6 +257,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     const ex = this.#options.createExchange?.(this, id, role, keepConn) ?? new Exchange(this, id, role, keepConn);
     const load = this.#options.load;
     this.#exchanges.set(id, ex);
+    this.#awaitingParams++;
     if (load) load.started();
     if (this.#exchanges.size > this.#limits.maxRequestsPerConnection || (load && load.active > load.max)) {
       ex.refuse('overloaded');
@@ -223,8 +275,17 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
       return;
     }
     if (!ex.completeParams(this.#limits.maxParams, this.#options.paramStrings)) return ex.refuse('params-too-large');
+    this.#awaitingParams--;
+    this.#working++;
     this.#options.dispatch(ex);
     ex.releaseEarlyBody();
+    this.#dropEarly(ex);
+  }
+
+  /** The early STDIN `ex` held no longer counts against the bounds (handed to the handler, or dropped). */
+  #dropEarly(ex: Exchange): void {
+    const n = ex.takeEarlyCount();
+    if (n !== 0) this.#early.drop(n);
   }
 
   #stdin(id: number, content: Buffer): void {
@@ -232,13 +293,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (!ex || ex.inputEnded) return;
     if (content.length === 0) return ex.endInput();
     if (ex.dispatched) return ex.deliverBody(content);
-    // STDIN before the params are complete is legal: keep it, within a bound.
-    if (ex.holdEarlyBody(content) > this.#limits.maxEarlyStdinBytes) {
-      throw protocolError(
-        `more than ${this.#limits.maxEarlyStdinBytes} bytes of STDIN before PARAMS ended`,
-        ErrorCode.LIMIT,
-      );
-    }
+    // STDIN before the params are complete is legal, but no web server sends it: keep it, within
+    // a bound per connection and one per server (so many requests cannot add up).
+    ex.holdEarlyBody(content);
+    this.#early.add(content.length);
   }
 
   #getValues(content: Buffer): void {
@@ -256,18 +314,51 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
 
   // -- ExchangeHost --
 
-  write(buf: Uint8Array, last = false): boolean {
+  write(buf: Uint8Array, last = false, continued = false): boolean {
     const s = this.stream;
     if (this.#closed || !s.writable) return true;
+    // A handler that goes on writing while the web server does not read: bounded here. Output
+    // written in one turn of the event loop (a large res.end(), a loop of writes) goes out whole:
+    // the socket cannot drain during it. Past the bound in a later turn without a drain: closed.
+    if (!continued && s.writableLength > this.#limits.maxOutputQueueBytes && this.#queueOver()) {
+      this.#report(
+        new FcgiError(
+          ErrorCode.LIMIT,
+          `the web server is not reading: more than maxOutputQueueBytes (${this.#limits.maxOutputQueueBytes}) queued`,
+        ),
+      );
+      this.destroy();
+      return true;
+    }
     // A whole response in one buffer with nothing queued before it goes out at once; otherwise
     // everything written in one tick leaves in one vectored write.
-    if (last && !this.#corked) return s.write(buf);
-    if (!this.#corked) {
-      this.#corked = true;
-      s.cork();
-      process.nextTick(uncork, this);
+    if (!last || this.#corked) {
+      if (!this.#corked) {
+        this.#corked = true;
+        s.cork();
+        process.nextTick(uncork, this);
+      }
     }
-    return s.write(buf);
+    const ok = s.write(buf);
+    // The socket's buffer is full: read no more (no new requests, no more answers of ours) until
+    // it drains. What this chunk still holds is parsed; that bounds what can pile up.
+    if (!ok && !this.#outputBlocked) {
+      this.#outputBlocked = true;
+      if (!this.#ending) s.pause();
+    }
+    return ok;
+  }
+
+  /** The queue is over its bound: true when it already was in an earlier turn, with no drain since. */
+  #queueOver(): boolean {
+    if (this.#overQueue === 2) return true;
+    if (this.#overQueue === 0) {
+      this.#overQueue = 1;
+      setImmediate(() => {
+        if (this.#overQueue === 1) this.#overQueue = 2;
+      });
+    }
+    return false;
   }
 
   /** @internal */
@@ -282,6 +373,10 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     if (this.#exchanges.get(ex.id) !== ex) return;
     this.#exchanges.delete(ex.id);
     this.#timers.end(ex);
+    if (ex.dispatched) {
+      if (--this.#working === 0) this.#quietSince = -1;
+    } else this.#awaitingParams--;
+    this.#dropEarly(ex);
     const load = this.#options.load;
     if (load) load.finished();
     this.#maybeEnd();
@@ -292,7 +387,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   resumeBody(_ex: Exchange): void {
-    if (--this.#pausedBy === 0) this.stream.resume();
+    if (--this.#pausedBy === 0 && !this.#outputBlocked) this.stream.resume();
   }
 
   // -- Stream events --
@@ -301,6 +396,7 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
     this.#timers.input();
     try {
       this.#parser.push(chunk);
+      this.#timers.parsed();
     } catch (err) {
       this.#report(err instanceof Error ? err : new Error(String(err)));
       this.destroy();
@@ -320,6 +416,11 @@ export class Connection implements RecordSink, ExchangeHost, TimerHost {
   }
 
   #onDrain(): void {
+    this.#overQueue = 0;
+    if (this.#outputBlocked) {
+      this.#outputBlocked = false;
+      if (this.#pausedBy === 0 && !this.#ending) this.stream.resume();
+    }
     for (const ex of this.#exchanges.values()) ex.drained();
   }
 

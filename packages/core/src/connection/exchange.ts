@@ -18,9 +18,11 @@ import { COPY_LIMIT, frameOutput } from './output-frames.js';
 export interface ExchangeHost {
   /**
    * Queues bytes for the socket; false when its buffer is full (wait for onDrain). `last`: this
-   * buffer ends the exchange's output (no need to wait for more of it in this tick).
+   * buffer ends the exchange's output (no need to wait for more of it in this tick). `continued`:
+   * the buffer continues a piece of output already begun (the output queue bound is checked only
+   * where a piece begins, so one large write is never cut in the middle).
    */
-  write(buf: Uint8Array, last?: boolean): boolean;
+  write(buf: Uint8Array, last?: boolean, continued?: boolean): boolean;
   /** The exchange sent END_REQUEST (or was aborted): forget it. */
   release(exchange: Exchange): void;
   /** The exchange's body consumer is full, or wants more again. */
@@ -32,7 +34,7 @@ export interface ExchangeHost {
  * Why the connection ends a request itself, without its handler or instead of it. The layer above
  * decides what the client reads then (answerFor()).
  */
-export type Refusal = 'params-too-large' | 'overloaded' | 'request-timeout' | 'body-timeout';
+export type Refusal = 'params-too-large' | 'overloaded' | 'request-timeout' | 'body-timeout' | 'params-timeout';
 
 const EMPTY_ENV: Record<string, string> = Object.freeze(Object.create(null));
 
@@ -53,6 +55,8 @@ export class Exchange {
   /** STDIN that came before the params were complete (legal), kept for dispatch. */
   #early: Buffer[] | null = null;
   #earlyLen = 0;
+  /** @internal The connection's params-deadline round this request began in (connection/timeouts.ts). */
+  paramsEpoch = 0;
   #dispatched = false;
   #inputEnded = false;
   #ended = false;
@@ -173,13 +177,19 @@ export class Exchange {
   }
 
   /**
-   * @internal STDIN before the params are complete (legal): kept for the handler. Returns the bytes
-   * kept so far, for the connection's bound.
+   * @internal STDIN before the params are complete (legal): kept for the handler, and counted until
+   * takeEarlyCount() for the connection's bounds.
    */
-  holdEarlyBody(content: Buffer): number {
+  holdEarlyBody(content: Buffer): void {
     this.#earlyLen += content.length;
     (this.#early ??= []).push(content);
-    return this.#earlyLen;
+  }
+
+  /** @internal Early STDIN bytes not yet taken off the connection's bounds; 0 after the first call. */
+  takeEarlyCount(): number {
+    const n = this.#earlyLen;
+    this.#earlyLen = 0;
+    return n;
   }
 
   /** @internal Just dispatched: hands over the STDIN that came early, and its end if it came too. */
@@ -287,7 +297,7 @@ export class Exchange {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (buf.length === 0) return true;
     this.#stderrUsed = true;
-    if (buf.length > COPY_LIMIT) return this.#writeViews(RecordType.STDERR, buf);
+    if (buf.length > COPY_LIMIT) return this.#writeViews(RecordType.STDERR, buf, false);
     const out = Buffer.allocUnsafe(HEADER_LEN + buf.length + paddingFor(buf.length));
     writeStreamRecords(out, 0, RecordType.STDERR, this.id, buf);
     return this.#send(out, false);
@@ -314,25 +324,31 @@ export class Exchange {
       return this.#send(frameOutput(this.id, head, body, len, end, this.#stderrUsed, appStatus, protocolStatus), end);
     }
     let ok = true;
-    if (head.length) ok = this.#writeViews(RecordType.STDOUT, Buffer.from(head, 'latin1'));
-    if (body !== null)
-      ok = this.#writeViews(RecordType.STDOUT, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+    let continued = false;
+    if (head.length) {
+      ok = this.#writeViews(RecordType.STDOUT, Buffer.from(head, 'latin1'), false);
+      continued = true;
+    }
+    if (body !== null) {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      ok = this.#writeViews(RecordType.STDOUT, bytes, continued);
+    }
     if (end)
-      ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true);
+      ok = this.#send(frameOutput(this.id, '', null, 0, true, this.#stderrUsed, appStatus, protocolStatus), true, true);
     return ok;
   }
 
-  #writeViews(type: number, chunk: Uint8Array): boolean {
+  #writeViews(type: number, chunk: Uint8Array, continued: boolean): boolean {
     const views: Uint8Array[] = [];
     streamRecordViews(type, this.id, chunk, views);
     let ok = true;
-    for (const v of views) ok = this.#host.write(v);
+    for (let i = 0; i < views.length; i++) ok = this.#host.write(views[i]!, false, continued || i > 0);
     if (!ok) this.#needDrain = true;
     return ok;
   }
 
-  #send(buf: Uint8Array, end: boolean): boolean {
-    const ok = this.#host.write(buf, end);
+  #send(buf: Uint8Array, end: boolean, continued = false): boolean {
+    const ok = this.#host.write(buf, end, continued);
     if (end) this.#finish();
     else if (!ok) this.#needDrain = true;
     return ok;

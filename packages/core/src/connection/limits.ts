@@ -9,8 +9,27 @@ export interface ConnectionLimits {
   maxRequestsPerConnection: number;
   /** Bytes of a request body buffered for a handler that has not read it yet, before the socket is paused. */
   bodyHighWaterMark: number;
-  /** Bytes of STDIN accepted for a request before its PARAMS are complete. */
+  /**
+   * Bytes of STDIN a connection may hold for its requests whose PARAMS are not complete yet, all
+   * requests together (legal, but no web server sends it); over it the connection is closed.
+   */
   maxEarlyStdinBytes: number;
+  /**
+   * Bytes a connection may have queued for the socket while the web server does not read; over it,
+   * output written in a later turn of the event loop than the one that passed it, with no drain
+   * between, closes the connection (logged). Output written in one turn goes out whole, however
+   * large (the socket cannot drain during it). Reading stops anyway as soon as the socket's buffer
+   * is full, so this bounds only handlers that go on writing when `write()` returns false.
+   */
+  maxOutputQueueBytes: number;
+  /**
+   * Milliseconds a request's PARAMS may take as a whole, from BEGIN_REQUEST to the empty PARAMS
+   * record (nginx's client_header_timeout, Node's headersTimeout), and a record other than STDIN may
+   * stay incomplete; 0 = no limit. A request over it gets a 408 without running its handler; an
+   * incomplete record closes the connection. Checked by one timer per connection: expiry comes
+   * between paramsTimeout and twice it.
+   */
+  paramsTimeout: number;
   /** Milliseconds to wait for the web server to close after we did, reading and discarding meanwhile. */
   lingerTimeout: number;
   /**
@@ -34,7 +53,9 @@ export const defaultConnectionLimits: Readonly<ConnectionLimits> = Object.freeze
   maxParams: 1000,
   maxRequestsPerConnection: 100,
   bodyHighWaterMark: 64 * 1024,
-  maxEarlyStdinBytes: 1024 * 1024,
+  maxEarlyStdinBytes: 64 * 1024,
+  maxOutputQueueBytes: 16 * 1024 * 1024,
+  paramsTimeout: 60_000,
   lingerTimeout: 5000,
   requestTimeout: 0,
   bodyTimeout: 120_000,

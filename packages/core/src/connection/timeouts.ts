@@ -1,4 +1,4 @@
-// requestTimeout and bodyTimeout: the timers of a connection, and the reason a handler sees on
+// requestTimeout, bodyTimeout and paramsTimeout: the timers of a connection, and the reason a handler sees on
 // expiry (req.signal.reason, the request's 'error'); the layer above words the client's answer.
 import { ErrorCode, FcgiError } from '../errors.js';
 import type { Exchange } from './exchange.js';
@@ -22,6 +22,12 @@ export interface TimerHost {
   paused(): boolean;
   /** Requests whose input (PARAMS, STDIN) is still incomplete. */
   waiting(): Iterable<Exchange>;
+  /** True while a request waits for its PARAMS or a record other than STDIN is half read. */
+  inputPending(): boolean;
+  /** The parser's count of records begun, when a record other than STDIN is half read; else -1. */
+  partialRecord(): number;
+  /** A record stayed incomplete for paramsTimeout: close the connection. */
+  recordStalled(err: Error): void;
 }
 
 /**
@@ -33,19 +39,31 @@ export class ConnectionTimers {
   readonly #requestTimeout: number;
   readonly #bodyTimeout: number;
   readonly #host: TimerHost;
+  readonly #paramsTimeout: number;
   readonly #deadlines: Map<Exchange, NodeJS.Timeout> | null;
   #idle: NodeJS.Timeout | null = null;
+  /**
+   * The params deadline: armed when input is left pending after a chunk; on expiry, what was
+   * pending when it was armed and still is has had at least paramsTimeout.
+   */
+  #paramsTimer: NodeJS.Timeout | null = null;
+  /** Requests that begin get this round; those of an earlier round than the armed timer's are old. */
+  #epoch = 0;
+  #armedEpoch = 0;
+  #armedRecord = -1;
   #closed = false;
 
-  constructor(limits: Pick<ConnectionLimits, 'requestTimeout' | 'bodyTimeout'>, host: TimerHost) {
+  constructor(limits: Pick<ConnectionLimits, 'requestTimeout' | 'bodyTimeout' | 'paramsTimeout'>, host: TimerHost) {
     this.#requestTimeout = limits.requestTimeout;
     this.#bodyTimeout = limits.bodyTimeout;
+    this.#paramsTimeout = limits.paramsTimeout;
     this.#host = host;
     this.#deadlines = this.#requestTimeout > 0 ? new Map() : null;
   }
 
   /** A request began. */
   begin(ex: Exchange): void {
+    ex.paramsEpoch = this.#epoch;
     if (this.#deadlines) {
       const ms = this.#requestTimeout;
       const t = setTimeout(() => ex.expire(timeoutError(ErrorCode.REQUEST_TIMEOUT, ms), 'request-timeout'), ms);
@@ -58,6 +76,15 @@ export class ConnectionTimers {
   /** Bytes arrived. */
   input(): void {
     this.#idle?.refresh();
+  }
+
+  /** A chunk was parsed: arms the params deadline if it left a request's params or a record pending. */
+  parsed(): void {
+    if (this.#paramsTimer !== null || this.#paramsTimeout === 0 || this.#closed) return;
+    if (!this.#host.inputPending()) return;
+    this.#armedEpoch = ++this.#epoch;
+    this.#armedRecord = this.#host.partialRecord();
+    this.#paramsTimer = setTimeout(() => this.#onParamsDeadline(), this.#paramsTimeout).unref();
   }
 
   /** A request is over. */
@@ -73,7 +100,35 @@ export class ConnectionTimers {
   close(): void {
     this.#closed = true;
     if (this.#idle) clearTimeout(this.#idle);
-    this.#idle = null;
+    if (this.#paramsTimer) clearTimeout(this.#paramsTimer);
+    this.#idle = this.#paramsTimer = null;
+  }
+
+  /**
+   * paramsTimeout after arming: a record half read since then closes the connection; requests of
+   * an earlier round still without their params get a 408. Time the socket was paused by a handler
+   * not reading its body does not count: the check is put off.
+   */
+  #onParamsDeadline(): void {
+    this.#paramsTimer = null;
+    if (this.#closed) return;
+    if (!this.#host.paused()) {
+      const ms = this.#paramsTimeout;
+      if (this.#armedRecord >= 0 && this.#host.partialRecord() === this.#armedRecord) {
+        this.#host.recordStalled(
+          new FcgiError(ErrorCode.PARAMS_TIMEOUT, `a record stayed incomplete for paramsTimeout (${ms} ms)`),
+        );
+        return;
+      }
+      const reason = new FcgiError(
+        ErrorCode.PARAMS_TIMEOUT,
+        `the request's params did not complete within paramsTimeout (${ms} ms)`,
+        408,
+      );
+      for (const ex of [...this.#host.waiting()])
+        if (ex.awaitingParams && ex.paramsEpoch < this.#armedEpoch) ex.expire(reason, 'params-timeout');
+    }
+    this.parsed();
   }
 
   /** No input for bodyTimeout: requests still waiting for theirs are answered (or cut). */

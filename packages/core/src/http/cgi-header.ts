@@ -63,6 +63,12 @@ export function checkStatus(code: number): void {
   if (!Number.isInteger(code) || code < 100 || code > 999) {
     throw new FcgiError(ErrorCode.INVALID_STATUS, `invalid status code ${code}`);
   }
+  if (code === 101) {
+    throw new FcgiError(
+      ErrorCode.UNSUPPORTED,
+      '101 Switching Protocols cannot pass FastCGI: the web server keeps the connection (no upgrades, no WebSocket)',
+    );
+  }
   if (code < 200) {
     throw new FcgiError(
       ErrorCode.INVALID_STATUS,

@@ -23,8 +23,16 @@ describe('settleEnv', () => {
     withNodeEnv(undefined, () => {
       const app = createApp();
       assert.equal(app.get('env'), 'development');
+      assert.equal(app.get('view cache'), undefined);
       settleEnv(app, 'production');
       assert.equal(app.get('env'), 'production');
+      assert.equal(app.get('view cache'), true); // as Express in production
+      const noCache = createApp().disable('view cache');
+      settleEnv(noCache, 'production');
+      assert.equal(noCache.get('view cache'), false);
+      const gw = createApp();
+      settleEnv(gw, 'development');
+      assert.equal(gw.get('view cache'), undefined);
       // Settled once: a second serve() does not move it again.
       settleEnv(app, 'development');
       assert.equal(app.get('env'), 'production');

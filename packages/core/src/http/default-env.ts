@@ -14,7 +14,7 @@ interface Settable {
 /**
  * Gives `handler` the `env` of the mode serve() picked when it is still the default: a createApp()
  * app (marked with ENV_DEFAULT), or an Express app whose 'env' is Express's 'development' with no
- * NODE_ENV. Express's own consequence of 'production' follows ('view cache' on, unless set). An
+ * NODE_ENV. Express's own consequence of 'production' follows for both ('view cache' on, unless set). An
  * explicit choice — NODE_ENV, or app.set('env', ...) on our apps — is left alone. Process-wide
  * state (process.env) is not touched.
  */
@@ -26,6 +26,7 @@ export function settleEnv(handler: unknown, env: 'production' | 'development'): 
   if (Object.hasOwn(settings, ENV_DEFAULT)) {
     delete settings[ENV_DEFAULT];
     settings.env = env;
+    if (env === 'production' && settings['view cache'] === undefined) settings['view cache'] = true;
     return;
   }
   // Express sets env from NODE_ENV || 'development' when it is created; only that default moves.

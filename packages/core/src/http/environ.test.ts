@@ -127,3 +127,21 @@ test('httpVersion reads SERVER_PROTOCOL', () => {
   assert.deepEqual(httpVersion(undefined), [1, 0]);
   assert.deepEqual(httpVersion('INCLUDED'), [1, 0]);
 });
+
+test('headersFromEnviron fills the flat raw list with the same headers (CONTENT_* win, empty is absent)', () => {
+  const raw: string[] = [];
+  const h = headersFromEnviron(
+    env({
+      HTTP_HOST: 'h',
+      HTTP_CONTENT_TYPE: 'text/old',
+      HTTP_CONTENT_LENGTH: '5',
+      CONTENT_TYPE: 'application/json',
+      CONTENT_LENGTH: '',
+    }),
+    raw,
+  );
+  assert.deepEqual(raw, ['host', 'h', 'content-type', 'application/json']);
+  const pairs: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) pairs[raw[i]!] = raw[i + 1]!;
+  assert.deepEqual(pairs, { ...h });
+});

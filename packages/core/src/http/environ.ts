@@ -23,10 +23,23 @@ export function newHeaders(): Record<string, string> {
   return {};
 }
 
-/** Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`); empty means absent. */
-export function addHeaderParam(headers: Record<string, string>, param: string, value: string): void {
-  if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_'))
-    headers[headerName(param)] = value;
+/**
+ * Adds one param to `headers` if it is an HTTP_* header (lower case, `_` as `-`), and its name and
+ * `rawValue` to `raw` (req.rawHeaders, Node's flat list); empty means absent. `value` differs from
+ * `rawValue` for a repeated param: `headers` holds them joined, `raw` each apart, as Node keeps them.
+ */
+export function addHeaderParam(
+  headers: Record<string, string>,
+  raw: string[],
+  param: string,
+  value: string,
+  rawValue = value,
+): void {
+  if (value !== '' && param.charCodeAt(0) === 72 /* H */ && param.startsWith('HTTP_')) {
+    const name = headerName(param);
+    headers[name] = value;
+    if (rawValue !== '') raw.push(name, rawValue);
+  }
 }
 
 /**
@@ -36,22 +49,35 @@ export function addHeaderParam(headers: Record<string, string>, param: string, v
  */
 export function finishHeaders(
   headers: Record<string, string>,
+  raw: string[],
   environ: Record<string, string>,
 ): Record<string, string> {
   const type = environ.CONTENT_TYPE;
-  if (type) headers['content-type'] = type;
-  else if (type === '') delete headers['content-type'];
+  if (type !== undefined) {
+    if (type) headers['content-type'] = type;
+    else delete headers['content-type'];
+    replaceRaw(raw, 'content-type', type);
+  }
   const length = environ.CONTENT_LENGTH;
-  if (length) headers['content-length'] = length;
-  else if (length === '') delete headers['content-length'];
+  if (length !== undefined) {
+    if (length) headers['content-length'] = length;
+    else delete headers['content-length'];
+    replaceRaw(raw, 'content-length', length);
+  }
   return headers;
 }
 
-/** Request headers from the params: every HTTP_* param, then finishHeaders(). */
-export function headersFromEnviron(environ: Record<string, string>): Record<string, string> {
+/** In the flat list, `name`'s entries replaced by one with `value` ('' removes them). */
+function replaceRaw(raw: string[], name: string, value: string): void {
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i] === name) raw.splice(i, 2);
+  if (value) raw.push(name, value);
+}
+
+/** Request headers from the params: every HTTP_* param, then finishHeaders(); `raw` gets the flat list. */
+export function headersFromEnviron(environ: Record<string, string>, raw: string[] = []): Record<string, string> {
   const headers = newHeaders();
-  for (const param in environ) addHeaderParam(headers, param, environ[param]!);
-  return finishHeaders(headers, environ);
+  for (const param in environ) addHeaderParam(headers, raw, param, environ[param]!);
+  return finishHeaders(headers, raw, environ);
 }
 
 /** The request target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO + ?QUERY_STRING. */

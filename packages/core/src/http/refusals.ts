@@ -8,6 +8,7 @@ const ANSWERS: Readonly<Record<Refusal, string>> = {
   overloaded:
     'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n\r\nServer overloaded\n',
   'request-timeout': 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nRequest timed out\n',
+  'params-timeout': 'Status: 408 Request Timeout\r\nContent-Type: text/plain\r\n\r\nRequest params timed out\n',
   'body-timeout': 'Status: 408 Request Timeout\r\nContent-Type: text/plain\r\n\r\nRequest body timed out\n',
 };
 

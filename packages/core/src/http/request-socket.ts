@@ -48,6 +48,10 @@ export class RequestSocket {
     return this.environ.SERVER_ADDR || undefined;
   }
 
+  get localFamily(): string | undefined {
+    return familyOf(this.localAddress);
+  }
+
   /** The web server's port (SERVER_PORT). */
   get localPort(): number | undefined {
     return portOf(this.environ.SERVER_PORT);

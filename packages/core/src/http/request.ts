@@ -1,5 +1,6 @@
 // The request a handler receives: the params as `environ`, HTTP views of them, and the body as a
 // Readable stream (the request object itself, as with Node's http.IncomingMessage).
+import { IncomingMessage } from 'node:http';
 import { Readable, type ReadableOptions } from 'node:stream';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { ErrorCode, FcgiError } from '../errors.js';
@@ -24,8 +25,19 @@ let deliverAbort: (req: FcgiRequest, reason: Error) => void;
 let deliverEnd: (req: FcgiRequest) => void;
 export { deliverAbort as abortRequest, deliverEnd as endRequestBody };
 
-/** FastCGI has no request trailers: every request shares this empty object. */
+/** FastCGI has no request trailers: every request shares this empty object, and this empty list. */
 const NO_TRAILERS: Record<string, string> = Object.freeze(Object.create(null));
+const NO_RAW_TRAILERS: string[] = Object.freeze([]) as unknown as string[];
+
+declare const HEADERS_COUNT: unique symbol;
+/**
+ * node:http's count of `rawHeaders` entries, which IncomingMessage.prototype's headersDistinct
+ * getter loops to: set, so that getter is right once Express swaps the request's prototype. Read
+ * once from a fresh IncomingMessage (our own symbol if a Node version lacks it).
+ */
+const kHeadersCount = (Object.getOwnPropertySymbols(new IncomingMessage(null as never)).find(
+  (s) => s.description === 'kHeadersCount',
+) ?? Symbol('kHeadersCount')) as typeof HEADERS_COUNT;
 
 export class FcgiRequest extends Readable {
   /** Every param the web server sent, as sent. */
@@ -62,14 +74,22 @@ export class FcgiRequest extends Readable {
   connection: RequestSocket;
   /** Always empty: FastCGI passes no trailers. */
   trailers: Record<string, string>;
+  /**
+   * As node:http's, a plain property: names and values in turn, `[name, value, name, value...]`
+   * (@hono/node-server and h3 build their Headers from it), built while the params are decoded.
+   * Names are lower case: the web server passes them as HTTP_* params, so the client's spelling is
+   * gone. An own property, so it stays when a framework (Express) swaps the request's prototype.
+   */
+  rawHeaders: string[];
+  /** Always empty, as `trailers`: FastCGI passes no trailers. */
+  rawTrailers: string[] = NO_RAW_TRAILERS;
+  [kHeadersCount]: number;
   readonly #source: RequestSource;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #query: ParsedUrlQuery | null = null;
-  // What a framework assigned to path / rawHeaders (in node:http these are plain properties or
-  // absent, so assigning them must work): undefined until then.
+  // What a framework assigned to path (absent in node:http, so assigning it must work): undefined until then.
   #path: string | undefined = undefined;
-  #rawHeaders: string[] | undefined = undefined;
 
   static {
     deliverAbort = (req, reason) => req.#abort(reason);
@@ -89,7 +109,10 @@ export class FcgiRequest extends Readable {
     this.url = this.originalUrl = urlFromEnviron(environ);
     this.baseUrl = '';
     const built = source.headers;
-    this.headers = built ? finishHeaders(built, environ) : headersFromEnviron(environ);
+    const raw = (built && source.rawHeaders) || [];
+    this.headers = built ? finishHeaders(built, raw, environ) : headersFromEnviron(environ, raw);
+    this.rawHeaders = raw;
+    this[kHeadersCount] = raw.length;
     const protocol = environ.SERVER_PROTOCOL;
     if (protocol === 'HTTP/1.1') {
       this.httpVersionMajor = this.httpVersionMinor = 1;
@@ -155,31 +178,18 @@ export class FcgiRequest extends Readable {
   }
 
   /**
-   * As node:http's: names and values in turn, `[name, value, name, value...]`, made on first
-   * read from `headers` (@hono/node-server and h3 build their Headers from it). Names are lower
-   * case: the web server passes them as HTTP_* params, so the client's spelling is gone.
+   * As node:http's: every header's values as an array, from `rawHeaders` (a header the web server
+   * sent as repeated params keeps its values apart; one it joined is one value).
    */
-  get rawHeaders(): string[] {
-    if (this.#rawHeaders) return this.#rawHeaders;
-    const raw: string[] = [];
-    const headers = this.headers;
-    for (const name in headers) raw.push(name, headers[name]!);
-    return (this.#rawHeaders = raw);
-  }
-  set rawHeaders(value: string[]) {
-    this.#rawHeaders = value;
-  }
-
-  /** Always empty, as `trailers`: FastCGI passes no trailers. */
-  get rawTrailers(): string[] {
-    return [];
-  }
-
-  /** As node:http's: every header's values as an array (`headers` joins repeated ones). */
   get headersDistinct(): Record<string, string[]> {
     const out: Record<string, string[]> = Object.create(null);
-    const headers = this.headers;
-    for (const name in headers) out[name] = [headers[name]!];
+    const raw = this.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      const values = out[name];
+      if (values) values.push(raw[i + 1]!);
+      else out[name] = [raw[i + 1]!];
+    }
     return out;
   }
 

@@ -62,6 +62,11 @@ export class FcgiResponse extends OutgoingCompat {
   writableLength = 0;
   writableHighWaterMark = 16 * 1024;
   writableCorked = 0;
+  /**
+   * As node:http's: when true, a body longer than the Content-Length set, or an end() short of
+   * it, throws ERR_FCGI_CONTENT_LENGTH_MISMATCH instead of going out.
+   */
+  strictContentLength = false;
   /** The request's stand-in for the client connection (see RequestSocket). */
   socket: RequestSocket;
   connection: RequestSocket;
@@ -77,6 +82,8 @@ export class FcgiResponse extends OutgoingCompat {
   #hasBody = true;
   /** The header block was handed to the sink (headersSent may be true before, after writeHead). */
   #headOut = false;
+  /** Body bytes written, counted only under strictContentLength. */
+  #sent = 0;
 
   static {
     deliverAbort = (res, reason) => {
@@ -138,6 +145,7 @@ export class FcgiResponse extends OutgoingCompat {
     this.writeContinue = this.writeContinue;
     this.writeProcessing = this.writeProcessing;
     this.writeEarlyHints = this.writeEarlyHints;
+    this.addTrailers = this.addTrailers;
     this.err = this.err;
   }
 
@@ -268,8 +276,9 @@ export class FcgiResponse extends OutgoingCompat {
       return true;
     }
     if (!this.headersSent) this.writeHead(this.statusCode);
-    const head = this.#headOut ? '' : this.#head();
     const data = this.#hasBody ? toData(chunk, encoding) : null;
+    if (this.strictContentLength && data !== null) this.#countStrict(data, false);
+    const head = this.#headOut ? '' : this.#head();
     const ok = this.#sink.write(head, data);
     if (!ok) this.writableNeedDrain = true;
     if (cb) process.nextTick(cb);
@@ -306,9 +315,10 @@ export class FcgiResponse extends OutgoingCompat {
         const len = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
         if (data !== null || this.#hasBody) this[kOutHeaders]['content-length'] = ['Content-Length', String(len)];
       }
-      head = this.#head();
     }
     if (!this.#hasBody) data = null;
+    if (this.strictContentLength) this.#countStrict(data ?? '', true);
+    if (!this.#headOut) head = this.#head();
     this.writableEnded = this.finished = true;
     this.writable = false;
     this.#sink.end(head, data);
@@ -415,6 +425,20 @@ export class FcgiResponse extends OutgoingCompat {
     for (let i = 0; i < count; i++) this.appendHeader(nameAt(i), valueAt(i));
   }
 
+  /** strictContentLength: counts `data`, throwing (before it goes out) past or, at the end, short of Content-Length. */
+  #countStrict(data: Uint8Array | string, ending: boolean): void {
+    const declared = this[kOutHeaders]['content-length'];
+    if (!declared || !this.#hasBody) return;
+    const expected = Number(declared[1]);
+    const sent = this.#sent + (typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+    if (sent > expected || (ending && sent !== expected))
+      throw new FcgiError(
+        ErrorCode.CONTENT_LENGTH_MISMATCH,
+        `response body of ${sent} bytes does not match Content-Length ${expected}`,
+      );
+    this.#sent = sent;
+  }
+
   #assertHeadersOpen(name: string): void {
     if (this.headersSent)
       throw new FcgiError(ErrorCode.HEADERS_SENT, `cannot set header ${name}: the headers were sent`);
@@ -436,9 +460,11 @@ function toData(chunk: Chunk, encoding: BufferEncoding | undefined): Uint8Array 
 }
 
 function finish(res: FcgiResponse, cb: Callback | undefined): void {
+  // node:http's order: end()'s callback is a 'finish' listener added by end().
+  res.emit('prefinish');
   res.writableFinished = true;
-  cb?.();
   res.emit('finish');
+  cb?.();
   if (!res.destroyed) {
     res.destroyed = res.closed = true;
     res.emit('close');

@@ -27,12 +27,14 @@ export class FastCgiTransport extends Exchange implements Transport {
    * param came.
    */
   headers: Record<string, string> | null = null;
+  /** req.rawHeaders, built alongside `headers`: a repeated param's values each apart. */
+  rawHeaders: string[] | null = null;
 
   override pair(name: string, value: string, repeated: boolean): void {
     const environ = this.environ;
     const v = repeated ? joinRepeatedParam(name, environ[name]!, value) : value;
     environ[name] = v;
-    addHeaderParam((this.headers ??= newHeaders()), name, v);
+    addHeaderParam((this.headers ??= newHeaders()), (this.rawHeaders ??= []), name, v, value);
   }
   override onBody(chunk: Buffer): boolean {
     return this.req.push(chunk);

@@ -45,6 +45,8 @@ export interface RequestSource {
    * null when it has the environ whole, and they are made from it.
    */
   readonly headers: Record<string, string> | null;
+  /** req.rawHeaders, built with `headers` (null with it). */
+  readonly rawHeaders: string[] | null;
   /** The request's reader wants more after a push returned false. */
   resumeBody(): void;
 }

@@ -40,6 +40,8 @@ export class RecordParser {
   #bodyFill = 0;
   #failed: FcgiError | null = null;
   #stopped = false;
+  /** Records whose header was complete so far: a stall shows as this not moving while not idle. */
+  #started = 0;
 
   constructor(sink: RecordSink) {
     this.#sink = sink;
@@ -48,6 +50,19 @@ export class RecordParser {
   /** True between records: no partial header, content or padding is pending. */
   get idle(): boolean {
     return this.#state === State.Header && this.#headerFill === 0;
+  }
+
+  /** Records begun so far (header read); with `idle`, tells a stalled record from a moving stream. */
+  get recordsStarted(): number {
+    return this.#started;
+  }
+
+  /**
+   * The type of the record being read when its header is complete and its content or padding is
+   * not; 0 while a header is incomplete or between records.
+   */
+  get currentType(): number {
+    return this.#state === State.Header ? 0 : this.#type;
   }
 
   /** Stops delivering records, also for the rest of a chunk being pushed. */
@@ -87,6 +102,7 @@ export class RecordParser {
             throw this.#failed;
           }
           this.#type = h[o + 1]!;
+          this.#started++;
           this.#requestId = (h[o + 2]! << 8) | h[o + 3]!;
           this.#remaining = (h[o + 4]! << 8) | h[o + 5]!;
           this.#padding = h[o + 6]!;

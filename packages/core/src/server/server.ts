@@ -22,8 +22,18 @@ import { logProcessLine } from '../http/log-line.js';
 import { fetchResponder, isFetchApp, type FetchApp } from '../http/fetch-handler.js';
 
 export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptions {
-  /** Connections accepted at once; more are refused. Default 1024. */
+  /**
+   * Connections open at once. When full, a new connection takes the place of the connection that
+   * has gone longest without a handler running (idle, or still sending its params), if that is at
+   * least 1 s (for a connection that has served requests, counted from the first time the server is
+   * full after its last one); else it is closed unserved. Default 1024.
+   */
   maxConnections?: number;
+  /**
+   * Bytes of STDIN held before PARAMS end over all connections (`maxEarlyStdinBytes` bounds one
+   * connection); over it the connection that sent the excess is closed. Default 1 MiB.
+   */
+  maxServerEarlyStdinBytes?: number;
   /** Requests in flight at once over all connections; more get OVERLOADED and a 503. Default 1024. */
   maxRequests?: number;
   /**
@@ -48,6 +58,12 @@ export interface ServerOptions extends Partial<ConnectionLimits>, ResponderOptio
 /** Where the server ended up listening. */
 export type ListenAddress = ResolvedTarget;
 
+/**
+ * At maxConnections, a connection without a running handler for at least this long may be closed to
+ * make room: a web server's new connection is never traded for another that is just as new.
+ */
+export const EVICT_AFTER_MS = 1000;
+
 export class FcgiServer extends EventEmitter {
   /** The underlying net.Server. */
   readonly net: Server;
@@ -60,6 +76,9 @@ export class FcgiServer extends EventEmitter {
   #closing: Promise<void> | null = null;
   #listenPending = false;
   #onDrained: (() => void) | null = null;
+  readonly #maxConnections: number;
+  /** Connections closed to make room whose 'close' has not come yet. */
+  #evicting = 0;
 
   constructor(handler: Handler, options?: ServerOptions);
   constructor(handler: NodeHandler, options?: ServerOptions);
@@ -70,6 +89,7 @@ export class FcgiServer extends EventEmitter {
       if (options[key] !== undefined) limits[key] = options[key]!;
     }
     const maxConnections = options.maxConnections ?? 1024;
+    this.#maxConnections = maxConnections;
     // Also keeps the process counters (status(), recycling, idle exit: server/stats.ts).
     const load = new ServerLoad(options.maxRequests ?? 1024);
     this.#load = load;
@@ -86,6 +106,7 @@ export class FcgiServer extends EventEmitter {
       roles: options.roles ? roleNumbers(options.roles) : [Role.RESPONDER],
       limits,
       load: this.#load,
+      earlyStdin: { held: 0, max: options.maxServerEarlyStdinBytes ?? 1024 * 1024 },
       // This server's PARAMS string cache, shared by its connections only (protocol/param-strings.ts).
       paramStrings: new ParamStrings(),
       values: {
@@ -104,6 +125,10 @@ export class FcgiServer extends EventEmitter {
         socket.destroy();
         return;
       }
+      if (this.#connections.size - this.#evicting >= this.#maxConnections && !this.#makeRoom(onError)) {
+        socket.destroy();
+        return;
+      }
       const conn = new Connection(socket, connectionOptions);
       this.#connections.add(conn);
       load.connectionOpened();
@@ -114,7 +139,6 @@ export class FcgiServer extends EventEmitter {
       });
       if (this.#closing) conn.close();
     });
-    this.net.maxConnections = maxConnections;
     // An error while listen() is pending rejects its promise; emitting it too would crash an app
     // that has no 'error' listener (a busy TCP port killed the process instead of rejecting).
     this.net.on('error', (err) => {
@@ -127,9 +151,45 @@ export class FcgiServer extends EventEmitter {
     return this.#connections.size;
   }
 
+  /** Bytes of output queued for the sockets of all connections now, not yet taken by the kernel. */
+  get queuedOutputBytes(): number {
+    let n = 0;
+    for (const conn of this.#connections) n += conn.stream.writableLength;
+    return n;
+  }
+
   /** Requests in flight now. */
   get activeRequests(): number {
     return this.#load.active;
+  }
+
+  /**
+   * At maxConnections: closes the connection that has gone longest without a running handler (at
+   * least EVICT_AFTER_MS), so peers that connect and stall cannot keep a web server out. False
+   * when every connection is busy or too new.
+   */
+  #makeRoom(log: (err: Error) => void): boolean {
+    const now = Date.now();
+    let victim: Connection | null = null;
+    let longest = EVICT_AFTER_MS - 1;
+    for (const conn of this.#connections) {
+      const quiet = conn.quietFor(now);
+      if (quiet > longest) {
+        longest = quiet;
+        victim = conn;
+      }
+    }
+    if (victim === null) return false;
+    this.#evicting++;
+    victim.stream.once('close', () => this.#evicting--);
+    log(
+      new FcgiError(
+        ErrorCode.LIMIT,
+        `maxConnections (${this.#maxConnections}) reached: closed a connection without a running request for ${longest} ms`,
+      ),
+    );
+    victim.destroy();
+    return true;
   }
 
   address(): ListenAddress | null {
