@@ -100,33 +100,37 @@ describe('protocol-level limits, defaults', () => {
     },
   );
 
-  it('64 KiB of STDIN before the params end is kept for the handler; one byte more closes the connection', T, async () => {
-    const handler = async (req: FcgiRequest, res: FcgiResponse) => {
-      let n = 0;
-      for await (const chunk of req as AsyncIterable<Buffer>) n += chunk.length;
-      res.end(String(n));
-    };
-    const { l } = await listenRaw(handler);
-    try {
-      const ok = await l.connect();
-      ok.write(encodeBeginRequest(1, 1, true));
-      ok.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
-      ok.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(32 * KiB)));
-      ok.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(32 * KiB)));
-      ok.write(encodeRecord(RecordType.PARAMS, 1));
-      ok.write(encodeRecord(RecordType.STDIN, 1));
-      assert.equal(parseCgi((await ok.reply(1)).stdout).body.toString(), String(64 * KiB));
-      const over = await l.connect();
-      over.write(encodeBeginRequest(1, 1, true));
-      over.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
-      over.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(64 * KiB - 8)));
-      over.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(9)));
-      await over.closedByPeer(3000);
-      assert.deepEqual(over.records, []);
-    } finally {
-      await l.stop();
-    }
-  });
+  it(
+    '64 KiB of STDIN before the params end is kept for the handler; one byte more closes the connection',
+    T,
+    async () => {
+      const handler = async (req: FcgiRequest, res: FcgiResponse) => {
+        let n = 0;
+        for await (const chunk of req as AsyncIterable<Buffer>) n += chunk.length;
+        res.end(String(n));
+      };
+      const { l } = await listenRaw(handler);
+      try {
+        const ok = await l.connect();
+        ok.write(encodeBeginRequest(1, 1, true));
+        ok.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
+        ok.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(32 * KiB)));
+        ok.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(32 * KiB)));
+        ok.write(encodeRecord(RecordType.PARAMS, 1));
+        ok.write(encodeRecord(RecordType.STDIN, 1));
+        assert.equal(parseCgi((await ok.reply(1)).stdout).body.toString(), String(64 * KiB));
+        const over = await l.connect();
+        over.write(encodeBeginRequest(1, 1, true));
+        over.write(encodeRecord(RecordType.PARAMS, 1, encodeNameValues({ REQUEST_URI: '/p' })));
+        over.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(64 * KiB - 8)));
+        over.write(encodeRecord(RecordType.STDIN, 1, Buffer.alloc(9)));
+        await over.closedByPeer(3000);
+        assert.deepEqual(over.records, []);
+      } finally {
+        await l.stop();
+      }
+    },
+  );
 
   it('101 requests multiplexed on one connection: the 101st gets OVERLOADED and a 503', T, async () => {
     const server = createFcgiServer((_req, res) => void setTimeout(() => res.end('ok'), 200), {

@@ -54,9 +54,14 @@ test('checkHeaderValue refuses CR, LF, NUL and characters above latin1', () => {
 test('checkStatus accepts 200-999 integers only: a 1xx is not a final status', () => {
   for (const ok of [200, 299, 999]) checkStatus(ok);
   for (const bad of [99, 1000, 200.5, NaN]) assert.throws(() => checkStatus(bad), { code: ErrorCode.INVALID_STATUS });
-  for (const interim of [100, 101, 103, 199])
+  for (const interim of [100, 103, 199])
     assert.throws(() => checkStatus(interim), {
       code: ErrorCode.INVALID_STATUS,
       message: /1xx is an interim response/,
     });
+  // An upgrade says why it cannot be: the web server keeps the client's connection.
+  assert.throws(() => checkStatus(101), {
+    code: ErrorCode.UNSUPPORTED,
+    message: /101 Switching Protocols cannot pass FastCGI/,
+  });
 });
