@@ -6,7 +6,7 @@
 // The app: one dispatcher for middleware, mounts, sub-apps and routes; request and response.
 export { createApp, ServingApplication, type App } from './create-app.js';
 export { Application, type AppOptions, type ForeignMiddleware } from './app/index.js';
-export { AppRequest, AppResponse, type FormatHandler, type CookieOptions } from './app/index.js';
+export { AppRequest, AppResponse, type FormatHandler, type CookieOptions, type RequestRanges } from './app/index.js';
 // Views: Express's View (the `view` setting's default) and the engine convention app.engine() takes.
 export {
   View,

@@ -282,6 +282,7 @@ export function initApp<A extends App>(proto: object, options: AppOptions = {}):
   app.settings[TRUST_PROXY_DEFAULT as unknown as string] = true;
   if (!process.env.NODE_ENV) app.settings[ENV_DEFAULT as unknown as string] = true;
   Object.assign(app.settings, viewDefaults(app.settings.env === 'production'));
+  app.settings['jsonp callback name'] = 'callback';
   app.locals.settings = app.settings;
   app.mountpath = '/';
   app.parent = undefined;

@@ -31,7 +31,7 @@ export type {
   RouteRequest,
   UseHandlers,
 } from './route-types.js';
-export { AppRequest } from './request.js';
+export { AppRequest, type RequestRanges } from './request.js';
 export { AppResponse, type FormatHandler } from './response.js';
 export { View, type ViewEngine, type RenderCallback, type ViewOptions, type ViewClass, type ViewLike } from './view.js';
 export type { NextFunction, Middleware, ErrorMiddleware, Mountable, Handle } from './types.js';

@@ -5,6 +5,7 @@
 // read: a request that never asks costs nothing.
 import { isIP } from 'node:net';
 import { parseCookie } from 'cookie';
+import rangeParser from 'range-parser';
 import { FcgiRequest, type Transport } from '../http/index.js';
 import type { AppContext } from './contracts.js';
 import { SIGNED_PREFIX, forwardedChain, trustFor, unsign, type TrustFn } from '../semantics/index.js';
@@ -20,6 +21,9 @@ import {
   requestTypeIs,
   type Offered,
 } from '../semantics/index.js';
+
+/** What req.range() gives (range-parser's answer): the ranges with their unit, or -1 (unsatisfiable) / -2 (malformed). */
+export type RequestRanges = ({ start: number; end: number }[] & { type: string }) | -1 | -2;
 
 export class AppRequest extends FcgiRequest {
   /** Route parameters, filled by a router. */
@@ -79,6 +83,16 @@ export class AppRequest extends FcgiRequest {
    */
   is(...types: Offered): string | false | null {
     return requestTypeIs(this.headers, flatten(types));
+  }
+
+  /**
+   * The Range header parsed for a representation of `size` bytes, by range-parser as in Express:
+   * an array of { start, end } (inclusive) with `type` ('bytes'), -1 when unsatisfiable, -2 when
+   * malformed, undefined without a Range. `combine` merges overlapping and adjacent ranges.
+   */
+  range(size: number, options?: { combine?: boolean }): RequestRanges | undefined {
+    const header = this.get('Range');
+    return header ? rangeParser(size, header, options) : undefined;
   }
 
   // -- Content negotiation --

@@ -27,12 +27,22 @@ export interface SendOptions {
   etag?: boolean | 'weak' | 'strong' | StatEtag;
   /** Last-Modified from the file's mtime (default true). */
   lastModified?: boolean;
-  /** Cache-Control max-age in ms, or a string such as '1d', '2h', '30m' (capped at one year). Default 0. */
+  /**
+   * Cache-Control max-age in ms, or a string as the ms package reads it ('1d', '2h', '30m');
+   * capped at one year (Infinity is one year). Default 0.
+   */
   maxAge?: number | string;
   /** Adds `immutable` to Cache-Control (default false). */
   immutable?: boolean;
   /** Set Cache-Control at all (default true). */
   cacheControl?: boolean;
+  /**
+   * Send only the bytes from `start` to `end` (inclusive, 0-based, as send's options): the
+   * response is that window, and a Range is taken within it. No precompressed variant or
+   * offload then. Default: the whole file.
+   */
+  start?: number;
+  end?: number;
   /** Honour Range and say Accept-Ranges: bytes (default true). */
   acceptRanges?: boolean;
   /** More ranges than this in one request and the whole file is sent with 200 (default 100). */
@@ -66,6 +76,8 @@ export interface NormalizedSendOptions {
   cacheControl: boolean;
   acceptRanges: boolean;
   maxRanges: number;
+  /** The window of the file to send: [start, end] inclusive; null for the whole file. */
+  window: { start: number; end: number } | null;
   precompressed: boolean;
   followSymlinks: boolean;
   setHeaders: SendOptions['setHeaders'];
@@ -108,7 +120,12 @@ const UNITS: Record<string, number> = {
   years: 31_557_600_000,
 };
 
-/** Milliseconds from a number or a duration string ('1d', '2.5 hours', '500'), clamped to [0, 1 year]. */
+/**
+ * Milliseconds from a number or a duration string ('1d', '2.5 hours', '500'), clamped to
+ * [0, 1 year] as send does (Infinity is a year). Any string the ms package reads gives its value
+ * (held to it by options-vs-ms.test.ts); NaN and strings that are not durations are a TypeError
+ * (send would quietly use 0).
+ */
 export function parseMaxAge(value: number | string | undefined): number {
   if (value === undefined) return 0;
   let ms: number;
@@ -119,8 +136,16 @@ export function parseMaxAge(value: number | string | undefined): number {
     if (!m || unit === undefined) throw new TypeError(`maxAge: not a duration: ${JSON.stringify(value)}`);
     ms = Number(m[1]) * unit;
   }
-  if (!Number.isFinite(ms)) throw new TypeError(`maxAge: not a number: ${String(value)}`);
+  if (Number.isNaN(ms)) throw new TypeError(`maxAge: not a number: ${String(value)}`);
   return Math.min(Math.max(0, ms), MAX_MAX_AGE);
+}
+
+/** A byte position option: a non-negative integer, or undefined. */
+function position(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new TypeError(`${name} must be a non-negative integer`);
+  return value;
 }
 
 function list(value: string | readonly string[] | false | undefined, fallback: string[], name: string): string[] {
@@ -155,6 +180,8 @@ export function normalizeSendOptions(
   if (!Number.isInteger(maxRanges) || maxRanges < 1) throw new TypeError('maxRanges must be a positive integer');
   if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function')
     throw new TypeError('setHeaders must be a function');
+  const start = position(options.start, 'start');
+  const end = position(options.end, 'end');
   return {
     root,
     // A failed realpath (root missing) is retried on the next request rather than remembered.
@@ -173,6 +200,7 @@ export function normalizeSendOptions(
     cacheControl: options.cacheControl ?? true,
     acceptRanges: options.acceptRanges ?? true,
     maxRanges,
+    window: start === undefined && end === undefined ? null : { start: start ?? 0, end: end ?? Infinity },
     precompressed: options.precompressed ?? defaults.precompressed ?? false,
     followSymlinks: options.followSymlinks ?? false,
     setHeaders: options.setHeaders,

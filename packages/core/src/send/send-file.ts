@@ -1,7 +1,8 @@
 // Sends one file as the response to a GET or HEAD: safe path, open once, headers (hook first,
-// then defaults for what it left unset), preconditions (304/412), ranges (206/416), then the bytes
-// with backpressure. It answers 200, 206 and 304 itself; anything else is passed to the callback
-// as a FcgiError (status, expose, code) for the caller to handle, with no header of ours left set.
+// then defaults for what it left unset), preconditions (304/412; a 304 only while the status is
+// 2xx, as send), ranges (206/416), then the bytes with backpressure. It answers 200, 206 and 304
+// itself; anything else is passed to the callback as a FcgiError (status, expose, code) for the
+// caller to handle, with no header of ours left set but a 416's Content-Range (as send leaves it).
 // With `offload`, the bytes are the web server's to send (offload.ts): the app answers 200 with
 // the header naming the file and no body, and leaves ranges (and with nginx validators) to it.
 import { fstat, type BigIntStats, type Stats } from 'node:fs';
@@ -149,6 +150,11 @@ async function makeEtag(file: OpenedFile, opts: NormalizedSendOptions): Promise<
   return opts.etag(file.path, file.stat) || undefined;
 }
 
+/** send's isCachable(): only a 2xx or 304 status may become a 304. */
+function cacheable(status: number): boolean {
+  return (status >= 200 && status < 300) || status === 304;
+}
+
 function addVary(log: HeaderLog, res: FcgiResponse, field: string): void {
   const prev = res.getHeader('Vary');
   const value = appendVary(prev, field);
@@ -179,7 +185,7 @@ async function serve(
   const rangeHeader = opts.acceptRanges ? req.headers.range : undefined;
   let encoding: string | undefined;
   // A Range applies to the identity file: ranges of a compressed variant are not served.
-  if (opts.precompressed && rangeHeader === undefined) {
+  if (opts.precompressed && rangeHeader === undefined && opts.window === null) {
     const variant = await openVariant(file, acceptedCodings(req.headers['accept-encoding']), opts);
     if (variant) {
       closeFd(file.fd);
@@ -187,7 +193,8 @@ async function serve(
       encoding = variant.encoding;
     }
   }
-  const offload = offloadTarget(req, res, file.path, encoding, opts.offload);
+  // A window of the file is ours to cut: the web server would send all of it.
+  const offload = opts.window ? null : offloadTarget(req, res, file.path, encoding, opts.offload);
   const log = new HeaderLog(res);
   let handedOff = false;
   try {
@@ -196,6 +203,9 @@ async function serve(
     });
   } catch (err) {
     log.undo();
+    // RFC 9110 15.5.17: a 416 says the current length; the error handler answers with it on.
+    const range = (err as FcgiError).status === 416 ? (err as FcgiError).headers?.['Content-Range'] : undefined;
+    if (typeof range === 'string' && !res.headersSent) res.setHeader('Content-Range', range);
     throw err;
   } finally {
     if (!handedOff) closeFd(file.fd);
@@ -287,7 +297,8 @@ async function respond(
   });
   const condition = evaluatePreconditions(req.headers, validators, req.method);
   if (condition === 'precondition-failed') throw sendError(412, 'EPRECONDITION');
-  if (condition === 'not-modified') {
+  // As send: a status set before (say 500 or 404) is kept and the file sent, never a 304.
+  if (condition === 'not-modified' && cacheable(res.statusCode)) {
     for (const name of NOT_ON_304) res.removeHeader(name);
     res.statusCode = 304;
     res.end();
@@ -296,13 +307,16 @@ async function respond(
   // X-Sendfile: lighttpd and mod_xsendfile keep the app's validators and do the ranges.
   if (offload) return offloaded(offload);
 
+  // The bytes on offer: the whole file, or the `start`/`end` window (ranges are within it).
+  const offset = opts.window ? Math.min(opts.window.start, stat.size) : 0;
+  const size = opts.window ? Math.max(0, Math.min(stat.size - 1, opts.window.end) - offset + 1) : stat.size;
   let ranges: ByteRange[] | null = null;
   if (rangeHeader !== undefined) {
-    const parsed = parseRange(stat.size, rangeHeader, { maxRanges: opts.maxRanges });
+    const parsed = parseRange(size, rangeHeader, { maxRanges: opts.maxRanges });
     // If-Range that does not match: the Range is ignored and the whole file sent (13.1.5).
     if (parsed !== 'ignore' && ifRangeMatches(req.headers, validators)) {
       if (parsed === 'unsatisfiable') {
-        throw sendError(416, 'ERANGE', { headers: { 'Content-Range': contentRange(stat.size) } });
+        throw sendError(416, 'ERANGE', { headers: { 'Content-Range': contentRange(size) } });
       }
       ranges = parsed;
     }
@@ -311,21 +325,23 @@ async function respond(
   let segments: Segment[];
   let length: number;
   if (ranges === null) {
-    segments = stat.size > 0 ? [{ start: 0, end: stat.size - 1 }] : [];
-    length = stat.size;
+    segments = size > 0 ? [{ start: 0, end: size - 1 }] : [];
+    length = size;
   } else if (ranges.length === 1) {
     const r = ranges[0]!;
     res.statusCode = 206;
-    log.set('Content-Range', contentRange(stat.size, r));
+    log.set('Content-Range', contentRange(size, r));
     segments = [r];
     length = r.end - r.start + 1;
   } else {
-    const plan = planMultipart(ranges, stat.size, one(res.getHeader('Content-Type')));
+    const plan = planMultipart(ranges, size, one(res.getHeader('Content-Type')));
     res.statusCode = 206;
     log.set('Content-Type', plan.contentType);
     segments = plan.segments;
     length = plan.length;
   }
+  if (offset > 0)
+    segments = segments.map((s) => (Buffer.isBuffer(s) ? s : { start: s.start + offset, end: s.end + offset }));
   log.set('Content-Length', length);
   const status = ranges === null ? 200 : 206;
   if (req.method === 'HEAD') {

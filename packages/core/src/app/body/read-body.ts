@@ -2,6 +2,7 @@
 // (checked against Content-Length up front and while reading, on the inflated size), gzip /
 // deflate / br Content-Encoding, and a body whose length must match Content-Length. Held to
 // raw-body by read-body-vs-raw-body.test.ts.
+import { AsyncResource } from 'node:async_hooks';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { bodyError, withStatus } from './http-error.js';
@@ -158,17 +159,22 @@ function sizeMismatch(expected: number, received: number) {
   });
 }
 
-/** Reads off (and drops) the rest of the body, then calls `cb`, as body-parser does before an error. */
+/**
+ * Reads off (and drops) the rest of the body, then calls `cb`, as body-parser does before an
+ * error. `cb` runs in the caller's async context (AsyncLocalStorage), not in that of the stream
+ * event that ends the body, as on-finished binds body-parser's callback.
+ */
 export function drain(req: Readable, cb: () => void): void {
   if (req.readableEnded || req.destroyed) {
     cb();
     return;
   }
+  const bound = AsyncResource.bind(cb);
   const finish = (): void => {
     req.off('end', finish);
     req.off('close', finish);
     req.off('error', finish);
-    cb();
+    bound();
   };
   req.on('end', finish);
   req.on('close', finish);
