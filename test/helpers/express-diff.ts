@@ -85,7 +85,7 @@ export async function viaFastCgi(socketPath: string, ask: Ask): Promise<Answer> 
   for (const [k, v] of Object.entries(ask.headers ?? {})) {
     const name = k.toLowerCase();
     if (name === 'content-type') extra.CONTENT_TYPE = v;
-    else extra[`HTTP_${k.toUpperCase().replace(/-/g, '_')}`] = v;
+    else if (name !== 'content-length') extra[`HTTP_${k.toUpperCase().replace(/-/g, '_')}`] = v;
   }
   if (ask.body) extra.CONTENT_LENGTH = String(ask.body.length);
   const r =
@@ -97,7 +97,7 @@ export async function viaFastCgi(socketPath: string, ask: Ask): Promise<Answer> 
     .subarray(0, end)
     .toString('latin1')
     .split('\r\n')
-    .filter((l) => !/^Status:/i.test(l));
+    .filter((l) => !/^Status:/i.test(l) && !IGNORED.has(l.slice(0, l.indexOf(':')).toLowerCase()));
   return { status: r.status, headers: lines, body: r.stdout.subarray(end + 4).toString('latin1') };
 }
 

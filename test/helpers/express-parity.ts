@@ -2,17 +2,14 @@
 // asked the same requests: status, header lines in order and body must match. Only what node:http
 // or a web server adds on its own (Date, Connection, Keep-Alive, Transfer-Encoding) is left out.
 import assert from 'node:assert/strict';
-import { request as httpRequest, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, Router, type AppOptions, type Handler } from '@fcgi/core';
-import { nginxParams, request, withServer } from './http-harness.js';
+import { viaExpress as askExpress, viaFastCgi as askFastCgi, type Answer, type Ask } from './express-diff.js';
+import { withServer } from './http-harness.js';
 
-export interface Answer {
-  status: number;
-  headers: string[];
-  body: string;
-}
+export type { Answer };
 
 /** [method, path with query, request headers, body] */
 export type ParityCase = [string, string, Record<string, string>?, string?];
@@ -23,52 +20,12 @@ export type MakeApp = () => any;
 export type MakeRouter = () => any;
 export type Build = (app: any, makeApp: MakeApp, makeRouter: MakeRouter) => void;
 
-const IGNORED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-function viaExpress(port: number, [method, path, headers = {}, body]: ParityCase): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const all = body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers };
-    const rq = httpRequest({ host: '127.0.0.1', port, method, path, headers: all, agent: false }, (rs) => {
-      const chunks: Buffer[] = [];
-      rs.on('data', (c: Buffer) => chunks.push(c));
-      rs.on('end', () => {
-        const lines: string[] = [];
-        for (let i = 0; i < rs.rawHeaders.length; i += 2) {
-          if (!IGNORED.has(rs.rawHeaders[i]!.toLowerCase())) lines.push(`${rs.rawHeaders[i]}: ${rs.rawHeaders[i + 1]}`);
-        }
-        resolve({ status: rs.statusCode!, headers: lines, body: Buffer.concat(chunks).toString('latin1') });
-      });
-    });
-    rq.setTimeout(5000, () => rq.destroy(new Error(`Express did not answer ${method} ${path}`)));
-    rq.on('error', reject);
-    rq.end(body);
-  });
+function ask([method, uri, headers = {}, body]: ParityCase): Ask {
+  return { method, uri, headers, body: body === undefined ? undefined : Buffer.from(body) };
 }
 
-async function viaFastCgi(socket: string, [method, uri, headers = {}, body]: ParityCase): Promise<Answer> {
-  const q = uri.indexOf('?');
-  const extra: Record<string, string> = {
-    REQUEST_METHOD: method,
-    REQUEST_URI: uri,
-    SCRIPT_NAME: q < 0 ? uri : uri.slice(0, q),
-    DOCUMENT_URI: q < 0 ? uri : uri.slice(0, q),
-    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1),
-  };
-  if (body !== undefined) extra.CONTENT_LENGTH = String(Buffer.byteLength(body));
-  for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    if (name === 'content-type') extra.CONTENT_TYPE = v;
-    else if (name !== 'content-length') extra[`HTTP_${k.toUpperCase().replace(/-/g, '_')}`] = v;
-  }
-  const r = await request(socket, nginxParams(extra), body === undefined ? undefined : Buffer.from(body));
-  const end = r.stdout.indexOf('\r\n\r\n');
-  const lines = r.stdout
-    .subarray(0, end)
-    .toString('latin1')
-    .split('\r\n')
-    .filter((l) => !/^Status:/i.test(l) && !IGNORED.has(l.slice(0, l.indexOf(':')).toLowerCase()));
-  return { status: r.status, headers: lines, body: r.stdout.subarray(end + 4).toString('latin1') };
-}
+const viaExpress = (port: number, c: ParityCase) => askExpress(port, ask(c));
+const viaFastCgi = (socket: string, c: ParityCase) => askFastCgi(socket, ask(c));
 
 /** Builds the app with `build` on Express 5 and on createApp(options); both answers to every case. */
 export async function answersOf(
