@@ -9,6 +9,16 @@ import { ExpressApplication, type ExpressApp } from './application.js';
 
 export { ExpressApplication, type ExpressApp } from './application.js';
 export type { ListenCallback, ListenOptions } from './listen.js';
+// The type names of @types/express that TypeScript apps import, where they do not shadow a global:
+// `Request` and `Response` are the Fetch API's, so those two are AppRequest and AppResponse.
+export type {
+  AppRequest,
+  AppResponse,
+  ErrorHandler as ErrorRequestHandler,
+  NextFunction,
+  RequestHandler,
+} from '@fcgi/core';
+export type { ExpressApp as Express } from './application.js';
 
 /**
  * A new app, as Express's `express()`: createApp() with `patterns` as its matcher (another
