@@ -158,6 +158,10 @@ export const PACKAGE_RULES = {
   core: { may: [], why: '@fcgi/core is the base: it never imports the router or the file server' },
   router: { may: ['core'], why: '@fcgi/router builds on @fcgi/core through its package exports only' },
   static: { may: ['core'], why: '@fcgi/static builds on @fcgi/core through its package exports only' },
+  express: {
+    may: ['core', 'router', 'static'],
+    why: "@fcgi/express is the top layer: Express's entry point made of the other three; none imports it",
+  },
 };
 
 const builtins = new Set(builtinModules);
