@@ -152,6 +152,8 @@ function check(r: PlannedRequest, g: Got, elapsed: number): string | null {
   // A valid input sent slowly (byte by byte, under load) may rightly outlast the server's timeouts.
   if (status === 503 && body.toString() === 'Request timed out\n' && elapsed >= FUZZ_LIMITS.requestTimeout) return null;
   if (status === 408 && elapsed >= FUZZ_LIMITS.bodyTimeout) return null;
+  // ... or, its head already out, be cut by requestTimeout: END_REQUEST then says so (appStatus 1).
+  if (g.end!.appStatus === 1 && elapsed >= FUZZ_LIMITS.requestTimeout) return null;
   if (r.oversize)
     return status === 431 ? null : `${what}: params over ${FUZZ_LIMITS.maxParamsBytes} bytes got ${status}, not 431`;
   const head = r.method === 'HEAD';
