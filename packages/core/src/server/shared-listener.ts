@@ -15,8 +15,8 @@ export type ServerHandle = object & { close(): void };
 
 type CreateHandle = (
   address: string | null,
-  port: number,
-  addressType: number,
+  port: number | null,
+  addressType: number | null,
   fd?: number,
 ) => (ServerHandle & { getsockname?(out: { port?: number }): number }) | number;
 
@@ -41,7 +41,7 @@ export async function openSharedListener(
   } else if (target.kind === 'tcp') {
     const ip = net.isIP(target.host) ? target.host : (await lookup(target.host)).address;
     made = create(ip, target.port, net.isIP(ip));
-  } else made = create(null, -1, -1, target.fd);
+  } else made = create(null, null, null, target.fd);
   if (typeof made === 'number') {
     const where =
       target.kind === 'unix'
