@@ -188,6 +188,18 @@ if (BASELINE) {
       env: NODE_ENV,
       cwd: BASELINE,
     });
+  peers['fcgi-workers-base'] = {
+    ...peers['fcgi-workers'],
+    label: `${peers['fcgi-workers'].label} [baseline]`,
+    statusPath: undefined,
+    start: (addr) =>
+      startProcess(process.execPath, [join(BASELINE, 'bench/apps/fcgi-workers.mjs'), addr.arg], {
+        listen: addr.listen,
+        env: { ...NODE_ENV, BENCH_WORKERS: '2' },
+        cwd: BASELINE,
+        graceMs: 10_000,
+      }),
+  };
   for (const [id, file] of [
     ['fcgi-hello', 'fcgi-hello.mjs'],
     ['fcgi-app', 'fcgi-app.mjs'],
@@ -229,7 +241,16 @@ export const cases = [
   { id: 'cluster-none-off', peer: 'fcgi-cluster-none', transport: 'unix', keepConn: false },
 ];
 if (BASELINE) {
-  for (const id of ['fcgi-on', 'fcgi-off', 'app-hello', 'app-json', 'express-fcgi', 'express-fcgi-json']) {
+  for (const id of [
+    'fcgi-on',
+    'fcgi-off',
+    'app-hello',
+    'app-json',
+    'express-fcgi',
+    'express-fcgi-json',
+    'workers-on',
+    'workers-off',
+  ]) {
     const c = cases.find((x) => x.id === id);
     cases.push({ ...c, id: `${id}-base`, peer: `${c.peer}-base` });
   }

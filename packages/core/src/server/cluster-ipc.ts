@@ -1,6 +1,6 @@
 // The messages between a serve() primary and its workers over their IPC channel. The primary
 // holds the listening socket without accepting on it and sends it to each worker (`listen`), which
-// accepts until it holds `cap` connections (`full`), then asks for it again (`room`).
+// pauses accepting while it holds `cap` connections (`full`, then `room`).
 import type { ListenAddress } from './server.js';
 import type { ProcessStats } from './stats.js';
 
@@ -36,9 +36,9 @@ export type ToWorker =
 export type ToPrimary =
   /** The worker takes connections. */
   | { fcgi: 'ready' }
-  /** The worker holds `cap` connections and stopped accepting. */
+  /** The worker holds `cap` connections and paused accepting. */
   | { fcgi: 'full' }
-  /** A full worker has room again: send it the listening socket. */
+  /** It accepts again (a connection closed, or the cap was raised). */
   | { fcgi: 'room' }
   /** The worker wants to stop (recycling, a signal, a crash): send no more connections. */
   | { fcgi: 'draining' }

@@ -1,17 +1,27 @@
-// A worker's accepting on the listening socket its primary shares. Above `cap` open connections it
-// stops (closes its own descriptor: libuv would otherwise take every pending connection in one
-// go), so connections a web server keeps spread over the workers; it asks for the socket again
-// once it has room. The primary raises the cap when every worker is full.
+// A worker's accepting on the listening socket its primary shares. At `cap` open connections it
+// pauses (stops polling the socket; libuv then accepts no more, and the kernel hands pending
+// connections to the other workers), so connections a web server keeps spread over the workers;
+// it resumes when one closes. The primary raises the cap when every worker is at it.
 import { createServer, type Server, type Socket } from 'node:net';
 import { logProcessLine } from '../http/log-line.js';
 import type { ServerHandle } from './shared-listener.js';
 
+/**
+ * The libuv stream under a listening net.Server. On a socket opened from a descriptor (as here)
+ * readStop() takes it out of the event loop's poll and readStart() puts it back; 0 means done.
+ */
+interface PollSwitch {
+  readStart(): number;
+  readStop(): number;
+}
+
 export class SharedAccept {
   #listener: Server | null = null;
+  #poll: PollSwitch | null = null;
   #open = 0;
-  /** Open connections at which accepting stops; 0: no limit (a pool of one). */
+  /** Open connections at which accepting pauses; 0: no cap (a pool of one, or no way to pause). */
   #cap = 0;
-  /** Stopped at the cap and told the primary (`full`); it sends the socket again on `room`. */
+  /** Paused at the cap (and the primary told `full`). */
   #full = false;
   #stopped = false;
   readonly #take: (socket: Socket) => void;
@@ -22,32 +32,36 @@ export class SharedAccept {
     this.#tell = tell;
   }
 
-  /** Accepts on `handle` (this process's descriptor of the shared socket) until the cap or stop(). */
+  /** Accepts on `handle` (this process's descriptor of the shared socket) until stop(). */
   listen(handle: ServerHandle & { fd?: number }, cap: number, backlog: number): void {
-    this.#cap = cap;
     if (this.#stopped || this.#listener || typeof handle.fd !== 'number') return handle.close();
-    this.#full = false;
     const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
     listener.on('error', (err: Error) =>
       logProcessLine(`fcgi: worker ${process.pid}: listening socket: ${err.message}`),
     );
-    // A new handle on the same descriptor (the one IPC delivered stays unused): this one is closed
-    // to pause, which closes the descriptor and ends libuv's accept loop at once.
+    // A handle of its own on the descriptor IPC delivered (that one stays unused, as in
+    // child_process's own 'net.Server' hand-over).
     listener.listen({ fd: handle.fd, backlog });
     this.#listener = listener;
-    if (this.#cap > 0 && this.#open >= this.#cap) this.#pause();
+    const poll = (listener as unknown as { _handle?: Partial<PollSwitch> })._handle;
+    // readStart() on a socket that polls already only marks it; anything but 0: no pausing here.
+    if (typeof poll?.readStart === 'function' && typeof poll.readStop === 'function' && poll.readStart() === 0)
+      this.#poll = poll as PollSwitch;
+    this.setCap(cap);
   }
 
   setCap(cap: number): void {
-    this.#cap = cap;
-    this.#roomAgain();
+    this.#cap = this.#poll ? cap : 0;
+    if (this.#cap > 0 && this.#open >= this.#cap) this.#pause();
+    else this.#resume();
   }
 
-  /** For good (draining): connections already taken are served; the others stay queued for the rest. */
+  /** For good (draining): connections already taken are served; pending ones stay for the others. */
   stop(): void {
     this.#stopped = true;
     this.#listener?.close();
     this.#listener = null;
+    this.#poll = null;
   }
 
   readonly #onConnection = (socket: Socket): void => {
@@ -59,19 +73,19 @@ export class SharedAccept {
 
   readonly #onClose = (): void => {
     this.#open--;
-    this.#roomAgain();
+    if (this.#open < this.#cap) this.#resume();
   };
 
   #pause(): void {
-    this.#listener?.close();
-    this.#listener = null;
-    if (this.#stopped) return;
+    if (this.#full || !this.#poll) return;
+    this.#poll.readStop();
     this.#full = true;
     this.#tell('full');
   }
 
-  #roomAgain(): void {
-    if (!this.#full || this.#stopped || this.#open >= this.#cap) return;
+  #resume(): void {
+    if (!this.#full || !this.#poll) return;
+    this.#poll.readStart();
     this.#full = false;
     this.#tell('room');
   }

@@ -2,7 +2,7 @@
 // spawn-fcgi, a unix socket, a TCP port) without accepting on it, and shares it with N worker
 // processes (forks of the app's script), which accept on it themselves, as PHP-FPM's children do:
 // handing each connection over IPC cost more than the request when the web server opens one per
-// request (keep-conn off). So that connections a web server keeps spread evenly, a worker stops
+// request (keep-conn off). So that connections a web server keeps spread evenly, a worker pauses
 // accepting at a cap of open connections, raised when every worker is at it (shared-accept.ts).
 // A worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops
 // accepting and is replaced; SIGTERM to the primary drains every worker, then the primary exits.
@@ -52,7 +52,7 @@ interface Member {
   release?: () => void;
   /** Set on a replacement: runs once it is ready. */
   onReady?: () => void;
-  /** Stopped accepting at the cap (`full`) and not yet sent the socket again. */
+  /** Paused accepting at the cap (`full`), until `room`. */
   full: boolean;
 }
 
@@ -203,7 +203,7 @@ export class WorkerPool {
         if (this.size > 1) this.#raiseCapIfAllFull();
         return;
       case 'room':
-        if (m.full && (m.state === 'ready' || m.state === 'retiring')) this.#share(m);
+        m.full = false;
         return;
       case 'draining': {
         if (m.state === 'draining' || m.state === 'retiring') return;
@@ -237,9 +237,8 @@ export class WorkerPool {
     }
   }
 
-  /** Sends the listening socket to `m` (again): it accepts until it holds the cap. */
+  /** Sends the listening socket to `m`, which accepts on it (pausing at the cap) until it drains. */
   #share(m: Member): void {
-    m.full = false;
     tell(m.worker, { fcgi: 'listen', cap: this.size > 1 ? this.#cap : 0, backlog: this.#backlog }, this.#listener);
   }
 
