@@ -180,6 +180,27 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     await drainOnSigterm(app, port, workers);
   });
 
+  it('the socket queues connections from the moment it appears, before any worker is up', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'early.sock');
+    const app = await startAppChild({ listen: socket, options: { workers: 2 }, waitFor: false });
+    apps.push(app);
+    await until(() => existsSync(socket), 20_000, 'the socket file');
+    const client = new FcgiClient({ target: socket, keepConn: false, timeout: 20_000 });
+    try {
+      const r = await client.request({
+        params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1' },
+      });
+      assert.equal(r.status, 200);
+      assert.notEqual((JSON.parse(await r.text()) as { pid: number }).pid, app.pid);
+    } finally {
+      await client.close();
+    }
+    signalPid(app.pid, 'SIGTERM');
+    assert.deepEqual(await app.exit, { code: 0, signal: null });
+  });
+
   it("kept connections spread: 16 opened at once end up about 8 and 8 (besides nginx's own)", {
     timeout: 60_000,
   }, async () => {

@@ -1,7 +1,7 @@
-// The listening socket of serve({ workers }) as the primary holds it: bound (or taken from fd 0)
-// and never polled here, so every connection is accepted by a worker, as PHP-FPM's children accept
-// theirs. node:cluster holds a shared socket the same way (SCHED_NONE: net._createServerHandle);
-// each worker gets it over IPC and listens on it, so the socket accepts once the first worker is up.
+// The listening socket of serve({ workers }) as the primary holds it: listening (connections queue
+// from the start) but never polled here, so every connection is accepted by a worker, as PHP-FPM's
+// children accept theirs. node:cluster holds a shared socket the same way (SCHED_NONE:
+// net._createServerHandle, bound here, listened on by the workers); each worker gets it over IPC.
 import { lookup } from 'node:dns/promises';
 import { chmod } from 'node:fs/promises';
 import net from 'node:net';
@@ -13,12 +13,22 @@ import { releaseStdioListener } from './stdio-listener.js';
 /** A libuv server handle (node's Pipe or TCP), as IPC carries it to a worker. */
 export type ServerHandle = object & { close(): void };
 
+/** What this file uses of node's Pipe and TCP handles. */
+interface NativeServer extends ServerHandle {
+  fd: number;
+  getsockname?(out: { port?: number }): number;
+  listen(backlog: number): number;
+  readStart(): number;
+  readStop(): number;
+  onconnection: ((status: number, client?: { close(): void }) => void) | undefined;
+}
+
 type CreateHandle = (
   address: string | null,
   port: number | null,
   addressType: number | null,
   fd?: number,
-) => (ServerHandle & { getsockname?(out: { port?: number }): number }) | number;
+) => NativeServer | number;
 
 export interface SharedListener {
   handle: ServerHandle;
@@ -27,10 +37,26 @@ export interface SharedListener {
   close(): void;
 }
 
-/** Binds `target` (or wraps fd 0) without listening in this process. */
+/**
+ * Makes the bound socket listen, so connections queue before the first worker accepts, without
+ * polling it here: a second handle opened on the descriptor listens, then leaves the event loop's
+ * poll (readStop() does that on a handle opened from a descriptor; it never accepts). False when
+ * this Node cannot: the first worker's listen() makes the socket listen instead.
+ */
+function listenWithoutPolling(create: CreateHandle, fd: number, backlog: number): boolean {
+  const quiet = create(null, null, null, fd);
+  if (typeof quiet === 'number') return false;
+  // Never closed: that would close the descriptor the primary holds.
+  quiet.onconnection = (_status, client) => client?.close();
+  if (quiet.readStart() !== 0 || quiet.readStop() !== 0) return false;
+  if (quiet.listen(backlog) !== 0) return false;
+  return quiet.readStart() === 0 && quiet.readStop() === 0;
+}
+
+/** Binds `target` (or takes fd 0) and listens on it without accepting in this process. */
 export async function openSharedListener(
   target: ResolvedTarget,
-  options: { socketMode?: number } = {},
+  options: { socketMode?: number; backlog: number },
 ): Promise<SharedListener> {
   const create = (net as unknown as { _createServerHandle: CreateHandle })._createServerHandle;
   let made: ReturnType<CreateHandle>;
@@ -54,6 +80,7 @@ export async function openSharedListener(
     throw err;
   }
   const handle = made;
+  if (target.kind !== 'fd') listenWithoutPolling(create, handle.fd, options.backlog);
   if (target.kind === 'unix' && options.socketMode !== undefined) await chmod(target.path, options.socketMode);
   if (target.kind === 'tcp' && target.port === 0) {
     const out: { port?: number } = {};

@@ -298,7 +298,10 @@ export async function servePrimary(
     { watchRequests: false },
   ).start();
   try {
-    listener = await openSharedListener(target, { socketMode: options.socketMode });
+    listener = await openSharedListener(target, {
+      socketMode: options.socketMode,
+      backlog: options.backlog ?? BACKLOG,
+    });
   } catch (err) {
     lifecycle.dispose();
     throw err;
