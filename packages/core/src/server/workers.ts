@@ -25,6 +25,9 @@ import { openSharedListener, type ServerHandle } from './shared-listener.js';
 import type { ProcessStats } from './stats.js';
 import { logProcessLine } from '../http/log-line.js';
 
+/** Longest the cap waits for a starting worker before the ready ones may take more connections. */
+const START_WAIT_MS = 1000;
+
 /** Listen backlog the workers set on the shared socket when the options give none (as FcgiServer). */
 const BACKLOG = 2048;
 
@@ -74,6 +77,7 @@ export class WorkerPool {
   readonly #backlog: number;
   /** Open connections at which a worker stops accepting; grows when every worker reached it. */
   #cap = 1;
+  #recheck: NodeJS.Timeout | undefined;
   #restarts = 0;
   #quickDeaths = 0;
   #nextId = 1;
@@ -110,6 +114,7 @@ export class WorkerPool {
 
   #stop(): Promise<boolean> {
     this.#stopping = true;
+    clearTimeout(this.#recheck);
     return new Promise((resolve) => {
       this.#allExited = () => resolve(!this.#unclean);
       if (this.#members.size === 0) return this.#allExited();
@@ -244,8 +249,20 @@ export class WorkerPool {
 
   /** Every worker that takes connections holds the cap: one more each, or nobody would accept. */
   #raiseCapIfAllFull(): void {
-    const ready = [...this.#members.values()].filter((w) => w.state === 'ready');
+    if (this.#stopping) return;
+    const members = [...this.#members.values()];
+    const ready = members.filter((w) => w.state === 'ready');
     if (ready.length === 0 || !ready.every((w) => w.full)) return;
+    // A worker about to be ready takes its share instead: raising now would let the others keep
+    // it (nginx reuses the connections it has). One that takes long (a restart backing off) is
+    // not waited for beyond START_WAIT_MS; connections queue in the socket's backlog meanwhile.
+    if (members.some((w) => w.state === 'starting' && Date.now() - w.startedAt < START_WAIT_MS)) {
+      this.#recheck ??= setTimeout(() => {
+        this.#recheck = undefined;
+        this.#raiseCapIfAllFull();
+      }, 100);
+      return;
+    }
     this.#cap++;
     for (const w of ready) tell(w.worker, { fcgi: 'cap', cap: this.#cap });
   }
