@@ -41,7 +41,8 @@ export class SharedAccept {
     );
     // A handle of its own on the descriptor IPC delivered (that one stays unused, as in
     // child_process's own 'net.Server' hand-over).
-    listener.listen({ fd: handle.fd, backlog });
+    // The backlog as a second argument: listen({ fd, backlog }) leaves it at 511.
+    listener.listen({ fd: handle.fd }, backlog);
     this.#listener = listener;
     const poll = (listener as unknown as { _handle?: Partial<PollSwitch> })._handle;
     // readStart() on a socket that polls already only marks it; anything but 0: no pausing here.
