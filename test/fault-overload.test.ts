@@ -62,12 +62,23 @@ describe('over the limits, raw FastCGI', () => {
   test('400 requests against maxRequests=100: the excess gets OVERLOADED and a 503 at once, the rest 200', {
     timeout: 20_000,
   }, async () => {
-    const server = createFcgiServer(slow(500), { maxRequests: 100, onConnectionError: () => {} });
+    // The admitted requests are held until the refusals are in (not for a fixed time, which a
+    // loaded machine outlasts while still sending: then more than 100 fit in, one after another).
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = (_req: FcgiRequest, res: FcgiResponse) => void gate.then(() => res.end('ok'));
+    const server = createFcgiServer(held, { maxRequests: 100, onConnectionError: () => {} });
     const l = await listenForTest(server, 'unix');
     try {
       const clients = await Promise.all(Array.from({ length: 400 }, () => l.connect()));
       for (const c of clients) c.sendRequest(1, getParams('/x'));
-      const replies = await Promise.all(clients.map((c) => c.reply(1, 5000)));
+      let answered = 0;
+      const pending = clients.map((c) => c.reply(1, 10_000).finally(() => answered++));
+      // The 300 refusals come at once; bounded, in case fewer are refused (then the count says so).
+      for (const deadline = Date.now() + 8000; answered < 300 && Date.now() < deadline; ) await sleep(10);
+      assert.equal(server.activeRequests, 100, 'requests held while the rest are refused');
+      release();
+      const replies = await Promise.all(pending);
       const ok = replies.filter(
         (r) => parseCgi(r.stdout).status === 200 && r.protocolStatus === Status.REQUEST_COMPLETE,
       ).length;
@@ -78,6 +89,7 @@ describe('over the limits, raw FastCGI', () => {
       assert.equal(overloaded, 300);
       assert.equal(server.activeRequests, 0);
     } finally {
+      release();
       await l.stop();
     }
   });
