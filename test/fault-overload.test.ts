@@ -49,7 +49,9 @@ describe('over the limits, raw FastCGI', () => {
         `served ${count('served')}, refused ${count('refused')}`,
       );
       for (const c of clients) c.close();
-      // Once they are gone, the full 50 are available again.
+      // Once they are gone (the server has seen every close: bounded), the full 50 are available again.
+      for (const deadline = Date.now() + 5000; server.connections > 0 && Date.now() < deadline; ) await sleep(10);
+      assert.equal(server.connections, 0, 'the closed connections are gone');
       const again = await Promise.all(Array.from({ length: 50 }, () => l.connect()));
       for (const c of again) c.sendRequest(1, getParams('/y'));
       const replies = await Promise.all(again.map((c) => c.reply(1, 5000)));
