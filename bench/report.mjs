@@ -186,6 +186,11 @@ function targets(res) {
     http('app + router + JSON ÷ Express over node-fastcgi (JSON)', 'app-json', 'express-nfc-json', 3.0),
     http('Express over @fcgi ÷ Express over node-fastcgi (hello)', 'express-fcgi', 'express-nfc', 1.5),
     http('Express over @fcgi ÷ Express over node-fastcgi (JSON)', 'express-fcgi-json', 'express-nfc-json', 1.5),
+    http('one process, keep-conn off ÷ C on libfcgi, keep-conn off', 'fcgi-off', 'c-off', 0.8),
+    {
+      ...http('(for comparison) one process ÷ C on libfcgi, keep-conn on', 'fcgi-on', 'c-on', 0),
+      info: true,
+    },
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 1.0),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn off)', 'workers-off', 'php-off', 1.0),
     {
