@@ -157,7 +157,9 @@ export const peers = {
     keepalive: 1,
     start: async (addr) => startProcess(await buildC(), [addr.arg], { listen: addr.listen }),
     missing: () =>
-      GCC && existsSync(FCGIAPP_H) ? null : 'gcc or libfcgi-dev is not installed (apt-get install gcc libc6-dev libfcgi-dev)',
+      GCC && existsSync(FCGIAPP_H)
+        ? null
+        : 'gcc or libfcgi-dev is not installed (apt-get install gcc libc6-dev libfcgi-dev)',
   },
   php: {
     label: 'PHP-FPM, 4 static workers',

@@ -1,6 +1,7 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
@@ -14,24 +15,14 @@ export const IMPORT_META_DEFINES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The lines before the app's code. Node reads a file's source map when it compiles the file, and
- * it compiles the bundle before any of it runs: so the bundle, started as the main module, turns
- * source maps on and loads itself once more (that copy is compiled with them, and runs the app).
- * Without `sourceMaps` the bundle carries no map and runs as it is.
+ * The lines before the app's code. The bundle runs as it is: with a source map, its stacks are
+ * mapped when they are formatted (mapped-stacks.ts, called from the entry stub), not by Node as it
+ * compiles the file.
  */
-export function banner(shebang: string, sourceMaps: boolean): string {
-  const reload = [
-    'if (require.main === module && !process.sourceMapsEnabled) {',
-    '  process.setSourceMapsEnabled(true);',
-    '  delete require.cache[__filename];',
-    '  require(__filename);',
-    '  return;',
-    '}',
-  ];
+export function banner(shebang: string): string {
   return [
     shebang,
     '"use strict";',
-    ...(sourceMaps ? reload : []),
     `const ${REQUIRE} = require;`,
     `const ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
     // Parenthesized and called at once: V8 compiles it with the file instead of parsing it twice.
@@ -75,13 +66,30 @@ export const builtinsPlugin = {
 };
 
 /**
- * The stub entry: the values fixed with `fcgi bundle --env` (envValuesPlugin), then the app's entry
- * (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is caught there
- * (logged, then answered with a 500) instead of hanging the web server. Without code splitting
- * esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`: hostingPlugin.
+ * The stub entry: with a source map, stacks mapped from the start (mapped-stacks.ts, the copy in
+ * the @fcgi/core that bundles); the values fixed with `fcgi bundle --env` (envValuesPlugin), then
+ * the app's entry (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is
+ * caught there (logged, then answered with a 500) instead of hanging the web server. Without code
+ * splitting esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`:
+ * hostingPlugin.
  */
-export const ENTRY_STUB =
-  'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });';
+export function entryStub(sourceMaps: boolean): string {
+  return [
+    ...(sourceMaps
+      ? [`import { mapBundleStacks } from "fcgi-bundle:stacks"; mapBundleStacks(__filename, ${REQUIRE});`]
+      : []),
+    'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });',
+  ].join('\n');
+}
+
+/** An esbuild plugin resolving the stub's `fcgi-bundle:stacks` to this package's mapped-stacks.js. */
+export const stacksPlugin = {
+  name: 'fcgi-stacks',
+  setup(build: PluginBuild): void {
+    const path = fileURLToPath(new URL('./mapped-stacks.js', import.meta.url));
+    build.onResolve({ filter: /^fcgi-bundle:stacks$/ }, () => ({ path }));
+  },
+};
 
 /**
  * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
