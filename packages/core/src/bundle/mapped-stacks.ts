@@ -53,9 +53,9 @@ function readMap(file: string, size: number, mtimeMs: number, require: NodeJS.Re
     if (at < 0) return null;
     const end = text.indexOf('\n', at);
     const encoded = text.slice(at + PACKED_MAP_PREFIX.length, end < 0 ? text.length : end);
-    const { SourceMap: Map } = require('node:module') as typeof import('node:module');
+    const { SourceMap: BundleMap } = require('node:module') as typeof import('node:module');
     const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
-    return new Map(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')));
+    return new BundleMap(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')));
   } catch {
     return null;
   } finally {
