@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { plainBundle } from './lib/plain-bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SPAWN_FCGI = '/usr/bin/spawn-fcgi';
@@ -29,7 +30,8 @@ export const APPS = {
   'fcgi-hello': { entry: 'bench/apps/fcgi-hello.mjs', cgi: false, what: '@fcgi hello, createFcgiServer()' },
   'serve-app': { entry: 'bench/apps/serve-app.mjs', cgi: true, what: 'createApp() + router + JSON' },
   'express-serve': { entry: 'bench/apps/express-serve.mjs', cgi: true, what: 'Express 5 through serve()' },
-  'nfc-hello': { entry: 'bench/apps/nfc-hello.cjs', cgi: false, what: 'node-fastcgi hello' },
+  // Bundled by esbuild alone, as node-fastcgi's users would (bench/lib/plain-bundle.mjs).
+  'nfc-hello': { entry: 'bench/apps/nfc-hello.cjs', cgi: false, plain: true, what: 'node-fastcgi hello' },
 };
 
 /** What mod_fcgid sends for GET / (the parts an app reads). */
@@ -292,13 +294,19 @@ function summarize(results) {
 
 /**
  * Bundles every app with the `fcgi bundle` of the checkout at `root` into `dir`: `<prefix><name>`
- * (the default, with source maps) and `<prefix><name>-nosm` (--no-source-maps).
+ * (the default, with source maps) and `<prefix><name>-nosm` (--no-source-maps); node-fastcgi's
+ * hello once, by esbuild alone.
  */
 export async function bundleApps(dir, names, root = ROOT, prefix = '') {
   const { bundle } = await import(pathToFileURL(join(root, 'packages/core/dist/bundle/bundle.js')).href);
   const files = {};
   for (const name of names) {
-    const { entry } = APPS[name];
+    const { entry, plain } = APPS[name];
+    if (plain) {
+      const outfile = join(dir, `${prefix}${name}.fcgi`);
+      files[`${prefix}${name}`] = { file: outfile, bytes: await plainBundle(root, entry, outfile), app: name };
+      continue;
+    }
     for (const sourceMaps of [true, false]) {
       const row = `${prefix}${name}${sourceMaps ? '' : '-nosm'}`;
       const outfile = join(dir, `${row}.fcgi`);

@@ -99,8 +99,9 @@ function fcgidTable(f) {
   ]) {
     const t = f[`tput-${name}`];
     const c = f[`cold-${name}`]?.times ?? [];
+    const kb = f[`bytes-${name}`] ? ` (bundle ${num(f[`bytes-${name}`] / 1024)} KB)` : '';
     lines.push(
-      `| ${label} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`,
+      `| ${label}${kb} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`,
     );
   }
   const floor = f.nodeFloor?.times ?? [];
@@ -202,6 +203,22 @@ function targets(res) {
       missing: 'mod_fcgid section not run',
     },
     {
+      name: "cold start under mod_fcgid ÷ node-fastcgi's (medians)",
+      need: 1.0,
+      below: true,
+      unit: '×',
+      value: orNull(median(f['cold-fcgi']?.times ?? []) / median(f['cold-nfc']?.times ?? [])),
+      missing: 'mod_fcgid section not run',
+    },
+    {
+      name: "CPU to the first answer, bundled hello ÷ node-fastcgi's (memory section, fd 0)",
+      need: 1.0,
+      below: true,
+      unit: '×',
+      value: orNull(mem['fcgi-hello']?.fd0?.cpu / mem['nfc-hello']?.fd0?.cpu),
+      missing: 'memory section not run',
+    },
+    {
       name: 'RSS of the bundled hello (fcgi bundle) after its first request',
       need: 45,
       below: true,
@@ -218,7 +235,7 @@ function targets(res) {
       missing: 'memory section not run',
     },
     {
-      name: "(for comparison) node-fastcgi's hello, the same way",
+      name: "(for comparison) node-fastcgi's hello, bundled by esbuild alone",
       need: 0,
       unit: ' MB',
       value: orNull(rssMB('nfc-hello')),
