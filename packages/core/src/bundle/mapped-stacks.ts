@@ -3,7 +3,7 @@
 // is formatted.
 // Node's own support (process.setSourceMapsEnabled) reads and keeps the map as it compiles the
 // file, and needs the file compiled twice: about 20 ms and 6 MB on every start of a hello.
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { SourceMap } from 'node:module';
 
 /** The line that carries a bundle's map, packed by source-map.ts (packInlineMap). */
@@ -14,16 +14,25 @@ const AT = '\n    at ';
  * Formats the stacks of every error with the frames in `file` (the running bundle) named by their
  * sources, as Node's --enable-source-maps would. Called by the bundle before the app loads, with
  * its own `require` (node:module, which brings Node's source-map code, is loaded only with the
- * map). The map is taken from `file` only while it is still the file that started (same size and
- * mtime): a bundle replaced since (the restart check's case) gives stacks naming the bundle's lines.
+ * map). The file is kept open from the start, so a new version renamed over it (an upload, the
+ * restart check's case) does not change the map this process reads; one changed in place (size or
+ * mtime) gives stacks naming the bundle's lines.
  */
 export function mapBundleStacks(file: string, require: NodeJS.Require): void {
-  const started = statSync(file, { throwIfNoEntry: false });
-  if (!started) return;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return;
+  }
+  const started = fstatSync(fd);
   // undefined: not read yet; null: none or unusable.
   let map: SourceMap | null | undefined;
   const mapOf = (): SourceMap | null => {
-    if (map === undefined) map = readMap(file, started.size, started.mtimeMs, require);
+    if (map === undefined) {
+      map = readMap(fd, started.size, started.mtimeMs, require);
+      closeSync(fd);
+    }
     return map;
   };
   Error.prepareStackTrace = (error: unknown, trace: NodeJS.CallSite[]): string => {
@@ -41,11 +50,9 @@ export function mapBundleStacks(file: string, require: NodeJS.Require): void {
   };
 }
 
-/** The map inline in `file`, when it is still the file that was started; null otherwise. */
-function readMap(file: string, size: number, mtimeMs: number, require: NodeJS.Require): SourceMap | null {
-  let fd = -1;
+/** The map packed in the file open as `fd`, while it is as it was at the start; null otherwise. */
+function readMap(fd: number, size: number, mtimeMs: number, require: NodeJS.Require): SourceMap | null {
   try {
-    fd = openSync(file, 'r');
     const now = fstatSync(fd);
     if (now.size !== size || now.mtimeMs !== mtimeMs) return null;
     const text = readFileSync(fd, 'latin1');
@@ -58,8 +65,6 @@ function readMap(file: string, size: number, mtimeMs: number, require: NodeJS.Re
     return new BundleMap(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')));
   } catch {
     return null;
-  } finally {
-    if (fd >= 0) closeSync(fd);
   }
 }
 
