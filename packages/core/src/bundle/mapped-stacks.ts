@@ -3,7 +3,7 @@
 // is formatted.
 // Node's own support (process.setSourceMapsEnabled) reads and keeps the map as it compiles the
 // file, and needs the file compiled twice: about 20 ms and 6 MB on every start of a hello.
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { SourceMap } from 'node:module';
 
 /** The line that carries a bundle's map, packed by source-map.ts (packInlineMap). */
@@ -14,25 +14,16 @@ const AT = '\n    at ';
  * Formats the stacks of every error with the frames in `file` (the running bundle) named by their
  * sources, as Node's --enable-source-maps would. Called by the bundle before the app loads, with
  * its own `require` (node:module, which brings Node's source-map code, is loaded only with the
- * map). The file is kept open from the start, so a new version renamed over it (an upload, the
- * restart check's case) does not change the map this process reads; one changed in place (size or
- * mtime) gives stacks naming the bundle's lines.
+ * map). The packed map (the file's last line, 50-200 KB) is read now, so a new version uploaded
+ * over the file while this process runs does not change the map its stacks are read with.
  */
 export function mapBundleStacks(file: string, require: NodeJS.Require): void {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return;
-  }
-  const started = fstatSync(fd);
-  // undefined: not read yet; null: none or unusable.
+  const packed = packedMapOf(file);
+  if (packed === null) return;
+  // undefined: not parsed yet; null: unusable.
   let map: SourceMap | null | undefined;
   const mapOf = (): SourceMap | null => {
-    if (map === undefined) {
-      map = readMap(fd, started.size, started.mtimeMs, require);
-      closeSync(fd);
-    }
+    if (map === undefined) map = parseMap(packed, require);
     return map;
   };
   Error.prepareStackTrace = (error: unknown, trace: NodeJS.CallSite[]): string => {
@@ -50,19 +41,36 @@ export function mapBundleStacks(file: string, require: NodeJS.Require): void {
   };
 }
 
-/** The map packed in the file open as `fd`, while it is as it was at the start; null otherwise. */
-function readMap(fd: number, size: number, mtimeMs: number, require: NodeJS.Require): SourceMap | null {
+/** The base64 text of the packed map at the end of `file`, read from the end; null without one. */
+function packedMapOf(file: string): string | null {
+  let fd = -1;
   try {
-    const now = fstatSync(fd);
-    if (now.size !== size || now.mtimeMs !== mtimeMs) return null;
-    const text = readFileSync(fd, 'latin1');
-    const at = text.lastIndexOf(PACKED_MAP_PREFIX);
-    if (at < 0) return null;
-    const end = text.indexOf('\n', at);
-    const encoded = text.slice(at + PACKED_MAP_PREFIX.length, end < 0 ? text.length : end);
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    for (let want = 64 * 1024; ; want *= 2) {
+      const n = Math.min(want, size);
+      const tail = Buffer.allocUnsafe(n);
+      readSync(fd, tail, 0, n, size - n);
+      const text = tail.toString('latin1');
+      const at = text.lastIndexOf(PACKED_MAP_PREFIX);
+      if (at >= 0) {
+        const end = text.indexOf('\n', at);
+        return text.slice(at + PACKED_MAP_PREFIX.length, end < 0 ? text.length : end);
+      }
+      if (n === size) return null;
+    }
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+function parseMap(packed: string, require: NodeJS.Require): SourceMap | null {
+  try {
     const { SourceMap: BundleMap } = require('node:module') as typeof import('node:module');
     const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
-    return new BundleMap(JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')));
+    return new BundleMap(JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
   } catch {
     return null;
   }
