@@ -95,8 +95,10 @@ function fcgidTable(f) {
   ];
   for (const [name, label] of [
     ['fcgi', '@fcgi'],
+    ['fcgi-first', "@fcgi, a script's first process (no code cache yet)"],
     ['nfc', 'node-fastcgi 2.0'],
   ]) {
+    if (!f[`cold-${name}`]) continue;
     const t = f[`tput-${name}`];
     const c = f[`cold-${name}`]?.times ?? [];
     const kb = f[`bytes-${name}`] ? ` (bundle ${num(f[`bytes-${name}`] / 1024)} KB)` : '';

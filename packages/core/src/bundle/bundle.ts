@@ -7,11 +7,14 @@ import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
-import { packInlineMap, withAbsoluteSources } from './source-map.js';
+import { packInlineMap, splitPackedMap, withAbsoluteSources } from './source-map.js';
 import { jsonPlugin } from './json-plugin.js';
 import {
   banner,
   builtinsPlugin,
+  CACHED_BANNER,
+  CACHED_FOOTER,
+  cachedBundle,
   entryPlugin,
   entryStub,
   FOOTER,
@@ -198,8 +201,8 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       // Stacks need the map's positions only, not the sources' text.
       sourcesContent: false,
       define: { ...IMPORT_META_DEFINES },
-      banner: { js: banner(shebang) },
-      footer: { js: FOOTER },
+      banner: { js: sourceMaps ? CACHED_BANNER : banner(shebang) },
+      footer: { js: sourceMaps ? CACHED_FOOTER : FOOTER },
       plugins: [
         entryPlugin(entry),
         stacksPlugin,
@@ -223,7 +226,12 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
-  const code = packInlineMap(withAbsoluteSources(result.outputFiles[0]!.text, dirname(out)));
+  const output = result.outputFiles[0]!.text;
+  let code = output;
+  if (sourceMaps) {
+    const { code: app, mapLine } = splitPackedMap(packInlineMap(withAbsoluteSources(output, dirname(out))));
+    code = cachedBundle(shebang, app, mapLine);
+  }
   writeOrRefuse(out, code, 0o755);
   const written: BundleResult = {
     outfile: out,

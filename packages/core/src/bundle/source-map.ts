@@ -35,3 +35,11 @@ export function packInlineMap(code: string): string {
   const rest = end < 0 ? '' : code.slice(end);
   return `${code.slice(0, at)}${PACKED_MAP_PREFIX}${gzipSync(map, { level: 9 }).toString('base64')}${rest}`;
 }
+
+/** `code` cut before its packed map line: the code, and that line (without its newline). */
+export function splitPackedMap(code: string): { code: string; mapLine: string } {
+  const at = code.lastIndexOf(PACKED_MAP_PREFIX);
+  if (at < 0) return { code, mapLine: '' };
+  const end = code.indexOf('\n', at);
+  return { code: code.slice(0, at), mapLine: code.slice(at, end < 0 ? code.length : end) };
+}

@@ -1,7 +1,9 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
+import { createHash } from 'node:crypto';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { runBundle } from './code-cache.js';
 
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
@@ -27,6 +29,32 @@ export function banner(shebang: string): string {
     `const ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
     // Parenthesized and called at once: V8 compiles it with the file instead of parsing it twice.
     '(async function __fcgiMain() {',
+  ].join('\n');
+}
+
+/**
+ * With a source map the app's code is carried as a string and compiled with V8's code cache
+ * (code-cache.ts): esbuild's output is then this function expression, whose parameters are what
+ * the plain banner defines and the CommonJS wrapper gives.
+ */
+export const CACHED_BANNER = [
+  '"use strict";',
+  `(async function __fcgiMain(${REQUIRE}, ${META_URL}, require, module, exports, __filename, __dirname) {`,
+].join('\n');
+export const CACHED_FOOTER = '})';
+
+/**
+ * The bundle around `code` (esbuild's output for CACHED_BANNER, without its map) and `mapLine`
+ * (the packed map, last): the first line, then runBundle called with the code as a string.
+ */
+export function cachedBundle(shebang: string, code: string, mapLine: string): string {
+  const key = createHash('sha256').update(code).digest('hex').slice(0, 32);
+  const args = `[require, require("node:url").pathToFileURL(__filename).href, require, module, exports, __filename, __dirname]`;
+  return [
+    shebang,
+    '"use strict";',
+    `(${runBundle.toString()})(${JSON.stringify(code)}, "${key}", __filename, ${args}, require);`,
+    mapLine,
   ].join('\n');
 }
 
