@@ -10,15 +10,17 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { plainBundle } from './lib/plain-bundle.mjs';
+import { fcgiGet } from './memory.mjs';
 import { freePort, run, startProcess } from './lib/proc.mjs';
 import { wrk } from './lib/wrk.mjs';
 import { ROOT } from './peers.mjs';
@@ -93,23 +95,27 @@ async function get(url) {
   return ms;
 }
 
-/** Runs `file` once as CGI (GET /) as `user` with `home` as HOME, which writes its code cache on exit. */
-function warmCache(file, home, user) {
-  const r = spawnSync(process.execPath, [file], {
+/**
+ * Runs `file` once as `user` with `home` as HOME, on FCGI_LISTEN, for one request, then 1.5 s
+ * more: the code cache a script's first process leaves in ~/.cache/fcgi.
+ */
+async function warmCache(file, home, user) {
+  const sock = join(home, 'warm.sock');
+  const child = spawn(process.execPath, [file], {
     cwd: dirname(file),
-    timeout: 30_000,
+    stdio: 'ignore',
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: home,
-      GATEWAY_INTERFACE: 'CGI/1.1',
-      SERVER_PROTOCOL: 'HTTP/1.1',
-      REQUEST_METHOD: 'GET',
-      REQUEST_URI: '/',
-      SCRIPT_NAME: '/app.fcgi',
-    },
+    env: { PATH: '/usr/bin:/bin', HOME: home, NODE_ENV: 'production', FCGI_LISTEN: sock },
   });
-  if (r.status !== 0) throw new Error(`warming ${file}: ${r.stderr}`);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await fcgiGet(sock, Date.now() + 15_000);
+    await sleep(1500);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(sock, { force: true });
+  }
 }
 
 /** Throughput of each bundled app (wrk with PROCS connections), then `colds` cold starts each. */
@@ -142,8 +148,8 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
       }
     }
     // The code cache a site's first process leaves (in ~/.cache/fcgi of the web user, here the
-    // HOME mod_fcgid gives): each `fcgi` copy run once as CGI by that user before Apache starts.
-    for (let i = 1; i <= colds; i++) warmCache(join(dir, 'www/cold', `fcgi-${i}.fcgi`), join(dir, 'home'), user);
+    // HOME mod_fcgid gives): each `fcgi` copy run once by that user before Apache starts.
+    for (let i = 1; i <= colds; i++) await warmCache(join(dir, 'www/cold', `fcgi-${i}.fcgi`), join(dir, 'home'), user);
     writeFileSync(join(dir, 'www/static.txt'), 'Hello World\n');
     const port = await freePort();
     writeFileSync(join(dir, 'httpd.conf'), config(dir, port, user));
