@@ -38,7 +38,9 @@ export interface BundleOptions {
   htaccess?: boolean | undefined;
   /**
    * Carry a source map, so stacks name the sources (default true): it is read the first time a
-   * stack is formatted, so it costs a start nothing but file size. Off, stacks name the bundle.
+   * stack is formatted, so it costs a start nothing but file size; the code is then carried as a
+   * string compiled with V8's code cache (code-cache.ts). Off, the code runs as written in the
+   * file and stacks name its lines.
    */
   sourceMaps?: boolean | undefined;
   /**
@@ -229,8 +231,8 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const output = result.outputFiles[0]!.text;
   let code = output;
   if (sourceMaps) {
-    const { code: app, mapLine } = splitPackedMap(packInlineMap(withAbsoluteSources(output, dirname(out))));
-    code = cachedBundle(shebang, app, mapLine);
+    const { code: app, map } = splitPackedMap(packInlineMap(withAbsoluteSources(output, dirname(out))));
+    code = cachedBundle(shebang, app, map);
   }
   writeOrRefuse(out, code, 0o755);
   const written: BundleResult = {

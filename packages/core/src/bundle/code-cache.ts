@@ -5,8 +5,8 @@
 // about it that is not as expected means no cache, never an error.
 
 /**
- * Compiles `code` (a function expression: the bundle's app) with the cache for `key` when a
- * trusted one exists, and calls it with `args`. Without a usable cache it writes one once the
+ * Compiles `code` (a function expression: the bundle's app, its lines numbered from `lineOffset`)
+ * with the cache for `key` when a trusted one exists, and calls it with `args`. Without a usable cache it writes one once the
  * process has run a while (1 s: under a web server the first request is answered by then) or as
  * it is about to exit (CGI), including what V8 compiled while the app ran.
  *
@@ -17,7 +17,14 @@
  * cache was made with), Node's version and the platform, so another bundle's or another Node's
  * cache is never read. V8 checks its version and flags and refuses the rest.
  */
-export function runBundle(code: string, key: string, file: string, args: unknown[], require: NodeJS.Require): void {
+export function runBundle(
+  code: string,
+  key: string,
+  file: string,
+  lineOffset: number,
+  args: unknown[],
+  require: NodeJS.Require,
+): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const vm = require('node:vm') as typeof import('node:vm');
   const os = require('node:os') as typeof import('node:os');
@@ -61,6 +68,7 @@ export function runBundle(code: string, key: string, file: string, args: unknown
   }
   const script = new vm.Script(code, {
     filename: file,
+    lineOffset,
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically:
       vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier: string) => import(specifier) as never),

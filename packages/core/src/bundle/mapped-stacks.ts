@@ -1,25 +1,22 @@
-// Source-mapped stacks for a bundle made by `fcgi bundle`, at no cost when it starts: the bundle's
-// map (packed by source-map.ts) is read and parsed the first time a stack with a frame in the bundle
-// is formatted.
+// Source-mapped stacks for a bundle made by `fcgi bundle`, at no cost when it starts: the map the
+// bundle carries (packed by source-map.ts) is parsed the first time a stack with a frame in the
+// bundle's code is formatted.
 // Node's own support (process.setSourceMapsEnabled) reads and keeps the map as it compiles the
 // file, and needs the file compiled twice: about 20 ms and 6 MB on every start of a hello.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { SourceMap } from 'node:module';
 
-/** The line that carries a bundle's map, packed by source-map.ts (packInlineMap). */
+/** How source-map.ts marks the packed map in esbuild's output, before `fcgi bundle` hands it to the code. */
 export const PACKED_MAP_PREFIX = '//# fcgiSourceMap=gzip;base64,';
 const AT = '\n    at ';
 
 /**
- * Formats the stacks of every error with the frames in `file` (the running bundle) named by their
- * sources, as Node's --enable-source-maps would. Called by the bundle before the app loads, with
- * its own `require` (node:module, which brings Node's source-map code, is loaded only with the
- * map). The packed map (the file's last line, 50-200 KB) is read now, so a new version uploaded
- * over the file while this process runs does not change the map its stacks are read with.
+ * Formats the stacks of every error with the frames of the bundle's code in `file` (the running
+ * bundle) named by their sources, as Node's --enable-source-maps would. Called by the bundle's code
+ * before the app loads, with its own `require` (node:module, which brings Node's source-map code,
+ * is loaded only with the map), the packed map it carries (gzip, base64) and where its lines start
+ * (the loader's frames, above them in the same file, are left as they are).
  */
-export function mapBundleStacks(file: string, require: NodeJS.Require): void {
-  const packed = packedMapOf(file);
-  if (packed === null) return;
+export function mapBundleStacks(file: string, require: NodeJS.Require, packed: string, lineOffset: number): void {
   // undefined: not parsed yet; null: unusable.
   let map: SourceMap | null | undefined;
   const mapOf = (): SourceMap | null => {
@@ -31,39 +28,14 @@ export function mapBundleStacks(file: string, require: NodeJS.Require): void {
     for (let i = 0; i < trace.length; i++) {
       const site = trace[i]!;
       let line: string | null = null;
-      if (site.getFileName() === file) {
+      if (site.getFileName() === file && (site.getLineNumber() ?? 0) > lineOffset) {
         const sm = mapOf();
-        if (sm) line = mapped(sm, site, trace[i + 1]);
+        if (sm) line = mapped(sm, site, trace[i + 1], lineOffset);
       }
       out += AT + (line ?? String(site));
     }
     return out;
   };
-}
-
-/** The base64 text of the packed map at the end of `file`, read from the end; null without one. */
-function packedMapOf(file: string): string | null {
-  let fd = -1;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    for (let want = 64 * 1024; ; want *= 2) {
-      const n = Math.min(want, size);
-      const tail = Buffer.allocUnsafe(n);
-      readSync(fd, tail, 0, n, size - n);
-      const text = tail.toString('latin1');
-      const at = text.lastIndexOf(PACKED_MAP_PREFIX);
-      if (at >= 0) {
-        const end = text.indexOf('\n', at);
-        return text.slice(at + PACKED_MAP_PREFIX.length, end < 0 ? text.length : end);
-      }
-      if (n === size) return null;
-    }
-  } catch {
-    return null;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
 }
 
 function parseMap(packed: string, require: NodeJS.Require): SourceMap | null {
@@ -91,8 +63,13 @@ function firstLine(error: unknown): string {
 }
 
 /** One frame named by its source (Node's form for a mapped frame), or null when the map has no entry. */
-function mapped(sm: SourceMap, site: NodeJS.CallSite, caller: NodeJS.CallSite | undefined): string | null {
-  const entry = sm.findEntry((site.getLineNumber() ?? 0) - 1, (site.getColumnNumber() ?? 0) - 1) as {
+function mapped(
+  sm: SourceMap,
+  site: NodeJS.CallSite,
+  caller: NodeJS.CallSite | undefined,
+  offset: number,
+): string | null {
+  const entry = sm.findEntry((site.getLineNumber() ?? 0) - 1 - offset, (site.getColumnNumber() ?? 0) - 1) as {
     originalSource?: string;
     originalLine?: number;
     originalColumn?: number;
@@ -102,16 +79,21 @@ function mapped(sm: SourceMap, site: NodeJS.CallSite, caller: NodeJS.CallSite | 
   const prefix = site.isAsync() ? 'async ' : site.isConstructor() ? 'new ' : '';
   const type = site.getTypeName();
   const own = `${type !== null && type !== 'global' ? `${type}.` : ''}${site.getFunctionName() || site.getMethodName() || '<anonymous>'}`;
-  const name = originalName(sm, site, caller) ?? own;
+  const name = originalName(sm, site, caller, offset) ?? own;
   return `${prefix}${name} (${source}:${line + 1}:${column + 1})`;
 }
 
 /** The name the sources give the frame's function, where the map records one (a transpiler may rename). */
-function originalName(sm: SourceMap, site: NodeJS.CallSite, caller: NodeJS.CallSite | undefined): string | undefined {
+function originalName(
+  sm: SourceMap,
+  site: NodeJS.CallSite,
+  caller: NodeJS.CallSite | undefined,
+  offset: number,
+): string | undefined {
   const nameAt = (line: number | null, column: number | null): string | undefined =>
     line === null || column === null
       ? undefined
-      : ((sm.findEntry(line - 1, column - 1) as { name?: string }).name ?? undefined);
+      : ((sm.findEntry(line - 1 - offset, column - 1) as { name?: string }).name ?? undefined);
   return (
     nameAt(site.getEnclosingLineNumber(), site.getEnclosingColumnNumber()) ||
     (caller && caller.getFileName() === site.getFileName()

@@ -23,9 +23,10 @@ export function withAbsoluteSources(code: string, outDir: string): string {
 }
 
 /**
- * `code` with its inline map gzipped under a name of our own (PACKED_MAP_PREFIX). Node and V8 read
- * a `sourceMappingURL` comment as they compile a file and keep its text with the script (some
- * 220 KB for a hello); the packed line is a plain comment to them, and a quarter of the size.
+ * `code` with its inline map gzipped under a name of our own (PACKED_MAP_PREFIX), for
+ * splitPackedMap: the bundle then carries it as a string for mapped-stacks.ts. Node and V8 read a
+ * `sourceMappingURL` comment as they compile a file and keep its text with the script (some 220 KB
+ * for a hello); gzipped it is a quarter of the size.
  */
 export function packInlineMap(code: string): string {
   const at = code.lastIndexOf(PREFIX);
@@ -36,10 +37,10 @@ export function packInlineMap(code: string): string {
   return `${code.slice(0, at)}${PACKED_MAP_PREFIX}${gzipSync(map, { level: 9 }).toString('base64')}${rest}`;
 }
 
-/** `code` cut before its packed map line: the code, and that line (without its newline). */
-export function splitPackedMap(code: string): { code: string; mapLine: string } {
+/** `code` cut before its packed map line: the code, and the map's base64 (empty without one). */
+export function splitPackedMap(code: string): { code: string; map: string } {
   const at = code.lastIndexOf(PACKED_MAP_PREFIX);
-  if (at < 0) return { code, mapLine: '' };
+  if (at < 0) return { code, map: '' };
   const end = code.indexOf('\n', at);
-  return { code: code.slice(0, at), mapLine: code.slice(at, end < 0 ? code.length : end) };
+  return { code: code.slice(0, at), map: code.slice(at + PACKED_MAP_PREFIX.length, end < 0 ? code.length : end) };
 }

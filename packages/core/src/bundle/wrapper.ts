@@ -8,6 +8,8 @@ import { runBundle } from './code-cache.js';
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
 const META_URL = '__fcgiImportMetaUrl';
+/** The name of the packed source map the code is handed (mapped-stacks.ts reads it). */
+const MAP = '__fcgiMap';
 
 /** What replaces `import.meta.*` in the sources: the bundle's own file. */
 export const IMPORT_META_DEFINES: Readonly<Record<string, string>> = {
@@ -39,22 +41,27 @@ export function banner(shebang: string): string {
  */
 export const CACHED_BANNER = [
   '"use strict";',
-  `(async function __fcgiMain(${REQUIRE}, ${META_URL}, require, module, exports, __filename, __dirname) {`,
+  `(async function __fcgiMain(${REQUIRE}, ${META_URL}, require, module, exports, __filename, __dirname, ${MAP}) {`,
 ].join('\n');
+/**
+ * Lines of the bundle before its code's: V8 numbers the code's lines from here (vm.Script's
+ * lineOffset), so that mapped-stacks.ts tells the loader's frames (the same file name) from the code's.
+ */
+export const CODE_LINE_OFFSET = 2 + runBundle.toString().split('\n').length;
 export const CACHED_FOOTER = '})';
 
 /**
- * The bundle around `code` (esbuild's output for CACHED_BANNER, without its map) and `mapLine`
- * (the packed map, last): the first line, then runBundle called with the code as a string.
+ * The bundle around `code` (esbuild's output for CACHED_BANNER, without its map) and `map` (the
+ * packed map's base64, handed to the code as a string): the first line, then runBundle called with
+ * the code as a string, whose line is the last: CODE_LINE_OFFSET lines before the code's own.
  */
-export function cachedBundle(shebang: string, code: string, mapLine: string): string {
+export function cachedBundle(shebang: string, code: string, map: string): string {
   const key = createHash('sha256').update(code).digest('hex').slice(0, 32);
-  const args = `[require, require("node:url").pathToFileURL(__filename).href, require, module, exports, __filename, __dirname]`;
+  const args = `[require, require("node:url").pathToFileURL(__filename).href, require, module, exports, __filename, __dirname, ${JSON.stringify(map)}]`;
   return [
     shebang,
     '"use strict";',
-    `(${runBundle.toString()})(${JSON.stringify(code)}, "${key}", __filename, ${args}, require);`,
-    mapLine,
+    `(${runBundle.toString()})(${JSON.stringify(code)}, "${key}", __filename, ${CODE_LINE_OFFSET}, ${args}, require);`,
   ].join('\n');
 }
 
@@ -104,7 +111,9 @@ export const builtinsPlugin = {
 export function entryStub(sourceMaps: boolean): string {
   return [
     ...(sourceMaps
-      ? [`import { mapBundleStacks } from "fcgi-bundle:stacks"; mapBundleStacks(__filename, ${REQUIRE});`]
+      ? [
+          `import { mapBundleStacks } from "fcgi-bundle:stacks"; mapBundleStacks(__filename, ${REQUIRE}, ${MAP}, ${CODE_LINE_OFFSET});`,
+        ]
       : []),
     'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });',
   ].join('\n');
