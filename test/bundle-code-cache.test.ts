@@ -22,6 +22,13 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT } from './helpers/app-process.js';
 import { APP_PATH } from './helpers/deploy-app.js';
 
+/** The bundle path's part of a cache's name (FNV-1a, as code-cache.ts names it). */
+function pathHash(path: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193) >>> 0;
+  return `-${h.toString(16)}-`;
+}
+
 function bundle(entry: string, out: string, flags: string[] = []): void {
   const r = spawnSync(process.execPath, ['scripts/bundle.mjs', ...flags, entry, out], {
     cwd: ROOT,
@@ -123,8 +130,34 @@ describe('the code cache of a bundle', { timeout: 120_000 }, () => {
     assert.equal(statSync(cache).uid, process.getuid!());
   });
 
+  it('a bundle edited by hand to the same length runs as edited, not as cached', () => {
+    runCgi(file, home);
+    const edited = join(dir, 'edited.cgi');
+    writeFileSync(edited, readFileSync(file, 'latin1').replace('Hello World', 'Hello Earth'), { mode: 0o755 });
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(edited, [], {
+        cwd: '/',
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: {
+          PATH: APP_PATH,
+          HOME: home,
+          GATEWAY_INTERFACE: 'CGI/1.1',
+          SERVER_PROTOCOL: 'HTTP/1.1',
+          REQUEST_METHOD: 'GET',
+          REQUEST_URI: '/',
+          SCRIPT_NAME: '/app.cgi',
+        },
+      });
+      assert.match(r.stdout, /Hello Earth/);
+    }
+    // The original is still itself, from its own cache.
+    runCgi(file, home);
+  });
+
   it('a new version at the same path: its cache replaces the old one', () => {
-    const old = caches();
+    unlinkSync(join(dir, 'edited.cgi'));
+    const old = caches().filter((n) => n.includes(pathHash(file)));
     assert.equal(old.length, 1);
     bundle('test/fixtures/version-app.ts', file);
     const r = spawnSync(file, [], {
@@ -142,8 +175,9 @@ describe('the code cache of a bundle', { timeout: 120_000 }, () => {
       },
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(caches().length, 1);
-    assert.notEqual(caches()[0], old[0]);
+    const now = caches().filter((n) => n.includes(pathHash(file)));
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], old[0]);
   });
 
   it('--no-source-maps bundles run as they are, without a cache', () => {

@@ -6,20 +6,19 @@
 
 /**
  * Compiles `code` (a function expression: the bundle's app, its lines numbered from `lineOffset`)
- * with the cache for `key` when a trusted one exists, and calls it with `args`. Without a usable cache it writes one once the
+ * with its cache when a trusted one exists, and calls it with `args`. Without a usable cache it writes one once the
  * process has run a while (1 s: under a web server the first request is answered by then) or as
  * it is about to exit (CGI), including what V8 compiled while the app ran.
  *
  * The cache lives in ~/.cache/fcgi/ (never beside the bundle, where a web server could hand it
  * out): each of ~/.cache and ~/.cache/fcgi must be a directory (not a link) owned by this user
  * and writable by nobody else, the file too (opened without following links); its name is the
- * hash of the code fixed at bundle time, a hash of the bundle's path (V8 keeps the file name a
+ * hash of the code, a hash of the bundle's path (V8 keeps the file name a
  * cache was made with), Node's version and the platform, so another bundle's or another Node's
  * cache is never read. V8 checks its version and flags and refuses the rest.
  */
 export function runBundle(
   code: string,
-  key: string,
   file: string,
   lineOffset: number,
   args: unknown[],
@@ -35,6 +34,8 @@ export function runBundle(
   let dir: string | null = null;
   try {
     const home = os.homedir();
+    // A relative HOME would put the cache under the working directory, maybe the web space.
+    if (!home.startsWith('/')) throw new Error('no home');
     const cache = `${home}/.cache`;
     const own = `${cache}/fcgi`;
     for (const d of [cache, own]) {
@@ -49,6 +50,12 @@ export function runBundle(
   } catch {
     dir = null;
   }
+  // The code's own hash (0.4 ms for a hello): a bundle edited by hand, even to the same length,
+  // never gets the cache of what it was (V8 compares lengths only).
+  const key = (require('node:crypto') as typeof import('node:crypto'))
+    .createHash('sha1')
+    .update(code, 'latin1')
+    .digest('hex');
   // V8 keeps the file name the cache was made with (stacks name it): one cache per path too.
   let where = 0x811c9dc5;
   for (let i = 0; i < file.length; i++) where = Math.imul(where ^ file.charCodeAt(i), 0x01000193) >>> 0;
@@ -82,10 +89,13 @@ export function runBundle(
       try {
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
         fs.renameSync(tmp, path);
-        // The caches of earlier versions of this bundle (same path, other code) go.
+        // The caches of earlier versions of this bundle (same path, other code) go, and any not
+        // written for 30 days (a bundle deleted or moved; one still used is written again).
+        const old = Date.now() - 30 * 24 * 3600 * 1000;
         for (const other of fs.readdirSync(dir!)) {
-          if (other !== name && other.includes(`-${where.toString(16)}-`) && other.endsWith('.v8'))
-            fs.unlinkSync(`${dir}/${other}`);
+          if (other === name || !other.endsWith('.v8')) continue;
+          const at = `${dir}/${other}`;
+          if (other.includes(`-${where.toString(16)}-`) || fs.lstatSync(at).mtimeMs < old) fs.unlinkSync(at);
         }
       } catch {
         try {
