@@ -6,19 +6,21 @@
 
 /**
  * Compiles `code` (a function expression: the bundle's app, its lines numbered from `lineOffset`)
- * with its cache when a trusted one exists, and calls it with `args`. Without a usable cache it writes one once the
+ * with the cache for `key` (the code's hash, fixed at bundle time) when a trusted one exists, and
+ * calls it with `args`. Without a usable cache it writes one once the
  * process has run a while (1 s: under a web server the first request is answered by then) or as
  * it is about to exit (CGI), including what V8 compiled while the app ran.
  *
  * The cache lives in ~/.cache/fcgi/ (never beside the bundle, where a web server could hand it
  * out): each of ~/.cache and ~/.cache/fcgi must be a directory (not a link) owned by this user
  * and writable by nobody else, the file too (opened without following links); its name is the
- * hash of the code, a hash of the bundle's path (V8 keeps the file name a
+ * hash of the code, the file's size and mtime, a hash of the bundle's path (V8 keeps the file name a
  * cache was made with), Node's version and the platform, so another bundle's or another Node's
  * cache is never read. V8 checks its version and flags and refuses the rest.
  */
 export function runBundle(
   code: string,
+  key: string,
   file: string,
   lineOffset: number,
   args: unknown[],
@@ -50,16 +52,15 @@ export function runBundle(
   } catch {
     dir = null;
   }
-  // The code's own hash (0.4 ms for a hello): a bundle edited by hand, even to the same length,
-  // never gets the cache of what it was (V8 compares lengths only).
-  const key = (require('node:crypto') as typeof import('node:crypto'))
-    .createHash('sha1')
-    .update(code, 'latin1')
-    .digest('hex');
+  // The file's size and mtime too: a bundle edited by hand (its hash unchanged), even to the same
+  // length, never gets the cache of what it was; V8 compares lengths only. (Hashing the code at
+  // each start would cost 0.5 ms and 1 MB.)
+  const st = fs.statSync(file);
+  const stamp = `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}`;
   // V8 keeps the file name the cache was made with (stacks name it): one cache per path too.
   let where = 0x811c9dc5;
   for (let i = 0; i < file.length; i++) where = Math.imul(where ^ file.charCodeAt(i), 0x01000193) >>> 0;
-  const name = `${key}-${where.toString(16)}-${process.version}-${process.platform}-${process.arch}.v8`;
+  const name = `${key}.${stamp}-${where.toString(16)}-${process.version}-${process.platform}-${process.arch}.v8`;
   const path = dir === null ? null : `${dir}/${name}`;
   let cachedData: Buffer | undefined;
   if (path !== null) {

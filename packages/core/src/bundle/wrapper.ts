@@ -1,5 +1,6 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
+import { createHash } from 'node:crypto';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runBundle } from './code-cache.js';
@@ -55,11 +56,12 @@ export const CACHED_FOOTER = '})';
  * the code as a string, whose line is the last: CODE_LINE_OFFSET lines before the code's own.
  */
 export function cachedBundle(shebang: string, code: string, map: string): string {
+  const key = createHash('sha256').update(code).digest('hex').slice(0, 32);
   const args = `[require, require("node:url").pathToFileURL(__filename).href, require, module, exports, __filename, __dirname, ${JSON.stringify(map)}]`;
   return [
     shebang,
     '"use strict";',
-    `(${runBundle.toString()})(${JSON.stringify(code)}, __filename, ${CODE_LINE_OFFSET}, ${args}, require);`,
+    `(${runBundle.toString()})(${JSON.stringify(code)}, "${key}", __filename, ${CODE_LINE_OFFSET}, ${args}, require);`,
   ].join('\n');
 }
 
