@@ -55,8 +55,9 @@ export function runBundle(
   // The file's size and mtime too: a bundle edited by hand (its hash unchanged), even to the same
   // length, never gets the cache of what it was; V8 compares lengths only. (Hashing the code at
   // each start would cost 0.5 ms and 1 MB.)
-  const st = fs.statSync(file);
-  const stamp = `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}`;
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (!st) dir = null;
+  const stamp = st ? `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}` : '';
   // V8 keeps the file name the cache was made with (stacks name it): one cache per path too.
   let where = 0x811c9dc5;
   for (let i = 0; i < file.length; i++) where = Math.imul(where ^ file.charCodeAt(i), 0x01000193) >>> 0;
@@ -90,13 +91,14 @@ export function runBundle(
       try {
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
         fs.renameSync(tmp, path);
-        // The caches of earlier versions of this bundle (same path, other code) go, and any not
-        // written for 30 days (a bundle deleted or moved; one still used is written again).
+        // The caches of earlier versions of this bundle (same path, other code) go, and any file
+        // not written for 30 days (a bundle deleted or moved; one still used is written again).
         const old = Date.now() - 30 * 24 * 3600 * 1000;
         for (const other of fs.readdirSync(dir!)) {
-          if (other === name || !other.endsWith('.v8')) continue;
+          if (other === name || !(other.endsWith('.v8') || other.endsWith('.tmp'))) continue;
           const at = `${dir}/${other}`;
-          if (other.includes(`-${where.toString(16)}-`) || fs.lstatSync(at).mtimeMs < old) fs.unlinkSync(at);
+          const mine = other.endsWith('.v8') && other.includes(`-${where.toString(16)}-`);
+          if (mine || fs.lstatSync(at).mtimeMs < old) fs.unlinkSync(at);
         }
       } catch {
         try {
