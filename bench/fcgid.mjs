@@ -1,12 +1,26 @@
 // Apache 2.4 + mod_fcgid spawning the app itself (the shared-hosting setup): throughput of a hello
 // app.fcgi, and cold start (the first request to a script with no process yet: mod_fcgid spawns
 // it, Node starts and loads the bundle, the request is answered). @fcgi against node-fastcgi, both
-// bundled into one file by scripts/bundle.mjs, as a host without npm would run them.
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// bundled into one file as a host without npm would run them: ours by scripts/bundle.mjs (`fcgi
+// bundle`), node-fastcgi's by esbuild alone (bench/lib/plain-bundle.mjs).
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { plainBundle } from './lib/plain-bundle.mjs';
+import { fcgiGet } from './memory.mjs';
 import { freePort, run, startProcess } from './lib/proc.mjs';
 import { wrk } from './lib/wrk.mjs';
 import { ROOT } from './peers.mjs';
@@ -81,6 +95,29 @@ async function get(url) {
   return ms;
 }
 
+/**
+ * Runs `file` once as `user` with `home` as HOME, on FCGI_LISTEN, for one request, then 1.5 s
+ * more: the code cache a script's first process leaves in ~/.cache/fcgi.
+ */
+async function warmCache(file, home, user) {
+  const sock = join(home, 'warm.sock');
+  const child = spawn(process.execPath, [file], {
+    cwd: dirname(file),
+    stdio: 'ignore',
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    env: { PATH: '/usr/bin:/bin', HOME: home, NODE_ENV: 'production', FCGI_LISTEN: sock },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await fcgiGet(sock, Date.now() + 15_000);
+    await sleep(1500);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(sock, { force: true });
+  }
+}
+
 /** Throughput of each bundled app (wrk with PROCS connections), then `colds` cold starts each. */
 export async function runFcgid({ runs, seconds, warmup, colds, log }) {
   const user = webUser();
@@ -95,12 +132,24 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
     }
     for (const [name, entry] of Object.entries(APPS)) {
       const file = join(dir, 'www', `${name}.fcgi`);
-      const r = await run(process.execPath, ['scripts/bundle.mjs', entry, file], { cwd: ROOT, ms: 120_000 });
-      if (r.code !== 0) throw new Error(`bundle ${entry}: ${r.stderr}${r.stdout}`);
+      if (name === 'nfc') out[`bytes-${name}`] = await plainBundle(ROOT, entry, file);
+      else {
+        const r = await run(process.execPath, ['scripts/bundle.mjs', entry, file], { cwd: ROOT, ms: 120_000 });
+        if (r.code !== 0) throw new Error(`bundle ${entry}: ${r.stderr}${r.stdout}`);
+        out[`bytes-${name}`] = statSync(file).size;
+      }
       // One copy per cold start: mod_fcgid keeps a process per script, so each copy starts cold.
-      for (let i = 1; i <= colds; i++) copyFileSync(file, join(dir, 'www/cold', `${name}-${i}.fcgi`));
-      for (let i = 1; i <= colds; i++) chmodSync(join(dir, 'www/cold', `${name}-${i}.fcgi`), 0o755);
+      // @fcgi's also as `fcgi-first`: copies no process has run yet, so without a code cache.
+      for (const copy of name === 'fcgi' ? ['fcgi', 'fcgi-first'] : [name]) {
+        for (let i = 1; i <= colds; i++) {
+          copyFileSync(file, join(dir, 'www/cold', `${copy}-${i}.fcgi`));
+          chmodSync(join(dir, 'www/cold', `${copy}-${i}.fcgi`), 0o755);
+        }
+      }
     }
+    // The code cache a site's first process leaves (in ~/.cache/fcgi of the web user, here the
+    // HOME mod_fcgid gives): each `fcgi` copy run once by that user before Apache starts.
+    for (let i = 1; i <= colds; i++) await warmCache(join(dir, 'www/cold', `fcgi-${i}.fcgi`), join(dir, 'home'), user);
     writeFileSync(join(dir, 'www/static.txt'), 'Hello World\n');
     const port = await freePort();
     writeFileSync(join(dir, 'httpd.conf'), config(dir, port, user));
@@ -113,15 +162,16 @@ export async function runFcgid({ runs, seconds, warmup, colds, log }) {
     });
     const base = `http://127.0.0.1:${port}`;
     await get(`${base}/static.txt`);
-    // Cold starts first, while no app process exists yet; the two apps alternate.
-    for (const name of Object.keys(APPS)) out[`cold-${name}`] = { times: [] };
+    // Cold starts first, while no app process exists yet; the apps alternate.
+    const coldApps = [...Object.keys(APPS), 'fcgi-first'];
+    for (const name of coldApps) out[`cold-${name}`] = { times: [] };
     for (let i = 1; i <= colds; i++) {
-      for (const name of Object.keys(APPS)) {
+      for (const name of coldApps) {
         out[`cold-${name}`].times.push(await get(`${base}/cold/${name}-${i}.fcgi`));
         await sleep(300);
       }
     }
-    for (const name of Object.keys(APPS))
+    for (const name of coldApps)
       log(`  cold start ${name}: ${out[`cold-${name}`].times.map((t) => t.toFixed(0)).join(', ')} ms`);
     for (const name of Object.keys(APPS)) out[`tput-${name}`] = { runs: [] };
     for (let r = 1; r <= runs; r++) {

@@ -12,13 +12,14 @@
 // files) and interleaves its rows ("before") with this checkout's, run by run.
 // Needs @fcgi/core built (dist/), esbuild (a devDependency) and spawn-fcgi (Debian's spawn-fcgi).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { plainBundle } from './lib/plain-bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SPAWN_FCGI = '/usr/bin/spawn-fcgi';
@@ -29,7 +30,8 @@ export const APPS = {
   'fcgi-hello': { entry: 'bench/apps/fcgi-hello.mjs', cgi: false, what: '@fcgi hello, createFcgiServer()' },
   'serve-app': { entry: 'bench/apps/serve-app.mjs', cgi: true, what: 'createApp() + router + JSON' },
   'express-serve': { entry: 'bench/apps/express-serve.mjs', cgi: true, what: 'Express 5 through serve()' },
-  'nfc-hello': { entry: 'bench/apps/nfc-hello.cjs', cgi: false, what: 'node-fastcgi hello' },
+  // Bundled by esbuild alone, as node-fastcgi's users would (bench/lib/plain-bundle.mjs).
+  'nfc-hello': { entry: 'bench/apps/nfc-hello.cjs', cgi: false, plain: true, what: 'node-fastcgi hello' },
 };
 
 /** What mod_fcgid sends for GET / (the parts an app reads). */
@@ -217,8 +219,8 @@ export async function runFd0(file, { nodeArgs = [], env = {}, asBytes, timeoutMs
 const EXIT_PROBE = `process.on('exit', () => { try { const u = process.cpuUsage(); require('fs').writeSync(3, require('fs').readFileSync('/proc/self/status', 'latin1') + 'CpuUs: ' + (u.user + u.system) + '\\n'); } catch {} });`;
 
 /** Runs `file` as CGI for GET /; resolves { ms, ...status at exit } (VmHWM is the peak) or { error }. */
-export async function runCgi(file, probe, { nodeArgs = [] } = {}) {
-  const env = appEnv({ ...PARAMS, SCRIPT_FILENAME: file });
+export async function runCgi(file, probe, { nodeArgs = [], env: extra = {} } = {}) {
+  const env = appEnv({ ...PARAMS, SCRIPT_FILENAME: file, ...extra });
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--require', probe, ...nodeArgs, file], {
     env,
@@ -292,13 +294,19 @@ function summarize(results) {
 
 /**
  * Bundles every app with the `fcgi bundle` of the checkout at `root` into `dir`: `<prefix><name>`
- * (the default, with source maps) and `<prefix><name>-nosm` (--no-source-maps).
+ * (the default, with source maps) and `<prefix><name>-nosm` (--no-source-maps); node-fastcgi's
+ * hello once, by esbuild alone.
  */
 export async function bundleApps(dir, names, root = ROOT, prefix = '') {
   const { bundle } = await import(pathToFileURL(join(root, 'packages/core/dist/bundle/bundle.js')).href);
   const files = {};
   for (const name of names) {
-    const { entry } = APPS[name];
+    const { entry, plain } = APPS[name];
+    if (plain) {
+      const outfile = join(dir, `${prefix}${name}.fcgi`);
+      files[`${prefix}${name}`] = { file: outfile, bytes: await plainBundle(root, entry, outfile), app: name };
+      continue;
+    }
     for (const sourceMaps of [true, false]) {
       const row = `${prefix}${name}${sourceMaps ? '' : '-nosm'}`;
       const outfile = join(dir, `${row}.fcgi`);
@@ -338,8 +346,8 @@ export function memoryTable(r) {
   if (r.skipped) return `skipped: ${r.skipped}`;
   const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : '—');
   const out = [
-    '| app, bundled (`-nosm`: --no-source-maps) | bundle | RSS after the 1st request | of it private (RssAnon) | threads | VmSize | CPU to the 1st answer | wall time to it | as CGI: peak RSS | CGI CPU |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| app, bundled (`-nosm`: --no-source-maps) | bundle | RSS after the 1st request | of it private (RssAnon) | threads | VmSize | CPU to the 1st answer | wall time to it | the first start ever (no code cache): CPU | as CGI: peak RSS | CGI CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [row, a] of Object.entries(r.apps)) {
     const f = a.fd0;
@@ -347,8 +355,8 @@ export function memoryTable(r) {
     const cgi = !c ? '| | ' : c.error ? `| ${c.error} | ` : `| ${mb(c.hwm)} MB | ${ms(c.cpu)} ms `;
     out.push(
       f.error
-        ? `| ${row} | ${(a.bytes / 1024).toFixed(0)} KB | ${f.error} | | | | | ${cgi}|`
-        : `| ${row} | ${(a.bytes / 1024).toFixed(0)} KB | ${mb(f.rss)} MB | ${mb(f.anon)} MB | ${f.threads} | ${mb(f.vm)} MB | ${ms(f.cpu)} ms | ${ms(f.ms)} ms ${cgi}|`,
+        ? `| ${row} | ${(a.bytes / 1024).toFixed(0)} KB | ${f.error} | | | | | | ${cgi}|`
+        : `| ${row} | ${(a.bytes / 1024).toFixed(0)} KB | ${mb(f.rss)} MB | ${mb(f.anon)} MB | ${f.threads} | ${mb(f.vm)} MB | ${ms(f.cpu)} ms | ${ms(f.ms)} ms | ${ms(a.firstCpu)} ms ${cgi}|`,
     );
   }
   if (Object.keys(r.flags).length) {
@@ -386,16 +394,22 @@ export async function runMemory({ runs = 5, bisect = true, only, compare, log = 
     // Rows interleaved run by run, so a busy moment of the machine spreads over all of them.
     const rows = Object.keys(files);
     const raw = Object.fromEntries(rows.map((r) => [r, { fd0: [], cgi: [] }]));
+    // A HOME of our own for the code cache (~/.cache/fcgi), which the first start of each bundle
+    // writes (given 1.5 s to, as a process under a web server has): that start is `first`.
+    const env = { HOME: join(dir, 'home') };
+    mkdirSync(env.HOME, { mode: 0o700 });
+    const first = {};
+    for (const row of rows) first[row] = await runFd0(files[row].file, { env, settleMs: 1500 });
     for (let i = 0; i < runs; i++) {
       for (const row of rows) {
-        raw[row].fd0.push(await runFd0(files[row].file));
-        if (APPS[files[row].app].cgi) raw[row].cgi.push(await runCgi(files[row].file, probe));
+        raw[row].fd0.push(await runFd0(files[row].file, { env }));
+        if (APPS[files[row].app].cgi) raw[row].cgi.push(await runCgi(files[row].file, probe, { env }));
       }
     }
     for (const row of rows) {
       const fd0 = summarize(raw[row].fd0);
       const cgi = raw[row].cgi.length ? summarize(raw[row].cgi) : null;
-      out.apps[row] = { bytes: files[row].bytes, fd0, cgi };
+      out.apps[row] = { bytes: files[row].bytes, fd0, cgi, firstCpu: first[row].cpu };
       const f = fd0.error
         ? fd0.error
         : `RSS ${mb(fd0.rss)} MB (anon ${mb(fd0.anon)}, file ${mb(fd0.file)}), VM ${mb(fd0.vm)} MB, ${fd0.threads} threads, first answer ${fd0.ms.toFixed(0)} ms (CPU ${fd0.cpu.toFixed(0)} ms)`;
@@ -404,7 +418,8 @@ export async function runMemory({ runs = 5, bisect = true, only, compare, log = 
         : cgi.error
           ? `; CGI: ${cgi.error}`
           : `; CGI peak ${mb(cgi.hwm)} MB, ${cgi.ms.toFixed(0)} ms (CPU ${cgi.cpu.toFixed(0)} ms)`;
-      log(`  ${row.padEnd(26)} ${(files[row].bytes / 1024).toFixed(0).padStart(5)} KB  fd 0: ${f}${c}`);
+      const once = Number.isFinite(first[row].cpu) ? `; the first start ever: CPU ${first[row].cpu.toFixed(0)} ms` : '';
+      log(`  ${row.padEnd(26)} ${(files[row].bytes / 1024).toFixed(0).padStart(5)} KB  fd 0: ${f}${c}${once}`);
     }
     // Node flags on the bundled hello (fd 0): what each does to memory, threads and the start.
     const hello = (files['serve-hello-nosm'] ?? files['fcgi-hello-nosm'] ?? files[rows.at(-1)]).file;

@@ -10,6 +10,8 @@ import { run, startProcess } from './lib/proc.mjs';
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const APPS = join(ROOT, 'bench/apps');
 const GO = ['/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go'].find((p) => existsSync(p));
+const GCC = ['/usr/bin/gcc', '/usr/bin/cc'].find((p) => existsSync(p));
+const FCGIAPP_H = '/usr/include/fcgiapp.h';
 const PHP_FPM = (() => {
   try {
     const names = readdirSync('/usr/sbin')
@@ -54,6 +56,18 @@ async function buildGo() {
   const r = await run(GO, ['build', '-o', out, join(APPS, 'hello.go')], { env, ms: 180_000 });
   if (r.code !== 0) throw new Error(`go build failed: ${r.stderr}`);
   return (goBinary = out);
+}
+
+/** libfcgi's hello in C (bench/apps/hello.c), compiled once per run with -O2 against Debian's libfcgi-dev. */
+let cBinary;
+async function buildC() {
+  if (cBinary) return cBinary;
+  const dir = join(tmpdir(), 'fcgi-c-build');
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, 'bench-hello');
+  const r = await run(GCC, ['-O2', '-o', out, join(APPS, 'hello.c'), '-lfcgi'], { ms: 120_000 });
+  if (r.code !== 0) throw new Error(`gcc failed: ${r.stderr}`);
+  return (cBinary = out);
 }
 
 /** PHP-FPM as Debian ships it (its php.ini, opcache on), a static pool of `workers` children. */
@@ -136,6 +150,17 @@ export const peers = {
     start: async (addr) => startProcess(await buildGo(), [addr.arg], { listen: addr.listen }),
     missing: () => (GO ? null : 'go is not installed (apt-get install golang-go)'),
   },
+  c: {
+    label: 'C on libfcgi (FCGX_Accept_r loop), one process',
+    front: 'fastcgi',
+    // One connection at a time: with keep-conn on, nginx may keep no more idle ones than that.
+    keepalive: 1,
+    start: async (addr) => startProcess(await buildC(), [addr.arg], { listen: addr.listen }),
+    missing: () =>
+      GCC && existsSync(FCGIAPP_H)
+        ? null
+        : 'gcc or libfcgi-dev is not installed (apt-get install gcc libc6-dev libfcgi-dev)',
+  },
   php: {
     label: 'PHP-FPM, 4 static workers',
     front: 'fastcgi',
@@ -202,6 +227,8 @@ export const cases = [
   { id: 'go-off', peer: 'go', transport: 'unix', keepConn: false },
   { id: 'go-tcp-on', peer: 'go', transport: 'tcp', keepConn: true },
   { id: 'go-tcp-off', peer: 'go', transport: 'tcp', keepConn: false },
+  { id: 'c-on', peer: 'c', transport: 'unix', keepConn: true },
+  { id: 'c-off', peer: 'c', transport: 'unix', keepConn: false },
   { id: 'php-on', peer: 'php', transport: 'unix', keepConn: true },
   { id: 'php-off', peer: 'php', transport: 'unix', keepConn: false },
   { id: 'workers-on', peer: 'fcgi-workers', transport: 'unix', keepConn: true },

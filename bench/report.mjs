@@ -95,12 +95,15 @@ function fcgidTable(f) {
   ];
   for (const [name, label] of [
     ['fcgi', '@fcgi'],
+    ['fcgi-first', "@fcgi, a script's first process (no code cache yet)"],
     ['nfc', 'node-fastcgi 2.0'],
   ]) {
+    if (!f[`cold-${name}`]) continue;
     const t = f[`tput-${name}`];
     const c = f[`cold-${name}`]?.times ?? [];
+    const kb = f[`bytes-${name}`] ? ` (bundle ${num(f[`bytes-${name}`] / 1024)} KB)` : '';
     lines.push(
-      `| ${label} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`,
+      `| ${label}${kb} | ${num(rps(t))} | ${num(median(t?.runs?.map((r) => r.p99) ?? []))} ms | ${num(median(c))} ms (${num(Math.min(...c))}–${num(Math.max(...c))}) |`,
     );
   }
   const floor = f.nodeFloor?.times ?? [];
@@ -186,6 +189,11 @@ function targets(res) {
     http('app + router + JSON ÷ Express over node-fastcgi (JSON)', 'app-json', 'express-nfc-json', 3.0),
     http('Express over @fcgi ÷ Express over node-fastcgi (hello)', 'express-fcgi', 'express-nfc', 1.5),
     http('Express over @fcgi ÷ Express over node-fastcgi (JSON)', 'express-fcgi-json', 'express-nfc-json', 1.5),
+    http('one process, keep-conn off ÷ C on libfcgi, keep-conn off', 'fcgi-off', 'c-off', 0.8),
+    {
+      ...http('(for comparison) one process ÷ C on libfcgi, keep-conn on', 'fcgi-on', 'c-on', 0),
+      info: true,
+    },
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 1.0),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn off)', 'workers-off', 'php-off', 1.0),
     {
@@ -195,6 +203,22 @@ function targets(res) {
       unit: ' ms',
       value: orNull(median(f['cold-fcgi']?.times ?? [])),
       missing: 'mod_fcgid section not run',
+    },
+    {
+      name: "cold start under mod_fcgid ÷ node-fastcgi's (medians)",
+      need: 1.0,
+      below: true,
+      unit: '×',
+      value: orNull(median(f['cold-fcgi']?.times ?? []) / median(f['cold-nfc']?.times ?? [])),
+      missing: 'mod_fcgid section not run',
+    },
+    {
+      name: "CPU to the first answer, bundled hello ÷ node-fastcgi's (memory section, fd 0)",
+      need: 1.0,
+      below: true,
+      unit: '×',
+      value: orNull(mem['fcgi-hello']?.fd0?.cpu / mem['nfc-hello']?.fd0?.cpu),
+      missing: 'memory section not run',
     },
     {
       name: 'RSS of the bundled hello (fcgi bundle) after its first request',
@@ -213,7 +237,7 @@ function targets(res) {
       missing: 'memory section not run',
     },
     {
-      name: "(for comparison) node-fastcgi's hello, the same way",
+      name: "(for comparison) node-fastcgi's hello, bundled by esbuild alone",
       need: 0,
       unit: ' MB',
       value: orNull(rssMB('nfc-hello')),

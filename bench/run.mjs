@@ -26,6 +26,9 @@ const SYSTEM = [
   ['apache2', '/usr/sbin/apache2'],
   ['libapache2-mod-fcgid', '/usr/lib/apache2/modules/mod_fcgid.so'],
   ['spawn-fcgi', '/usr/bin/spawn-fcgi'],
+  ['gcc', '/usr/bin/gcc'],
+  ['libc6-dev', '/usr/include/stdio.h'],
+  ['libfcgi-dev', '/usr/include/fcgiapp.h'],
 ];
 
 function args() {

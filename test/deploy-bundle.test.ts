@@ -3,7 +3,7 @@
 // source-mapped stacks, reached through symlinks or not; every refusal names its fix.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from './helpers/app-process.js';
@@ -212,6 +212,47 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /Error: boom 1\n\s+at fail \(.*boom\.ts:3:9\)/);
     assert.doesNotMatch(r.stderr, /boom\.cgi:\d+/);
+  });
+
+  it('stacks keep the map the bundle started with: a new version renamed over it or written in place', {
+    timeout: 30_000,
+  }, async () => {
+    // The app throws once `go` exists, after the test has replaced or changed its file.
+    const entry = join(dir!.path, 'late.ts');
+    writeFileSync(
+      entry,
+      [
+        "import { existsSync } from 'node:fs';",
+        'const go = process.argv[2]!;',
+        'while (!existsSync(go)) await new Promise((r) => setTimeout(r, 10));',
+        'function late(): never {',
+        '  throw new Error("late");',
+        '}',
+        'late();',
+        '',
+      ].join('\n'),
+    );
+    const other = join(dir!.path, 'other.cgi');
+    assert.equal(fcgiBundle([join(dir!.path, 'boom.ts'), other]).status, 0);
+    for (const how of ['renamed', 'in place'] as const) {
+      const out = join(dir!.path, `late-${how === 'renamed' ? 'r' : 'i'}.cgi`);
+      const go = `${out}.go`;
+      assert.equal(fcgiBundle([entry, out]).status, 0);
+      const child = spawn(out, [go], { env: { PATH: APP_PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await new Promise((r) => setTimeout(r, 300));
+      if (how === 'renamed') {
+        cpSync(other, `${out}.new`);
+        renameSync(`${out}.new`, out);
+      } else writeFileSync(out, readFileSync(other));
+      writeFileSync(go, '');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      assert.equal(await exited, 1);
+      clearTimeout(timer);
+      assert.match(stderr, /Error: late\n\s+at late \(.*late\.ts:5:9\)/, how);
+    }
   });
 
   it('--no-source-maps: no map in the file, and stacks name the bundle', { timeout: 30_000 }, () => {

@@ -49,8 +49,9 @@ const gone = (pid: number) => !existsSync(`/proc/${pid}`);
 
 /** The bundle's text with its CODE_VERSION made `version`. */
 function withCode(bundle: string, version: string): string {
-  assert.ok(bundle.includes('"code-version-1"'), 'the fixture bundle carries its version string');
-  return bundle.replace('"code-version-1"', JSON.stringify(version));
+  // The code is a string in the bundle (its quotes escaped): the version without them.
+  assert.ok(bundle.includes('code-version-1'), 'the fixture bundle carries its version string');
+  return bundle.replace('code-version-1', version);
 }
 
 /** The documented atomic upload: write app.fcgi.new beside it, then rename it over app.fcgi. */

@@ -23,7 +23,7 @@ import { fcgiGet } from './helpers/raw-client.js';
 /** What docs/deploy/memory.md says, in MiB (RSS after the first request; the address space). */
 const DOC = {
   /** The hello bundled with source maps (fcgi bundle's default). */
-  rss: 50,
+  rss: 45,
   /** The hello bundled with --no-source-maps. */
   rssNoMaps: 44,
   /** The smallest `ulimit -v` / RLimitMEM the docs give as enough for the hello. */

@@ -59,8 +59,9 @@ describe('a new version and a start-up failure on the shared host, done over SSH
         fcgiBundle('test/fixtures/broken-app.ts', join(laptop, 'broken', 'app.fcgi')),
       ]);
       const v1 = readFileSync(version, 'utf8');
-      assert.ok(v1.includes('"code-version-1"'), 'the fixture bundle carries its version string');
-      writeFileSync(join(laptop, 'v2.fcgi'), v1.replace('"code-version-1"', '"code-version-2"'), { mode: 0o755 });
+      // The code is a string in the bundle (its quotes escaped): the version without them.
+      assert.ok(v1.includes('code-version-1'), 'the fixture bundle carries its version string');
+      writeFileSync(join(laptop, 'v2.fcgi'), v1.replace('code-version-1', 'code-version-2'), { mode: 0o755 });
       writeFileSync(join(laptop, 'data.txt'), 'data-2\n');
       chownTree(laptop, me);
       // The first version, in place: the app, its .htaccess, the data it reads at start.

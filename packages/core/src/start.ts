@@ -4,6 +4,7 @@
 // under a web server (a refused fcgi.env, a throw in module code, a rejected top-level await) it
 // logs why and answers with the production 500 page, instead of leaving the server waiting on a
 // process that never listens.
+import { inspect } from 'node:util';
 import { isCgiEnvironment } from './cgi/index.js';
 import { ErrorCode, FcgiError } from './errors.js';
 import { answerError } from './http/error-answer.js';
@@ -36,7 +37,7 @@ export interface StartOptions {
  * A start-up failure, started by a web server, is logged (time, pid, why) and then served: every
  * request gets the production 500 page until the file is replaced (the restart check), restart.txt
  * is touched, or the process is idle for a minute; as CGI the one request gets it. Run by hand (no
- * web server) the error is thrown on: Node prints it and the process exits 1, as without a bundle.
+ * web server) the error is printed as Node prints an uncaught one, and the process exits 1.
  */
 export async function startBundledApp(load: () => Promise<unknown>, options: StartOptions = {}): Promise<void> {
   const argv = options.argv ?? process.argv.slice(2);
@@ -73,9 +74,13 @@ function checkFailed(err: unknown): never {
 async function serveLoadFailure(err: unknown): Promise<void> {
   const cgi = isCgiEnvironment();
   if (!cgi && !isClusterWorker() && !hasListeningSocketOnFd0() && !process.env.FCGI_LISTEN) {
-    // By hand: a refused fcgi.env says its fix in one line; anything else Node prints, stack and all.
+    // By hand: a refused fcgi.env says its fix in one line; anything else is printed as Node prints
+    // an uncaught error, without the line of the bundle Node would quote above it: the stack (mapped
+    // to the sources in a bundle with a map) says where.
     if (err instanceof FcgiError && err.code === ErrorCode.ENV_FILE) checkFailed(err);
-    throw err;
+    if (!(err instanceof Error)) throw err;
+    process.stderr.write(`${inspect(err)}\n`);
+    process.exit(1);
   }
   const then = cgi
     ? 'this request gets a 500'

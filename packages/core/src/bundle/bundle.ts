@@ -7,9 +7,20 @@ import { BundleError } from './errors.js';
 import { type EsbuildMessage, loadEsbuild } from './esbuild.js';
 import { hostingPlugin } from './hosting-plugin.js';
 import { htaccessFor } from './htaccess.js';
-import { withAbsoluteSources } from './source-map.js';
+import { packInlineMap, splitPackedMap, withAbsoluteSources } from './source-map.js';
 import { jsonPlugin } from './json-plugin.js';
-import { banner, builtinsPlugin, ENTRY_STUB, entryPlugin, FOOTER, IMPORT_META_DEFINES } from './wrapper.js';
+import {
+  banner,
+  builtinsPlugin,
+  CACHED_BANNER,
+  CACHED_FOOTER,
+  cachedBundle,
+  entryPlugin,
+  entryStub,
+  FOOTER,
+  IMPORT_META_DEFINES,
+  stacksPlugin,
+} from './wrapper.js';
 
 export interface BundleOptions {
   /** The app's main file (TypeScript or JavaScript); a symlink is followed. */
@@ -26,8 +37,10 @@ export interface BundleOptions {
   /** Also write the matching .htaccess beside the output. */
   htaccess?: boolean | undefined;
   /**
-   * Carry a source map and use it at run time, so stacks name the sources (default true). Off,
-   * each start is faster (a CGI process starts for every request) and stacks name the bundle.
+   * Carry a source map, so stacks name the sources (default true): it is read the first time a
+   * stack is formatted, so it costs a start nothing but file size; the code is then carried as a
+   * string compiled with V8's code cache (code-cache.ts). Off, the code runs as written in the
+   * file and stacks name its lines.
    */
   sourceMaps?: boolean | undefined;
   /**
@@ -177,7 +190,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     result = await esbuild.build({
       // The entry imported from a stub, so that its exports (if any) leave no `export` statement.
       stdin: {
-        contents: ENTRY_STUB,
+        contents: entryStub(sourceMaps),
         resolveDir: dirname(entry),
         sourcefile: 'fcgi-bundle-entry.js',
       },
@@ -190,10 +203,11 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       // Stacks need the map's positions only, not the sources' text.
       sourcesContent: false,
       define: { ...IMPORT_META_DEFINES },
-      banner: { js: banner(shebang, sourceMaps) },
-      footer: { js: FOOTER },
+      banner: { js: sourceMaps ? CACHED_BANNER : banner(shebang) },
+      footer: { js: sourceMaps ? CACHED_FOOTER : FOOTER },
       plugins: [
         entryPlugin(entry),
+        stacksPlugin,
         hostingPlugin(dirname(entry)),
         envValuesPlugin(options.env ?? {}),
         builtinsPlugin,
@@ -214,7 +228,12 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
-  const code = withAbsoluteSources(result.outputFiles[0]!.text, dirname(out));
+  const output = result.outputFiles[0]!.text;
+  let code = output;
+  if (sourceMaps) {
+    const { code: app, map } = splitPackedMap(packInlineMap(withAbsoluteSources(output, dirname(out))));
+    code = cachedBundle(shebang, app, map);
+  }
   writeOrRefuse(out, code, 0o755);
   const written: BundleResult = {
     outfile: out,

@@ -17,8 +17,9 @@ export const BUNDLE_USAGE = `  fcgi bundle <entry> <outfile> [--node PATH] [--no
       --htaccess    also writes the .htaccess beside it (app.fcgi: mod_fcgid, app.cgi: CGI)
       --env NAME=VALUE  a value set before the app loads, unless the environment or fcgi.env
                     has it (repeatable; readable by whoever can read the file: no secrets)
-      --no-source-maps  no source map: each start is faster and 6 MB smaller (docs/deploy/memory.md),
-                    stacks name the bundle's lines
+      --no-source-maps  no source map (read only when a stack is printed) and no code cache
+                    (docs/deploy/memory.md): the code runs as written in the file, stacks name
+                    the bundle's lines
 `;
 
 /** Runs `fcgi bundle` with `argv` (the arguments after `bundle`); returns the exit code. */

@@ -1,10 +1,15 @@
 // The text around the app's code in a bundle: a CommonJS file (it runs under any name, app.fcgi or
 // app.cgi) whose body is the app's ES module code inside an async function, so top-level await works.
+import { createHash } from 'node:crypto';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { runBundle } from './code-cache.js';
 
 /** The name the bundle gives `require` for Node's built-in modules (a free identifier esbuild leaves alone). */
 const REQUIRE = '__fcgiRequire';
 const META_URL = '__fcgiImportMetaUrl';
+/** The name of the packed source map the code is handed (mapped-stacks.ts reads it). */
+const MAP = '__fcgiMap';
 
 /** What replaces `import.meta.*` in the sources: the bundle's own file. */
 export const IMPORT_META_DEFINES: Readonly<Record<string, string>> = {
@@ -14,28 +19,49 @@ export const IMPORT_META_DEFINES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The lines before the app's code. Node reads a file's source map when it compiles the file, and
- * it compiles the bundle before any of it runs: so the bundle, started as the main module, turns
- * source maps on and loads itself once more (that copy is compiled with them, and runs the app).
- * Without `sourceMaps` the bundle carries no map and runs as it is.
+ * The lines before the app's code. The bundle runs as it is: with a source map, its stacks are
+ * mapped when they are formatted (mapped-stacks.ts, called from the entry stub), not by Node as it
+ * compiles the file.
  */
-export function banner(shebang: string, sourceMaps: boolean): string {
-  const reload = [
-    'if (require.main === module && !process.sourceMapsEnabled) {',
-    '  process.setSourceMapsEnabled(true);',
-    '  delete require.cache[__filename];',
-    '  require(__filename);',
-    '  return;',
-    '}',
-  ];
+export function banner(shebang: string): string {
   return [
     shebang,
     '"use strict";',
-    ...(sourceMaps ? reload : []),
     `const ${REQUIRE} = require;`,
     `const ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
     // Parenthesized and called at once: V8 compiles it with the file instead of parsing it twice.
     '(async function __fcgiMain() {',
+  ].join('\n');
+}
+
+/**
+ * With a source map the app's code is carried as a string and compiled with V8's code cache
+ * (code-cache.ts): esbuild's output is then this function expression, whose parameters are what
+ * the plain banner defines and the CommonJS wrapper gives.
+ */
+export const CACHED_BANNER = [
+  '"use strict";',
+  `(async function __fcgiMain(${REQUIRE}, ${META_URL}, require, module, exports, __filename, __dirname, ${MAP}) {`,
+].join('\n');
+/**
+ * Lines of the bundle before its code's: V8 numbers the code's lines from here (vm.Script's
+ * lineOffset), so that mapped-stacks.ts tells the loader's frames (the same file name) from the code's.
+ */
+export const CODE_LINE_OFFSET = 2 + runBundle.toString().split('\n').length;
+export const CACHED_FOOTER = '})';
+
+/**
+ * The bundle around `code` (esbuild's output for CACHED_BANNER, without its map) and `map` (the
+ * packed map's base64, handed to the code as a string): the first line, then runBundle called with
+ * the code as a string, whose line is the last: CODE_LINE_OFFSET lines before the code's own.
+ */
+export function cachedBundle(shebang: string, code: string, map: string): string {
+  const key = createHash('sha256').update(code).digest('hex').slice(0, 32);
+  const args = `[require, require("node:url").pathToFileURL(__filename).href, require, module, exports, __filename, __dirname, ${JSON.stringify(map)}]`;
+  return [
+    shebang,
+    '"use strict";',
+    `(${runBundle.toString()})(${JSON.stringify(code)}, "${key}", __filename, ${CODE_LINE_OFFSET}, ${args}, require);`,
   ].join('\n');
 }
 
@@ -75,13 +101,32 @@ export const builtinsPlugin = {
 };
 
 /**
- * The stub entry: the values fixed with `fcgi bundle --env` (envValuesPlugin), then the app's entry
- * (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is caught there
- * (logged, then answered with a 500) instead of hanging the web server. Without code splitting
- * esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`: hostingPlugin.
+ * The stub entry: with a source map, stacks mapped from the start (mapped-stacks.ts, the copy in
+ * the @fcgi/core that bundles); the values fixed with `fcgi bundle --env` (envValuesPlugin), then
+ * the app's entry (entryPlugin), imported lazily by startBundledApp, so a throw while it loads is
+ * caught there (logged, then answered with a 500) instead of hanging the web server. Without code
+ * splitting esbuild keeps the import() in the one file as a lazy init. `@fcgi/core/hosting`:
+ * hostingPlugin.
  */
-export const ENTRY_STUB =
-  'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });';
+export function entryStub(sourceMaps: boolean): string {
+  return [
+    ...(sourceMaps
+      ? [
+          `import { mapBundleStacks } from "fcgi-bundle:stacks"; mapBundleStacks(__filename, ${REQUIRE}, ${MAP}, ${CODE_LINE_OFFSET});`,
+        ]
+      : []),
+    'import { startBundledApp } from "@fcgi/core/hosting"; import env from "fcgi-bundle:env"; await startBundledApp(() => import("fcgi-bundle:entry"), { env });',
+  ].join('\n');
+}
+
+/** An esbuild plugin resolving the stub's `fcgi-bundle:stacks` to this package's mapped-stacks.js. */
+export const stacksPlugin = {
+  name: 'fcgi-stacks',
+  setup(build: PluginBuild): void {
+    const path = fileURLToPath(new URL('./mapped-stacks.js', import.meta.url));
+    build.onResolve({ filter: /^fcgi-bundle:stacks$/ }, () => ({ path }));
+  },
+};
 
 /**
  * An esbuild plugin that resolves the stub's import to the app's entry, always kept: the entry
