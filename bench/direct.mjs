@@ -2,7 +2,7 @@
 // itself (nginx-like params, keep-conn on, N connections, one request in flight on each) against
 // the app on a unix socket; the app's CPU time from /proc/<pid>/stat over the measured seconds.
 // For A/B work on the request path: node bench/direct.mjs [--app bench/apps/fcgi-hello.mjs]
-//   [--path /] [--seconds 5] [--conns 50] [--runs 3] [--keep-conn-off] [--node-arg --cpu-prof ...]
+//   [--path /] [--seconds 5] [--conns 50] [--runs 3] [--keep-conn-off] [--node-arg=--cpu-prof ...]
 // (--node-arg: a flag for the app's node, repeatable; Node 20 refuses --cpu-prof in NODE_OPTIONS)
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -131,7 +131,7 @@ try {
       results.push({ reqPerSec: Math.round(n / secs), usPerReq: Math.round(usPerReq * 100) / 100 });
       console.log(`run ${run + 1}: ${Math.round(n / secs)} req/s, app CPU ${usPerReq.toFixed(2)} µs/request`);
     } finally {
-      // SIGTERM: the bench apps exit normally on it, so --node-arg --cpu-prof / --heap-prof write their files.
+      // SIGTERM: the bench apps exit normally on it, so --node-arg=--cpu-prof / --heap-prof write their files.
       const exited = new Promise((r) => app.once('exit', r));
       app.kill('SIGTERM');
       const t = setTimeout(() => app.kill('SIGKILL'), 5000);
