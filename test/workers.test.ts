@@ -1,5 +1,6 @@
-// serve({ workers: 2 }) behind a real nginx: the primary listens (unix socket, TCP, or fd 0 from
-// spawn-fcgi) and hands connections to two worker processes; both serve; a killed worker is
+// serve({ workers: 2 }) behind a real nginx: the primary holds the socket (unix socket, TCP, or fd
+// 0 from spawn-fcgi) and shares it with two worker processes, which accept on it themselves (with
+// the primary stopped too) and spread kept connections evenly; both serve; a killed worker is
 // replaced; workers recycle themselves (maxRequestsPerProcess) with no request lost; SIGTERM to
 // the primary drains every worker and exits 0; status() shows the whole pool.
 import assert from 'node:assert/strict';
@@ -7,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { FcgiClient } from '@fcgi/core';
 import { findBinary, signalPid, skipUnless } from './helpers/app-process.js';
 import { getJson, startAppChild, startNginxFront, until, type AppChild, type NginxFront } from './helpers/lifecycle.js';
 import { NGINX, freePort } from './helpers/nginx.js';
@@ -17,7 +20,7 @@ interface Status {
   requests: number;
   active: number;
   restarts: number;
-  workers: { pid: number; requests: number }[];
+  workers: { pid: number; requests: number; connections: number }[];
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
@@ -146,6 +149,100 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     const logged = nginx.errorLog().length;
     await drainOnSigterm(app, port, members);
     assert.doesNotMatch(nginx.errorLog().slice(logged), /upstream prematurely closed|reset by peer/);
+  });
+
+  it('the workers accept themselves: with the primary stopped (SIGSTOP), new connections are served', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'direct.sock');
+    const { app, port } = await pool('direct', socket, `unix:${socket}`);
+    const workers = (await getJson<Status>(port, '/status?json')).body.workers.map((w) => w.pid);
+    // One connection per request, as nginx opens them without fastcgi_keep_conn.
+    const client = new FcgiClient({ target: socket, keepConn: false, timeout: 3000 });
+    signalPid(app.pid, 'SIGSTOP');
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 20; i++) {
+        const r = await client.request({
+          params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1' },
+        });
+        assert.equal(r.status, 200);
+        pids.add((JSON.parse(await r.text()) as { pid: number }).pid);
+      }
+      assert.ok(
+        [...pids].every((p) => workers.includes(p)),
+        `served by ${[...pids].join(', ')}; workers ${workers.join(', ')}`,
+      );
+    } finally {
+      signalPid(app.pid, 'SIGCONT');
+      await client.close();
+    }
+    await drainOnSigterm(app, port, workers);
+  });
+
+  it('the socket queues connections from the moment it appears, before any worker is up', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'early.sock');
+    const app = await startAppChild({ listen: socket, options: { workers: 2 }, waitFor: false });
+    apps.push(app);
+    await until(() => existsSync(socket), 20_000, 'the socket file');
+    const client = new FcgiClient({ target: socket, keepConn: false, timeout: 20_000 });
+    try {
+      const r = await client.request({
+        params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1' },
+      });
+      assert.equal(r.status, 200);
+      assert.notEqual((JSON.parse(await r.text()) as { pid: number }).pid, app.pid);
+    } finally {
+      await client.close();
+    }
+    signalPid(app.pid, 'SIGTERM');
+    assert.deepEqual(await app.exit, { code: 0, signal: null });
+  });
+
+  it("kept connections spread: 16 opened at once end up about 8 and 8 (besides nginx's own)", {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'spread.sock');
+    const { app, port } = await pool('spread', socket, `unix:${socket}`);
+    const before = (await getJson<Status>(port, '/status?json')).body.workers;
+    const held: Socket[] = [];
+    try {
+      await Promise.all(
+        Array.from(
+          { length: 16 },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const s = connect(socket, () => resolve());
+              s.once('error', reject);
+              held.push(s);
+            }),
+        ),
+      );
+      let counts: number[] = [];
+      await until(
+        async () => {
+          const now = (await getJson<Status>(port, '/status?json')).body.workers;
+          // Less nginx's connections, which each worker counted already before.
+          counts = now.map((w) => w.connections - (before.find((b) => b.pid === w.pid)?.connections ?? 0));
+          return counts.reduce((a, b) => a + b, 0) >= 16;
+        },
+        10_000,
+        'the 16 connections accepted',
+      );
+      assert.ok(
+        counts.every((n) => n >= 7 && n <= 9),
+        `connections per worker: ${counts.join(', ')}`,
+      );
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    await drainOnSigterm(
+      app,
+      port,
+      before.map((w) => w.pid),
+    );
   });
 
   it('TCP: two pids serve; SIGTERM drains and exits 0', { timeout: 60_000 }, async () => {
