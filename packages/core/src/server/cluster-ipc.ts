@@ -1,6 +1,6 @@
 // The messages between a serve() primary and its workers over their IPC channel. The primary
 // holds the listening socket without accepting on it and sends it to each worker (`listen`), which
-// pauses accepting while it holds `cap` connections (`full`, then `room`).
+// pauses accepting while it holds `cap` connections (`full`, then `room`, each with its open count).
 import type { ListenAddress } from './server.js';
 import type { ProcessStats } from './stats.js';
 
@@ -22,7 +22,7 @@ export interface ClusterStatus {
 export type ToWorker =
   /** Carries the listening socket (the message's handle): accept on it up to `cap` open connections (0: no cap). */
   | { fcgi: 'listen'; cap: number; backlog: number }
-  /** Every worker was full: the cap is raised. */
+  /** The cap follows the workers' open connections: a fair share of them, plus one. */
   | { fcgi: 'cap'; cap: number }
   /** Drain and exit (the primary stopped sending connections to this worker). */
   | { fcgi: 'shutdown' }
@@ -36,10 +36,10 @@ export type ToWorker =
 export type ToPrimary =
   /** The worker takes connections. */
   | { fcgi: 'ready' }
-  /** The worker holds `cap` connections and paused accepting. */
-  | { fcgi: 'full' }
-  /** It accepts again (a connection closed, or the cap was raised). */
-  | { fcgi: 'room' }
+  /** The worker holds `cap` connections or more (`open`) and paused accepting. */
+  | { fcgi: 'full'; open: number }
+  /** It accepts again (a connection closed, or the cap was raised), holding `open` connections. */
+  | { fcgi: 'room'; open: number }
   /** The worker wants to stop (recycling, a signal, a crash): send no more connections. */
   | { fcgi: 'draining' }
   /** The worker has been idle for idleTimeout (or no longer is). */

@@ -1,7 +1,8 @@
 // A worker's accepting on the listening socket its primary shares. At `cap` open connections it
 // pauses (stops polling the socket; libuv then accepts no more, and the kernel hands pending
 // connections to the other workers), so connections a web server keeps spread over the workers;
-// it resumes when one closes. The primary raises the cap when every worker is at it.
+// it resumes when one closes or the cap rises. Each pause and resume tells the primary the open
+// count, from which it sets the cap (workers.ts): no message per connection otherwise.
 import { createServer, type Server, type Socket } from 'node:net';
 import { logProcessLine } from '../http/log-line.js';
 import type { ServerHandle } from './shared-listener.js';
@@ -25,9 +26,9 @@ export class SharedAccept {
   #full = false;
   #stopped = false;
   readonly #take: (socket: Socket) => void;
-  readonly #tell: (what: 'full' | 'room') => void;
+  readonly #tell: (what: 'full' | 'room', open: number) => void;
 
-  constructor(take: (socket: Socket) => void, tell: (what: 'full' | 'room') => void) {
+  constructor(take: (socket: Socket) => void, tell: (what: 'full' | 'room', open: number) => void) {
     this.#take = take;
     this.#tell = tell;
   }
@@ -81,13 +82,13 @@ export class SharedAccept {
     if (this.#full || !this.#poll) return;
     this.#poll.readStop();
     this.#full = true;
-    this.#tell('full');
+    this.#tell('full', this.#open);
   }
 
   #resume(): void {
     if (!this.#full || !this.#poll) return;
     this.#poll.readStart();
     this.#full = false;
-    this.#tell('room');
+    this.#tell('room', this.#open);
   }
 }

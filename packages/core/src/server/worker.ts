@@ -64,7 +64,7 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   let handingOff: Promise<void> | null = null;
   const accepting = new SharedAccept(
     (socket) => accept(server, socket),
-    (what) => send({ fcgi: what }),
+    (what, open) => send({ fcgi: what, open }),
   );
 
   // Accepting stops first (pending connections stay queued for the other workers); the primary

@@ -3,7 +3,8 @@
 // processes (forks of the app's script), which accept on it themselves, as PHP-FPM's children do:
 // handing each connection over IPC cost more than the request when the web server opens one per
 // request (keep-conn off). So that connections a web server keeps spread evenly, a worker pauses
-// accepting at a cap of open connections, raised when every worker is at it (shared-accept.ts).
+// accepting at a cap of open connections (shared-accept.ts): the fair share of all the ready
+// workers' open connections plus one, raised and lowered as the counts they report change.
 // A worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops
 // accepting and is replaced; SIGTERM to the primary drains every worker, then the primary exits.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -25,8 +26,8 @@ import { openSharedListener, type ServerHandle } from './shared-listener.js';
 import type { ProcessStats } from './stats.js';
 import { logProcessLine } from '../http/log-line.js';
 
-/** Longest the cap waits for a starting worker before the ready ones may take more connections. */
-const START_WAIT_MS = 1000;
+/** Connections a worker may hold above the fair share before it pauses accepting. */
+const CAP_SLACK = 1;
 
 /** Listen backlog the workers set on the shared socket when the options give none (as FcgiServer). */
 const BACKLOG = 2048;
@@ -55,8 +56,8 @@ interface Member {
   release?: () => void;
   /** Set on a replacement: runs once it is ready. */
   onReady?: () => void;
-  /** Paused accepting at the cap (`full`), until `room`. */
-  full: boolean;
+  /** Open connections, as the worker last reported them (at a pause or resume). */
+  open: number;
 }
 
 function tell(worker: ChildProcess, message: ToWorker, handle?: ServerHandle): void {
@@ -75,9 +76,8 @@ export class WorkerPool {
   readonly #startedAt = Date.now();
   readonly #listener: ServerHandle;
   readonly #backlog: number;
-  /** Open connections at which a worker stops accepting; grows when every worker reached it. */
+  /** Open connections at which a worker stops accepting (#setCap). */
   #cap = 1;
-  #recheck: NodeJS.Timeout | undefined;
   #restarts = 0;
   #quickDeaths = 0;
   #nextId = 1;
@@ -114,7 +114,6 @@ export class WorkerPool {
 
   #stop(): Promise<boolean> {
     this.#stopping = true;
-    clearTimeout(this.#recheck);
     return new Promise((resolve) => {
       this.#allExited = () => resolve(!this.#unclean);
       if (this.#members.size === 0) return this.#allExited();
@@ -181,7 +180,7 @@ export class WorkerPool {
       state: 'starting',
       startedAt: Date.now(),
       idle: false,
-      full: false,
+      open: 0,
     };
     this.#members.set(m.id, m);
     worker.on('message', (message: unknown) => this.#onMessage(m, message));
@@ -200,15 +199,15 @@ export class WorkerPool {
           m.state = 'draining';
           return tell(m.worker, { fcgi: 'shutdown' });
         }
+        // It holds nothing yet: the cap comes down, and the others pause until it caught up.
+        this.#setCap();
         this.#share(m);
         m.onReady?.();
         return;
       case 'full':
-        m.full = true;
-        if (this.size > 1) this.#raiseCapIfAllFull();
-        return;
       case 'room':
-        m.full = false;
+        m.open = message.open;
+        this.#setCap();
         return;
       case 'draining': {
         if (m.state === 'draining' || m.state === 'retiring') return;
@@ -220,6 +219,8 @@ export class WorkerPool {
           tell(m.worker, { fcgi: 'drain-ok' });
         };
         m.state = 'retiring';
+        // It accepts no more: its connections leave the share.
+        this.#setCap();
         if (this.#stopping) return m.release();
         // Start its replacement now; it stops taking connections once that one is ready.
         this.#restarts++;
@@ -247,30 +248,28 @@ export class WorkerPool {
     tell(m.worker, { fcgi: 'listen', cap: this.size > 1 ? this.#cap : 0, backlog: this.#backlog }, this.#listener);
   }
 
-  /** Every worker that takes connections holds the cap: one more each, or nobody would accept. */
-  #raiseCapIfAllFull(): void {
-    if (this.#stopping) return;
-    const members = [...this.#members.values()];
-    const ready = members.filter((w) => w.state === 'ready');
-    if (ready.length === 0 || !ready.every((w) => w.full)) return;
-    // A worker about to be ready takes its share instead: raising now would let the others keep
-    // it (nginx reuses the connections it has). One that takes long (a restart backing off) is
-    // not waited for beyond START_WAIT_MS; connections queue in the socket's backlog meanwhile.
-    if (members.some((w) => w.state === 'starting' && Date.now() - w.startedAt < START_WAIT_MS)) {
-      this.#recheck ??= setTimeout(() => {
-        this.#recheck = undefined;
-        this.#raiseCapIfAllFull();
-      }, 100);
-      return;
-    }
-    this.#cap++;
-    for (const w of ready) tell(w.worker, { fcgi: 'cap', cap: this.#cap });
+  /**
+   * The cap is the fair share of the open connections the ready workers reported, plus CAP_SLACK:
+   * a worker above it pauses until the others catch up, whatever the order they started in; when
+   * every worker is at the cap, the share (at least the cap) gives one more each. Counts come with
+   * pauses and resumes only, so the primary does nothing per connection; a worker's count may have
+   * grown since (below the cap) or shrunk (while paused): it reports again when that matters.
+   */
+  #setCap(): void {
+    if (this.#stopping || this.size <= 1) return;
+    const ready = [...this.#members.values()].filter((w) => w.state === 'ready');
+    if (ready.length === 0) return;
+    const open = ready.reduce((n, w) => n + w.open, 0);
+    const cap = Math.ceil(open / ready.length) + CAP_SLACK;
+    if (cap === this.#cap) return;
+    this.#cap = cap;
+    for (const w of ready) tell(w.worker, { fcgi: 'cap', cap });
   }
 
   #onExit(m: Member, code: number | null, signal: string | null): void {
     this.#members.delete(m.id);
     // The others may all be full, waiting for this one.
-    if (!this.#stopping && this.size > 1) this.#raiseCapIfAllFull();
+    this.#setCap();
     if (this.#stopping) {
       if (code !== 0 && m.state !== 'starting') this.#unclean = true;
       if (this.#members.size === 0) this.#allExited?.();
