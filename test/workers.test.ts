@@ -61,8 +61,8 @@ async function load(port: number, path: string, total: number, concurrency: numb
 }
 
 /** Opens `n` connections to `socket` at once (kept in `held`); resolves once all are connected. */
-function openConnections(socket: string, n: number, held: Socket[]): Promise<void[]> {
-  return Promise.all(
+async function openConnections(socket: string, n: number, held: Socket[]): Promise<void> {
+  await Promise.all(
     Array.from(
       { length: n },
       () =>
