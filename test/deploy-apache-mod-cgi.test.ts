@@ -14,6 +14,7 @@ import {
   installCopy,
   webUser,
   type DeployDir,
+  CGI_HTACCESS,
 } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw } from './helpers/nginx.js';
@@ -21,13 +22,7 @@ import { fetchRaw } from './helpers/nginx.js';
 const CGI = hasApacheModule('cgi');
 const skip = skipUnless(APACHE && CGI ? APACHE : null, 'apache2');
 
-export const HTACCESS = `AddHandler cgi-script .cgi
-Options +ExecCGI
-RewriteEngine On
-RewriteRule ^fcgi\\.env$ - [F]
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.cgi/$1 [L,QSA]
-`;
+export const HTACCESS = CGI_HTACCESS;
 
 describe('Apache mod_cgi running the bundled app as a CGI script', { skip, timeout: 120_000 }, () => {
   let deploy: DeployDir | undefined;

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, skipUnless, startApp, type AppProcess } from './helpers/app-process.js';
 import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import { bundleApp, checkNodeRunnableBy, createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
+import {
+  CGI_HTACCESS,
+  bundleApp,
+  checkNodeRunnableBy,
+  createDeployDir,
+  webUser,
+  type DeployDir,
+} from './helpers/deploy-app.js';
 import { NGINX, fetchRaw, startNginx, type HttpResult, type Nginx } from './helpers/nginx.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -81,12 +88,7 @@ describe('serve({ fetch }) as a CGI script under Apache mod_cgi', {
       deploy = await createDeployDir('fcgi-fetch-cgi-');
       const www = deploy.mkdir('www');
       bundleApp('test/fixtures/fetch-app.ts', join(www, 'app.cgi'));
-      // The .htaccess of docs/deploy/apache-mod-cgi.md.
-      writeFileSync(
-        join(www, '.htaccess'),
-        'AddHandler cgi-script .cgi\nOptions +ExecCGI\nRewriteEngine On\n' +
-          'RewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule ^(.*)$ app.cgi/$1 [L,QSA]\n',
-      );
+      writeFileSync(join(www, '.htaccess'), CGI_HTACCESS);
       apache = await startApache(deploy, {
         mpm: 'prefork',
         modules: ['rewrite', 'cgi'],

@@ -40,6 +40,15 @@ RewriteCond %{REQUEST_FILENAME} !-f
 RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
 `;
 
+/** The .htaccess of docs/deploy/apache-mod-cgi.md: CGI for app.cgi, every other path to it, fcgi.env refused. */
+export const CGI_HTACCESS = `AddHandler cgi-script .cgi
+Options +ExecCGI
+RewriteEngine On
+RewriteRule ^fcgi\\.env$ - [F]
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteRule ^(.*)$ app.cgi/$1 [L,QSA]
+`;
+
 /** mod_fcgid's server-wide lines a test Apache needs: where it keeps its sockets and table, and the app's PATH and HOME. */
 export function fcgidServerLines(ipc: string, home: string): string {
   return [
