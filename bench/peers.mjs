@@ -173,6 +173,8 @@ export const peers = {
   'fcgi-workers': {
     label: '@fcgi hello, serve({ workers: 2 })',
     front: 'fastcgi',
+    // status(): each worker's request count, read before and after wrk for the share report.
+    statusPath: '/__bench/status',
     start: (addr) =>
       startProcess(process.execPath, [join(APPS, 'fcgi-workers.mjs'), addr.arg], {
         listen: addr.listen,
@@ -183,6 +185,21 @@ export const peers = {
     missing: () => (hasWorkers() ? null : '@fcgi/core has no `workers` option yet'),
   },
 };
+
+/** node:cluster without serve(): its own round robin (rr) or the shared listening socket (none). */
+for (const sched of ['rr', 'none']) {
+  peers[`fcgi-cluster-${sched}`] = {
+    label: `@fcgi hello under node:cluster, 2 workers, ${sched === 'rr' ? 'SCHED_RR' : 'SCHED_NONE'}`,
+    front: 'fastcgi',
+    start: (addr) =>
+      startProcess(process.execPath, [join(APPS, 'fcgi-cluster.mjs'), addr.arg], {
+        listen: addr.listen,
+        env: { ...NODE_ENV, BENCH_WORKERS: '2', BENCH_SCHED: sched },
+        cwd: ROOT,
+      }),
+    missing: () => null,
+  };
+}
 
 /**
  * BENCH_BASELINE=/path/to/another/checkout (installed and built): the @fcgi rows run a second time
@@ -196,6 +213,18 @@ if (BASELINE) {
       env: NODE_ENV,
       cwd: BASELINE,
     });
+  peers['fcgi-workers-base'] = {
+    ...peers['fcgi-workers'],
+    label: `${peers['fcgi-workers'].label} [baseline]`,
+    statusPath: undefined,
+    start: (addr) =>
+      startProcess(process.execPath, [join(BASELINE, 'bench/apps/fcgi-workers.mjs'), addr.arg], {
+        listen: addr.listen,
+        env: { ...NODE_ENV, BENCH_WORKERS: '2' },
+        cwd: BASELINE,
+        graceMs: 10_000,
+      }),
+  };
   for (const [id, file] of [
     ['fcgi-hello', 'fcgi-hello.mjs'],
     ['fcgi-app', 'fcgi-app.mjs'],
@@ -233,9 +262,22 @@ export const cases = [
   { id: 'php-off', peer: 'php', transport: 'unix', keepConn: false },
   { id: 'workers-on', peer: 'fcgi-workers', transport: 'unix', keepConn: true },
   { id: 'workers-off', peer: 'fcgi-workers', transport: 'unix', keepConn: false },
+  { id: 'cluster-rr-on', peer: 'fcgi-cluster-rr', transport: 'unix', keepConn: true },
+  { id: 'cluster-rr-off', peer: 'fcgi-cluster-rr', transport: 'unix', keepConn: false },
+  { id: 'cluster-none-on', peer: 'fcgi-cluster-none', transport: 'unix', keepConn: true },
+  { id: 'cluster-none-off', peer: 'fcgi-cluster-none', transport: 'unix', keepConn: false },
 ];
 if (BASELINE) {
-  for (const id of ['fcgi-on', 'fcgi-off', 'app-hello', 'app-json', 'express-fcgi', 'express-fcgi-json']) {
+  for (const id of [
+    'fcgi-on',
+    'fcgi-off',
+    'app-hello',
+    'app-json',
+    'express-fcgi',
+    'express-fcgi-json',
+    'workers-on',
+    'workers-off',
+  ]) {
     const c = cases.find((x) => x.id === id);
     cases.push({ ...c, id: `${id}-base`, peer: `${c.peer}-base` });
   }

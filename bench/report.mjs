@@ -49,6 +49,35 @@ function httpTable(http) {
   return lines.join('\n');
 }
 
+const pcts = (xs) => xs.map((x) => `${Math.round(100 * x)}`).join(' / ');
+
+/**
+ * Rows whose app runs several processes: how the requests (from the app's status page) and the
+ * CPU time spread over them, each run. The least-served worker's share is the balance figure.
+ */
+function sharesTable(http) {
+  const lines = [
+    '| row | requests per worker, % (each run) | least-served worker, % of requests | CPU per process, % (first: primary or master) |',
+    '|---|---|---:|---|',
+  ];
+  for (const row of Object.values(http)) {
+    const runs = row.runs?.filter((r) => r.shares) ?? [];
+    if (!runs.length) continue;
+    const req = runs.filter((r) => r.shares.requests?.length);
+    const least = req.length ? Math.min(...req.map((r) => Math.min(...r.shares.requests))) : NaN;
+    lines.push(
+      `| ${row.label} | ${req.map((r) => pcts(r.shares.requests)).join('; ') || '—'} | ${Number.isFinite(least) ? num(100 * least) : '—'} | ${runs.map((r) => pcts(r.shares.cpu)).join('; ')} |`,
+    );
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/** The smallest share of requests any worker of row `id` took in any run (null when not measured). */
+function leastShare(row) {
+  const req = row?.runs?.filter((r) => r.shares?.requests?.length) ?? [];
+  return req.length ? Math.min(...req.map((r) => Math.min(...r.shares.requests))) : null;
+}
+
 /** Rows measured again with BENCH_BASELINE's checkout: after ÷ before, paired by round. */
 function baselineTable(http) {
   const lines = [
@@ -194,8 +223,17 @@ function targets(res) {
       ...http('(for comparison) one process ÷ C on libfcgi, keep-conn on', 'fcgi-on', 'c-on', 0),
       info: true,
     },
-    http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 1.0),
+    http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn on)', 'workers-on', 'php-on', 2.0),
     http('`workers: 2` ÷ PHP-FPM with 4 workers (keep-conn off)', 'workers-off', 'php-off', 1.0),
+    http('`workers: 2` ÷ one @fcgi process (keep-conn off)', 'workers-off', 'fcgi-off', 1.8),
+    // Evenly spread: with 2 workers neither takes less than 40 % of the requests in any run.
+    ...['on', 'off'].map((k) => ({
+      name: `\`workers: 2\`, keep-conn ${k}: the least-served worker's share of requests (any run)`,
+      need: 40,
+      unit: ' %',
+      value: leastShare(h[`workers-${k}`]) === null ? null : 100 * leastShare(h[`workers-${k}`]),
+      missing: hmiss(`workers-${k}`) || 'no per-worker counts',
+    })),
     {
       name: 'cold start under mod_fcgid (median)',
       need: 150,
@@ -324,6 +362,8 @@ export function report(res) {
       httpTable(res.http),
       '',
     );
+  const spread = res.http ? sharesTable(res.http) : '';
+  if (spread) out.push('### How the work spread over the processes of a row', '', spread, '');
   const before = res.http ? baselineTable(res.http) : '';
   if (before) out.push(`### Before and after (BENCH_BASELINE), same run, rounds interleaved`, '', before, '');
   if (res.bodies) out.push('### Big bodies through nginx (curl)', '', bodiesTable(res.bodies), '');

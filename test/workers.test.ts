@@ -1,13 +1,18 @@
-// serve({ workers: 2 }) behind a real nginx: the primary listens (unix socket, TCP, or fd 0 from
-// spawn-fcgi) and hands connections to two worker processes; both serve; a killed worker is
-// replaced; workers recycle themselves (maxRequestsPerProcess) with no request lost; SIGTERM to
-// the primary drains every worker and exits 0; status() shows the whole pool.
+// serve({ workers: 2 }) behind a real nginx: the primary holds the socket (unix socket, TCP, or fd
+// 0 from spawn-fcgi) and shares it with two worker processes, which accept on it themselves (with
+// the primary stopped too) and spread kept connections evenly (also with a worker slow to start
+// and a loaded machine); both serve; a killed worker is replaced; workers recycle themselves
+// (maxRequestsPerProcess) with no request lost; SIGTERM to the primary drains every worker and
+// exits 0; status() shows the whole pool.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { FcgiClient } from '@fcgi/core';
 import { findBinary, signalPid, skipUnless } from './helpers/app-process.js';
 import { getJson, startAppChild, startNginxFront, until, type AppChild, type NginxFront } from './helpers/lifecycle.js';
 import { NGINX, freePort } from './helpers/nginx.js';
@@ -17,10 +22,13 @@ interface Status {
   requests: number;
   active: number;
   restarts: number;
-  workers: { pid: number; requests: number }[];
+  workers: { pid: number; requests: number; connections: number }[];
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+/** A child process spinning one CPU (load for the machine), stopped by the test through its pid. */
+const busyLoop = () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
 
 let dir = '';
 const apps: AppChild[] = [];
@@ -50,6 +58,21 @@ async function load(port: number, path: string, total: number, concurrency: numb
     }),
   );
   return { statuses, pids };
+}
+
+/** Opens `n` connections to `socket` at once (kept in `held`); resolves once all are connected. */
+async function openConnections(socket: string, n: number, held: Socket[]): Promise<void> {
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const s = connect(socket, () => resolve());
+          s.once('error', reject);
+          held.push(s);
+        }),
+    ),
+  );
 }
 
 async function pool(
@@ -147,6 +170,126 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     await drainOnSigterm(app, port, members);
     assert.doesNotMatch(nginx.errorLog().slice(logged), /upstream prematurely closed|reset by peer/);
   });
+
+  it('the workers accept themselves: with the primary stopped (SIGSTOP), new connections are served', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'direct.sock');
+    const { app, port } = await pool('direct', socket, `unix:${socket}`);
+    const workers = (await getJson<Status>(port, '/status?json')).body.workers.map((w) => w.pid);
+    // One connection per request, as nginx opens them without fastcgi_keep_conn.
+    const client = new FcgiClient({ target: socket, keepConn: false, timeout: 3000 });
+    signalPid(app.pid, 'SIGSTOP');
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 20; i++) {
+        const r = await client.request({
+          params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1' },
+        });
+        assert.equal(r.status, 200);
+        pids.add((JSON.parse(await r.text()) as { pid: number }).pid);
+      }
+      assert.ok(
+        [...pids].every((p) => workers.includes(p)),
+        `served by ${[...pids].join(', ')}; workers ${workers.join(', ')}`,
+      );
+    } finally {
+      signalPid(app.pid, 'SIGCONT');
+      await client.close();
+    }
+    await drainOnSigterm(app, port, workers);
+  });
+
+  it('the socket queues connections from the moment it appears, before any worker is up', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'early.sock');
+    const app = await startAppChild({ listen: socket, options: { workers: 2 }, waitFor: false });
+    apps.push(app);
+    await until(() => existsSync(socket), 20_000, 'the socket file');
+    const client = new FcgiClient({ target: socket, keepConn: false, timeout: 20_000 });
+    try {
+      const r = await client.request({
+        params: { REQUEST_METHOD: 'GET', REQUEST_URI: '/echo', SERVER_PROTOCOL: 'HTTP/1.1' },
+      });
+      assert.equal(r.status, 200);
+      assert.notEqual((JSON.parse(await r.text()) as { pid: number }).pid, app.pid);
+    } finally {
+      await client.close();
+    }
+    signalPid(app.pid, 'SIGTERM');
+    assert.deepEqual(await app.exit, { code: 0, signal: null });
+  });
+
+  // Whatever the start order, the machine's load or a worker slow to answer its primary, the 16
+  // go where they even out the workers' open connections (nginx's kept ones included, at most 2
+  // apart): no worker holds many while another holds few. A stalled worker (SIGSTOP for 300 ms
+  // while 4 of them are opened, each worker in turn) is what a loaded machine does at random: the
+  // other one must not take its share meanwhile.
+  const scenarios = [
+    { label: 'both workers start together' },
+    { label: 'one worker starts 1.5 s late', slow: true },
+    { label: 'one worker starts 1.5 s late, the machine loaded by two busy loops', slow: true, loaded: true },
+    { label: 'a worker stalls while they are opened, each in turn', stall: true },
+    { label: 'a worker stalls while they are opened, each in turn, the machine loaded', stall: true, loaded: true },
+  ];
+  for (const [i, { label, slow, loaded, stall }] of scenarios.entries()) {
+    it(`kept connections spread (${label}): 16 opened at once even out the workers' open connections`, {
+      timeout: 60_000,
+    }, async () => {
+      const name = `spread-${i}`;
+      const socket = join(dir, `${name}.sock`);
+      const busy = loaded ? [busyLoop(), busyLoop()] : [];
+      try {
+        const env: Record<string, string> = slow
+          ? { LIFECYCLE_APP_SLOW_WORKER: `${join(dir, `${name}.slow`)}:1500` }
+          : {};
+        const { app, port } = await pool(name, socket, `unix:${socket}`, env);
+        const before = (await getJson<Status>(port, '/status?json')).body.workers;
+        const held: Socket[] = [];
+        let open: number[] = [];
+        const accepted = (n: number) =>
+          until(
+            async () => {
+              const now = (await getJson<Status>(port, '/status?json')).body.workers;
+              open = now.map((w) => w.connections);
+              const added = now.map((w) => w.connections - (before.find((b) => b.pid === w.pid)?.connections ?? 0));
+              return now.length === 2 && added.reduce((x, y) => x + y, 0) >= n;
+            },
+            10_000,
+            `${n} connections accepted`,
+          );
+        try {
+          const rounds = stall ? 4 : 1;
+          for (let r = 0; r < rounds; r++) {
+            const stopped = stall ? before[r % 2]!.pid : 0;
+            if (stopped) signalPid(stopped, 'SIGSTOP');
+            try {
+              await openConnections(socket, 16 / rounds, held);
+              if (stopped) await new Promise((resolve) => setTimeout(resolve, 300));
+            } finally {
+              if (stopped) signalPid(stopped, 'SIGCONT');
+            }
+            await accepted(held.length);
+            // A worker pauses at the fair share plus one of what the workers reported: 2 apart at most.
+            assert.ok(
+              Math.abs(open[0]! - open[1]!) <= 2,
+              `open connections per worker after ${held.length}: ${open.join(', ')} (before: ${before.map((w) => w.connections).join(', ')})`,
+            );
+          }
+        } finally {
+          for (const s of held) s.destroy();
+        }
+        await drainOnSigterm(
+          app,
+          port,
+          before.map((w) => w.pid),
+        );
+      } finally {
+        for (const p of busy) p.kill('SIGKILL');
+      }
+    });
+  }
 
   it('TCP: two pids serve; SIGTERM drains and exits 0', { timeout: 60_000 }, async () => {
     const tcp = `127.0.0.1:${await freePort()}`;

@@ -1,6 +1,6 @@
 // serve(): run a handler the way the host asks — FastCGI on what it gave, CGI, or, with nothing at
 // all, behind the built-in HTTP gateway for local development. What only one mode needs (the CGI
-// transport, the gateway and its client, node:cluster for workers) is imported when that mode is
+// transport, the gateway and its client, the workers' pool) is imported when that mode is
 // chosen, so a process started by a web server does not load the rest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,8 +39,9 @@ export interface ServeOptions extends ServerOptions, LifecycleOptions {
   /** Print the gateway's address on stdout (default true). */
   announce?: boolean;
   /**
-   * FastCGI modes: worker processes sharing the listening socket (node:cluster; this process then
-   * only listens and supervises); 'auto' = one per CPU. Default 0 (env FCGI_WORKERS): serve here.
+   * FastCGI modes: worker processes sharing the listening socket (forks of this script, each
+   * accepting on it; this process then only holds it and supervises); 'auto' = one per CPU.
+   * Default 0 (env FCGI_WORKERS): serve here.
    */
   workers?: number | 'auto';
 }
@@ -78,7 +79,7 @@ export function serve(app: FetchApp, options?: ServeOptions): Promise<Serving>;
 export async function serve(given: Handler | NodeHandler | FetchApp, options: ServeOptions = {}): Promise<Serving> {
   const handler = isFetchApp(given) ? fetchResponder(given) : given;
   loadAppEnvFile();
-  // The primary of serve({ workers }) marks its workers' environment; node:cluster has the last word.
+  // The primary of serve({ workers }) marks its workers' environment and talks to them over IPC.
   const worker = process.env[WORKER_ENV] === '1' ? await import('./server/worker.js') : null;
   const inWorker = worker?.isClusterWorker() ?? false;
   if (inCheckMode()) finishCheck(wouldServe(options, inWorker));

@@ -1,5 +1,6 @@
-// The messages between a serve() primary and its workers over node:cluster's IPC channel. The
-// primary holds the listening socket and hands each accepted connection to a worker with `conn`.
+// The messages between a serve() primary and its workers over their IPC channel. The primary
+// holds the listening socket without accepting on it and sends it to each worker (`listen`), which
+// pauses accepting while it holds `cap` connections (`full`, then `room`, each with its open count).
 import type { ListenAddress } from './server.js';
 import type { ProcessStats } from './stats.js';
 
@@ -19,8 +20,10 @@ export interface ClusterStatus {
 }
 
 export type ToWorker =
-  /** Carries an accepted connection (the socket is the message's handle). */
-  | { fcgi: 'conn' }
+  /** Carries the listening socket (the message's handle): accept on it up to `cap` open connections (0: no cap). */
+  | { fcgi: 'listen'; cap: number; backlog: number }
+  /** The cap follows the workers' open connections: a fair share of them, plus one. */
+  | { fcgi: 'cap'; cap: number }
   /** Drain and exit (the primary stopped sending connections to this worker). */
   | { fcgi: 'shutdown' }
   /** Answer to `draining` (once a replacement is ready): no more connections will come. */
@@ -33,6 +36,10 @@ export type ToWorker =
 export type ToPrimary =
   /** The worker takes connections. */
   | { fcgi: 'ready' }
+  /** The worker holds `cap` connections or more (`open`) and paused accepting. */
+  | { fcgi: 'full'; open: number }
+  /** It accepts again (a connection closed, or the cap was raised), holding `open` connections. */
+  | { fcgi: 'room'; open: number }
   /** The worker wants to stop (recycling, a signal, a crash): send no more connections. */
   | { fcgi: 'draining' }
   /** The worker has been idle for idleTimeout (or no longer is). */

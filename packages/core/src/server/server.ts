@@ -288,7 +288,7 @@ function normalizeAddr(addr: string): string {
 }
 
 /** Removes a socket file nobody listens on any more; refuses to touch anything else. */
-async function removeStaleSocket(path: string): Promise<void> {
+export async function removeStaleSocket(path: string): Promise<void> {
   let st: Stats;
   try {
     st = await (await fsPromises()).lstat(path);

@@ -1,7 +1,6 @@
-// A serve() cluster worker: it does not listen; the primary hands it accepted connections over
-// IPC. Before it stops taking them (recycling, a signal, a crash) it tells the primary and waits
-// for the answer, so no connection is sent to a worker that would close it unread.
-import cluster from 'node:cluster';
+// A serve() worker: a fork of the app's script that accepts on the listening socket its primary
+// shares over IPC (shared-accept.ts). Before it stops (recycling, a signal, a crash) it stops
+// accepting and tells the primary, which starts its replacement first.
 import type { Socket } from 'node:net';
 import {
   ADDRESS_ENV,
@@ -14,11 +13,13 @@ import {
 } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
 import type { FcgiServer, ListenAddress } from './server.js';
+import { SharedAccept } from './shared-accept.js';
+import type { ServerHandle } from './shared-listener.js';
 import { processStats } from './stats.js';
 
-/** True in a worker started by a serve() primary (not in workers of another cluster setup). */
+/** True in a worker started by a serve() primary (a fork with an IPC channel and WORKER_ENV). */
 export function isClusterWorker(): boolean {
-  return cluster.isWorker && process.env[WORKER_ENV] === '1';
+  return process.env[WORKER_ENV] === '1' && typeof process.send === 'function';
 }
 
 /** The primary's address, as it told the worker. */
@@ -61,11 +62,16 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   let released: (() => void) | null = null;
   let toldToStop = false;
   let handingOff: Promise<void> | null = null;
+  const accepting = new SharedAccept(
+    (socket) => accept(server, socket),
+    (what, open) => send({ fcgi: what, open }),
+  );
 
-  // The primary answers `draining` once a replacement is ready (or after RETIRE_MS); every
-  // connection it sent before that arrives before `drain-ok`, and is served.
+  // Accepting stops first (pending connections stay queued for the other workers); the primary
+  // answers `draining` once a replacement is ready (or after RETIRE_MS).
   const handOff = (): Promise<void> =>
     (handingOff ??= new Promise((resolve) => {
+      accepting.stop();
       if (toldToStop || !process.connected) return resolve();
       const timer = setTimeout(resolve, RETIRE_MS + 2000).unref();
       released = () => {
@@ -84,11 +90,15 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   const onMessage = (message: unknown, handle: unknown): void => {
     if (!isMessage<ToWorker>(message)) return;
     switch (message.fcgi) {
-      case 'conn':
-        if (handle) accept(server, handle as Socket);
+      case 'listen':
+        if (handle) accepting.listen(handle as ServerHandle, message.cap, message.backlog);
+        return;
+      case 'cap':
+        accepting.setCap(message.cap);
         return;
       case 'shutdown':
         toldToStop = true;
+        accepting.stop();
         void lifecycle.shutdown('primary');
         return;
       case 'drain-ok':
@@ -104,6 +114,7 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
   // The primary is gone (killed): nobody hands out connections any more; finish and go.
   const onDisconnect = (): void => {
     toldToStop = true;
+    accepting.stop();
     void lifecycle.shutdown('primary');
   };
   process.on('message', onMessage);
@@ -124,8 +135,5 @@ export function attachWorker(server: FcgiServer, options: ResolvedLifecycle): Wo
 }
 
 function accept(server: FcgiServer, socket: Socket): void {
-  // A socket made from a passed handle has Node's defaults; the server's own have these.
-  socket.allowHalfOpen = true;
-  socket.setNoDelay(true);
   server.net.emit('connection', socket);
 }

@@ -1,10 +1,14 @@
 // serve({ workers: N }): one primary process holds the listening socket (fd 0 from mod_fcgid or
-// spawn-fcgi, a unix socket, a TCP port) and hands every accepted connection, unread, to one of N
-// worker processes (node:cluster, round robin). A worker that dies is replaced; one that recycles
-// itself (maxRequestsPerProcess) is replaced before it stops taking connections; SIGTERM to the
-// primary drains every worker, then the primary exits.
-import cluster, { type Worker } from 'node:cluster';
-import type { Socket } from 'node:net';
+// spawn-fcgi, a unix socket, a TCP port) without accepting on it, and shares it with N worker
+// processes (forks of the app's script), which accept on it themselves, as PHP-FPM's children do:
+// handing each connection over IPC cost more than the request when the web server opens one per
+// request (keep-conn off). So that connections a web server keeps spread evenly, a worker pauses
+// accepting at a cap of open connections (shared-accept.ts): the fair share of all the ready
+// workers' open connections plus one, raised and lowered as the counts they report change.
+// A worker that dies is replaced; one that recycles itself (maxRequestsPerProcess) stops
+// accepting and is replaced; SIGTERM to the primary drains every worker, then the primary exits.
+import { fork, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import {
   ADDRESS_ENV,
@@ -16,14 +20,17 @@ import {
   type ToWorker,
 } from './cluster-ipc.js';
 import { Lifecycle, type ResolvedLifecycle } from './lifecycle.js';
-import { FcgiServer, type ListenAddress, type ServerOptions } from './server.js';
+import type { ListenAddress, ServerOptions } from './server.js';
 import type { ResolvedTarget } from './listen-target.js';
+import { openSharedListener, type ServerHandle } from './shared-listener.js';
 import type { ProcessStats } from './stats.js';
-import { releaseStdioListener } from './stdio-listener.js';
 import { logProcessLine } from '../http/log-line.js';
 
-/** Accepted connections held while no worker is ready (all starting or restarting); more are closed. */
-const MAX_PENDING = 1024;
+/** Connections a worker may hold above the fair share before it pauses accepting. */
+const CAP_SLACK = 1;
+
+/** Listen backlog the workers set on the shared socket when the options give none (as FcgiServer). */
+const BACKLOG = 2048;
 
 /** `workers` as given (option or FCGI_WORKERS): a count, 'auto' (one per CPU), or nothing (0). */
 export function workerCount(value: number | 'auto' | string | undefined): number {
@@ -36,7 +43,8 @@ export function workerCount(value: number | 'auto' | string | undefined): number
 }
 
 interface Member {
-  worker: Worker;
+  id: number;
+  worker: ChildProcess;
   /**
    * starting: not yet taking connections; ready: taking them; retiring: asked to recycle, takes
    * them only while no ready worker exists, until its replacement is ready; draining: none sent.
@@ -48,11 +56,13 @@ interface Member {
   release?: () => void;
   /** Set on a replacement: runs once it is ready. */
   onReady?: () => void;
+  /** Open connections, as the worker last reported them (at a pause or resume). */
+  open: number;
 }
 
-function tell(worker: Worker, message: ToWorker, handle?: Socket, done?: (err: Error | null) => void): void {
-  if (!worker.isConnected()) return done?.(new Error('worker disconnected'));
-  worker.send(message, handle as never, done ?? (() => {}));
+function tell(worker: ChildProcess, message: ToWorker, handle?: ServerHandle): void {
+  if (!worker.connected) return;
+  worker.send(message, handle as never, () => {});
 }
 
 export class WorkerPool {
@@ -64,8 +74,10 @@ export class WorkerPool {
   readonly #members = new Map<number, Member>();
   readonly #statsWaiters = new Map<number, (stats: ProcessStats) => void>();
   readonly #startedAt = Date.now();
-  #pending: Socket[] = [];
-  #turn = 0;
+  readonly #listener: ServerHandle;
+  readonly #backlog: number;
+  /** Open connections at which a worker stops accepting (#setCap). */
+  #cap = 1;
   #restarts = 0;
   #quickDeaths = 0;
   #nextId = 1;
@@ -74,14 +86,16 @@ export class WorkerPool {
   #allExited: (() => void) | null = null;
   #stopped: Promise<boolean> | null = null;
 
-  constructor(size: number, env: Record<string, string>) {
+  constructor(size: number, env: Record<string, string>, listener: ServerHandle, backlog: number) {
     this.size = size;
     this.#env = env;
+    this.#listener = listener;
+    this.#backlog = backlog;
   }
 
   /** Pids of the workers alive now (a recycling one and its replacement both count). */
   get pids(): number[] {
-    return [...this.#members.values()].map((m) => m.worker.process.pid!).filter((p) => p !== undefined);
+    return [...this.#members.values()].map((m) => m.worker.pid!).filter((p) => p !== undefined);
   }
 
   /** Workers started to replace one that exited or recycled itself. */
@@ -90,26 +104,7 @@ export class WorkerPool {
   }
 
   start(): void {
-    // fd 0 stays with the primary: a worker holding the listening socket would keep it open after
-    // the primary closed it, and connections would queue where nobody accepts them.
-    cluster.setupPrimary({ stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     for (let i = 0; i < this.size; i++) this.#fork();
-  }
-
-  /** Hands an accepted (paused, unread) connection to the next ready worker. */
-  dispatch(socket: Socket): void {
-    const m = this.#pick();
-    if (!m) {
-      if (this.#stopping || this.#pending.length >= MAX_PENDING) socket.destroy();
-      else this.#pending.push(socket);
-      return;
-    }
-    tell(m.worker, { fcgi: 'conn' }, socket, (err) => {
-      if (!err) return;
-      // The channel closed before the handle left: the socket is still ours, unread.
-      if ((socket as unknown as { _handle: unknown })._handle) this.dispatch(socket);
-      else socket.destroy();
-    });
   }
 
   /** Drains every worker; resolves true once all exited with code 0. Idempotent. */
@@ -119,14 +114,12 @@ export class WorkerPool {
 
   #stop(): Promise<boolean> {
     this.#stopping = true;
-    for (const s of this.#pending) s.destroy();
-    this.#pending = [];
     return new Promise((resolve) => {
       this.#allExited = () => resolve(!this.#unclean);
       if (this.#members.size === 0) return this.#allExited();
       for (const m of this.#members.values()) {
         // A starting worker may not listen for messages yet; it has no connection either.
-        if (m.state === 'starting') m.worker.process.kill('SIGTERM');
+        if (m.state === 'starting') m.worker.kill('SIGTERM');
         else if (m.state === 'retiring') m.release!();
         else if (m.state === 'ready') {
           m.state = 'draining';
@@ -138,12 +131,12 @@ export class WorkerPool {
 
   /** SIGKILL to every worker still alive. */
   kill(): void {
-    for (const m of this.#members.values()) m.worker.process.kill('SIGKILL');
+    for (const m of this.#members.values()) m.worker.kill('SIGKILL');
   }
 
   /** The primary's and every worker's statistics (workers that do not answer within `ms` are left out). */
   collect(ms = 1000): Promise<ClusterStatus> {
-    const live = [...this.#members.values()].filter((m) => m.state !== 'starting' && m.worker.isConnected());
+    const live = [...this.#members.values()].filter((m) => m.state !== 'starting' && m.worker.connected);
     const id = this.#nextId++;
     const got: ProcessStats[] = [];
     return new Promise((resolve) => {
@@ -172,21 +165,26 @@ export class WorkerPool {
     });
   }
 
-  #pick(): Member | null {
-    const members = [...this.#members.values()].filter((m) => m.worker.isConnected());
-    let ready = members.filter((m) => m.state === 'ready');
-    // Workers about to recycle serve on while nobody else can (their replacements are starting).
-    if (ready.length === 0) ready = members.filter((m) => m.state === 'retiring');
-    if (ready.length === 0) return null;
-    return ready[this.#turn++ % ready.length]!;
-  }
-
   #fork(): Member {
-    const worker = cluster.fork(this.#env);
-    const m: Member = { worker, state: 'starting', startedAt: Date.now(), idle: false };
-    this.#members.set(worker.id, m);
+    // The same script with the same arguments and Node options; it sees WORKER_ENV and serves.
+    // Not node:cluster: its workers' listen() goes through the primary. stdin is not the web
+    // server's socket in a worker (fd 0 stays with the primary; a worker gets the listening socket
+    // over IPC, close-on-exec, so processes it starts do not hold it open).
+    const worker = fork(process.argv[1]!, process.argv.slice(2), {
+      env: { ...process.env, ...this.#env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const m: Member = {
+      id: this.#nextId++,
+      worker,
+      state: 'starting',
+      startedAt: Date.now(),
+      idle: false,
+      open: 0,
+    };
+    this.#members.set(m.id, m);
     worker.on('message', (message: unknown) => this.#onMessage(m, message));
-    worker.on('error', (err) => logProcessLine(`fcgi: worker ${worker.process.pid}: ${err.message}`));
+    worker.on('error', (err) => logProcessLine(`fcgi: worker ${worker.pid}: ${err.message}`));
     worker.on('exit', (code, signal) => this.#onExit(m, code, signal));
     return m;
   }
@@ -201,8 +199,15 @@ export class WorkerPool {
           m.state = 'draining';
           return tell(m.worker, { fcgi: 'shutdown' });
         }
+        // It holds nothing yet: the cap comes down, and the others pause until it caught up.
+        this.#setCap();
+        this.#share(m);
         m.onReady?.();
-        for (const s of this.#pending.splice(0)) this.dispatch(s);
+        return;
+      case 'full':
+      case 'room':
+        m.open = message.open;
+        this.#setCap();
         return;
       case 'draining': {
         if (m.state === 'draining' || m.state === 'retiring') return;
@@ -214,6 +219,8 @@ export class WorkerPool {
           tell(m.worker, { fcgi: 'drain-ok' });
         };
         m.state = 'retiring';
+        // It accepts no more: its connections leave the share.
+        this.#setCap();
         if (this.#stopping) return m.release();
         // Start its replacement now; it stops taking connections once that one is ready.
         this.#restarts++;
@@ -236,8 +243,33 @@ export class WorkerPool {
     }
   }
 
+  /** Sends the listening socket to `m`, which accepts on it (pausing at the cap) until it drains. */
+  #share(m: Member): void {
+    tell(m.worker, { fcgi: 'listen', cap: this.size > 1 ? this.#cap : 0, backlog: this.#backlog }, this.#listener);
+  }
+
+  /**
+   * The cap is the fair share of the open connections the ready workers reported, plus CAP_SLACK:
+   * a worker above it pauses until the others catch up, whatever the order they started in; when
+   * every worker is at the cap, the share (at least the cap) gives one more each. Counts come with
+   * pauses and resumes only, so the primary does nothing per connection; a worker's count may have
+   * grown since (below the cap) or shrunk (while paused): it reports again when that matters.
+   */
+  #setCap(): void {
+    if (this.#stopping || this.size <= 1) return;
+    const ready = [...this.#members.values()].filter((w) => w.state === 'ready');
+    if (ready.length === 0) return;
+    const open = ready.reduce((n, w) => n + w.open, 0);
+    const cap = Math.ceil(open / ready.length) + CAP_SLACK;
+    if (cap === this.#cap) return;
+    this.#cap = cap;
+    for (const w of ready) tell(w.worker, { fcgi: 'cap', cap });
+  }
+
   #onExit(m: Member, code: number | null, signal: string | null): void {
-    this.#members.delete(m.worker.id);
+    this.#members.delete(m.id);
+    // The others may all be full, waiting for this one.
+    this.#setCap();
     if (this.#stopping) {
       if (code !== 0 && m.state !== 'starting') this.#unclean = true;
       if (this.#members.size === 0) this.#allExited?.();
@@ -250,7 +282,7 @@ export class WorkerPool {
     this.#quickDeaths = Date.now() - m.startedAt < 2000 ? this.#quickDeaths + 1 : 0;
     const delay = this.#quickDeaths > 0 ? Math.min(100 * 2 ** (this.#quickDeaths - 1), 5000) : 0;
     logProcessLine(
-      `fcgi: worker ${m.worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}`,
+      `fcgi: worker ${m.worker.pid} exited (${signal ?? `code ${code}`}); starting another${delay ? ` in ${delay} ms` : ''}`,
     );
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
@@ -258,27 +290,20 @@ export class WorkerPool {
   }
 }
 
-/** The primary of serve({ workers }): listens on `target`, runs `size` workers, drains them on SIGTERM. */
+/** The primary of serve({ workers }): holds `target`, runs `size` workers, drains them on SIGTERM. */
 export async function servePrimary(
   options: ServerOptions,
   target: ResolvedTarget,
   size: number,
   lc: ResolvedLifecycle,
 ): Promise<{ address: ListenAddress; workers: WorkerPool; lifecycle: Lifecycle; close(): Promise<void> }> {
-  // An FcgiServer for what listenOn() does (stale socket files, socket mode, fd 0); the workers'
-  // own servers run the handler and check FCGI_WEB_SERVER_ADDRS on each connection.
-  if (!cluster.isPrimary)
-    throw new Error('serve({ workers }) in a node:cluster worker: the workers would fork workers');
-  const listener = new FcgiServer(() => {}, options);
-  listener.on('error', (err: Error) => logProcessLine(`fcgi: listening socket: ${err.message}`));
-  const net = listener.net;
-  let address: ListenAddress | undefined;
+  if (!cluster.isPrimary || process.env[WORKER_ENV] === '1')
+    throw new Error('serve({ workers }) in a worker: the workers would fork workers');
+  let listener: Awaited<ReturnType<typeof openSharedListener>> | undefined;
   let pool: WorkerPool | undefined;
   const close = async () => {
-    if (net.listening) {
-      net.close();
-      if (address?.kind === 'fd') releaseStdioListener(address.fd);
-    }
+    listener?.close();
+    listener = undefined;
     if (pool && !(await pool.stop())) throw new Error('a worker did not exit cleanly');
   };
   // Started before listening: a web server may send SIGTERM as soon as the socket accepts. The
@@ -289,16 +314,21 @@ export async function servePrimary(
     { watchRequests: false },
   ).start();
   try {
-    address = await listener.listenOn(target);
+    listener = await openSharedListener(target, {
+      socketMode: options.socketMode,
+      backlog: options.backlog ?? BACKLOG,
+    });
   } catch (err) {
     lifecycle.dispose();
     throw err;
   }
-  (net as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true; // never read in the primary
-  net.removeAllListeners('connection');
-  pool = new WorkerPool(size, { [WORKER_ENV]: '1', [ADDRESS_ENV]: JSON.stringify(address) });
-  const workers = pool;
-  net.on('connection', (socket: Socket) => workers.dispatch(socket));
+  const address = listener.address;
+  pool = new WorkerPool(
+    size,
+    { [WORKER_ENV]: '1', [ADDRESS_ENV]: JSON.stringify(address) },
+    listener.handle,
+    options.backlog ?? BACKLOG,
+  );
   pool.onAllIdle = () => void lifecycle.shutdown('idle');
   // A SIGTERM while listening started: no workers for a process that is exiting.
   if (!lifecycle.reason) pool.start();
