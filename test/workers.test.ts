@@ -171,6 +171,23 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     assert.doesNotMatch(nginx.errorLog().slice(logged), /upstream prematurely closed|reset by peer/);
   });
 
+  it('one worker 1.5 s late: both serve from the first requests (the first workers accept together)', {
+    timeout: 60_000,
+  }, async () => {
+    const socket = join(dir, 'late.sock');
+    const { app, port } = await pool('late', socket, `unix:${socket}`, {
+      LIFECYCLE_APP_SLOW_WORKER: `${join(dir, 'late.slow')}:1500`,
+    });
+    const { statuses, pids } = await load(port, '/echo', 40, 8);
+    assert.ok(
+      statuses.every((s) => s === 200),
+      `statuses: ${statuses.join(',')}`,
+    );
+    assert.equal(pids.size, 2, `served by ${[...pids].join(', ')}`);
+    signalPid(app.pid, 'SIGTERM');
+    assert.deepEqual(await app.exit, { code: 0, signal: null });
+  });
+
   it('the workers accept themselves: with the primary stopped (SIGSTOP), new connections are served', {
     timeout: 60_000,
   }, async () => {

@@ -29,6 +29,9 @@ import { logProcessLine } from '../http/log-line.js';
 /** Connections a worker may hold above the fair share before it pauses accepting. */
 const CAP_SLACK = 1;
 
+/** Longest the pool's first workers wait for each other before the ready ones accept. */
+const START_GATE_MS = 5000;
+
 /** Listen backlog the workers set on the shared socket when the options give none (as FcgiServer). */
 const BACKLOG = 2048;
 
@@ -78,6 +81,14 @@ export class WorkerPool {
   readonly #backlog: number;
   /** Open connections at which a worker stops accepting (#setCap). */
   #cap = 1;
+  /**
+   * The pool's first workers are still starting: none accepts yet (connections queue in the
+   * backlog), so the first kept connections a web server opens spread over all of them instead
+   * of staying with whichever was ready first. Open once all are ready, one exited, or after
+   * START_GATE_MS.
+   */
+  #gated = true;
+  #gateTimer: NodeJS.Timeout | undefined;
   #restarts = 0;
   #quickDeaths = 0;
   #nextId = 1;
@@ -105,6 +116,17 @@ export class WorkerPool {
 
   start(): void {
     for (let i = 0; i < this.size; i++) this.#fork();
+    if (this.size <= 1) this.#gated = false;
+    else this.#gateTimer = setTimeout(() => this.#openGate(), START_GATE_MS).unref();
+  }
+
+  /** Lets every ready worker accept, with the cap they share. */
+  #openGate(): void {
+    if (!this.#gated) return;
+    this.#gated = false;
+    clearTimeout(this.#gateTimer);
+    this.#setCap();
+    for (const w of this.#members.values()) if (w.state === 'ready') this.#share(w);
   }
 
   /** Drains every worker; resolves true once all exited with code 0. Idempotent. */
@@ -199,9 +221,13 @@ export class WorkerPool {
           m.state = 'draining';
           return tell(m.worker, { fcgi: 'shutdown' });
         }
-        // It holds nothing yet: the cap comes down, and the others pause until it caught up.
-        this.#setCap();
-        this.#share(m);
+        if (this.#gated) {
+          if ([...this.#members.values()].every((w) => w.state !== 'starting')) this.#openGate();
+        } else {
+          // It holds nothing yet: the cap comes down, and the others pause until it caught up.
+          this.#setCap();
+          this.#share(m);
+        }
         m.onReady?.();
         return;
       case 'full':
@@ -268,6 +294,8 @@ export class WorkerPool {
 
   #onExit(m: Member, code: number | null, signal: string | null): void {
     this.#members.delete(m.id);
+    // A first worker that died starting: the others serve now (its replacement joins later).
+    if (this.#gated && !this.#stopping) this.#openGate();
     // The others may all be full, waiting for this one.
     this.#setCap();
     if (this.#stopping) {
