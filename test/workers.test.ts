@@ -42,7 +42,13 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** `total` GET requests of `path`, `concurrency` at a time; every status and pid seen. */
+/**
+ * `total` GET requests of `path`, `concurrency` at a time; every status and pid seen. To see both
+ * workers serve, `path` is /slow: nginx opens another kept connection only while all its others
+ * are busy, and requests as quick as /echo can all ride the first one or two, which the cap lets
+ * one worker hold (at most 2 more than the other); `concurrency` requests of 50 ms each need that
+ * many connections at once.
+ */
 async function load(port: number, path: string, total: number, concurrency: number) {
   const statuses: number[] = [];
   const pids = new Set<number>();
@@ -123,7 +129,7 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
   }, async () => {
     const socket = join(dir, 'unix.sock');
     const { app, port, nginx } = await pool('unix', socket, `unix:${socket}`);
-    const { statuses, pids } = await load(port, '/echo', 40, 8);
+    const { statuses, pids } = await load(port, '/slow?ms=50', 40, 8);
     assert.ok(
       statuses.every((s) => s === 200),
       `statuses: ${statuses.join(',')}`,
@@ -178,7 +184,7 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     const { app, port } = await pool('late', socket, `unix:${socket}`, {
       LIFECYCLE_APP_SLOW_WORKER: `${join(dir, 'late.slow')}:1500`,
     });
-    const { statuses, pids } = await load(port, '/echo', 40, 8);
+    const { statuses, pids } = await load(port, '/slow?ms=50', 40, 8);
     assert.ok(
       statuses.every((s) => s === 200),
       `statuses: ${statuses.join(',')}`,
@@ -249,8 +255,11 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     { label: 'one worker starts 1.5 s late, the machine loaded by two busy loops', slow: true, loaded: true },
     { label: 'a worker stalls while they are opened, each in turn', stall: true },
     { label: 'a worker stalls while they are opened, each in turn, the machine loaded', stall: true, loaded: true },
+    // Both stalled: the 16 wait in the backlog and the first to resume is woken with all of them
+    // there; its pause holds within that one wake-up (libuv's accepting loop stops at it).
+    { label: 'both stall while they are opened, one resumes 300 ms first (a burst in the backlog)', burst: true },
   ];
-  for (const [i, { label, slow, loaded, stall }] of scenarios.entries()) {
+  for (const [i, { label, slow, loaded, stall, burst }] of scenarios.entries()) {
     it(`kept connections spread (${label}): 16 opened at once even out the workers' open connections`, {
       timeout: 60_000,
     }, async () => {
@@ -278,14 +287,18 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
           );
         try {
           const rounds = stall ? 4 : 1;
+          const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
           for (let r = 0; r < rounds; r++) {
-            const stopped = stall ? before[r % 2]!.pid : 0;
-            if (stopped) signalPid(stopped, 'SIGSTOP');
+            const stopped = burst ? before.map((w) => w.pid) : stall ? [before[r % 2]!.pid] : [];
+            for (const pid of stopped) signalPid(pid, 'SIGSTOP');
             try {
               await openConnections(socket, 16 / rounds, held);
-              if (stopped) await new Promise((resolve) => setTimeout(resolve, 300));
+              if (stopped.length) await pause();
             } finally {
-              if (stopped) signalPid(stopped, 'SIGCONT');
+              for (const pid of stopped) {
+                signalPid(pid, 'SIGCONT');
+                if (burst) await pause();
+              }
             }
             await accepted(held.length);
             // A worker pauses at the fair share plus one of what the workers reported: 2 apart at most.
@@ -311,7 +324,7 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
   it('TCP: two pids serve; SIGTERM drains and exits 0', { timeout: 60_000 }, async () => {
     const tcp = `127.0.0.1:${await freePort()}`;
     const { app, port } = await pool('tcp', tcp, tcp);
-    const { statuses, pids } = await load(port, '/echo', 30, 6);
+    const { statuses, pids } = await load(port, '/slow?ms=50', 30, 6);
     assert.ok(statuses.every((s) => s === 200));
     assert.equal(pids.size, 2);
     await drainOnSigterm(app, port, [...pids]);
@@ -324,7 +337,7 @@ describe('serve({ workers: 2 })', { skip: skipUnless(NGINX, 'nginx'), timeout: 1
     const socket = join(dir, 'spawned.sock');
     // -n: spawn-fcgi execs node in place, so the pid we hold is the primary's.
     const { app, port } = await pool('fd0', null, `unix:${socket}`, {}, ['spawn-fcgi', '-n', '-s', socket, '--']);
-    const { statuses, pids } = await load(port, '/echo', 30, 6);
+    const { statuses, pids } = await load(port, '/slow?ms=50', 30, 6);
     assert.ok(statuses.every((s) => s === 200));
     assert.equal(pids.size, 2);
     assert.ok(!pids.has(app.pid));
