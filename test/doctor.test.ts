@@ -189,7 +189,7 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
       new RegExp(
         `looks for "mynode" on the PATH the web server gives the app \\(suEXEC's /usr/local/bin:/usr/bin:/bin\\).*your shell finds ${bin}/mynode`,
       ),
-      /fcgi bundle app\.ts app\.fcgi --node /,
+      /fcgi bundle src\/app\.ts app\.fcgi --node /,
     );
   });
 
@@ -200,7 +200,19 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
     writeFileSync(file, code.replace(/^#!.*\n/, '#!/opt/nowhere/bin/node\n'), 'latin1');
     const r = doctor(dir);
     assert.equal(r.status, 1);
-    assertProblem(r.out, 'interpreter', /runs \/opt\/nowhere\/bin\/node, which does not exist/, /--node /);
+    assertProblem(
+      r.out,
+      'interpreter',
+      /runs \/opt\/nowhere\/bin\/node, which does not exist or cannot be run: .*visitors get a 500, and under suEXEC the error log says "suexec policy violation"/,
+      /^ {9}fix: run: sed -i '1s\|\.\*\|#!\/\S+\/node\|' app\.fcgi {3}\(or bundle it again: fcgi bundle src\/app\.ts app\.fcgi --node \/\S+\/node\)$/,
+    );
+    // The fix as doctor words it, run in the app's directory (the host has no npm to bundle again).
+    const fix = r.out.split('\n').find((l) => l.startsWith('         fix: run: '))!;
+    const sed = run('/bin/sh', ['-c', fix.slice('         fix: run: '.length).replace(/\s{2,}\(.*\)$/, '')], dir);
+    assert.equal(sed.status, 0, sed.err);
+    const fixed = doctor(dir);
+    assert.equal(fixed.status, 0, fixed.out);
+    assert.match(fixed.out, /^ok {7}interpreter: the first line runs \/\S+\/node \(Node v\d+/m);
     // A Node 18 stands in as a program that answers --version as Node 18 does.
     const bin = deploy!.mkdir(`old-${n++}`);
     writeFileSync(join(bin, 'node'), '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
