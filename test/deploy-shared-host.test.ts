@@ -251,6 +251,15 @@ describe('a cPanel/DirectAdmin-like shared host (suEXEC, userdir, limited AllowO
           /End of script output before headers: app\.fcgi/,
         ],
       },
+      'node-not-on-host': {
+        status: 500,
+        // The same words as a missing exec bit: suEXEC's exec of the file fails on its first line.
+        log: [
+          /suexec policy violation: see suexec log for more details/,
+          /End of script output before headers: app\.fcgi/,
+        ],
+        suexec: /\(2\)No such file or directory: exec failed \(app\.fcgi\)/,
+      },
       'stock-userdir-options': {
         status: 500,
         log: [/\/home\/fcgialice\/public_html\/mistake-stock-userdir-options\/\.htaccess: Options not allowed here/],

@@ -15,6 +15,7 @@
 // Substitutions, in the commands and the expected output alike (and nothing else):
 //   - `alice` -> the customer's user name (fcgialice);
 //   - `https://example.com` -> http://127.0.0.1:<Apache's port>;
+//   - `/usr/bin/node` (not inside a longer path) -> the Node the customer's SSH shell finds here;
 //   - `npm install @fcgi/core` -> npm install <this repository's packages/core, packed>;
 //   - ssh/scp/sftp are wrappers first on PATH that add `-F <config>`: the config maps example.com to
 //     the test's sshd and its key.
@@ -113,9 +114,13 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   const page = readFileSync(join(ROOT, PAGE), 'utf8');
   const blocks = fencedBlocks(page);
 
+  /** The Node the customer's SSH shell finds (`command -v node`), for the page's `/usr/bin/node`. */
+  let hostNode = '';
+
   const subst = (text: string): string =>
     text
       .replaceAll('https://example.com', `http://127.0.0.1:${host!.port}`)
+      .replace(/(?<![\w./-])\/usr\/bin\/node\b/g, hostNode)
       .replace(/\balice\b/g, host!.alice.customer.name);
 
   before(
@@ -124,6 +129,9 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
       altMade = installAltNode();
       const me = host.alice.customer;
       sshd = await startSshd(host.deploy, [me.name], me);
+      const node = await sshd.run('ssh', [`${me.name}@${sshd.host}`, 'command -v node']);
+      assert.equal(node.code, 0, `no node on the customer's PATH over SSH: ${node.stderr}`);
+      hostNode = node.stdout.trim();
       laptop = host.deploy.mkdir('laptop', me);
       cwd = laptop;
       // The package as npm would bring it: `npm pack` of the built packages/core.

@@ -3,7 +3,7 @@
 // upload passes. Doctor runs as a child process, as a customer runs it over SSH.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,8 @@ import { APP_PATH, createDeployDir, installCopy, type DeployDir } from './helper
 
 const CLI = join(ROOT, 'packages/core/dist/cli.js');
 const CORE = pathToFileURL(join(ROOT, 'packages/core/dist/index.js')).href;
+/** util-linux's prlimit, to run doctor under an address-space limit. */
+const PRLIMIT = '/usr/bin/prlimit';
 const ROOT_ONLY = process.getuid?.() === 0 ? false : 'needs root to give files to another user (nobody)';
 
 function run(command: string, args: string[], cwd: string, path = APP_PATH) {
@@ -189,7 +191,7 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
       new RegExp(
         `looks for "mynode" on the PATH the web server gives the app \\(suEXEC's /usr/local/bin:/usr/bin:/bin\\).*your shell finds ${bin}/mynode`,
       ),
-      /fcgi bundle app\.ts app\.fcgi --node /,
+      /fcgi bundle src\/app\.ts app\.fcgi --node /,
     );
   });
 
@@ -200,7 +202,19 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
     writeFileSync(file, code.replace(/^#!.*\n/, '#!/opt/nowhere/bin/node\n'), 'latin1');
     const r = doctor(dir);
     assert.equal(r.status, 1);
-    assertProblem(r.out, 'interpreter', /runs \/opt\/nowhere\/bin\/node, which does not exist/, /--node /);
+    assertProblem(
+      r.out,
+      'interpreter',
+      /runs \/opt\/nowhere\/bin\/node, which does not exist or cannot be run: .*visitors get a 500, and under suEXEC the error log says "suexec policy violation"/,
+      /^ {9}fix: run: sed -i '1s\|\.\*\|#!\/\S+\/node\|' app\.fcgi {3}\(or bundle it again: fcgi bundle src\/app\.ts app\.fcgi --node \/\S+\/node\)$/,
+    );
+    // The fix as doctor words it, run in the app's directory (the host has no npm to bundle again).
+    const fix = r.out.split('\n').find((l) => l.startsWith('         fix: run: '))!;
+    const sed = run('/bin/sh', ['-c', fix.slice('         fix: run: '.length).replace(/\s{2,}\(.*\)$/, '')], dir);
+    assert.equal(sed.status, 0, sed.err);
+    const fixed = doctor(dir);
+    assert.equal(fixed.status, 0, fixed.out);
+    assert.match(fixed.out, /^ok {7}interpreter: the first line runs \/\S+\/node \(Node v\d+/m);
     // A Node 18 stands in as a program that answers --version as Node 18 does.
     const bin = deploy!.mkdir(`old-${n++}`);
     writeFileSync(join(bin, 'node'), '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
@@ -307,6 +321,39 @@ describe('fcgi doctor', { timeout: 240_000 }, () => {
     chmodSync(file, 0o755);
     const r = run(process.execPath, [CLI, 'doctor', 'app.mjs'], dir);
     assert.match(r.out, /^ok {7}app loads: the app loaded and called serve\(\)/m, r.out);
+  });
+
+  it('an address-space limit below what Node needs (ulimit -v, prlimit): a problem; its fix followed, ok', {
+    skip: existsSync(PRLIMIT) ? false : 'no prlimit (util-linux)',
+  }, () => {
+    const dir = upload();
+    // 900 MiB: enough for Node to start doctor (the hello needs 716, docs/deploy/memory.md), under
+    // the 1024 doctor asks for. Soft limit only, so the fix (raising it) can be followed.
+    const limited = [
+      '--as=943718400:unlimited',
+      '--',
+      process.execPath,
+      CLI,
+      'doctor',
+      'app.fcgi',
+      '--server',
+      'suexec',
+    ];
+    const r = run(PRLIMIT, limited, dir);
+    assert.equal(r.status, 1, r.out + r.err);
+    assertProblem(
+      r.out,
+      'address space',
+      /this shell allows 900 MiB of address space \(ulimit -v\), and Node needs about 1024 MiB to start: .*"Failed to reserve virtual memory for CodeRange"/,
+      /^ {9}fix: run `ulimit -v 1048576` \(or unlimited\) before starting it here; .*ask the host for at least 1024 MiB \(Apache's RLimitMEM applies to CGI, not to mod_fcgid\)$/,
+    );
+    assert.equal((r.out.match(/^PROBLEM /gm) ?? []).length, 1, r.out);
+    // The fix as doctor words it, in the same limited shell.
+    const fix = /`(ulimit -v \d+)`/.exec(r.out)![1]!;
+    const command = `${fix} && exec ${process.execPath} ${CLI} doctor app.fcgi --server suexec`;
+    const fixed = run(PRLIMIT, ['--as=943718400:unlimited', '--', '/bin/sh', '-c', command], dir);
+    assert.equal(fixed.status, 0, fixed.out + fixed.err);
+    assert.match(fixed.out, /^ok {7}address space: 1024 MiB allowed \(Node needs about 1024\)$/m);
   });
 
   it('node app.fcgi --check: the checks of its own file, then the load; status 1 on a problem', () => {

@@ -20,17 +20,37 @@ import {
 import { fetchRaw } from './helpers/nginx.js';
 import { fcgiGet } from './helpers/raw-client.js';
 
-/** What docs/deploy/memory.md says, in MiB (RSS after the first request; the address space). */
-const DOC = {
-  /** The hello bundled with source maps (fcgi bundle's default). */
-  rss: 45,
-  /** The hello bundled with --no-source-maps. */
-  rssNoMaps: 44,
-  /** The smallest `ulimit -v` / RLimitMEM the docs give as enough for the hello. */
-  addressSpace: 768,
-  /** A limit the docs say is too small (hosts' common RLimitMEM 512M). */
-  tooSmall: 512,
-};
+/**
+ * What docs/deploy/memory.md says, in MiB, read from the page so it cannot drift from what is held:
+ * the RSS after the first request of the hello through serve() (its table's first row, with and
+ * without source maps; the page's MB are MiB, as /proc and bench/memory.mjs count), the address
+ * space it tells hosts to give, and the common RLimitMEM it says is too small.
+ */
+const DOC = docFigures(readFileSync(join(ROOT, 'docs/deploy/memory.md'), 'utf8'));
+
+function docFigures(page: string) {
+  const row = page.split('\n').find((l) => l.startsWith('| hello through `serve()`'));
+  assert.ok(row, 'memory.md: no table row for the hello through serve()');
+  const cells = row.split('|').map((c) => c.trim());
+  const mb = (cell: string | undefined) => {
+    const m = /^([\d.]+) MB$/.exec(cell ?? '');
+    assert.ok(m, `memory.md: "${cell}" in the hello's row is not a figure in MB`);
+    return Number(m[1]);
+  };
+  const give = /\*\*give a Node process at least (\d+) MiB of address space\*\*/.exec(page);
+  const small = /A host's common `RLimitMEM (\d+)M` is below the floor/.exec(page);
+  assert.ok(give && small, 'memory.md: the address space to give, and the RLimitMEM that is too small');
+  return {
+    /** The hello bundled with source maps (fcgi bundle's default). */
+    rss: mb(cells[2]),
+    /** The hello bundled with --no-source-maps. */
+    rssNoMaps: mb(cells[5]),
+    /** The smallest `ulimit -v` / RLimitMEM the docs give as enough for the hello. */
+    addressSpace: Number(give[1]),
+    /** A limit the docs say is too small (hosts' common RLimitMEM 512M). */
+    tooSmall: Number(small[1]),
+  };
+}
 /** Room for another build of Node 20 or another kernel: the figures are from one machine. */
 const MARGIN_MIB = 4;
 const MiB = 2 ** 20;

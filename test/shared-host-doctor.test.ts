@@ -60,6 +60,14 @@ const EXPECTED: Record<UploadMistake, Expected> = {
     message: /Windows line ends \(CR LF\): .*"node\\r".*"No such file or directory"/,
     fix: /^run: sed -i 's\/\\r\$\/\/' app\.fcgi {3}\(and upload it in binary mode next time\)$/,
   },
+  'node-not-on-host': {
+    status: 500,
+    level: 'PROBLEM',
+    check: 'interpreter',
+    message:
+      /the first line runs \/Users\/me\/\.nvm\/versions\/node\/v20\.19\.0\/bin\/node, which does not exist or cannot be run: .*visitors get a 500, .*"suexec policy violation"/,
+    fix: /^run: sed -i '1s\|\.\*\|#!\/\S+\/node\|' app\.fcgi {3}\(or bundle it again: fcgi bundle src\/app\.ts app\.fcgi --node \/\S+\/node\)$/,
+  },
   'env-file-readable': {
     status: 500,
     level: 'PROBLEM',

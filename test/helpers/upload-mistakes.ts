@@ -15,6 +15,8 @@ export const UPLOAD_MISTAKES = [
   'group-writable-dir',
   /** Uploaded in ASCII mode from Windows: CRLF line ends, the first line reads `node\r`. */
   'crlf-line-ends',
+  /** Bundled with `--node` naming the Node of the customer's own machine (NODE_NOT_ON_HOST): the host has none there. */
+  'node-not-on-host',
   /** Debian's stock userdir.conf (no Options in AllowOverride): the .htaccess's `Options +ExecCGI` is refused. */
   'stock-userdir-options',
   /** The same host with that line dropped from .htaccess, as the old docs advised: ExecCGI stays off. */
@@ -23,6 +25,9 @@ export const UPLOAD_MISTAKES = [
   'env-file-readable',
 ] as const;
 export type UploadMistake = (typeof UPLOAD_MISTAKES)[number];
+
+/** The first line of the node-not-on-host upload: nvm's Node on a Mac, which no Debian host has. */
+export const NODE_NOT_ON_HOST = '/Users/me/.nvm/versions/node/v20.19.0/bin/node';
 
 export interface MistakeUpload {
   kind: UploadMistake;
@@ -53,6 +58,8 @@ export function uploadWithMistake(
   const dir = space.mkdir(rel, kind === 'group-writable-dir' ? 0o775 : 0o755);
   let code = readFileSync(app);
   if (kind === 'crlf-line-ends') code = Buffer.from(code.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  if (kind === 'node-not-on-host')
+    code = Buffer.from(code.toString('latin1').replace(/^#!.*/, `#!${NODE_NOT_ON_HOST}`), 'latin1');
   const mode = kind === 'no-exec-bit' ? 0o644 : kind === 'group-writable-file' ? 0o775 : 0o755;
   const file = space.upload(`${rel}/app.fcgi`, code, mode);
   const text = kind === 'stock-userdir-no-options' ? htaccess.replace(/^Options .*\n/m, '') : htaccess;

@@ -1,5 +1,5 @@
 // fcgi doctor: every check of an uploaded app file, in the order a customer should fix them.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { checkEnvFile } from './env-check.js';
 import { checkFile, firstLine } from './file-checks.js';
 import type { Finding } from './finding.js';
@@ -40,7 +40,7 @@ export function doctor(file: string, options: DoctorOptions = {}): DoctorReport 
   const { bytes, findings } = checkFile(path, runner);
   if (bytes === null) return report(findings);
   const first = firstLine(bytes);
-  const interpreter = first.crlf || first.bom ? [] : checkInterpreter(first.text, runner.path);
+  const interpreter = first.crlf || first.bom ? [] : checkInterpreter(first.text, runner.path, basename(path));
   findings.push(...interpreter);
   if (runner.kind !== 'other') findings.push(...checkHtaccess(path));
   findings.push(...checkEnvFile(path, runner.uid), checkAddressSpace());

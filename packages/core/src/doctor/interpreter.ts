@@ -37,16 +37,34 @@ export function parseShebang(line: string): { program: string; arg: string | und
   return { program: rest.slice(0, space), arg: rest.slice(space + 1).trim() || undefined };
 }
 
-function bundleFix(): string {
+/** A path that needs no quoting in a shell word or a sed replacement. */
+const PLAIN_PATH = /^\/[\w./+-]+$/;
+
+/**
+ * The fix for a first line that names no usable Node: the Node this shell finds, put on the first
+ * line of `file` in place (the host has no npm to bundle again) or by bundling again elsewhere.
+ */
+function bundleFix(file: string): string {
   const mine = which('node', process.env.PATH ?? '');
-  return (
-    `name a Node 20 by its full path on the first line: fcgi bundle app.ts app.fcgi --node ${mine ?? '/path/to/node'}` +
-    ` (or edit the first line to #!${mine ?? '/path/to/node'})`
-  );
+  if (mine === undefined || !PLAIN_PATH.test(mine)) {
+    return (
+      `name a Node 20 by its full path on the first line: fcgi bundle src/app.ts ${file} --node /path/to/node` +
+      ` (or edit the first line to #!/path/to/node)`
+    );
+  }
+  return `run: sed -i '1s|.*|#!${mine}|' ${file}   (or bundle it again: fcgi bundle src/app.ts ${file} --node ${mine})`;
 }
 
-/** Checks the first line `line` (without its line end), `#!/usr/bin/env` looking on `path`. */
-export function checkInterpreter(line: string, path: string): Finding[] {
+/** What the visitor and the error log show when the first line's program cannot be run. */
+const CANNOT_START =
+  ': Apache cannot start the app; visitors get a 500, and under suEXEC the error log says "suexec policy violation" ' +
+  `(suEXEC's own log: "No such file or directory: exec failed")`;
+
+/**
+ * Checks the first line `line` (without its line end) of `file` (its name, for the fix),
+ * `#!/usr/bin/env` looking on `path`.
+ */
+export function checkInterpreter(line: string, path: string, file = 'app.fcgi'): Finding[] {
   if (!line.startsWith('#!')) return [];
   const { program, arg } = parseShebang(line);
   let node = program;
@@ -56,8 +74,8 @@ export function checkInterpreter(line: string, path: string): Finding[] {
         {
           level: 'problem',
           check: 'interpreter',
-          message: `the first line runs ${program}, which does not exist`,
-          fix: bundleFix(),
+          message: `the first line runs ${program}, which does not exist${CANNOT_START}`,
+          fix: bundleFix(file),
         },
       ];
     }
@@ -68,7 +86,7 @@ export function checkInterpreter(line: string, path: string): Finding[] {
           level: 'problem',
           check: 'interpreter',
           message: `the first line runs ${program} without a program name`,
-          fix: bundleFix(),
+          fix: bundleFix(file),
         },
       ];
     }
@@ -82,7 +100,7 @@ export function checkInterpreter(line: string, path: string): Finding[] {
           message:
             `the first line looks for "${name}" on the PATH the web server gives the app${path === SUEXEC_PATH ? " (suEXEC's " : ' ('}${path}), and there is none there` +
             (shell ? ` (your shell finds ${shell}, the web server does not)` : ''),
-          fix: bundleFix(),
+          fix: bundleFix(file),
         },
       ];
     }
@@ -92,8 +110,8 @@ export function checkInterpreter(line: string, path: string): Finding[] {
       {
         level: 'problem',
         check: 'interpreter',
-        message: `the first line runs ${program}, which does not exist or cannot be run`,
-        fix: bundleFix(),
+        message: `the first line runs ${program}, which does not exist or cannot be run${CANNOT_START}`,
+        fix: bundleFix(file),
       },
     ];
   }
@@ -105,7 +123,7 @@ export function checkInterpreter(line: string, path: string): Finding[] {
         level: 'problem',
         check: 'interpreter',
         message: `${node} --version did not answer a Node version (${r.error?.message ?? (r.stderr || r.stdout || `status ${r.status}`).trim()})`,
-        fix: bundleFix(),
+        fix: bundleFix(file),
       },
     ];
   }
@@ -115,7 +133,7 @@ export function checkInterpreter(line: string, path: string): Finding[] {
         level: 'problem',
         check: 'interpreter',
         message: `the first line runs ${node}, which is Node ${version[0]}; the app needs Node ${MIN_MAJOR} or newer`,
-        fix: bundleFix(),
+        fix: bundleFix(file),
       },
     ];
   }
