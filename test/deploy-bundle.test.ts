@@ -286,6 +286,43 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
     );
   });
 
+  it("Node's built-ins as ES modules and CommonJS see them: default, named, namespace, require(), import()", {
+    timeout: 30_000,
+  }, () => {
+    // One source in a "type": "module" package (esbuild's Node mode) and as .ts (not): each prints
+    // what it saw; both must print what Node itself prints running the same source unbundled.
+    const source = [
+      "import EventEmitter, { once } from 'node:events';",
+      "import fs, { readFileSync } from 'node:fs';",
+      "import * as path from 'node:path';",
+      "import http from 'http';",
+      "import { createRequire } from 'node:module';",
+      'const require = createRequire(import.meta.url);',
+      'class Bus extends EventEmitter {}',
+      'const bus = new Bus();',
+      "const seen = [typeof once, bus instanceof EventEmitter, fs === require('node:fs'), readFileSync === fs.readFileSync];",
+      "seen.push(path.join('a', 'b'), typeof path.default?.join, 'join' in path, http === require('node:http'));",
+      'const agent = new http.Agent(); const before = http.globalAgent; http.globalAgent = agent;',
+      "seen.push(require('node:http').globalAgent === agent); http.globalAgent = before;",
+      "const dyn = await import('node:os'); seen.push(dyn.default === require('node:os'), typeof dyn.cpus);",
+      "fs.writeSync(1, JSON.stringify(seen) + '\\n');",
+    ].join('\n');
+    const pkg = dir!.mkdir('builtins-pkg');
+    writeFileSync(join(pkg, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(pkg, 'app.js'), source);
+    writeFileSync(join(dir!.path, 'builtins.ts'), source);
+    const node = spawnSync(process.execPath, [join(pkg, 'app.js')], { encoding: 'utf8' });
+    assert.equal(node.status, 0, node.stderr);
+    assert.equal(node.stdout, '["function",true,true,true,"a/b","function",true,true,true,true,"function"]\n');
+    for (const entry of [join(pkg, 'app.js'), join(dir!.path, 'builtins.ts')]) {
+      const out = join(dir!.path, `builtins-${entry.endsWith('.ts') ? 'ts' : 'esm'}.cgi`);
+      const r = fcgiBundle([entry, out]);
+      assert.equal(r.status, 0, r.stderr);
+      const run = spawnSync(out, [], { encoding: 'utf8', env: { PATH: APP_PATH } });
+      assert.equal(run.stdout, node.stdout, `${entry}: ${run.stderr}`);
+    }
+  });
+
   it('--node PATH is the first line, and the file runs with no node on PATH', { timeout: 30_000 }, async () => {
     const alt = join(dir!.path, 'alt.cgi');
     const a = fcgiBundle(['test/fixtures/tla-app.ts', alt, '--node', '/opt/alt/alt-nodejs20/root/usr/bin/node']);
