@@ -10,8 +10,10 @@ import {
   encodeEndRequest,
   encodeNameValues,
   encodeStream,
-  decodeNameValues,
+  decodeNameValuesTo,
 } from '@fcgi/core/protocol';
+// The server's PARAMS string cache (internal to @fcgi/core: each FcgiServer has one).
+import { ParamStrings } from '../packages/core/dist/protocol/param-strings.js';
 
 const fcgiStream = createRequire(import.meta.url)('fastcgi-stream');
 const R = fcgiStream.records;
@@ -80,19 +82,30 @@ function inputs() {
 
 /**
  * Ours: RecordParser; PARAMS fragments gathered and decoded at the empty record, as a connection
- * does. STDIN content arrives as views of the chunk (no copy); with `copy`, the sink copies it.
+ * does (through a server's string cache, as a connection's decode goes). STDIN content arrives as
+ * views of the chunk (no copy); with `copy`, the sink copies it.
  */
 function ourParse(list, copy = false) {
   let content = 0;
   let requests = 0;
   let params = [];
+  const strings = new ParamStrings();
+  // Builds each request's environ, as a connection does.
+  const sink = {
+    out: {},
+    pair(name, value) {
+      this.out[name] = value;
+    },
+  };
   const parser = new RecordParser({
     record(type, _id, c) {
       if (type === RecordType.STDIN) content += copy ? Buffer.from(c).length : c.length;
       else if (type === RecordType.PARAMS) {
         if (c.length) params.push(c);
         else {
-          if (decodeNameValues(params.length === 1 ? params[0] : Buffer.concat(params)).REQUEST_METHOD) requests++;
+          sink.out = {};
+          decodeNameValuesTo(params.length === 1 ? params[0] : Buffer.concat(params), sink, Infinity, strings);
+          if (sink.out.REQUEST_METHOD) requests++;
           params = [];
         }
       }
