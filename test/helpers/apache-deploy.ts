@@ -16,6 +16,10 @@ import {
   type RunAs,
 } from './deploy-app.js';
 
+/** What a request lost to a mod_fcgid process going away looks like in Apache's error log. */
+export const LOST_REQUEST =
+  /Connection reset by peer|End of script output before headers|premature end|can't apply process slot|Permission denied/;
+
 /** A describe's `skip`: skipped outside CI when apache2 or one of `modules` is not installed. */
 export function skipUnlessApache(modules: readonly string[], pkg: string): string | false {
   return skipUnless(APACHE && modules.every(hasApacheModule) ? APACHE : null, pkg);
