@@ -38,9 +38,9 @@ function bundle(entry: string, out: string, flags: string[] = []): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-/** One GET as CGI with `home` as HOME; the process exits after it, which writes a missing cache. */
-function runCgi(file: string, home: string): string {
-  const r = spawnSync(file, [], {
+/** One GET of `uri` as CGI with `home` as HOME; the process exits after it, which writes a missing cache. */
+function spawnCgi(file: string, home: string, uri = '/') {
+  return spawnSync(file, [], {
     cwd: '/',
     encoding: 'utf8',
     timeout: 15_000,
@@ -50,10 +50,15 @@ function runCgi(file: string, home: string): string {
       GATEWAY_INTERFACE: 'CGI/1.1',
       SERVER_PROTOCOL: 'HTTP/1.1',
       REQUEST_METHOD: 'GET',
-      REQUEST_URI: '/',
+      REQUEST_URI: uri,
       SCRIPT_NAME: '/app.cgi',
     },
   });
+}
+
+/** spawnCgi of / that must exit 0 with the hello's answer; its stderr. */
+function runCgi(file: string, home: string): string {
+  const r = spawnCgi(file, home);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Hello World/);
   return r.stderr;
@@ -136,21 +141,7 @@ describe('the code cache of a bundle', { timeout: 120_000 }, () => {
     writeFileSync(file, original.replace('Hello World', 'Hello Earth'), 'latin1');
     try {
       for (let i = 0; i < 2; i++) {
-        const r = spawnSync(file, [], {
-          cwd: '/',
-          encoding: 'utf8',
-          timeout: 15_000,
-          env: {
-            PATH: APP_PATH,
-            HOME: home,
-            GATEWAY_INTERFACE: 'CGI/1.1',
-            SERVER_PROTOCOL: 'HTTP/1.1',
-            REQUEST_METHOD: 'GET',
-            REQUEST_URI: '/',
-            SCRIPT_NAME: '/app.cgi',
-          },
-        });
-        assert.match(r.stdout, /Hello Earth/);
+        assert.match(spawnCgi(file, home).stdout, /Hello Earth/);
       }
     } finally {
       writeFileSync(file, original, 'latin1');
@@ -162,20 +153,7 @@ describe('the code cache of a bundle', { timeout: 120_000 }, () => {
     const old = caches().filter((n) => n.includes(pathHash(file)));
     assert.equal(old.length, 1);
     bundle('test/fixtures/version-app.ts', file);
-    const r = spawnSync(file, [], {
-      cwd: '/',
-      encoding: 'utf8',
-      timeout: 15_000,
-      env: {
-        PATH: APP_PATH,
-        HOME: home,
-        GATEWAY_INTERFACE: 'CGI/1.1',
-        SERVER_PROTOCOL: 'HTTP/1.1',
-        REQUEST_METHOD: 'GET',
-        REQUEST_URI: '/version',
-        SCRIPT_NAME: '/app.cgi',
-      },
-    });
+    const r = spawnCgi(file, home, '/version');
     assert.equal(r.status, 0, r.stderr);
     const now = caches().filter((n) => n.includes(pathHash(file)));
     assert.equal(now.length, 1);

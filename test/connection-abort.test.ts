@@ -64,15 +64,38 @@ async function servedOnNewConnection(l: { connect(): Promise<RawClient> }): Prom
   assert.equal(parseCgi(reply.stdout).body.toString(), 'served /next');
 }
 
+type Started = Awaited<ReturnType<typeof start>>;
+
+/** Runs `body` with a fresh server over `kind` and one connection to it; stops the server after. */
+async function withServer(kind: 'unix' | 'tcp', body: (s: Started, c: RawClient) => Promise<void>): Promise<void> {
+  const s = await start(kind);
+  try {
+    await body(s, await s.l.connect());
+  } finally {
+    await s.l.stop();
+  }
+}
+
+/** Sends request 1 for /wait (connection kept) and resolves once its handler runs. */
+async function sendWait(s: Started, c: RawClient): Promise<void> {
+  const started = s.started();
+  c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
+  await started;
+}
+
+/** The handler was told all three ways: its signal, req 'aborted' and res 'close'. */
+function assertToldAllWays(seen: Seen): void {
+  assert.deepEqual(
+    { signal: seen.signalAborted, req: seen.reqAborted, res: seen.resClosed },
+    { signal: true, req: true, res: true },
+  );
+}
+
 for (const kind of ['unix', 'tcp'] as const) {
   describe(`abort over ${kind}`, () => {
-    test('ABORT_REQUEST on a running request: one END_REQUEST, the handler told', { timeout: 5000 }, async () => {
-      const s = await start(kind);
-      try {
-        const c = await s.l.connect();
-        const started = s.started();
-        c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
-        await started;
+    test('ABORT_REQUEST on a running request: one END_REQUEST, the handler told', { timeout: 5000 }, () =>
+      withServer(kind, async (s, c) => {
+        await sendWait(s, c);
         const aborted = s.aborted();
         c.write(encodeAbortRequest(1));
         await aborted;
@@ -83,28 +106,19 @@ for (const kind of ['unix', 'tcp'] as const) {
           [RecordType.END_REQUEST],
         );
         assert.equal(c.replyOf(1).protocolStatus, Status.REQUEST_COMPLETE);
-        assert.deepEqual(
-          { signal: s.seen.signalAborted, req: s.seen.reqAborted, res: s.seen.resClosed },
-          { signal: true, req: true, res: true },
-        );
+        assertToldAllWays(s.seen);
         assert.equal(s.seen.lateWriteOk, true, 'writes after an abort are dropped without blocking');
         // The kept connection still serves, and so does a new one.
         c.clear();
         c.sendRequest(2, { REQUEST_URI: '/same' }, Buffer.alloc(0), true);
         assert.equal(parseCgi((await c.reply(2)).stdout).body.toString(), 'served /same');
         await servedOnNewConnection(s.l);
-      } finally {
-        await s.l.stop();
-      }
-    });
+      }),
+    );
 
-    test('ABORT_REQUEST on one multiplexed request leaves the other running', { timeout: 5000 }, async () => {
-      const s = await start(kind);
-      try {
-        const c = await s.l.connect();
-        const started = s.started();
-        c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
-        await started;
+    test('ABORT_REQUEST on one multiplexed request leaves the other running', { timeout: 5000 }, () =>
+      withServer(kind, async (s, c) => {
+        await sendWait(s, c);
         c.write(encodeBeginRequest(2, 1, true));
         c.write(encodeStream(RecordType.PARAMS, 2, encodeNameValues({ REQUEST_URI: '/other' })));
         c.write(encodeAbortRequest(1));
@@ -117,15 +131,11 @@ for (const kind of ['unix', 'tcp'] as const) {
           [RecordType.END_REQUEST],
         );
         assert.equal(s.seen.signalAborted, true);
-      } finally {
-        await s.l.stop();
-      }
-    });
+      }),
+    );
 
-    test('ABORT_REQUEST before the params are complete: one END_REQUEST, no handler', { timeout: 5000 }, async () => {
-      const s = await start(kind);
-      try {
-        const c = await s.l.connect();
+    test('ABORT_REQUEST before the params are complete: one END_REQUEST, no handler', { timeout: 5000 }, () =>
+      withServer(kind, async (s, c) => {
         const params = encodeNameValues({ REQUEST_URI: '/wait', REQUEST_METHOD: 'GET' });
         c.write(encodeBeginRequest(1, 1, true));
         c.write(encodeRecord(RecordType.PARAMS, 1, params.subarray(0, 10)));
@@ -144,48 +154,31 @@ for (const kind of ['unix', 'tcp'] as const) {
         assert.equal(s.seen.started, 0);
         assert.equal(c.closed, false);
         await servedOnNewConnection(s.l);
-      } finally {
-        await s.l.stop();
-      }
-    });
+      }),
+    );
 
-    test('a lost connection aborts the running handler', { timeout: 5000 }, async () => {
-      const s = await start(kind);
-      try {
-        const c = await s.l.connect();
-        const started = s.started();
-        c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
-        await started;
+    test('a lost connection aborts the running handler', { timeout: 5000 }, () =>
+      withServer(kind, async (s, c) => {
+        await sendWait(s, c);
         const aborted = s.aborted();
         c.close();
         await aborted;
-        assert.deepEqual(
-          { signal: s.seen.signalAborted, req: s.seen.reqAborted, res: s.seen.resClosed },
-          { signal: true, req: true, res: true },
-        );
+        assertToldAllWays(s.seen);
         await servedOnNewConnection(s.l);
-      } finally {
-        await s.l.stop();
-      }
-    });
+      }),
+    );
 
-    test('the web server half-closing mid-request counts as an abort too', { timeout: 5000 }, async () => {
-      const s = await start(kind);
-      try {
-        const c = await s.l.connect();
-        const started = s.started();
-        c.sendRequest(1, { REQUEST_URI: '/wait' }, Buffer.alloc(0), true);
-        await started;
+    test('the web server half-closing mid-request counts as an abort too', { timeout: 5000 }, () =>
+      withServer(kind, async (s, c) => {
+        await sendWait(s, c);
         const aborted = s.aborted();
         c.socket.end(); // FIN only: spec 5.4, closing the connection aborts its requests
         await aborted;
         await c.closedByPeer(2000);
         assert.equal(s.seen.signalAborted, true);
         assert.equal(c.error, null);
-      } finally {
-        await s.l.stop();
-      }
-    });
+      }),
+    );
   });
 }
 

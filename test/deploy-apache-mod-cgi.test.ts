@@ -4,67 +4,34 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  bundleMatrixApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  installCopy,
-  webUser,
-  type DeployDir,
-  CGI_HTACCESS,
-} from './helpers/deploy-app.js';
+import { describe, it } from 'node:test';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { CGI_HTACCESS, installCopy } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw } from './helpers/nginx.js';
 
-const CGI = hasApacheModule('cgi');
-const skip = skipUnless(APACHE && CGI ? APACHE : null, 'apache2');
-
-export const HTACCESS = CGI_HTACCESS;
+const skip = skipUnlessApache(['cgi'], 'apache2');
 
 describe('Apache mod_cgi running the bundled app as a CGI script', { skip, timeout: 120_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !CGI) throw new Error('mod_cgi is missing (apt-get install apache2)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-deploy-cgi-');
-      const www = deploy.mkdir('www');
+  const apache = apacheDeploy({
+    prefix: 'fcgi-deploy-cgi-',
+    mpm: 'prefork',
+    modules: ['rewrite', 'cgi'],
+    app: { entry: 'test/fixtures/matrix-app.ts', file: 'app.cgi', htaccess: CGI_HTACCESS },
+    setup: ({ deploy, www }) => {
       deploy.mkdir('www/sub');
-      bundleMatrixApp(join(www, 'app.cgi'));
       installCopy(join(www, 'app.cgi'), join(www, 'sub', 'app.cgi'));
-      writeFileSync(join(www, '.htaccess'), HTACCESS);
-      writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
-      apache = await startApache(deploy, {
-        mpm: 'prefork',
-        modules: ['rewrite', 'cgi'],
-        docRoot: www,
-        user,
-        // Enough children for the 50-request burst without waiting for prefork's slow ramp-up.
-        extra: 'StartServers 20\nMinSpareServers 20\nMaxSpareServers 60\nMaxRequestWorkers 100\n',
-      });
+      writeFileSync(join(www, 'sub', '.htaccess'), CGI_HTACCESS);
+      // Enough children for the 50-request burst without waiting for prefork's slow ramp-up.
+      return 'StartServers 20\nMinSpareServers 20\nMaxSpareServers 60\nMaxRequestWorkers 100\n';
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+  });
 
   // Everything works as CGI; the costs are a Node start per request (~50-100 ms of CPU) and, for
   // the download, Apache re-framing the body as chunked (the app's Content-Length is not passed
   // on). The 50-request burst runs at /; under /sub/ 10 suffice (the same mechanism, and 50 Node
   // starts per mount would take most of the suite's minute on two cores).
-  matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
+  matrixTests({ port: () => apache.port, log: () => apache.errorLog() }, [
     { base: '', how: '.htaccess rewrite to app.cgi/$1' },
     { base: '/sub', how: 'sub/.htaccess rewrite to app.cgi/$1', burst: 10 },
     { base: '/sub/app.cgi', how: 'the script URL itself', burst: 10 },
@@ -73,12 +40,12 @@ describe('Apache mod_cgi running the bundled app as a CGI script', { skip, timeo
   it('each request is its own process: the CGI environment carries the process variables too', {
     timeout: 15_000,
   }, async () => {
-    const r = await fetchRaw(apache!.port, '/sub/echo?x=1');
+    const r = await fetchRaw(apache.port, '/sub/echo?x=1');
     const e = JSON.parse(r.body.toString()) as { environ: Record<string, string> };
     assert.equal(e.environ.GATEWAY_INTERFACE, 'CGI/1.1');
     assert.equal(e.environ.SCRIPT_NAME, '/sub/app.cgi');
     assert.equal(e.environ.PATH_INFO, '/echo');
     assert.ok(e.environ.PATH, 'mod_cgi passes PATH to the script');
-    assert.doesNotMatch(apache!.errorLog(), /Permission denied|End of script output before headers/);
+    assert.doesNotMatch(apache.errorLog(), /Permission denied|End of script output before headers/);
   });
 });

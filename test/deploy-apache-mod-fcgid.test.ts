@@ -5,69 +5,40 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  bundleMatrixApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  installCopy,
-  webUser,
-  type DeployDir,
-  fcgidServerLines,
-  FCGID_HTACCESS,
-} from './helpers/deploy-app.js';
+import { describe, it } from 'node:test';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { FCGID_HTACCESS, installCopy } from './helpers/deploy-app.js';
 import { matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
 
-const FCGID = hasApacheModule('fcgid');
-const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
-
-/** The .htaccess of docs/deploy/apache-mod-fcgid.md: every path that is not a file goes to app.fcgi. */
-export const HTACCESS = FCGID_HTACCESS;
+const skip = skipUnlessApache(['fcgid'], 'apache2 libapache2-mod-fcgid');
 
 describe('Apache mod_fcgid spawning the bundled app from .htaccess', { skip, timeout: 90_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
   let smallPort = 0;
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-deploy-fcgid-');
-      const www = deploy.mkdir('www');
-      deploy.mkdir('www/sub');
-      deploy.mkdir('www/restart');
-      deploy.mkdir('www/plain');
-      deploy.mkdir('www/~x');
-      const home = deploy.mkdir('home', user);
-      const ipc = deploy.mkdir('fcgid', user);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-deploy-fcgid-',
+    mpm: 'event',
+    modules: ['rewrite', 'fcgid', 'dir'],
+    fcgid: true,
+    // The .htaccess of docs/deploy/apache-mod-fcgid.md: every path that is not a file goes to app.fcgi.
+    app: { entry: 'test/fixtures/matrix-app.ts', file: 'app.fcgi', htaccess: FCGID_HTACCESS },
+    setup: async ({ deploy, www }) => {
       smallPort = await freePort();
-      bundleMatrixApp(join(www, 'app.fcgi'));
-      installCopy(join(www, 'app.fcgi'), join(www, 'sub', 'app.fcgi'));
-      installCopy(join(www, 'app.fcgi'), join(www, 'restart', 'app.fcgi'));
-      writeFileSync(join(www, 'restart', '.htaccess'), HTACCESS);
-      installCopy(join(www, 'app.fcgi'), join(www, 'plain', 'app.fcgi'));
-      writeFileSync(
-        join(www, 'plain', '.htaccess'),
-        'AddHandler fcgid-script .fcgi\nOptions +ExecCGI\nDirectoryIndex app.fcgi\nRewriteEngine Off\n',
-      );
-      installCopy(join(www, 'app.fcgi'), join(www, '~x', 'app.fcgi'));
-      writeFileSync(join(www, '~x', '.htaccess'), HTACCESS);
-      writeFileSync(join(www, '.htaccess'), HTACCESS);
-      writeFileSync(join(www, 'sub', '.htaccess'), HTACCESS);
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: ['rewrite', 'fcgid', 'dir'],
-        docRoot: www,
-        user,
-        // Server-wide part (a host's panel sets these): where mod_fcgid keeps its sockets, the child's
-        // environment (only PATH and these reach it), and the upload limit (default 128 KiB).
-        extra: `${fcgidServerLines(ipc, home)}
-FcgidMaxRequestLen 67108864
+      // The same app and .htaccess in more directories; plain/ without the rewrite.
+      for (const sub of ['sub', 'restart', 'plain', '~x']) {
+        deploy.mkdir(`www/${sub}`);
+        installCopy(join(www, 'app.fcgi'), join(www, sub, 'app.fcgi'));
+        writeFileSync(
+          join(www, sub, '.htaccess'),
+          sub === 'plain'
+            ? 'AddHandler fcgid-script .fcgi\nOptions +ExecCGI\nDirectoryIndex app.fcgi\nRewriteEngine Off\n'
+            : FCGID_HTACCESS,
+        );
+      }
+      // Server-wide part (a host's panel sets these): besides where mod_fcgid keeps its sockets and
+      // the child's environment (only PATH and HOME reach it), which `fcgid: true` writes, the upload
+      // limit (default 128 KiB).
+      return `FcgidMaxRequestLen 67108864
 FcgidIOTimeout 60
 # A second site left at mod_fcgid's default request limit, to show what it does.
 Listen 127.0.0.1:${smallPort}
@@ -75,40 +46,30 @@ Listen 127.0.0.1:${smallPort}
   DocumentRoot ${www}
   FcgidMaxRequestLen 131072
 </VirtualHost>
-`,
-      });
+`;
     },
-    { timeout: 60_000 },
-  );
+  });
 
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
-
-  matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
+  matrixTests({ port: () => apache.port, log: () => apache.errorLog() }, [
     { base: '', how: '.htaccess rewrite to app.fcgi/$1' },
     { base: '/sub', how: 'sub/.htaccess rewrite to app.fcgi/$1' },
     { base: '/sub/app.fcgi', how: 'the script URL itself' },
   ]);
 
   it('mod_fcgid splits SCRIPT_NAME and PATH_INFO at the script', { timeout: 15_000 }, async () => {
-    const r = await fetchRaw(apache!.port, '/sub/echo?x=1');
+    const r = await fetchRaw(apache.port, '/sub/echo?x=1');
     const e = JSON.parse(r.body.toString()) as { environ: Record<string, string> };
     assert.equal(e.environ.SCRIPT_NAME, '/sub/app.fcgi');
     assert.equal(e.environ.PATH_INFO, '/echo');
     assert.equal(e.environ.REQUEST_URI, '/sub/echo?x=1');
-    assert.doesNotMatch(apache!.errorLog(), /Permission denied|communication error|premature end/i);
+    assert.doesNotMatch(apache.errorLog(), /Permission denied|communication error|premature end/i);
   });
 
   it('the base: the script URL alone, its directory, DirectoryIndex and an encoded directory name', {
     timeout: 15_000,
   }, async () => {
     const at = async (url: string) => {
-      const r = await fetchRaw(apache!.port, url);
+      const r = await fetchRaw(apache.port, url);
       assert.equal(r.status, 200, `${url}: ${r.body.toString().slice(0, 300)}`);
       const e = JSON.parse(r.body.toString()) as { url: string; path: string; base: string };
       return [e.base, e.path, e.url];
@@ -131,8 +92,8 @@ Listen 127.0.0.1:${smallPort}
     const headers = { 'Content-Type': 'application/octet-stream' };
     const small = await fetchRaw(smallPort, '/echo', { method: 'POST', body, headers });
     assert.equal(small.status, 500, 'the virtual host with the default limit');
-    assert.match(apache!.errorLog(), /exceeds MaxRequestLen \(131072\)/);
-    const big = await fetchRaw(apache!.port, '/echo', { method: 'POST', body, headers });
+    assert.match(apache.errorLog(), /exceeds MaxRequestLen \(131072\)/);
+    const big = await fetchRaw(apache.port, '/echo', { method: 'POST', body, headers });
     assert.equal(big.status, 200);
     assert.equal((JSON.parse(big.body.toString()) as { bodyLength: number }).bodyLength, body.length);
   });
@@ -140,9 +101,9 @@ Listen 127.0.0.1:${smallPort}
   it('a new upload is picked up when renamed over the old file, not when overwritten in place', {
     timeout: 20_000,
   }, async () => {
-    const www = join(deploy!.path, 'www');
+    const www = apache.www;
     const pid = async () => {
-      const r = await fetchRaw(apache!.port, '/restart/echo');
+      const r = await fetchRaw(apache.port, '/restart/echo');
       assert.equal(r.status, 200);
       return (JSON.parse(r.body.toString()) as { pid: number }).pid;
     };

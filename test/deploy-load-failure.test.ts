@@ -6,25 +6,16 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless, waitForListener } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  APP_PATH,
-  bundleApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  webUser,
-  type DeployDir,
-  fcgidServerLines,
-} from './helpers/deploy-app.js';
+import { waitForListener } from './helpers/app-process.js';
+import { hasApacheModule } from './helpers/apache.js';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { APP_PATH, bundleApp, createDeployDir, type DeployDir } from './helpers/deploy-app.js';
 import { get, until } from './helpers/lifecycle.js';
 import { fetchRaw, freePort } from './helpers/nginx.js';
 import { Child, fcgiGet } from './helpers/raw-client.js';
 
-const FCGID = hasApacheModule('fcgid');
-const CGI = hasApacheModule('cgi');
 const UNIQUE_ID = hasApacheModule('unique_id');
-const skip = skipUnless(APACHE && FCGID && CGI ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+const skip = skipUnlessApache(['fcgid', 'cgi'], 'apache2 libapache2-mod-fcgid');
 
 const WHY = 'broken-app: the database at db.invalid:5432 refused the connection';
 const TIME = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
@@ -64,23 +55,19 @@ after(async () => {
 });
 
 describe('a bundle that fails to load, under Apache mod_fcgid and mod_cgi', { skip, timeout: 120_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  let fcgidPort = 0;
   let cgiPort = 0;
   const dirs = { fcgid: '', cgi: '' };
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !(FCGID && CGI)) throw new Error('mod_fcgid or mod_cgi is missing');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-load-failure-');
-      const www = deploy.mkdir('www');
+  const apache = apacheDeploy({
+    prefix: 'fcgi-load-failure-',
+    // mod_cgi wants prefork; mod_fcgid runs under it too.
+    mpm: 'prefork',
+    modules: ['rewrite', 'fcgid', 'cgi', ...(UNIQUE_ID ? ['unique_id'] : [])],
+    fcgid: true,
+    // The mod_fcgid site is www/fcgid; www/cgi is the mod_cgi site on its own port.
+    docRoot: 'www/fcgid',
+    setup: async ({ deploy, www }) => {
       dirs.fcgid = deploy.mkdir('www/fcgid');
       dirs.cgi = deploy.mkdir('www/cgi');
-      const home = deploy.mkdir('home', user);
-      const ipc = deploy.mkdir('fcgid', user);
       uploadBeside(broken, join(dirs.fcgid, 'app.fcgi'));
       uploadBeside(broken, join(dirs.cgi, 'app.cgi'));
       writeFileSync(
@@ -92,18 +79,11 @@ describe('a bundle that fails to load, under Apache mod_fcgid and mod_cgi', { sk
         'AddHandler cgi-script .cgi\nOptions +ExecCGI\nRewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule ^(.*)$ app.cgi/$1 [L,QSA]\n',
       );
       cgiPort = await freePort();
-      apache = await startApache(deploy, {
-        // mod_cgi wants prefork; mod_fcgid runs under it too.
-        mpm: 'prefork',
-        modules: ['rewrite', 'fcgid', 'cgi', ...(UNIQUE_ID ? ['unique_id'] : [])],
-        docRoot: dirs.fcgid,
-        user,
-        extra: `<Directory ${www}>
+      return `<Directory ${www}>
   Options +ExecCGI
   AllowOverride All
   Require all granted
 </Directory>
-${fcgidServerLines(ipc, home)}
 FcgidIdleScanInterval 1
 FcgidErrorScanInterval 1
 FcgidZombieScanInterval 1
@@ -114,31 +94,20 @@ Listen 127.0.0.1:${cgiPort}
 <VirtualHost 127.0.0.1:${cgiPort}>
   DocumentRoot ${dirs.cgi}
 </VirtualHost>
-`,
-      });
-      fcgidPort = apache.port;
+`;
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+  });
 
   it('mod_fcgid: every request gets the production 500 at once; the log says why; the fixed upload serves', {
     timeout: 60_000,
   }, async () => {
     for (let i = 0; i < 3; i++) {
       const t0 = Date.now();
-      const r = await get(fcgidPort, `/version?try=${i}`, { Accept: 'text/html' });
+      const r = await get(apache.port, `/version?try=${i}`, { Accept: 'text/html' });
       assertProduction500(r.status, r.body.toString());
       assert.ok(Date.now() - t0 < 5000, `answered in ${Date.now() - t0} ms`);
     }
-    const log = apache!.errorLog();
+    const log = apache.errorLog();
     const failed = new RegExp(
       `${TIME} \\[pid (\\d+)\\] fcgi: the app did not start; every request gets a 500 until the app's file is replaced or restart\\.txt beside it is touched: Error: ${WHY}\\n\\s+at `,
     ).exec(log);
@@ -151,7 +120,7 @@ Listen 127.0.0.1:${cgiPort}
     assert.equal((log.match(/the app did not start/g) ?? []).length, 1, log);
 
     uploadBeside(fixed, join(dirs.fcgid, 'app.fcgi'));
-    const ok = await get(fcgidPort, '/version');
+    const ok = await get(apache.port, '/version');
     assert.equal(ok.status, 200, ok.body.toString());
     assert.equal((JSON.parse(ok.body.toString()) as { code: string }).code, 'code-version-1');
     await until(() => !existsSync(`/proc/${pid}`), 10_000, `the broken process ${pid} to exit`);
@@ -164,7 +133,7 @@ Listen 127.0.0.1:${cgiPort}
     const r = await fetchRaw(cgiPort, '/version', { headers: { Accept: 'text/html' } });
     assertProduction500(r.status, r.body.toString());
     assert.ok(Date.now() - t0 < 5000, `answered in ${Date.now() - t0} ms`);
-    const log = apache!.errorLog();
+    const log = apache.errorLog();
     assert.match(
       log,
       new RegExp(`${TIME} \\[pid \\d+\\] fcgi: the app did not start; this request gets a 500: Error: ${WHY}`),

@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFcgiServer, type FcgiRequest, type FcgiResponse } from '@fcgi/core';
-import { getParams, listenForTest, parseCgi } from './helpers/raw-client.js';
+import { createFcgiServer, type FcgiRequest, type FcgiResponse, type FcgiServer } from '@fcgi/core';
+import { getParams, listenForTest, parseCgi, type RawClient } from './helpers/raw-client.js';
+
+type Seen = { reason: unknown; ran: boolean };
 
 /** The handler answers after `delay` ms (0: at once, before the FIN is read); what it saw. */
 function handler(delay: number) {
-  const seen = { reason: null as unknown, ran: false };
+  const seen: Seen = { reason: null, ran: false };
   const h = (req: FcgiRequest, res: FcgiResponse) => {
     seen.ran = true;
     req.signal.addEventListener('abort', () => (seen.reason = req.signal.reason));
@@ -23,44 +25,46 @@ function handler(delay: number) {
   return { seen, h };
 }
 
-test('request, then FIN at once, handler ends before the FIN is read: answered whole', {
-  timeout: 10_000,
-}, async () => {
-  const { seen, h } = handler(0);
+/** One request to a server whose handler answers after `delay` ms, a FIN at once, then `check`; stops the server. */
+async function requestThenFin(
+  delay: number,
+  check: (c: RawClient, seen: Seen, server: FcgiServer) => Promise<void>,
+): Promise<void> {
+  const { seen, h } = handler(delay);
   const server = createFcgiServer(h, { onConnectionError: () => {} });
   const l = await listenForTest(server, 'unix');
   try {
     const c = await l.connect({ allowHalfOpen: true });
     c.sendRequest(1, getParams('/'), undefined, true);
     c.socket.end();
+    await check(c, seen, server);
+  } finally {
+    await l.stop();
+  }
+}
+
+test('request, then FIN at once, handler ends before the FIN is read: answered whole', {
+  timeout: 10_000,
+}, async () => {
+  await requestThenFin(0, async (c, seen) => {
     const reply = await c.reply(1, 3000);
     assert.equal(parseCgi(reply.stdout).body.toString(), 'hello');
     await c.closedByPeer(3000);
     assert.equal(seen.reason, null);
-  } finally {
-    await l.stop();
-  }
+  });
 });
 
 test('request, then FIN at once, handler ends later: aborted (ERR_FCGI_CONNECTION_LOST), nothing sent, connection closed', {
   timeout: 10_000,
 }, async () => {
-  const { seen, h } = handler(100);
-  const server = createFcgiServer(h, { onConnectionError: () => {} });
-  const l = await listenForTest(server, 'unix');
-  try {
-    const c = await l.connect({ allowHalfOpen: true });
-    c.sendRequest(1, getParams('/'), undefined, true);
-    c.socket.end();
+  await requestThenFin(100, async (c, seen, server) => {
     await c.closedByPeer(3000);
     await sleep(200);
     assert.ok(seen.ran);
     assert.equal((seen.reason as { code?: string } | null)?.code, 'ERR_FCGI_CONNECTION_LOST');
     assert.deepEqual(c.records, [], 'nothing was sent after the FIN');
     assert.equal(server.activeRequests, 0);
-  } finally {
-    await l.stop();
-  }
+  });
 });
 
 test('node:http does the same: answered only when the handler ends before the FIN is read', {

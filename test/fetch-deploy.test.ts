@@ -4,19 +4,10 @@
 // query, a JSON body, a 2 MB body hashed as it streams in, a 5 MB streamed answer.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless, startApp, type AppProcess } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  CGI_HTACCESS,
-  bundleApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  webUser,
-  type DeployDir,
-} from './helpers/deploy-app.js';
+import { skipUnless, startApp, type AppProcess } from './helpers/app-process.js';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { CGI_HTACCESS } from './helpers/deploy-app.js';
 import { NGINX, fetchRaw, startNginx, type HttpResult, type Nginx } from './helpers/nginx.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -71,48 +62,22 @@ function fetchAppChecks(port: () => number): void {
   });
 }
 
-const CGI = hasApacheModule('cgi');
-
 describe('serve({ fetch }) as a CGI script under Apache mod_cgi', {
-  skip: skipUnless(APACHE && CGI ? APACHE : null, 'apache2'),
+  skip: skipUnlessApache(['cgi'], 'apache2'),
   timeout: 120_000,
 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  const user = webUser();
+  const apache = apacheDeploy({
+    prefix: 'fcgi-fetch-cgi-',
+    mpm: 'prefork',
+    modules: ['rewrite', 'cgi'],
+    app: { entry: 'test/fixtures/fetch-app.ts', file: 'app.cgi', htaccess: CGI_HTACCESS },
+  });
 
-  before(
-    async () => {
-      if (IN_CI && !CGI) throw new Error('mod_cgi is missing (apt-get install apache2)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-fetch-cgi-');
-      const www = deploy.mkdir('www');
-      bundleApp('test/fixtures/fetch-app.ts', join(www, 'app.cgi'));
-      writeFileSync(join(www, '.htaccess'), CGI_HTACCESS);
-      apache = await startApache(deploy, {
-        mpm: 'prefork',
-        modules: ['rewrite', 'cgi'],
-        docRoot: www,
-        user,
-        extra: '',
-      });
-    },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
-
-  fetchAppChecks(() => apache!.port);
+  fetchAppChecks(() => apache.port);
 
   it('each request is its own process', async () => {
-    const a = jsonOf(await fetchRaw(apache!.port, '/who'));
-    const b = jsonOf(await fetchRaw(apache!.port, '/who'));
+    const a = jsonOf(await fetchRaw(apache.port, '/who'));
+    const b = jsonOf(await fetchRaw(apache.port, '/who'));
     assert.notEqual(a.pid, b.pid);
   });
 });

@@ -6,46 +6,24 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  checkNodeRunnableBy,
-  createDeployDir,
-  installCopy,
-  webUser,
-  type DeployDir,
-  fcgidServerLines,
-} from './helpers/deploy-app.js';
+import { describe, it } from 'node:test';
+import { ROOT } from './helpers/app-process.js';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { installCopy } from './helpers/deploy-app.js';
 import { fetchRaw } from './helpers/nginx.js';
 
-const FCGID = hasApacheModule('fcgid');
-const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+const skip = skipUnlessApache(['fcgid'], 'apache2 libapache2-mod-fcgid');
 const NAMES = 'INITIAL_ENV,SET_ENV,LANG,FROM_FILE,FROM_BUNDLE,IN_BOTH';
 
 type Answer = Record<'env' | 'atImport' | 'environ', Record<string, string | null>>;
 
 describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 120_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  const user = webUser();
-
-  /** Writes dir/fcgi.env with `mode`, owned by the user the app runs as. */
-  function envFile(dir: string, text: string, mode: number): void {
-    const file = join(dir, 'fcgi.env');
-    writeFileSync(file, text);
-    chmodSync(file, mode);
-    if (user) chownSync(file, user.uid, user.gid);
-  }
-
-  before(
-    async () => {
-      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-config-fcgid-');
-      const www = deploy.mkdir('www');
-      const home = deploy.mkdir('home', user);
-      const ipc = deploy.mkdir('fcgid', user);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-config-fcgid-',
+    mpm: 'event',
+    modules: ['rewrite', 'fcgid', 'env', 'cgid'],
+    fcgid: true,
+    setup: ({ deploy, www }) => {
       const app = join(www, 'app.fcgi');
       const r = spawnSync(
         process.execPath,
@@ -101,13 +79,7 @@ describe('configuration behind Apache mod_fcgid (no suEXEC)', { skip, timeout: 1
         join(www, 'files-require', '.htaccess'),
         `${htaccess}<Files "fcgi.env">\n  Require all denied\n</Files>\n`,
       );
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: ['rewrite', 'fcgid', 'env', 'cgid'],
-        docRoot: www,
-        user,
-        extra: `${fcgidServerLines(ipc, home)}
-FcgidInitialEnv INITIAL_ENV initial
+      return `FcgidInitialEnv INITIAL_ENV initial
 FcgidIOTimeout 20
 ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
 # Limited overrides, as shared hosts set them: no AuthConfig.
@@ -125,25 +97,25 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
 <Directory ${www}/files-require>
   AllowOverride FileInfo Options=ExecCGI
 </Directory>
-`,
-      });
+`;
     },
-    { timeout: 90_000 },
-  );
+    startTimeout: 90_000,
+  });
+  const user = apache.user;
 
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+  /** Writes dir/fcgi.env with `mode`, owned by the user the app runs as. */
+  function envFile(dir: string, text: string, mode: number): void {
+    const file = join(dir, 'fcgi.env');
+    writeFileSync(file, text);
+    chmodSync(file, mode);
+    if (user) chownSync(file, user.uid, user.gid);
+  }
 
   it('process.env: FcgidInitialEnv, then fcgi.env, then bundle --env; req.environ: SetEnv and PassEnv', {
     timeout: 20_000,
   }, async () => {
-    const r = await fetchRaw(apache!.port, `/anything?names=${NAMES}`);
-    assert.equal(r.status, 200, r.body.toString() + apache!.errorLog());
+    const r = await fetchRaw(apache.port, `/anything?names=${NAMES}`);
+    assert.equal(r.status, 200, r.body.toString() + apache.errorLog());
     const a = JSON.parse(r.body.toString()) as Answer;
     assert.deepEqual(a.env, {
       INITIAL_ENV: 'initial', // the environment wins over fcgi.env
@@ -167,8 +139,8 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
   it('CGI (mod_cgid): SetEnv and PassEnv reach process.env too (the CGI environment), and win over fcgi.env; req.environ is the process environment', {
     timeout: 20_000,
   }, async () => {
-    const r = await fetchRaw(apache!.port, `/cgi/x?names=${NAMES}`);
-    assert.equal(r.status, 200, r.body.toString() + apache!.errorLog());
+    const r = await fetchRaw(apache.port, `/cgi/x?names=${NAMES}`);
+    assert.equal(r.status, 200, r.body.toString() + apache.errorLog());
     const a = JSON.parse(r.body.toString()) as Answer;
     assert.deepEqual(a.env, {
       INITIAL_ENV: null, // FcgidInitialEnv is mod_fcgid's
@@ -185,12 +157,12 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
 
   it('fcgi.env is refused to visitors (403), the app answers beside it', { timeout: 20_000 }, async () => {
     for (const path of ['/fcgi.env', '/limited/fcgi.env']) {
-      const r = await fetchRaw(apache!.port, path);
+      const r = await fetchRaw(apache.port, path);
       assert.equal(r.status, 403, `${path}: ${r.body.toString()}`);
       assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
     }
-    const r = await fetchRaw(apache!.port, `/limited/x?names=FROM_FILE`);
-    assert.equal(r.status, 200, apache!.errorLog());
+    const r = await fetchRaw(apache.port, `/limited/x?names=FROM_FILE`);
+    assert.equal(r.status, 200, apache.errorLog());
     assert.equal((JSON.parse(r.body.toString()) as Answer).env.FROM_FILE, 'file');
   });
 
@@ -198,22 +170,22 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
     timeout: 20_000,
     skip: user ? false : "needs root: Apache must run as another user (www-data) than the file's owner",
   }, async () => {
-    const r = await fetchRaw(apache!.port, '/no-rule/fcgi.env');
+    const r = await fetchRaw(apache.port, '/no-rule/fcgi.env');
     assert.equal(r.status, 403);
     assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
-    assert.match(apache!.errorLog(), /Permission denied.*no-rule\/fcgi\.env|no-rule\/fcgi\.env.*Permission denied/);
+    assert.match(apache.errorLog(), /Permission denied.*no-rule\/fcgi\.env|no-rule\/fcgi\.env.*Permission denied/);
   });
 
   it("Debian's stock userdir options: no Options line gives 403, Options +ExecCGI gives 500; doctor says both", {
     timeout: 30_000,
   }, async () => {
-    let r = await fetchRaw(apache!.port, '/no-exec/x');
+    let r = await fetchRaw(apache.port, '/no-exec/x');
     assert.equal(r.status, 403);
-    assert.match(apache!.errorLog(), /location of script .*no-exec\/app\.fcgi does not have ExecCGI enabled/);
-    r = await fetchRaw(apache!.port, '/no-exec-options/x');
+    assert.match(apache.errorLog(), /location of script .*no-exec\/app\.fcgi does not have ExecCGI enabled/);
+    r = await fetchRaw(apache.port, '/no-exec-options/x');
     assert.equal(r.status, 500);
-    assert.match(apache!.errorLog(), /no-exec-options\/\.htaccess: Options not allowed here/);
-    const www = join(deploy!.path, 'www');
+    assert.match(apache.errorLog(), /no-exec-options\/\.htaccess: Options not allowed here/);
+    const www = apache.www;
     const d = spawnSync(
       process.execPath,
       [join(ROOT, 'packages/core/dist/cli.js'), 'doctor', '--no-load', 'app.fcgi'],
@@ -230,19 +202,19 @@ ScriptSock ${join(deploy.path, 'apache', 'run', 'cgid.sock')}
   it('<Files> + Require under AllowOverride without AuthConfig: 500 for the whole directory', {
     timeout: 20_000,
   }, async () => {
-    const r = await fetchRaw(apache!.port, '/files-require/x');
+    const r = await fetchRaw(apache.port, '/files-require/x');
     assert.equal(r.status, 500);
-    assert.match(apache!.errorLog(), /\.htaccess: Require not allowed in <Files> context/);
+    assert.match(apache.errorLog(), /\.htaccess: Require not allowed in <Files> context/);
   });
 
   it('a refused fcgi.env stops the start: 500, the fix in the error log', {
     timeout: 40_000,
   }, async () => {
-    const r = await fetchRaw(apache!.port, '/refused/x?names=FROM_FILE', { timeoutMs: 30_000 });
+    const r = await fetchRaw(apache.port, '/refused/x?names=FROM_FILE', { timeoutMs: 30_000 });
     assert.equal(r.status, 500);
     assert.doesNotMatch(r.body.toString(), /FROM_FILE/);
     assert.match(
-      apache!.errorLog(),
+      apache.errorLog(),
       /the app did not start; every request gets a 500 .*refused\/fcgi\.env is readable by every user .*fix: chmod 600/,
     );
   });

@@ -4,63 +4,38 @@
 // (FCGI_MAX_REQUESTS_PER_PROCESS) and idle exit (FCGI_IDLE_TIMEOUT). Streams of requests see no
 // failure while processes come and go; distinct pids (from /echo) show the replacements.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  APP_PATH,
-  bundleMatrixApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  webUser,
-  type DeployDir,
-  FCGID_HTACCESS,
-} from './helpers/deploy-app.js';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { LOST_REQUEST, apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { APP_PATH, FCGID_HTACCESS } from './helpers/deploy-app.js';
 import { getJson, until } from './helpers/lifecycle.js';
 import { freePort } from './helpers/nginx.js';
 
-const FCGID = hasApacheModule('fcgid');
-const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+const skip = skipUnlessApache(['fcgid'], 'apache2 libapache2-mod-fcgid');
 
-const HTACCESS = FCGID_HTACCESS;
-
-type Site = 'fcgidMax' | 'ownMax' | 'fcgidIdle' | 'ownIdle';
+/** The sites besides Apache's own port (where FcgidMaxRequestsPerProcess 3 holds). */
+type Site = 'ownMax' | 'fcgidIdle' | 'ownIdle';
 
 describe('process replacement under Apache mod_fcgid', { skip, timeout: 180_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
   const ports = {} as Record<Site, number>;
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-lc-fcgid-');
-      const www = deploy.mkdir('www');
-      const home = deploy.mkdir('home', user);
-      const ipc = deploy.mkdir('fcgid', user);
-      bundleMatrixApp(join(www, 'app.fcgi'));
-      writeFileSync(join(www, '.htaccess'), HTACCESS);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-lc-fcgid-',
+    mpm: 'event',
+    modules: ['rewrite', 'fcgid'],
+    fcgid: true,
+    app: { entry: 'test/fixtures/matrix-app.ts', file: 'app.fcgi', htaccess: FCGID_HTACCESS },
+    setup: async ({ www, home }) => {
       for (const site of ['ownMax', 'fcgidIdle', 'ownIdle'] as const) ports[site] = await freePort();
-      const env = `  FcgidInitialEnv PATH ${APP_PATH}\n  FcgidInitialEnv HOME ${home}\n`;
       const vhost = (site: Site, lines: string) => `Listen 127.0.0.1:${ports[site]}
 <VirtualHost 127.0.0.1:${ports[site]}>
   DocumentRoot ${www}
-${env}${lines}</VirtualHost>
+  FcgidInitialEnv PATH ${APP_PATH}
+  FcgidInitialEnv HOME ${home}
+${lines}</VirtualHost>
 `;
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: ['rewrite', 'fcgid'],
-        docRoot: www,
-        user,
-        // Scans every second, no minimum of idle processes kept, and no spawn throttling, so the
-        // replacements happen within the test's time.
-        extra: `FcgidIPCDir ${ipc}
-FcgidProcessTableFile ${join(ipc, 'shm')}
-${env}FcgidIdleScanInterval 1
+      // Scans every second, no minimum of idle processes kept, and no spawn throttling, so the
+      // replacements happen within the test's time.
+      return `FcgidIdleScanInterval 1
 FcgidErrorScanInterval 1
 FcgidZombieScanInterval 1
 FcgidMinProcessesPerClass 0
@@ -70,20 +45,9 @@ FcgidMaxRequestsPerProcess 3
 ${vhost('ownMax', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_MAX_REQUESTS_PER_PROCESS 3\n')}
 ${vhost('fcgidIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidIdleTimeout 1\n')}
 ${vhost('ownIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_IDLE_TIMEOUT 500\n')}
-`,
-      });
-      ports.fcgidMax = apache.port;
+`;
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+  });
 
   /** `streams` clients each sending `each` GET /echo one after another; every pid seen. */
   async function stream(port: number, streams: number, each: number): Promise<Set<number>> {
@@ -101,17 +65,12 @@ ${vhost('ownIdle', '  FcgidMaxRequestsPerProcess 0\n  FcgidInitialEnv FCGI_IDLE_
   }
 
   const gone = (pid: number) => !existsSync(`/proc/${pid}`);
-  // What a request lost to a process going away looks like in Apache's log.
-  const noErrors = () =>
-    assert.doesNotMatch(
-      apache!.errorLog(),
-      /Connection reset by peer|End of script output before headers|premature end|can't apply process slot|Permission denied/,
-    );
+  const noErrors = () => assert.doesNotMatch(apache.errorLog(), LOST_REQUEST);
 
   it('FcgidMaxRequestsPerProcess 3: 2 streams of 8 requests, no failure, the processes replaced', {
     timeout: 60_000,
   }, async () => {
-    const pids = await stream(ports.fcgidMax, 2, 8);
+    const pids = await stream(apache.port, 2, 8);
     assert.ok(pids.size >= 4, `16 requests at most 3 per process: ${pids.size} pids`);
     noErrors();
   });

@@ -7,16 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  APP_PATH,
-  checkNodeRunnableBy,
-  createDeployDir,
-  webUser,
-  type DeployDir,
-  fcgidServerLines,
-} from './helpers/deploy-app.js';
+import { ROOT, skipUnless } from './helpers/app-process.js';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { APP_PATH, createDeployDir, type DeployDir } from './helpers/deploy-app.js';
 import { fetchRaw } from './helpers/nginx.js';
 import { fcgiGet } from './helpers/raw-client.js';
 
@@ -185,9 +178,7 @@ describe('one bundled process: RSS, address space, threads (docs/deploy/memory.m
   });
 });
 
-const CGI = hasApacheModule('cgi');
-const FCGID = hasApacheModule('fcgid');
-const skipApache = skipUnless(APACHE && CGI && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+const skipApache = skipUnlessApache(['cgi', 'fcgid'], 'apache2 libapache2-mod-fcgid');
 
 /** An RLimitNPROC no host would pick, to recognise it in the process's limits. */
 const NPROC = 4321;
@@ -196,18 +187,12 @@ describe('Apache RLimitMEM and RLimitNPROC: mod_cgi scripts get them, mod_fcgid 
   skip: skipApache,
   timeout: 120_000,
 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !(CGI && FCGID)) throw new Error('mod_cgi or mod_fcgid is missing');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-memory-apache-');
-      const www = deploy.mkdir('www');
-      const ipc = deploy.mkdir('fcgid', user);
-      const home = deploy.mkdir('home', user);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-memory-apache-',
+    mpm: 'prefork',
+    modules: ['cgi', 'fcgid'],
+    fcgid: true,
+    setup: ({ deploy, www }) => {
       for (const sub of ['cgi-small', 'cgi-doc', 'fcgid-small', 'fcgid-options']) deploy.mkdir(`www/${sub}`);
       bundleHello(join(www, 'cgi-small', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'cgi-doc', 'app.cgi'), ['--no-source-maps']);
@@ -218,38 +203,23 @@ describe('Apache RLimitMEM and RLimitNPROC: mod_cgi scripts get them, mod_fcgid 
       writeFileSync(join(www, 'cgi-doc', '.htaccess'), `AddHandler cgi-script .cgi\n${limit(DOC.addressSpace)}\n`);
       writeFileSync(join(www, 'fcgid-small', '.htaccess'), `AddHandler fcgid-script .fcgi\n${limit(DOC.tooSmall)}\n`);
       writeFileSync(join(www, 'fcgid-options', '.htaccess'), 'AddHandler fcgid-script .fcgi\n');
-      apache = await startApache(deploy, {
-        mpm: 'prefork',
-        modules: ['cgi', 'fcgid'],
-        docRoot: www,
-        user,
-        extra: `${fcgidServerLines(ipc, home)}
-StartServers 2
-`,
-      });
+      return 'StartServers 2\n';
     },
-    { timeout: 90_000 },
-  );
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    startTimeout: 90_000,
+  });
 
   const figures = async (path: string) => {
-    const r = await fetchRaw(apache!.port, path, { timeoutMs: 20_000 });
-    assert.equal(r.status, 200, `${path}: ${r.status} ${r.body.toString()}\n${apache!.errorLog()}`);
+    const r = await fetchRaw(apache.port, path, { timeoutMs: 20_000 });
+    assert.equal(r.status, 200, `${path}: ${r.status} ${r.body.toString()}\n${apache.errorLog()}`);
     return JSON.parse(r.body.toString()) as { rssKb: string; threads: string; addressSpace: string; processes: string };
   };
 
   it(`mod_cgi: RLimitMEM ${DOC.tooSmall}M kills the script at start (CodeRange), ${DOC.addressSpace}M lets it answer`, {
     timeout: 40_000,
   }, async () => {
-    const small = await fetchRaw(apache!.port, '/cgi-small/app.cgi', { timeoutMs: 20_000 });
+    const small = await fetchRaw(apache.port, '/cgi-small/app.cgi', { timeoutMs: 20_000 });
     assert.equal(small.status, 500);
-    assert.match(apache!.errorLog(), /Failed to reserve virtual memory for CodeRange/);
+    assert.match(apache.errorLog(), /Failed to reserve virtual memory for CodeRange/);
     const doc = await figures('/cgi-doc/app.cgi/proc');
     assert.equal(Number(doc.addressSpace), DOC.addressSpace * MiB);
     assert.equal(doc.processes, String(NPROC));
@@ -273,21 +243,15 @@ StartServers 2
   });
 });
 
-const CGID = hasApacheModule('cgid');
-
 describe('Apache RLimitMEM under the event MPM: mod_cgid scripts get it too', {
-  skip: skipUnless(APACHE && CGID ? APACHE : null, 'apache2'),
+  skip: skipUnlessApache(['cgid'], 'apache2'),
   timeout: 120_000,
 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-  const user = webUser();
-
-  before(
-    async () => {
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-memory-cgid-');
-      const www = deploy.mkdir('www');
+  const apache = apacheDeploy({
+    prefix: 'fcgi-memory-cgid-',
+    mpm: 'event',
+    modules: ['cgid'],
+    setup: ({ deploy, www }) => {
       for (const sub of ['small', 'doc']) deploy.mkdir(`www/${sub}`);
       bundleHello(join(www, 'small', 'app.cgi'), ['--no-source-maps']);
       bundleHello(join(www, 'doc', 'app.cgi'), ['--no-source-maps']);
@@ -296,26 +260,18 @@ describe('Apache RLimitMEM under the event MPM: mod_cgid scripts get it too', {
         ['doc', DOC.addressSpace],
       ] as const)
         writeFileSync(join(www, sub, '.htaccess'), `AddHandler cgi-script .cgi\nRLimitMEM ${mib * MiB} ${mib * MiB}\n`);
-      apache = await startApache(deploy, { mpm: 'event', modules: ['cgid'], docRoot: www, user, extra: '' });
     },
-    { timeout: 90_000 },
-  );
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    startTimeout: 90_000,
+  });
 
   it(`RLimitMEM ${DOC.tooSmall}M: 500 (CodeRange); ${DOC.addressSpace}M: it answers with that limit`, {
     timeout: 40_000,
   }, async () => {
-    const small = await fetchRaw(apache!.port, '/small/app.cgi', { timeoutMs: 20_000 });
+    const small = await fetchRaw(apache.port, '/small/app.cgi', { timeoutMs: 20_000 });
     assert.equal(small.status, 500);
-    assert.match(apache!.errorLog(), /Failed to reserve virtual memory for CodeRange/);
-    const doc = await fetchRaw(apache!.port, '/doc/app.cgi/proc', { timeoutMs: 20_000 });
-    assert.equal(doc.status, 200, `${doc.body.toString()}\n${apache!.errorLog()}`);
+    assert.match(apache.errorLog(), /Failed to reserve virtual memory for CodeRange/);
+    const doc = await fetchRaw(apache.port, '/doc/app.cgi/proc', { timeoutMs: 20_000 });
+    assert.equal(doc.status, 200, `${doc.body.toString()}\n${apache.errorLog()}`);
     assert.equal(
       Number((JSON.parse(doc.body.toString()) as { addressSpace: string }).addressSpace),
       DOC.addressSpace * MiB,

@@ -5,30 +5,18 @@
 // 304, ranges, HEAD, directory redirects, dotfiles, encoded traversal, precompressed variants and
 // a 20 MB download.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
-import { IN_CI, ROOT, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  checkNodeRunnableBy,
-  createDeployDir,
-  webUser,
-  type DeployDir,
-  fcgidServerLines,
-  FCGID_HTACCESS,
-} from './helpers/deploy-app.js';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { FCGID_HTACCESS } from './helpers/deploy-app.js';
 import { fetchRaw, freePort, type HttpOptions } from './helpers/nginx.js';
 import { SECRET, makeStaticTree, type StaticTree } from './fixtures/static/tree.js';
 
-const FCGID = hasApacheModule('fcgid');
-const skip = skipUnless(APACHE && FCGID ? APACHE : null, 'apache2 libapache2-mod-fcgid');
+const skip = skipUnlessApache(['fcgid'], 'apache2 libapache2-mod-fcgid');
 const BIG = 20 * 1024 * 1024;
-
-const HTACCESS = FCGID_HTACCESS;
 
 /**
  * mkdtemp made the tree's dir 0700: open it (and everything real below it, `outside` included, so
@@ -42,15 +30,6 @@ function openToEveryone(path: string): void {
   } else if (st.isFile()) {
     chmodSync(path, 0o644);
   }
-}
-
-function bundleApp(outfile: string): void {
-  const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'test/fixtures/static-fcgid-app.ts', outfile], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`bundle failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
 }
 
 /** The parts of a multipart/byteranges body: each part's Content-Range and bytes. */
@@ -71,36 +50,22 @@ const refusedBy = (body: Buffer) => (body.toString().includes('HTML PUBLIC') ? '
 
 describe('serveStatic behind Apache mod_fcgid (bundled app.fcgi from .htaccess)', { skip, timeout: 60_000 }, () => {
   let tree: StaticTree | undefined;
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
   let bigSha = '';
   let slashPort = 0;
-  const user = webUser();
-  const get = (path: string, options?: HttpOptions) => fetchRaw(apache!.port, path, options);
-
-  before(
-    async () => {
-      if (IN_CI && !FCGID) throw new Error('mod_fcgid is missing (apt-get install libapache2-mod-fcgid)');
-      checkNodeRunnableBy(user);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-static-fcgid-',
+    mpm: 'event',
+    modules: ['rewrite', 'fcgid'],
+    fcgid: true,
+    app: { entry: 'test/fixtures/static-fcgid-app.ts', file: 'app.fcgi', htaccess: FCGID_HTACCESS },
+    setup: async ({ www }) => {
       tree = await makeStaticTree();
       const big = randomBytes(BIG);
       bigSha = createHash('sha256').update(big).digest('hex');
       writeFileSync(join(tree.root, 'big.bin'), big);
       openToEveryone(tree.dir);
-      deploy = await createDeployDir('fcgi-static-fcgid-');
-      const www = deploy.mkdir('www');
-      const home = deploy.mkdir('home', user);
-      const ipc = deploy.mkdir('fcgid', user);
       slashPort = await freePort();
-      bundleApp(join(www, 'app.fcgi'));
-      writeFileSync(join(www, '.htaccess'), HTACCESS);
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: ['rewrite', 'fcgid'],
-        docRoot: www,
-        user,
-        extra: `${fcgidServerLines(ipc, home)}
-FcgidInitialEnv STATIC_ROOT ${tree.root}
+      return `FcgidInitialEnv STATIC_ROOT ${tree.root}
 FcgidIOTimeout 30
 # A second site that lets encoded slashes through (stock Apache answers 404 itself), so they reach the app.
 Listen 127.0.0.1:${slashPort}
@@ -108,24 +73,16 @@ Listen 127.0.0.1:${slashPort}
   DocumentRoot ${www}
   AllowEncodedSlashes NoDecode
 </VirtualHost>
-`,
-      });
+`;
     },
-    { timeout: 40_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-      await tree?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    startTimeout: 40_000,
+  });
+  after(() => tree?.remove(), { timeout: 30_000 });
+  const get = (path: string, options?: HttpOptions) => fetchRaw(apache.port, path, options);
 
   it('a plain file: body, Content-Type, Content-Length, ETag, Last-Modified', { timeout: 15_000 }, async () => {
     const r = await get('/hello.txt');
-    assert.equal(r.status, 200, `${r.body}\n${apache!.errorLog()}`);
+    assert.equal(r.status, 200, `${r.body}\n${apache.errorLog()}`);
     assert.equal(r.body.toString(), 'hello world\n');
     assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(r.headers['content-length'], '12');
@@ -218,7 +175,7 @@ Listen 127.0.0.1:${slashPort}
   it('a directory without its slash: 301 to the URL the client used plus /; with it, index.html', {
     timeout: 15_000,
   }, async (t) => {
-    const here = `(http://127\\.0\\.0\\.1:${apache!.port})?`;
+    const here = `(http://127\\.0\\.0\\.1:${apache.port})?`;
     const r = await get('/sub?x=1');
     assert.equal(r.status, 301);
     assert.match(r.headers.location ?? '', new RegExp(`^${here}/sub/\\?x=1$`), 'not /app.fcgi/sub/');
@@ -324,6 +281,6 @@ Listen 127.0.0.1:${slashPort}
     assert.equal(r.headers['content-length'], String(BIG));
     assert.equal(r.body.length, BIG);
     assert.equal(createHash('sha256').update(r.body).digest('hex'), bigSha);
-    assert.doesNotMatch(apache!.errorLog(), /Permission denied|communication error|premature end|read data timeout/i);
+    assert.doesNotMatch(apache.errorLog(), /Permission denied|communication error|premature end|read data timeout/i);
   });
 });
