@@ -320,6 +320,10 @@ describe('fcgi bundle', { timeout: 120_000 }, () => {
       assert.equal(r.status, 0, r.stderr);
       const run = spawnSync(out, [], { encoding: 'utf8', env: { PATH: APP_PATH } });
       assert.equal(run.stdout, node.stdout, `${entry}: ${run.stderr}`);
+      // Each imported built-in's namespace is linked to the module, not filled with a copy of it at start.
+      const text = readFileSync(out, 'utf8');
+      assert.match(text, /Object\.setPrototypeOf\(node_events_exports, require_node_events\(\)\)/);
+      assert.doesNotMatch(text, /__reExport\(node_\w+_exports, __toESM/);
     }
   });
 

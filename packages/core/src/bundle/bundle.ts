@@ -12,6 +12,7 @@ import { jsonPlugin } from './json-plugin.js';
 import {
   banner,
   builtinsPlugin,
+  linkBuiltinNamespaces,
   CACHED_BANNER,
   CACHED_FOOTER,
   cachedBundle,
@@ -228,7 +229,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     const lines = errors.map((m) => `\n  ${where(m)}${m.text}\n    fix: ${fixFor(m)}`);
     throw new BundleError(`esbuild could not bundle ${entry}`, lines.join(''));
   }
-  const output = result.outputFiles[0]!.text;
+  const output = linkBuiltinNamespaces(result.outputFiles[0]!.text);
   let code = output;
   if (sourceMaps) {
     const { code: app, map } = splitPackedMap(packInlineMap(withAbsoluteSources(output, dirname(out))));
