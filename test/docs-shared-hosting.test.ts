@@ -41,12 +41,21 @@ import {
   type DocBlock,
 } from './helpers/doc-runner.js';
 import { fetchRaw } from './helpers/nginx.js';
-import { ALLOW_OVERRIDE, sharedHostSkip, startSharedHost, type SharedHost } from './helpers/shared-host.js';
 import {
+  ALLOW_OVERRIDE,
+  FCGID_GIVE_UP_MS,
+  sharedHostSkip,
+  startSharedHost,
+  type SharedHost,
+} from './helpers/shared-host.js';
+import {
+  DIES_AT_START,
+  failsAsExpected,
   type MistakeUpload,
   UPLOAD_MISTAKES,
   uploadWithMistake,
   type UploadMistake,
+  visit,
 } from './helpers/upload-mistakes.js';
 import { SSHD, startSshd, type Sshd } from './helpers/sshd.js';
 
@@ -102,7 +111,20 @@ function installAltNode(): string {
   return top;
 }
 
-describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 }, () => {
+const page = readFileSync(join(ROOT, PAGE), 'utf8');
+const blocks = fencedBlocks(page);
+/** mod_fcgid's longest wait for each visit of a broken upload that DIES_AT_START (assertBroken). */
+const brokenWaitMs = (kind: UploadMistake, visits: number) => (DIES_AT_START.has(kind) ? visits * FCGID_GIVE_UP_MS : 0);
+/** Each diagnoses block visits its upload twice, each fixes block once. */
+const allBrokenWaitsMs = blocks.reduce(
+  (ms, b) =>
+    ms +
+    (b.diagnoses ?? []).reduce((n, k) => n + brokenWaitMs(k, 2), 0) +
+    (b.fixes ?? []).reduce((n, k) => n + brokenWaitMs(k, 1), 0),
+  0,
+);
+
+describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_000 + allBrokenWaitsMs }, () => {
   let host: SharedHost | undefined;
   let sshd: Sshd | undefined;
   let laptop = '';
@@ -111,8 +133,6 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
   /** The directory installAltNode() made, removed afterwards. */
   let altMade = '';
   let shell: DocShell | undefined;
-  const page = readFileSync(join(ROOT, PAGE), 'utf8');
-  const blocks = fencedBlocks(page);
 
   /** The Node the customer's SSH shell finds (`command -v node`), for the page's `/usr/bin/node`. */
   let hostNode = '';
@@ -182,13 +202,17 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     return m;
   }
 
-  /** Asserts the upload for `kind` fails as it should: 500 (the stock-userdir ones: not 200, on their port). */
+  /**
+   * Asserts the upload for `kind` fails as it should: 500, or mod_fcgid's 503 once it gives up on
+   * an app that DIES_AT_START (the stock-userdir ones: not 200, on their port).
+   */
   async function assertBroken(kind: UploadMistake): Promise<void> {
     const m = brokenUpload(kind);
-    const r = await fetchRaw(m.port, m.url);
-    const body = r.body.toString().slice(0, 200);
-    if (kind.startsWith('stock-userdir')) assert.notEqual(r.status, 200, `the ${kind} upload should fail: ${body}`);
-    else assert.equal(r.status, 500, `the ${kind} upload should fail: ${body}`);
+    const v = await visit(host!, m);
+    const body = v.body.slice(0, 200);
+    if (kind.startsWith('stock-userdir')) assert.notEqual(v.status, 200, `the ${kind} upload should fail: ${body}`);
+    else
+      assert.ok(failsAsExpected(v, kind, 500), `the ${kind} upload should fail with a 500, not ${v.status}: ${body}`);
   }
 
   /** What the app in public_html/`rel` answers at its base. */
@@ -207,7 +231,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
     }
     if (b.lang !== 'sh') continue;
     for (const kind of b.diagnoses ?? []) {
-      it(`${PAGE}:${b.line}: diagnoses ${kind}: ${first}`, { timeout: 60_000 }, async () => {
+      it(`${PAGE}:${b.line}: diagnoses ${kind}: ${first}`, { timeout: 60_000 + brokenWaitMs(kind, 2) }, async () => {
         await assertBroken(kind);
         const problem = /^PROBLEM /m.test(b.output ?? '');
         await runChecked(b, `fix-${kind}`, problem ? 1 : 0);
@@ -220,7 +244,7 @@ describe(`${PAGE}: every command, run on the shared host`, { skip, timeout: 400_
       continue;
     }
     for (const kind of b.fixes) {
-      it(`${PAGE}:${b.line}: fixes ${kind}: ${first}`, { timeout: 60_000 }, async () => {
+      it(`${PAGE}:${b.line}: fixes ${kind}: ${first}`, { timeout: 60_000 + brokenWaitMs(kind, 1) }, async () => {
         const rel = `fix-${kind}`;
         await assertBroken(kind);
         await runChecked(b, rel);

@@ -20,6 +20,21 @@ export const SUEXEC_LOG = '/var/log/apache2/suexec.log';
 /** suEXEC's compiled-in PATH (AP_SAFE_PATH): the only PATH a customer's script gets. */
 export const SUEXEC_SAFE_PATH = ['/usr/local/bin', '/usr/bin', '/bin'];
 
+/**
+ * How long mod_fcgid 2.3.9 (Debian 12's) may keep a visitor waiting for an app whose process
+ * exits as it starts (suEXEC refuses the file; env finds no interpreter) before it answers. Its
+ * handler, handle_request() in fcgid_bridge.c, makes FCGID_REQUEST_COUNT (32) rounds of
+ * FCGID_APPLY_TRY_COUNT (2) tries to take an idle process and connect to its socket; each try but
+ * the very first sleeps 1 s, then asks the process manager for a spawn, which it refuses while the
+ * class's spawn score is at FcgidSpawnScoreUpLimit (10; +1 a spawn, +2 a death, -1 a second). A
+ * process already gone when Apache connects refuses the connection and starts the next round;
+ * after the last round the visitor gets a 503 and the error log "mod_fcgid: can't apply process
+ * slot for <script>". With every round lost (the process manager's writes delayed 30 ms with
+ * strace) that came after 42 to 44 s; the bound gives each of the 64 tries its second and 150 ms
+ * for the spawn and the connect (a lost round took 1003 to 1022 ms here).
+ */
+export const FCGID_GIVE_UP_MS = 32 /* FCGID_REQUEST_COUNT */ * 2 /* FCGID_APPLY_TRY_COUNT */ * (1000 + 150);
+
 /** The Apache modules the host loads besides the MPM, authz_core and mime. */
 const MODULES = ['rewrite', 'userdir', 'suexec', 'fcgid', 'cgid', 'dir', 'env', 'alias'];
 

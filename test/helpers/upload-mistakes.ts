@@ -1,9 +1,11 @@
 // The common upload mistakes on the shared host (issue 14): each set up by uploadWithMistake() as a
 // customer would make it, for the tests of what the web server shows (test/deploy-shared-host.test.ts),
-// of the fixes docs/deploy/shared-hosting.md gives, and of `fcgi doctor`'s findings.
+// of the fixes docs/deploy/shared-hosting.md gives, and of `fcgi doctor`'s findings; visit() is a
+// visitor's request to one, waiting as long as mod_fcgid may take to answer.
 import { readFileSync } from 'node:fs';
 import type { WebSpace } from './customers.js';
-import type { SharedHost } from './shared-host.js';
+import { fetchRaw } from './nginx.js';
+import { FCGID_GIVE_UP_MS, type SharedHost } from './shared-host.js';
 
 /** The common upload mistakes on this host (issue 14), each in its own directory. */
 export const UPLOAD_MISTAKES = [
@@ -25,6 +27,20 @@ export const UPLOAD_MISTAKES = [
   'env-file-readable',
 ] as const;
 export type UploadMistake = (typeof UPLOAD_MISTAKES)[number];
+
+/**
+ * The mistakes whose process exits within milliseconds of its start (suEXEC refuses the file, or
+ * env finds no `node\r`). mod_fcgid connects to the process it started: in time, the visitor gets
+ * the 500 at once ("End of script output before headers"); once it is gone, mod_fcgid sleeps 1 s
+ * and starts another, and after 32 rounds answers 503 instead (FCGID_GIVE_UP_MS).
+ */
+export const DIES_AT_START: ReadonlySet<UploadMistake> = new Set<UploadMistake>([
+  'no-exec-bit',
+  'group-writable-file',
+  'group-writable-dir',
+  'crlf-line-ends',
+  'node-not-on-host',
+]);
 
 /** The first line of the node-not-on-host upload: nvm's Node on a Mac, which no Debian host has. */
 export const NODE_NOT_ON_HOST = '/Users/me/.nvm/versions/node/v20.19.0/bin/node';
@@ -67,4 +83,36 @@ export function uploadWithMistake(
   if (kind === 'env-file-readable') space.upload(`${rel}/fcgi.env`, 'GREETING=Welcome\n', 0o644);
   const port = kind.startsWith('stock-userdir') ? host.stockPort : host.port;
   return { kind, dir, file, port, url: space.url(`${rel}/`) };
+}
+
+/** What a visitor got from a broken upload. */
+export interface Visit {
+  status: number;
+  body: string;
+  /** How long the answer took. */
+  ms: number;
+  /** mod_fcgid gave up: 503, and "can't apply process slot" for this upload's app.fcgi in the log. */
+  gaveUp: boolean;
+}
+
+/**
+ * A visitor's GET of the broken upload `m`, waiting as long as mod_fcgid may take to answer for an
+ * app that DIES_AT_START (FCGID_GIVE_UP_MS).
+ */
+export async function visit(host: SharedHost, m: MistakeUpload): Promise<Visit> {
+  const from = host.errorLog().length;
+  const start = performance.now();
+  const r = await fetchRaw(m.port, m.url, { timeoutMs: FCGID_GIVE_UP_MS });
+  const ms = Math.round(performance.now() - start);
+  const log = host.errorLog().slice(from);
+  const gaveUp = r.status === 503 && log.includes(`mod_fcgid: can't apply process slot for ${m.file}`);
+  return { status: r.status, body: r.body.toString(), ms, gaveUp };
+}
+
+/**
+ * True when `v` is the failure a visitor meets for mistake `kind`: the answer `status`, or, for a
+ * mistake that DIES_AT_START, mod_fcgid's 503 after it gave up.
+ */
+export function failsAsExpected(v: Visit, kind: UploadMistake, status: number): boolean {
+  return v.status === status || (v.gaveUp && DIES_AT_START.has(kind));
 }
