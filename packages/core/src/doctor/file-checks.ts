@@ -6,7 +6,7 @@
 import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { groupName, userName } from '../hosting/user-name.js';
-import type { Finding } from './finding.js';
+import { type Finding, SLOW_UNDER_FCGID } from './finding.js';
 import type { Runner } from './runner.js';
 
 /** The file's first line (without its line end) and whether that line ends in CR LF. */
@@ -43,7 +43,7 @@ function lineEnds(file: string, bytes: Buffer): Finding {
       check: 'line ends',
       message:
         `${name} has Windows line ends (CR LF): the system looks for an interpreter named "node\\r" ` +
-        `and the error log says "No such file or directory"`,
+        `and the error log says "No such file or directory"${SLOW_UNDER_FCGID}`,
       fix: `run: sed -i 's/\\r$//' ${name}   (and upload it in binary mode next time)`,
     };
   }
@@ -87,8 +87,8 @@ function fileBits(file: string, st: Stats, runner: Runner): Finding[] {
       level: 'problem',
       check: 'exec bit',
       message: suexec
-        ? `${name} is not executable (mode ${mode(st)}): Apache cannot start it; visitors get a 500 and the error log says "suexec policy violation" (under suEXEC) or "Permission denied"`
-        : `${userName(runner.uid)}, who runs the app, cannot read and execute ${name} (mode ${mode(st)}, owner ${userName(st.uid)}): visitors get a 500 and the error log says "Permission denied"`,
+        ? `${name} is not executable (mode ${mode(st)}): Apache cannot start it; visitors get a 500 and the error log says "suexec policy violation" (under suEXEC) or "Permission denied"${SLOW_UNDER_FCGID}`
+        : `${userName(runner.uid)}, who runs the app, cannot read and execute ${name} (mode ${mode(st)}, owner ${userName(st.uid)}): visitors get a 500 and the error log says "Permission denied"${SLOW_UNDER_FCGID}`,
       fix: `chmod 755 ${name}`,
     });
   } else out.push({ level: 'ok', check: 'exec bit', message: `${name} is executable (mode ${mode(st)})` });
@@ -107,7 +107,7 @@ function fileBits(file: string, st: Stats, runner: Runner): Finding[] {
         st,
         suexec,
         `chmod 755 ${name}`,
-        `suEXEC refuses to run it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "file is writable by others")`,
+        `suEXEC refuses to run it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "file is writable by others")${SLOW_UNDER_FCGID}`,
       ),
     );
   } else out.push({ level: 'ok', check: 'write bits', message: `only the owner can write ${name}` });
@@ -131,7 +131,7 @@ function dirBits(dir: string, st: Stats, runner: Runner): Finding[] {
       st,
       suexec,
       `chmod 755 ${dir}`,
-      `suEXEC refuses to run anything in it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "directory is writable by others")`,
+      `suEXEC refuses to run anything in it; visitors get a 500 and the error log says "suexec policy violation" (suEXEC's own log: "directory is writable by others")${SLOW_UNDER_FCGID}`,
     );
     out.push({ ...f, check: 'directory write bits' });
   } else out.push({ level: 'ok', check: 'directory write bits', message: `only the owner can write ${dir}` });

@@ -13,6 +13,14 @@ export interface Finding {
   fix?: string;
 }
 
+/**
+ * Added to the findings of an app that dies as it starts: mod_fcgid, losing the race to connect to
+ * the dead process, starts another every second, and gives up after 32 rounds with a 503
+ * (docs/deploy/shared-hosting.md, "A 500 that takes seconds").
+ */
+export const SLOW_UNDER_FCGID =
+  '; under mod_fcgid the visitor may wait seconds for it, or get a 503 after about a minute';
+
 const LABEL: Readonly<Record<Level, string>> = { ok: 'ok      ', warning: 'WARNING ', problem: 'PROBLEM ' };
 
 /** The findings as lines (each problem and warning followed by its fix), and a summary line. */

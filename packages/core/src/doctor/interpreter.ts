@@ -4,7 +4,7 @@
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
-import type { Finding } from './finding.js';
+import { type Finding, SLOW_UNDER_FCGID } from './finding.js';
 
 /** The PATH suEXEC sets for the programs it runs (AP_SAFE_PATH in Debian's build). */
 export const SUEXEC_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -58,7 +58,7 @@ function bundleFix(file: string): string {
 /** What the visitor and the error log show when the first line's program cannot be run. */
 const CANNOT_START =
   ': Apache cannot start the app; visitors get a 500, and under suEXEC the error log says "suexec policy violation" ' +
-  `(suEXEC's own log: "No such file or directory: exec failed")`;
+  `(suEXEC's own log: "No such file or directory: exec failed")${SLOW_UNDER_FCGID}`;
 
 /**
  * Checks the first line `line` (without its line end) of `file` (its name, for the fix),
