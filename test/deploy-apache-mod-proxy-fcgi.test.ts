@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
 import { bundleMatrixApp, startBundledApp, type RunningApp } from './helpers/deploy-app.js';
-import { matrixTests } from './helpers/deploy-matrix.js';
-import { fetchRaw, freePort } from './helpers/nginx.js';
+import { echoAt, matrixTests } from './helpers/deploy-matrix.js';
+import { freePort } from './helpers/nginx.js';
 
 const skip = skipUnlessApache(['proxy_fcgi'], 'apache2');
 
@@ -55,14 +55,10 @@ describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP',
   it('the params: SCRIPT_NAME is the path at /, the prefix under /sub/ with PATH_INFO below it', {
     timeout: 15_000,
   }, async () => {
-    const root = JSON.parse((await fetchRaw(apache.port, '/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const root = await echoAt(apache.port, '/echo?x=1');
     assert.equal(root.environ.SCRIPT_NAME, '/echo');
     assert.equal(root.environ.PATH_INFO, undefined);
-    const sub = JSON.parse((await fetchRaw(apache.port, '/sub/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const sub = await echoAt(apache.port, '/sub/echo?x=1');
     assert.equal(sub.environ.SCRIPT_NAME, '/sub');
     assert.equal(sub.environ.PATH_INFO, '/echo');
     assert.equal(sub.environ.REQUEST_URI, '/sub/echo?x=1');
