@@ -5,16 +5,13 @@
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import { createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
+import { describe, it } from 'node:test';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
 import { get, startAppChild, type AppChild } from './helpers/lifecycle.js';
 import { freePort } from './helpers/nginx.js';
 
 const MODULES = ['authnz_fcgi', 'authn_core', 'cgid'];
-const ready = MODULES.every(hasApacheModule);
-const skip = skipUnless(APACHE && ready ? APACHE : null, 'apache2');
+const skip = skipUnlessApache(MODULES, 'apache2');
 
 const SCRIPT = `#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
@@ -24,29 +21,21 @@ echo "REMOTE_USER=\${REMOTE_USER:-unset}"
 `;
 
 describe('a generic Authorizer behind mod_authnz_fcgi', { skip, timeout: 90_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
   let app: AppChild | undefined;
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !ready)
-        throw new Error(`Apache modules missing: ${MODULES.filter((m) => !hasApacheModule(m)).join(', ')}`);
+  const apache = apacheDeploy({
+    prefix: 'fcgi-authnz-fcgi-',
+    mpm: 'event',
+    modules: MODULES,
+    // The app is ours, on TCP; Apache runs only the shell script as the web user.
+    appAsWebUser: false,
+    setup: async ({ deploy, user }) => {
       const port = await freePort();
       app = await startAppChild({ listen: `127.0.0.1:${port}`, options: { roles: ['authorizer'] } });
-      deploy = await createDeployDir('fcgi-authnz-fcgi-');
-      const www = deploy.mkdir('www');
       const prot = deploy.mkdir('www/protected');
       deploy.mkdir('cgid', user);
       writeFileSync(join(prot, 'env.cgi'), SCRIPT);
       chmodSync(join(prot, 'env.cgi'), 0o755);
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: MODULES,
-        docRoot: www,
-        user,
-        extra: `ScriptSock ${join(deploy.path, 'cgid', 'cgid.sock')}
+      return `ScriptSock ${join(deploy.path, 'cgid', 'cgid.sock')}
 AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
 <Directory ${prot}>
   Options +ExecCGI
@@ -56,26 +45,16 @@ AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
   AuthnzFcgiCheckAuthnProvider AppAuthz Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:AUTH_USER}"
   Require AppAuthz
 </Directory>
-`,
-      });
+`;
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
-      await app?.kill();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    cleanup: () => app?.kill(),
+  });
 
   it('allowed: the CGI script runs with the Variable-* values and the user the app named', {
     timeout: 20_000,
   }, async () => {
-    const r = await get(apache!.port, '/protected/env.cgi', { 'X-Token': 'good' });
-    assert.equal(r.status, 200, `${r.body}${apache!.errorLog()}`);
+    const r = await get(apache.port, '/protected/env.cgi', { 'X-Token': 'good' });
+    assert.equal(r.status, 200, `${r.body}${apache.errorLog()}`);
     const text = r.body.toString();
     assert.match(text, /^AUTH_USER=alice$/m);
     assert.match(text, /^AUTH_VIA=AUTHENTICATOR$/m, 'mod_authnz_fcgi names the phase in FCGI_APACHE_ROLE');
@@ -85,7 +64,7 @@ AuthnzFcgiDefineProvider authnz AppAuthz fcgi://127.0.0.1:${port}/
   it("refused: the client gets the app's own status and body; the script does not run", {
     timeout: 20_000,
   }, async () => {
-    const r = await get(apache!.port, '/protected/env.cgi', { 'X-Token': 'bad' });
+    const r = await get(apache.port, '/protected/env.cgi', { 'X-Token': 'bad' });
     assert.equal(r.status, 403);
     assert.equal(r.body.toString(), 'denied by the app\n');
   });

@@ -3,23 +3,13 @@
 // docs/deploy/apache-mod-proxy-fcgi.md.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { IN_CI, skipUnless } from './helpers/app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache } from './helpers/apache.js';
-import {
-  bundleMatrixApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  startBundledApp,
-  webUser,
-  type DeployDir,
-  type RunningApp,
-} from './helpers/deploy-app.js';
-import { matrixTests } from './helpers/deploy-matrix.js';
-import { fetchRaw, freePort } from './helpers/nginx.js';
+import { describe, it } from 'node:test';
+import { apacheDeploy, skipUnlessApache } from './helpers/apache-deploy.js';
+import { bundleMatrixApp, startBundledApp, type RunningApp } from './helpers/deploy-app.js';
+import { echoAt, matrixTests } from './helpers/deploy-matrix.js';
+import { freePort } from './helpers/nginx.js';
 
-const PROXY = hasApacheModule('proxy_fcgi');
-const skip = skipUnless(APACHE && PROXY ? APACHE : null, 'apache2');
+const skip = skipUnlessApache(['proxy_fcgi'], 'apache2');
 
 /**
  * The proxy part of the doc's config. Without `proxy-fcgi-pathinfo` mod_proxy_fcgi sends no
@@ -35,17 +25,12 @@ ProxyPass / unix:${socket}|fcgi://localhost/
 }
 
 describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP', { skip, timeout: 90_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
   const apps: RunningApp[] = [];
-  const user = webUser();
-
-  before(
-    async () => {
-      if (IN_CI && !PROXY) throw new Error('mod_proxy_fcgi is missing (apt-get install apache2)');
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-deploy-proxy-');
-      const www = deploy.mkdir('www');
+  const apache = apacheDeploy({
+    prefix: 'fcgi-deploy-proxy-',
+    mpm: 'event',
+    modules: ['setenvif', 'proxy', 'proxy_fcgi'],
+    setup: async ({ deploy, user }) => {
       // The app's own dir: it creates its socket there, as the user Apache connects as.
       const appDir = deploy.mkdir('app', user);
       const file = join(appDir, 'app.fcgi');
@@ -54,27 +39,14 @@ describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP',
       const tcpPort = await freePort();
       apps.push(await startBundledApp(file, socket, user, appDir));
       apps.push(await startBundledApp(file, `127.0.0.1:${tcpPort}`, user, appDir));
-      apache = await startApache(deploy, {
-        mpm: 'event',
-        modules: ['setenvif', 'proxy', 'proxy_fcgi'],
-        docRoot: www,
-        user,
-        extra: proxyConfig(socket, tcpPort),
-      });
+      return proxyConfig(socket, tcpPort);
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await apache?.stop();
+    cleanup: async () => {
       for (const app of apps) await app.stop();
-      await deploy?.remove();
     },
-    { timeout: 30_000 },
-  );
+  });
 
-  matrixTests({ port: () => apache!.port, log: () => apache!.errorLog() }, [
+  matrixTests({ port: () => apache.port, log: () => apache.errorLog() }, [
     { base: '', how: 'ProxyPass / unix socket' },
     { base: '/sub', how: 'ProxyPass /sub/ unix socket + proxy-fcgi-pathinfo' },
     { base: '/tcp', how: 'ProxyPass /tcp/ TCP + proxy-fcgi-pathinfo' },
@@ -83,14 +55,10 @@ describe('Apache mod_proxy_fcgi to the bundled app on a unix socket and on TCP',
   it('the params: SCRIPT_NAME is the path at /, the prefix under /sub/ with PATH_INFO below it', {
     timeout: 15_000,
   }, async () => {
-    const root = JSON.parse((await fetchRaw(apache!.port, '/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const root = await echoAt(apache.port, '/echo?x=1');
     assert.equal(root.environ.SCRIPT_NAME, '/echo');
     assert.equal(root.environ.PATH_INFO, undefined);
-    const sub = JSON.parse((await fetchRaw(apache!.port, '/sub/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const sub = await echoAt(apache.port, '/sub/echo?x=1');
     assert.equal(sub.environ.SCRIPT_NAME, '/sub');
     assert.equal(sub.environ.PATH_INFO, '/echo');
     assert.equal(sub.environ.REQUEST_URI, '/sub/echo?x=1');

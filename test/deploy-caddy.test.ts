@@ -2,20 +2,19 @@
 // unix socket, at / and under /sub/ (handle_path), with the Caddyfile of docs/deploy/caddy.md.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
-import { CADDY, startCaddy, type Caddy } from './helpers/caddy.js';
+import { CADDY, startCaddy } from './helpers/caddy.js';
 import {
   bundleMatrixApp,
   checkNodeRunnableBy,
-  createDeployDir,
   startBundledApp,
   webUser,
-  type DeployDir,
   type RunningApp,
 } from './helpers/deploy-app.js';
-import { matrixTests } from './helpers/deploy-matrix.js';
+import { echoAt, matrixTests } from './helpers/deploy-matrix.js';
 import { fetchRaw } from './helpers/nginx.js';
+import { serverDeploy } from './helpers/server-deploy.js';
 
 const skip = skipUnless(CADDY, 'caddy');
 
@@ -47,36 +46,24 @@ describe('Caddy reverse_proxy + fastcgi transport to the bundled app on a unix s
   skip,
   timeout: 90_000,
 }, () => {
-  let deploy: DeployDir | undefined;
-  let caddy: Caddy | undefined;
   let app: RunningApp | undefined;
   const user = webUser();
-
-  before(
-    async () => {
+  const site = serverDeploy({
+    prefix: 'fcgi-deploy-caddy-',
+    start: async (deploy) => {
       checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-deploy-caddy-');
       const appDir = deploy.mkdir('app', user);
       const file = join(appDir, 'app.fcgi');
       bundleMatrixApp(file);
       const socket = join(appDir, 'app.sock');
       app = await startBundledApp(file, socket, user, appDir);
-      caddy = await startCaddy(deploy, caddySite(socket));
+      return startCaddy(deploy, caddySite(socket));
     },
-    { timeout: 60_000 },
-  );
-
-  after(
-    async () => {
-      await caddy?.stop();
-      await app?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    cleanup: () => app?.stop(),
+  });
 
   matrixTests(
-    { port: () => caddy!.port, log: () => caddy!.log() },
+    { port: () => site.server.port, log: () => site.server.log() },
     [
       { base: '', how: 'reverse_proxy unix socket' },
       { base: '/sub', how: 'handle_path /sub/*' },
@@ -89,9 +76,7 @@ describe('Caddy reverse_proxy + fastcgi transport to the bundled app on a unix s
   );
 
   it('the params: SCRIPT_NAME "", PATH_INFO the path below the handle_path prefix', { timeout: 15_000 }, async () => {
-    const sub = JSON.parse((await fetchRaw(caddy!.port, '/sub/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const sub = await echoAt(site.server.port, '/sub/echo?x=1');
     assert.equal(sub.environ.SCRIPT_NAME, '');
     assert.equal(sub.environ.PATH_INFO, '/echo');
     assert.equal(sub.environ.REQUEST_URI, '/sub/echo?x=1');
@@ -100,13 +85,16 @@ describe('Caddy reverse_proxy + fastcgi transport to the bundled app on a unix s
   it("the status line is the app's; Caddy 2.6 also echoes the CGI Status line as a header", {
     timeout: 15_000,
   }, async () => {
-    const r = await fetchRaw(caddy!.port, '/redirect/relative');
+    const r = await fetchRaw(site.server.port, '/redirect/relative');
     assert.equal(r.status, 302);
     // Harmless, documented in docs/deploy/caddy.md; absent in a Caddy that strips it.
     if (r.headers.status !== undefined) assert.equal(r.headers.status, '302 Found');
   });
 
   it('Caddy logged no upstream errors', { timeout: 5_000 }, () => {
-    assert.doesNotMatch(caddy!.log(), /"level":"error"[^\n]*"logger":"http\.(log\.error|handlers\.reverse_proxy)"/);
+    assert.doesNotMatch(
+      site.server.log(),
+      /"level":"error"[^\n]*"logger":"http\.(log\.error|handlers\.reverse_proxy)"/,
+    );
   });
 });

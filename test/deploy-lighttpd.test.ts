@@ -4,22 +4,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
 import {
   APP_PATH,
   bundleMatrixApp,
   checkNodeRunnableBy,
-  createDeployDir,
   startBundledApp,
   webUser,
-  type DeployDir,
   type RunningApp,
 } from './helpers/deploy-app.js';
-import { matrixTests } from './helpers/deploy-matrix.js';
-import { LIGHTTPD, startLighttpd, type Lighttpd } from './helpers/lighttpd.js';
-import { fetchRaw } from './helpers/nginx.js';
+import { echoAt, matrixTests } from './helpers/deploy-matrix.js';
+import { LIGHTTPD, startLighttpd } from './helpers/lighttpd.js';
 import { descendants } from './helpers/process-tree.js';
+import { serverDeploy } from './helpers/server-deploy.js';
 
 const skip = skipUnless(LIGHTTPD, 'lighttpd');
 
@@ -47,15 +45,12 @@ export function fastcgiServer(appFile: string, spawnSocket: string, runningSocke
 }
 
 describe('lighttpd mod_fastcgi: a spawned app (bin-path) and a running one (socket)', { skip, timeout: 90_000 }, () => {
-  let deploy: DeployDir | undefined;
-  let lighttpd: Lighttpd | undefined;
   let running: RunningApp | undefined;
   const user = webUser();
-
-  before(
-    async () => {
+  const site = serverDeploy({
+    prefix: 'fcgi-deploy-lighttpd-',
+    start: async (deploy) => {
       checkNodeRunnableBy(user);
-      deploy = await createDeployDir('fcgi-deploy-lighttpd-');
       const www = deploy.mkdir('www');
       // Owned by the web user: lighttpd (as www-data) creates the spawn socket here.
       const appDir = deploy.mkdir('app', user);
@@ -63,25 +58,16 @@ describe('lighttpd mod_fastcgi: a spawned app (bin-path) and a running one (sock
       bundleMatrixApp(file);
       const runningSocket = join(appDir, 'running.sock');
       running = await startBundledApp(file, runningSocket, user, appDir);
-      lighttpd = await startLighttpd(deploy, {
+      return startLighttpd(deploy, {
         docRoot: www,
         user,
         extra: fastcgiServer(file, join(appDir, 'spawned.sock'), runningSocket, appDir),
       });
     },
-    { timeout: 60_000 },
-  );
+    cleanup: () => running?.stop(),
+  });
 
-  after(
-    async () => {
-      await lighttpd?.stop();
-      await running?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
-
-  matrixTests({ port: () => lighttpd!.port, log: () => lighttpd!.errorLog() }, [
+  matrixTests({ port: () => site.server.port, log: () => site.server.errorLog() }, [
     { base: '', how: 'bin-path: lighttpd spawns the app' },
     { base: '/sub', how: 'socket: an app already running' },
   ]);
@@ -89,20 +75,16 @@ describe('lighttpd mod_fastcgi: a spawned app (bin-path) and a running one (sock
   it('the params: SCRIPT_NAME "" at / (fix-root-scriptname), /sub below it, PATH_INFO the rest', {
     timeout: 15_000,
   }, async () => {
-    const root = JSON.parse((await fetchRaw(lighttpd!.port, '/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const root = await echoAt(site.server.port, '/echo?x=1');
     assert.equal(root.environ.SCRIPT_NAME, '');
     assert.equal(root.environ.PATH_INFO, '/echo');
-    const sub = JSON.parse((await fetchRaw(lighttpd!.port, '/sub/echo?x=1')).body.toString()) as {
-      environ: Record<string, string>;
-    };
+    const sub = await echoAt(site.server.port, '/sub/echo?x=1');
     assert.equal(sub.environ.SCRIPT_NAME, '/sub');
     assert.equal(sub.environ.PATH_INFO, '/echo');
   });
 
   it("the spawned app is lighttpd's child, serving on the socket lighttpd gave it as fd 0", { timeout: 5_000 }, () => {
-    const apps = descendants(lighttpd!.child.pid).filter(({ pid }) => {
+    const apps = descendants(site.server.child.pid).filter(({ pid }) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('app.fcgi');
       } catch {
@@ -111,6 +93,6 @@ describe('lighttpd mod_fastcgi: a spawned app (bin-path) and a running one (sock
     });
     assert.equal(apps.length, 1, 'max-procs 1: one app process below lighttpd');
     assert.match(readlinkSync(`/proc/${apps[0]!.pid}/fd/0`), /^socket:\[\d+\]$/);
-    assert.doesNotMatch(lighttpd!.errorLog(), /child exited|connect .* failed|Permission denied/i);
+    assert.doesNotMatch(site.server.errorLog(), /child exited|connect .* failed|Permission denied/i);
   });
 });

@@ -1,10 +1,10 @@
 // X-Sendfile through a real lighttpd (Debian's package, mod_fastcgi with "x-sendfile" => "enable"):
 // the app names the file's path, lighttpd sends it and does Range; the validators are the app's.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { skipUnless } from './helpers/app-process.js';
-import { createDeployDir, webUser, type DeployDir } from './helpers/deploy-app.js';
-import { LIGHTTPD, startLighttpd, type Lighttpd } from './helpers/lighttpd.js';
+import { webUser } from './helpers/deploy-app.js';
+import { LIGHTTPD, startLighttpd } from './helpers/lighttpd.js';
 import { fetchRaw } from './helpers/nginx.js';
 import {
   makeOffloadTree,
@@ -13,22 +13,20 @@ import {
   type OffloadApp,
   type OffloadTree,
 } from './helpers/offload-checks.js';
+import { serverDeploy } from './helpers/server-deploy.js';
 
 const skip = skipUnless(LIGHTTPD, 'lighttpd');
 
 describe('sendfile offload: lighttpd X-Sendfile', { skip, timeout: 120_000 }, () => {
-  let deploy: DeployDir | undefined;
   let tree: OffloadTree;
   let app: OffloadApp | undefined;
-  let lighttpd: Lighttpd | undefined;
-
-  before(
-    async () => {
-      deploy = await createDeployDir('fcgi-offload-lighttpd-');
+  const site = serverDeploy({
+    prefix: 'fcgi-offload-lighttpd-',
+    start: async (deploy) => {
       tree = await makeOffloadTree(deploy);
       app = await startOffloadApp(deploy, tree, { header: 'X-Sendfile', map: { [tree.files]: tree.files } });
       // The block of docs/sendfile-offload.md: x-sendfile-docroot limits what the header may name.
-      lighttpd = await startLighttpd(deploy, {
+      return startLighttpd(deploy, {
         docRoot: deploy.mkdir('www'),
         user: webUser(),
         extra: `fastcgi.server = ( "/" => ((
@@ -41,36 +39,27 @@ describe('sendfile offload: lighttpd X-Sendfile', { skip, timeout: 120_000 }, ()
 `,
       });
     },
-    { timeout: 60_000 },
-  );
+    cleanup: () => app?.stop(),
+  });
 
-  after(
-    async () => {
-      await lighttpd?.stop();
-      await app?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
-
-  offloadChecks({ port: () => lighttpd!.port, app: () => app!, tree: () => tree });
+  offloadChecks({ port: () => site.server.port, app: () => app!, tree: () => tree });
 
   it("lighttpd keeps the app's ETag, honours If-Range with it, and sends one Accept-Ranges", {
     timeout: 30_000,
   }, async () => {
-    const head = await fetchRaw(lighttpd!.port, '/files/big.bin', { method: 'HEAD' });
+    const head = await fetchRaw(site.server.port, '/files/big.bin', { method: 'HEAD' });
     assert.match(head.headers.etag!, /^W\/"[0-9a-f]+-[0-9a-f]+"$/); // the app's default weak tag
     assert.equal(head.headers['accept-ranges'], 'bytes');
     // A weak tag never matches If-Range (RFC 9110 13.1.5): the whole file, as the app itself would do.
-    const r = await fetchRaw(lighttpd!.port, '/files/big.bin', {
+    const r = await fetchRaw(site.server.port, '/files/big.bin', {
       headers: { range: 'bytes=0-9', 'if-range': head.headers.etag! },
     });
     assert.equal(r.status, 200);
     assert.equal(r.body.length, tree.big.length);
     assert.doesNotMatch(
-      lighttpd!.errorLog(),
+      site.server.errorLog(),
       /X-Sendfile|not a regular file|not under configured/,
-      lighttpd!.errorLog(),
+      site.server.errorLog(),
     );
   });
 });

@@ -1,20 +1,13 @@
-// One Apache behind a describe block of deployment tests: its before hook makes the deploy dir,
-// bundles the app into www/ with its .htaccess and starts Apache; its after hook stops Apache and
-// removes the dir. What differs between tests (more mounts, the server-wide lines) stays in `setup`.
+// One Apache behind a describe block of deployment tests (the hooks of server-deploy.ts): its before
+// hook makes the deploy dir, bundles the app into www/ with its .htaccess and starts Apache; its after
+// hook stops Apache and removes the dir. What differs between tests (more mounts, the server-wide
+// lines, an app of their own) stays in `setup` and `cleanup`.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { IN_CI, skipUnless } from './app-process.js';
-import { APACHE, hasApacheModule, startApache, type Apache, type ApacheOptions } from './apache.js';
-import {
-  bundleApp,
-  checkNodeRunnableBy,
-  createDeployDir,
-  fcgidServerLines,
-  webUser,
-  type DeployDir,
-  type RunAs,
-} from './deploy-app.js';
+import { APACHE, hasApacheModule, startApache, type ApacheOptions } from './apache.js';
+import { bundleApp, checkNodeRunnableBy, fcgidServerLines, webUser, type DeployDir, type RunAs } from './deploy-app.js';
+import { serverDeploy } from './server-deploy.js';
 
 /** What a request lost to a mod_fcgid process going away looks like in Apache's error log. */
 export const LOST_REQUEST =
@@ -47,6 +40,13 @@ export interface ApacheDeployOptions {
   docRoot?: string;
   /** Puts the rest of the site in place; returns the directives after the common part, if any. */
   setup?: (dirs: ApacheDeployDirs) => string | Promise<string> | void | Promise<void>;
+  /** Stops what `setup` started (an app of its own), after Apache stopped and before the dir is removed. */
+  cleanup?: () => unknown;
+  /**
+   * False when no Node runs as the web user (the test starts its app itself): whether that user
+   * can run this Node is then not checked.
+   */
+  appAsWebUser?: boolean;
   /** The before hook's timeout; 60 s when not given. */
   startTimeout?: number;
 }
@@ -66,15 +66,12 @@ export interface ApacheDeploy {
 /** Registers the before and after hooks in the calling describe; the answer reads the running Apache. */
 export function apacheDeploy(o: ApacheDeployOptions): ApacheDeploy {
   const user = webUser();
-  let deploy: DeployDir | undefined;
-  let apache: Apache | undefined;
-
-  before(
-    async () => {
+  const front = serverDeploy({
+    prefix: o.prefix,
+    start: async (deploy) => {
       const missing = o.modules.filter((m) => !hasApacheModule(m));
       if (IN_CI && missing.length > 0) throw new Error(`Apache modules missing: ${missing.join(', ')}`);
-      checkNodeRunnableBy(user);
-      deploy = await createDeployDir(o.prefix);
+      if (o.appAsWebUser !== false) checkNodeRunnableBy(user);
       const www = deploy.mkdir('www');
       const home = o.fcgid ? deploy.mkdir('home', user) : '';
       const ipc = o.fcgid ? deploy.mkdir('fcgid', user) : '';
@@ -83,7 +80,7 @@ export function apacheDeploy(o: ApacheDeployOptions): ApacheDeploy {
         writeFileSync(join(www, '.htaccess'), o.app.htaccess);
       }
       const extra = (await o.setup?.({ deploy, www, home, user })) ?? '';
-      apache = await startApache(deploy, {
+      return startApache(deploy, {
         mpm: o.mpm,
         modules: o.modules,
         docRoot: join(deploy.path, o.docRoot ?? 'www'),
@@ -91,31 +88,20 @@ export function apacheDeploy(o: ApacheDeployOptions): ApacheDeploy {
         extra: o.fcgid ? `${fcgidServerLines(ipc, home)}\n${extra}` : extra,
       });
     },
-    { timeout: o.startTimeout ?? 60_000 },
-  );
+    cleanup: o.cleanup,
+    startTimeout: o.startTimeout,
+  });
 
-  after(
-    async () => {
-      await apache?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
-
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('Apache was not started (its before hook failed)');
-    return value;
-  };
   return {
     get port() {
-      return started(apache).port;
+      return front.server.port;
     },
-    errorLog: () => started(apache).errorLog(),
+    errorLog: () => front.server.errorLog(),
     get deploy() {
-      return started(deploy);
+      return front.deploy;
     },
     get www() {
-      return join(started(deploy).path, 'www');
+      return join(front.deploy.path, 'www');
     },
     user,
   };

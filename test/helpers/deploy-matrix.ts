@@ -29,7 +29,8 @@ export interface MatrixOptions {
   stderrNotLogged?: string;
 }
 
-interface Echo {
+/** The JSON the matrix app's /echo answers: the request as the app saw it. */
+export interface Echo {
   method: string;
   url: string;
   path: string;
@@ -98,6 +99,11 @@ function rawExchange(port: number, request: string): Promise<Buffer> {
     s.on('error', reject);
     s.write(request, 'latin1');
   });
+}
+
+/** What the matrix app's /echo answered to a GET of `path` through the front on `port`. */
+export async function echoAt(port: number, path: string): Promise<Echo> {
+  return JSON.parse((await fetchRaw(port, path)).body.toString()) as Echo;
 }
 
 /** Registers the matrix checks for every mount (call inside a describe). */
