@@ -5,29 +5,28 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ROOT, skipUnless } from './helpers/app-process.js';
-import { CADDY, startCaddy, type Caddy } from './helpers/caddy.js';
+import { CADDY, startCaddy } from './helpers/caddy.js';
 import {
   APP_PATH,
   checkNodeRunnableBy,
-  createDeployDir,
   startBundledApp,
   webUser,
   type DeployDir,
   type RunningApp,
 } from './helpers/deploy-app.js';
-import { LIGHTTPD, startLighttpd, type Lighttpd } from './helpers/lighttpd.js';
-import { fetchRaw, NGINX, startNginx, type Nginx } from './helpers/nginx.js';
+import { LIGHTTPD, startLighttpd } from './helpers/lighttpd.js';
+import { fetchRaw, NGINX, startNginx } from './helpers/nginx.js';
+import { serverDeploy } from './helpers/server-deploy.js';
 
 const NAMES = 'SERVER_PARAM,BIN_ENV,FROM_FILE,FROM_BUNDLE';
 type Answer = Record<'env' | 'atImport' | 'environ', Record<string, string | null>>;
 
-/** The env app bundled with --env FROM_BUNDLE=bundle into a directory of the web user's, with its fcgi.env. */
-async function setUp(prefix: string): Promise<{ deploy: DeployDir; appDir: string; file: string }> {
+/** The env app bundled with --env FROM_BUNDLE=bundle into a directory of the web user's in `deploy`, with its fcgi.env. */
+function setUp(deploy: DeployDir): { appDir: string; file: string } {
   const user = webUser();
   checkNodeRunnableBy(user);
-  const deploy = await createDeployDir(prefix);
   const appDir = deploy.mkdir('app', webUser());
   const file = join(appDir, 'app.fcgi');
   const r = spawnSync(
@@ -43,7 +42,7 @@ async function setUp(prefix: string): Promise<{ deploy: DeployDir; appDir: strin
     chownSync(env, user.uid, user.gid);
     chownSync(file, user.uid, user.gid);
   }
-  return { deploy, appDir, file };
+  return { appDir, file };
 }
 
 async function ask(port: number, path: string): Promise<Answer> {
@@ -53,17 +52,14 @@ async function ask(port: number, path: string): Promise<Answer> {
 }
 
 describe('configuration behind nginx (fastcgi_param)', { skip: skipUnless(NGINX, 'nginx'), timeout: 90_000 }, () => {
-  let deploy: DeployDir | undefined;
   let app: RunningApp | undefined;
-  let nginx: Nginx | undefined;
-
-  before(
-    async () => {
-      const s = await setUp('fcgi-config-nginx-');
-      deploy = s.deploy;
+  const site = serverDeploy({
+    prefix: 'fcgi-config-nginx-',
+    start: async (deploy) => {
+      const s = setUp(deploy);
       const socket = join(s.appDir, 'app.sock');
       app = await startBundledApp(s.file, socket, webUser(), s.appDir);
-      nginx = await startNginx(socket, {
+      return startNginx(socket, {
         locations: `    location /cfg/ {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SERVER_PARAM nginx;
@@ -72,19 +68,11 @@ describe('configuration behind nginx (fastcgi_param)', { skip: skipUnless(NGINX,
 `,
       });
     },
-    { timeout: 60_000 },
-  );
-  after(
-    async () => {
-      await nginx?.stop();
-      await app?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    cleanup: () => app?.stop(),
+  });
 
   it('fastcgi_param reaches req.environ only; fcgi.env and --env reach process.env', { timeout: 15_000 }, async () => {
-    const a = await ask(nginx!.port, '/cfg/x');
+    const a = await ask(site.server.port, '/cfg/x');
     assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: null, FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
     assert.deepEqual(a.environ, { SERVER_PARAM: 'nginx', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
   });
@@ -94,14 +82,11 @@ describe('configuration behind lighttpd (bin-environment, setenv)', {
   skip: skipUnless(LIGHTTPD, 'lighttpd'),
   timeout: 90_000,
 }, () => {
-  let deploy: DeployDir | undefined;
-  let lighttpd: Lighttpd | undefined;
-
-  before(
-    async () => {
-      const s = await setUp('fcgi-config-lighttpd-');
-      deploy = s.deploy;
-      lighttpd = await startLighttpd(deploy, {
+  const site = serverDeploy({
+    prefix: 'fcgi-config-lighttpd-',
+    start: (deploy) => {
+      const s = setUp(deploy);
+      return startLighttpd(deploy, {
         docRoot: deploy.mkdir('www'),
         user: webUser(),
         extra: `server.modules += ( "mod_setenv" )
@@ -119,18 +104,10 @@ fastcgi.server = (
 `,
       });
     },
-    { timeout: 60_000 },
-  );
-  after(
-    async () => {
-      await lighttpd?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+  });
 
   it('bin-environment reaches process.env, setenv.add-environment req.environ', { timeout: 15_000 }, async () => {
-    const a = await ask(lighttpd!.port, '/x');
+    const a = await ask(site.server.port, '/x');
     assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: 'bin', FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
     assert.deepEqual(a.environ, { SERVER_PARAM: 'lighttpd', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
   });
@@ -140,17 +117,14 @@ describe("configuration behind Caddy (the fastcgi transport's env)", {
   skip: skipUnless(CADDY, 'caddy'),
   timeout: 90_000,
 }, () => {
-  let deploy: DeployDir | undefined;
   let app: RunningApp | undefined;
-  let caddy: Caddy | undefined;
-
-  before(
-    async () => {
-      const s = await setUp('fcgi-config-caddy-');
-      deploy = s.deploy;
+  const site = serverDeploy({
+    prefix: 'fcgi-config-caddy-',
+    start: async (deploy) => {
+      const s = setUp(deploy);
       const socket = join(s.appDir, 'app.sock');
       app = await startBundledApp(s.file, socket, webUser(), s.appDir);
-      caddy = await startCaddy(
+      return startCaddy(
         deploy,
         `reverse_proxy unix/${socket} {
 	transport fastcgi {
@@ -160,19 +134,11 @@ describe("configuration behind Caddy (the fastcgi transport's env)", {
 `,
       );
     },
-    { timeout: 60_000 },
-  );
-  after(
-    async () => {
-      await caddy?.stop();
-      await app?.stop();
-      await deploy?.remove();
-    },
-    { timeout: 30_000 },
-  );
+    cleanup: () => app?.stop(),
+  });
 
   it('env in the fastcgi transport reaches req.environ only', { timeout: 15_000 }, async () => {
-    const a = await ask(caddy!.port, '/x');
+    const a = await ask(site.server.port, '/x');
     assert.deepEqual(a.env, { SERVER_PARAM: null, BIN_ENV: null, FROM_FILE: 'file', FROM_BUNDLE: 'bundle' });
     assert.deepEqual(a.environ, { SERVER_PARAM: 'caddy', BIN_ENV: null, FROM_FILE: null, FROM_BUNDLE: null });
   });
