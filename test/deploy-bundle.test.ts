@@ -7,7 +7,7 @@ import { cpSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from './helpers/app-process.js';
-import { APP_PATH, bundleMatrixApp, createDeployDir, type DeployDir } from './helpers/deploy-app.js';
+import { APP_PATH, bundleMatrixApp, createDeployDir, docsHtaccess, type DeployDir } from './helpers/deploy-app.js';
 import { Child, fcgiGet } from './helpers/raw-client.js';
 
 /** Runs `file` as a CGI script for one request; resolves with its stdout. */
@@ -120,13 +120,6 @@ function fcgiBundle(args: string[], cli = CLI, cwd = ROOT) {
 }
 
 /** The ```apache block under `heading` in a docs page: what a user is told to write. */
-function docsHtaccess(page: string, heading: string): string {
-  const text = readFileSync(join(ROOT, 'docs/deploy', page), 'utf8');
-  const m = new RegExp(`${heading}[\\s\\S]*?\`\`\`apache\\n([\\s\\S]*?)\`\`\``).exec(text);
-  if (!m) throw new Error(`no apache block under ${heading} in ${page}`);
-  return m[1]!;
-}
-
 /** The CGI request the tla-app bundle answers in the tests below. */
 const CGI_GET = { REQUEST_METHOD: 'GET', REQUEST_URI: '/hi', SCRIPT_NAME: '', PATH_INFO: '/hi', QUERY_STRING: '' };
 

@@ -31,23 +31,19 @@ export const APP_PATH = [dirname(process.execPath), '/usr/local/bin', '/usr/bin'
   .filter((d, i, all) => all.indexOf(d) === i)
   .join(':');
 
+/** The ```apache block under `heading` of docs/deploy/`page`: the deploy tests use what the docs say. */
+export function docsHtaccess(page: string, heading: string): string {
+  const text = readFileSync(join(ROOT, 'docs/deploy', page), 'utf8');
+  const m = new RegExp(`${heading}[\\s\\S]*?\`\`\`apache\\n([\\s\\S]*?)\`\`\``).exec(text);
+  if (!m) throw new Error(`no apache block under ${heading} in ${page}`);
+  return m[1]!;
+}
+
 /** The .htaccess of docs/deploy/apache-mod-fcgid.md (what `fcgi bundle --htaccess` writes): every path that is not a file goes to app.fcgi. */
-export const FCGID_HTACCESS = `AddHandler fcgid-script .fcgi
-Options +ExecCGI
-RewriteEngine On
-RewriteRule ^fcgi\\.env$ - [F]
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.fcgi/$1 [L,QSA]
-`;
+export const FCGID_HTACCESS = docsHtaccess('apache-mod-fcgid.md', '## 4. `.htaccess`');
 
 /** The .htaccess of docs/deploy/apache-mod-cgi.md: CGI for app.cgi, every other path to it, fcgi.env refused. */
-export const CGI_HTACCESS = `AddHandler cgi-script .cgi
-Options +ExecCGI
-RewriteEngine On
-RewriteRule ^fcgi\\.env$ - [F]
-RewriteCond %{REQUEST_FILENAME} !-f
-RewriteRule ^(.*)$ app.cgi/$1 [L,QSA]
-`;
+export const CGI_HTACCESS = docsHtaccess('apache-mod-cgi.md', '## 4. `.htaccess`');
 
 /** mod_fcgid's server-wide lines a test Apache needs: where it keeps its sockets and table, and the app's PATH and HOME. */
 export function fcgidServerLines(ipc: string, home: string): string {
